@@ -1,0 +1,38 @@
+import type { EventRecord, MarketRecord, TradeRecord } from './records.js';
+
+/** Counters the source keeps, for progress and benchmarks. */
+export interface SourceStats {
+  /** Requests sent per endpoint key (`data:trades`, `gamma:markets`, `gamma:events`), retries included. */
+  requests: Record<string, number>;
+  /** Retried attempts per error class (`429`, `503`, `5xx`, `network`, `html`, `truncated`, `timeout`). */
+  retries: Record<string, number>;
+}
+
+export interface MarketLookup {
+  markets: MarketRecord[];
+  /** Condition ids Gamma does not know, or that must never be sent to it (combo ids), with the reason. */
+  unresolved: { id: string; reason: string }[];
+}
+
+export interface EventLookup {
+  events: EventRecord[];
+  unresolved: { id: string; reason: string }[];
+}
+
+/**
+ * What the backfill engine needs from Polymarket. The engine depends on this interface only;
+ * `createPolymarketSource` builds the real HTTP implementation.
+ */
+export interface PolymarketSource {
+  /**
+   * A wallet's complete trade history (maker and taker fills, full history), one API page at a time,
+   * newest first, already normalised and keyed. Never buffers more than one page.
+   */
+  walletTrades(wallet: string, signal?: AbortSignal): AsyncIterable<TradeRecord[]>;
+  /** Gamma markets for these condition ids, closed and open alike, in batches of at most 50. */
+  markets(conditionIds: readonly string[], signal?: AbortSignal): Promise<MarketLookup>;
+  /** Gamma events for these event ids. */
+  events(eventIds: readonly string[], signal?: AbortSignal): Promise<EventLookup>;
+  stats(): SourceStats;
+  close(): Promise<void>;
+}

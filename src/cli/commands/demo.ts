@@ -1,0 +1,48 @@
+import { Command } from 'commander';
+
+import { parsePositiveInt } from '../../lib/duration.js';
+import { startSimulator } from '../../simulator/index.js';
+import { withBackends } from '../global-options.js';
+import { addRunOptions, executeRun, exitCodeFor } from './run.js';
+import type { RunCommandOptions } from './run.js';
+
+/**
+ * The README's first command: a whole backfill with no network — the bundled simulator serves the
+ * Polymarket protocol on loopback, the real engine fetches, stages, loads into DuckDB, checkpoints.
+ */
+export function demoCommand(): Command {
+  return addRunOptions(new Command('demo'))
+    .description('backfill demo wallets from the bundled Polymarket simulator into a local DuckDB file')
+    .option('--demo-wallets <n>', 'how many simulated wallets', '300')
+    .option('--seed <n>', 'simulator seed', '7')
+    .action(async (options: RunCommandOptions & { demoWallets: string; seed: string }) => {
+      // Demo data never mixes with a real warehouse unless the user points it there.
+      if (options.warehouse === './data/backfill.duckdb' && !process.env.BACKFILL_WAREHOUSE) options.warehouse = './data/demo/backfill.duckdb';
+      if (options.stage === './data/stage' && !process.env.BACKFILL_STAGE) options.stage = './data/demo/stage';
+      const sim = await startSimulator({
+        seed: Number(options.seed),
+        wallets: parsePositiveInt(options.demoWallets, '--demo-wallets'),
+        maxTradesPerWallet: 20_000,
+      });
+      try {
+        options.dataApiUrl = sim.url;
+        options.gammaApiUrl = sim.url;
+        const summary = await withBackends(options, async (backends) => {
+          const wallets = sim.dataset.wallets();
+          const added = await backends.warehouse.addTraders(wallets, 'demo');
+          process.stdout.write(`simulator on ${sim.url}: ${wallets.length} wallets (${added} new in traders)\n`);
+          const result = await executeRun(options, backends);
+          const s = await backends.warehouse.status();
+          process.stdout.write(
+            `status: completed ${s.completed} of ${s.total} (${s.percent_complete ?? 0}%), failed ${s.failed}, ` +
+              `trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}\n` +
+              `warehouse ${backends.warehouse.description}; try: npx backfill status --warehouse ${options.warehouse}\n`,
+          );
+          return result;
+        });
+        process.exitCode = exitCodeFor(summary);
+      } finally {
+        await sim.close();
+      }
+    });
+}

@@ -1,0 +1,58 @@
+import { writeFile } from 'node:fs/promises';
+
+import { Command } from 'commander';
+
+import { parsePositiveInt } from '../../lib/duration.js';
+import { parseFaultSpec, parseLatencySpec, startSimulator, writeGroundTruth } from '../../simulator/index.js';
+
+interface SimOptions {
+  seed: string;
+  wallets: string;
+  maxTrades: string;
+  whale?: string[];
+  port: string;
+  host: string;
+  latency?: string;
+  faults?: string;
+  groundTruth?: string;
+  walletsFile?: string;
+}
+
+export function simCommand(): Command {
+  return new Command('sim')
+    .description('serve a deterministic Polymarket simulator (Data API v2 /v2/trades, Gamma /markets and /events)')
+    .option('--seed <n>', 'data seed', '1')
+    .option('--wallets <n>', 'number of generated wallets', '100')
+    .option('--max-trades <n>', 'cap on trades per generated wallet', '100000')
+    .option('--whale <trades...>', 'extra wallets with exactly this many trades')
+    .option('--port <n>', 'port (0 = any free port)', '0')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--latency <min-max>', 'added latency per response in ms, e.g. 50-150')
+    .option('--faults <spec>', 'fault rates, e.g. 429=0.05,429-no-retry-after=0.02,503=0.02,500=0.01,html=0.01,truncated=0.01,reset=0.01')
+    .option('--ground-truth <dir>', 'write the expected fills, markets and events as NDJSON into this directory')
+    .option('--wallets-file <file>', 'write the wallet addresses, one per line, for `backfill traders import`')
+    .action(async (options: SimOptions) => {
+      const sim = await startSimulator({
+        seed: Number(options.seed),
+        wallets: parsePositiveInt(options.wallets, '--wallets'),
+        maxTradesPerWallet: parsePositiveInt(options.maxTrades, '--max-trades'),
+        whales: (options.whale ?? []).map((w) => parsePositiveInt(w, '--whale')),
+        port: Number(options.port),
+        host: options.host,
+        ...(options.latency ? { latencyMs: parseLatencySpec(options.latency) } : {}),
+        ...(options.faults ? { faults: parseFaultSpec(options.faults) } : {}),
+      });
+      if (options.walletsFile) await writeFile(options.walletsFile, `${sim.dataset.wallets().join('\n')}\n`);
+      if (options.groundTruth) {
+        const counts = await writeGroundTruth(sim.dataset, options.groundTruth);
+        process.stderr.write(`ground truth written to ${options.groundTruth}: ${JSON.stringify(counts)}\n`);
+      }
+      process.stdout.write(`simulator listening on ${sim.url}\n`);
+      process.stdout.write(
+        `use: backfill run --data-api-url ${sim.url} --gamma-api-url ${sim.url}\n`,
+      );
+      const shutdown = () => void sim.close().then(() => process.exit(0));
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+}

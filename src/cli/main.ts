@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+
+import { BackfillError, ConfigError, describeError } from '../lib/errors.js';
+import { demoCommand } from './commands/demo.js';
+import { runCommand } from './commands/run.js';
+import { simCommand } from './commands/sim.js';
+import { failedCommand, statusCommand } from './commands/status.js';
+import { tradersCommand } from './commands/traders.js';
+import { EXIT } from './exit-codes.js';
+
+const program = new Command('backfill')
+  .description('Backfill the complete Polymarket trade history of a list of wallets into DuckDB, resumably')
+  .showHelpAfterError()
+  .exitOverride()
+  .addCommand(tradersCommand())
+  .addCommand(runCommand())
+  .addCommand(statusCommand())
+  .addCommand(failedCommand())
+  .addCommand(simCommand())
+  .addCommand(demoCommand())
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 all done, 2 some wallets failed, 3 stopped early, 64 configuration error, 1 unexpected.
+Environment: BACKFILL_WAREHOUSE, BACKFILL_STAGE, BACKFILL_LOG_LEVEL, BACKFILL_RATE_LIMITS,
+             POLYMARKET_DATA_API_URL, POLYMARKET_GAMMA_API_URL`,
+  );
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.config;
+  } else if (error instanceof ConfigError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = EXIT.config;
+  } else {
+    process.stderr.write(`error: ${error instanceof BackfillError ? error.message : describeError(error)}\n`);
+    if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = EXIT.unexpected;
+  }
+}

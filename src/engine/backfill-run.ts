@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+
+import PQueue from 'p-queue';
+
+import { describeError } from '../lib/errors.js';
+import type { PolymarketSource } from '../polymarket/source.js';
+import type { StageStore } from '../staging/stage-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { CommitBatcher } from './commit-batcher.js';
+import type { CommitPolicy } from './commit-batcher.js';
+import { MetadataResolver } from './metadata-resolver.js';
+import { RunEvents } from './run-events.js';
+import type { RunSummary } from './run-summary.js';
+import { stageWallet } from './wallet-stager.js';
+
+export interface BackfillOptions {
+  /** Wallets fetched at once. */
+  concurrency: number;
+  commit: CommitPolicy;
+  retryParked: boolean;
+  /** Reuse complete staged bundles from earlier runs instead of calling the API again. */
+  reuseStaged: boolean;
+  shard?: { index: number; count: number };
+  /** Stop taking new wallets after this many (mostly for tests and demos). */
+  limit?: number;
+  runId?: string;
+}
+
+export interface BackfillDeps {
+  source: PolymarketSource;
+  stage: StageStore;
+  warehouse: Warehouse;
+  events?: RunEvents;
+}
+
+/** A run that can be asked to stop: it takes no new wallet, lets in-flight ones finish, commits. */
+export interface BackfillRun {
+  readonly runId: string;
+  readonly events: RunEvents;
+  /** Resolves when the run has committed all it will commit. */
+  readonly done: Promise<RunSummary>;
+  stop(reason: string): void;
+}
+
+export function startBackfill(deps: BackfillDeps, options: BackfillOptions): BackfillRun {
+  const runId = options.runId ?? `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  const events = deps.events ?? new RunEvents();
+  const stopper = new AbortController();
+  let stopReason: string | null = null;
+  const run: BackfillRun = {
+    runId,
+    events,
+    done: Promise.resolve().then(() => execute(deps, options, runId, events, stopper.signal, () => stopReason)),
+    stop(reason: string) {
+      if (stopReason !== null) return;
+      stopReason = reason;
+      events.safeEmit('run:stopping', { reason });
+      stopper.abort(new Error(`run stopped: ${reason}`));
+    },
+  };
+  return run;
+}
+
+async function execute(
+  deps: BackfillDeps,
+  options: BackfillOptions,
+  runId: string,
+  events: RunEvents,
+  stopSignal: AbortSignal,
+  stopReason: () => string | null,
+): Promise<RunSummary> {
+  const started = Date.now();
+  const { warehouse, stage, source } = deps;
+  await warehouse.migrate();
+  await stage.sweepTemporaryFiles();
+
+  const invalid = await warehouse.recordInvalidTraders(runId);
+  for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid' });
+  events.safeEmit('run:planned', { runId, invalid: invalid.length });
+
+  const metadata = new MetadataResolver(source, warehouse);
+  const committer = new CommitBatcher({
+    warehouse,
+    policy: options.commit,
+    events,
+    runId,
+    onReleaseClaims: (staged) => metadata.release(staged.claims),
+  });
+  const queue = new PQueue({ concurrency: options.concurrency });
+  let planned = 0;
+  let reusedStaged = 0;
+
+  const processWallet = async (wallet: string) => {
+    events.safeEmit('wallet:start', { wallet });
+    let staged;
+    try {
+      staged = await stageWallet(
+        wallet,
+        { source, stage, metadata, events, runId, reuseStaged: options.reuseStaged },
+        stopSignal,
+      );
+    } catch (error) {
+      // A wallet abandoned because the run is stopping is not a failure: it is simply still to do.
+      if (stopSignal.aborted) return;
+      events.safeEmit('wallet:failed', { wallet, error: describeError(error), stage: 'fetch' });
+      committer.fail(wallet, error);
+      return;
+    }
+    if (staged.reused) reusedStaged += 1;
+    events.safeEmit('wallet:staged', { wallet, trades: staged.bundle.tradeCount, reused: staged.reused });
+    await committer.add(staged);
+  };
+
+  try {
+    outer: for await (const chunk of warehouse.planWallets({
+      retryParked: options.retryParked,
+      ...(options.shard ? { shard: options.shard } : {}),
+    })) {
+      for (const wallet of chunk) {
+        if (stopSignal.aborted) break outer;
+        if (options.limit !== undefined && planned >= options.limit) break outer;
+        // Keep the queue short so the plan streams instead of being read into memory.
+        await queue.onSizeLessThan(options.concurrency);
+        if (stopSignal.aborted) break outer;
+        planned += 1;
+        void queue.add(() => processWallet(wallet));
+      }
+    }
+    await queue.onIdle();
+  } finally {
+    await committer.flush();
+  }
+
+  const stats = source.stats();
+  const { loaded, failed, trades, checkpointWriteFailures } = committer.counters;
+  const reason = stopReason();
+  const summary: RunSummary = {
+    runId,
+    outcome: reason !== null ? 'stopped' : failed > 0 || invalid.length > 0 || checkpointWriteFailures > 0 ? 'some-failed' : 'complete',
+    stopReason: reason,
+    planned,
+    loaded,
+    failed,
+    invalid: invalid.length,
+    reusedStaged,
+    trades,
+    checkpointWriteFailures,
+    requests: stats.requests,
+    retries: stats.retries,
+    durationMs: Date.now() - started,
+  };
+  events.safeEmit('run:finished', summary);
+  return summary;
+}
+

@@ -1,0 +1,184 @@
+import { describeError } from '../lib/errors.js';
+import { withRetry } from '../lib/retry.js';
+import type { CheckpointRow, Warehouse } from '../warehouse/warehouse.js';
+import type { StagedWallet } from './wallet-stager.js';
+import type { RunEvents } from './run-events.js';
+
+export interface CommitPolicy {
+  /** Commit once this many wallets wait… */
+  maxWallets: number;
+  /** …or this long after the first one arrived, whichever comes first. */
+  maxDelayMs: number;
+  /** The mission's budgets: loads 3 attempts, checkpoint writes 5, exponential backoff. */
+  loadAttempts: number;
+  checkpointAttempts: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  /** Failed runs after which a wallet is parked. */
+  maxFailedAttempts: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface CommitCounters {
+  loaded: number;
+  failed: number;
+  trades: number;
+  checkpointWriteFailures: number;
+}
+
+interface Pending {
+  staged: StagedWallet;
+  done: () => void;
+}
+
+/**
+ * Many wallets per load and MERGE, one checkpoint row per wallet written right after its data is
+ * committed. A wallet's checkpoint never says "loaded" before its rows are in the warehouse.
+ */
+export class CommitBatcher {
+  readonly counters: CommitCounters = { loaded: 0, failed: 0, trades: 0, checkpointWriteFailures: 0 };
+  readonly #warehouse: Warehouse;
+  readonly #policy: CommitPolicy;
+  readonly #events: RunEvents;
+  readonly #runId: string;
+  readonly #onReleaseClaims: (staged: StagedWallet) => void;
+  #pending: Pending[] = [];
+  #failures: CheckpointRow[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(options: {
+    warehouse: Warehouse;
+    policy: CommitPolicy;
+    events: RunEvents;
+    runId: string;
+    onReleaseClaims: (staged: StagedWallet) => void;
+  }) {
+    this.#warehouse = options.warehouse;
+    this.#policy = options.policy;
+    this.#events = options.events;
+    this.#runId = options.runId;
+    this.#onReleaseClaims = options.onReleaseClaims;
+  }
+
+  /** Queues a staged wallet; resolves once its batch is committed and checkpointed (or failed). */
+  add(staged: StagedWallet): Promise<void> {
+    return new Promise((done) => {
+      this.#pending.push({ staged, done });
+      if (this.#pending.length >= this.#policy.maxWallets) this.#schedule();
+      else this.#timer ??= setTimeout(() => this.#schedule(), this.#policy.maxDelayMs);
+    });
+  }
+
+  /** Records a wallet that failed before it could be loaded; written with the next commit. */
+  fail(wallet: string, error: unknown, gcsFile: string | null = null): void {
+    this.counters.failed += 1;
+    this.#failures.push(this.#row(wallet, false, 0, gcsFile, describeError(error)));
+    if (this.#failures.length >= this.#policy.maxWallets) this.#schedule();
+    else this.#timer ??= setTimeout(() => this.#schedule(), this.#policy.maxDelayMs);
+  }
+
+  /** Commits everything queued so far and waits for it. */
+  async flush(): Promise<void> {
+    this.#schedule();
+    await this.#chain;
+  }
+
+  #schedule(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#pending;
+    const failures = this.#failures;
+    this.#pending = [];
+    this.#failures = [];
+    if (batch.length === 0 && failures.length === 0) return;
+    // Commits run one after another: MERGEs into one table must not race each other.
+    this.#chain = this.#chain.then(() => this.#commit(batch, failures));
+  }
+
+  async #commit(batch: Pending[], failures: CheckpointRow[]): Promise<void> {
+    const rows = [...failures];
+    try {
+      if (batch.length > 0) rows.push(...(await this.#load(batch.map((p) => p.staged))));
+      await this.#writeCheckpoints(rows);
+    } finally {
+      for (const pending of batch) pending.done();
+    }
+  }
+
+  /** Loads the batch; if it keeps failing, loads each wallet alone so one bad file fails one wallet. */
+  async #load(batch: StagedWallet[]): Promise<CheckpointRow[]> {
+    const started = Date.now();
+    try {
+      await this.#retry(() => this.#warehouse.loadBundles(batch.map((s) => s.bundle)), this.#policy.loadAttempts);
+      const trades = batch.reduce((sum, s) => sum + s.bundle.tradeCount, 0);
+      this.#events.safeEmit('batch:committed', { wallets: batch.length, trades, durationMs: Date.now() - started });
+      return batch.map((s) => this.#loaded(s));
+    } catch (batchError) {
+      if (batch.length === 1) return [this.#loadFailed(batch[0]!, batchError)];
+      const rows: CheckpointRow[] = [];
+      for (const staged of batch) {
+        try {
+          await this.#warehouse.loadBundles([staged.bundle]);
+          rows.push(this.#loaded(staged));
+        } catch (error) {
+          rows.push(this.#loadFailed(staged, error));
+        }
+      }
+      return rows;
+    }
+  }
+
+  #loaded(staged: StagedWallet): CheckpointRow {
+    this.counters.loaded += 1;
+    this.counters.trades += staged.bundle.tradeCount;
+    this.#events.safeEmit('wallet:loaded', { wallet: staged.bundle.wallet, trades: staged.bundle.tradeCount });
+    return this.#row(staged.bundle.wallet, true, staged.bundle.tradeCount, staged.bundle.files.trades?.uri ?? null, null);
+  }
+
+  #loadFailed(staged: StagedWallet, error: unknown): CheckpointRow {
+    this.counters.failed += 1;
+    this.#onReleaseClaims(staged);
+    const message = `load failed (staged files kept, the next run reloads them without calling the API): ${describeError(error)}`;
+    this.#events.safeEmit('wallet:failed', { wallet: staged.bundle.wallet, error: message, stage: 'load' });
+    return this.#row(staged.bundle.wallet, false, staged.bundle.tradeCount, staged.bundle.files.trades?.uri ?? null, message);
+  }
+
+  async #writeCheckpoints(rows: CheckpointRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    try {
+      await this.#retry(
+        () => this.#warehouse.writeCheckpoints(rows, { maxFailedAttempts: this.#policy.maxFailedAttempts }),
+        this.#policy.checkpointAttempts,
+      );
+    } catch (error) {
+      // The data is committed; without a checkpoint the wallets are simply done again next run,
+      // which the MERGE makes harmless.
+      this.counters.checkpointWriteFailures += rows.length;
+      this.#events.safeEmit('checkpoint:failed', { wallets: rows.length, error: describeError(error) });
+    }
+  }
+
+  #retry<T>(work: () => Promise<T>, attempts: number): Promise<T> {
+    return withRetry(() => work(), {
+      attempts,
+      baseDelayMs: this.#policy.retryBaseDelayMs,
+      maxDelayMs: this.#policy.retryMaxDelayMs,
+      classify: () => ({ retry: true, label: 'warehouse' }),
+      ...(this.#policy.sleep ? { sleep: this.#policy.sleep } : {}),
+    });
+  }
+
+  #row(wallet: string, ok: boolean, tradeCount: number, gcsFile: string | null, error: string | null): CheckpointRow {
+    return {
+      wallet_address: wallet,
+      completed: true,
+      upload_successful: ok,
+      trade_count: tradeCount,
+      gcs_file: gcsFile,
+      processed_at: new Date().toISOString(),
+      error,
+      run_id: this.#runId,
+    };
+  }
+}

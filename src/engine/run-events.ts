@@ -1,0 +1,28 @@
+import { EventEmitter } from 'node:events';
+
+import type { RunSummary } from './run-summary.js';
+
+/** What a run reports while it works; the CLI turns these into a progress bar or log lines. */
+export interface RunEventMap {
+  'run:planned': [{ runId: string; invalid: number }];
+  'wallet:start': [{ wallet: string }];
+  'wallet:page': [{ wallet: string; trades: number }];
+  'wallet:staged': [{ wallet: string; trades: number; reused: boolean }];
+  'wallet:loaded': [{ wallet: string; trades: number }];
+  'wallet:failed': [{ wallet: string; error: string; stage: 'fetch' | 'load' | 'invalid' }];
+  'batch:committed': [{ wallets: number; trades: number; durationMs: number }];
+  'checkpoint:failed': [{ wallets: number; error: string }];
+  'run:stopping': [{ reason: string }];
+  'run:finished': [RunSummary];
+}
+
+export class RunEvents extends EventEmitter<RunEventMap> {
+  /** Listener errors must never break a run; they are reported and dropped. */
+  safeEmit<K extends keyof RunEventMap>(event: K, ...args: RunEventMap[K]): void {
+    try {
+      (this.emit as (name: string, ...payload: unknown[]) => boolean)(event, ...args);
+    } catch (error) {
+      process.emitWarning(`run event listener for ${String(event)} threw: ${String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import type { PolymarketSource } from '../polymarket/source.js';
+import type { StageKind, StageStore, StagedFile, WalletManifest } from '../staging/stage-store.js';
+import type { WalletBundle } from '../warehouse/warehouse.js';
+import type { MetadataResolver, WalletMetadata } from './metadata-resolver.js';
+import type { RunEvents } from './run-events.js';
+
+export interface StagedWallet {
+  bundle: WalletBundle;
+  claims: WalletMetadata['claims'];
+  reused: boolean;
+}
+
+export interface WalletStagerDeps {
+  source: PolymarketSource;
+  stage: StageStore;
+  metadata: MetadataResolver;
+  events: RunEvents;
+  runId: string;
+  /** Load a complete staged bundle left by an earlier run instead of calling the API again. */
+  reuseStaged: boolean;
+}
+
+/**
+ * Fetch → stage for one wallet. Trades stream page by page into the staged file, so a whale's
+ * history is never held in memory; the manifest is written last and marks the bundle complete.
+ */
+export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal?: AbortSignal): Promise<StagedWallet> {
+  if (deps.reuseStaged) {
+    const manifest = await deps.stage.readManifest(wallet);
+    if (manifest?.files.trades) {
+      return {
+        bundle: { wallet, tradeCount: manifest.trade_count, files: manifest.files },
+        claims: { markets: [], events: [] },
+        reused: true,
+      };
+    }
+  }
+
+  const conditionIds = new Set<string>();
+  const trades = await writeStaged(deps.stage, 'trades', wallet, async (write) => {
+    for await (const page of deps.source.walletTrades(wallet, signal)) {
+      for (const trade of page) {
+        conditionIds.add(trade.condition_id);
+        await write(trade);
+      }
+      deps.events.safeEmit('wallet:page', { wallet, trades: page.length });
+    }
+  });
+
+  const metadata = await deps.metadata.resolve(conditionIds);
+  try {
+    const files: WalletManifest['files'] = { trades };
+    if (metadata.markets.length > 0) files.markets = await writeRows(deps.stage, 'markets', wallet, metadata.markets);
+    if (metadata.events.length > 0) files.events = await writeRows(deps.stage, 'events', wallet, metadata.events);
+    if (metadata.unresolved.length > 0) files.unresolved = await writeRows(deps.stage, 'unresolved', wallet, metadata.unresolved);
+    await deps.stage.writeManifest({
+      version: 1,
+      wallet,
+      run_id: deps.runId,
+      staged_at: new Date().toISOString(),
+      trade_count: trades.rows,
+      files,
+    });
+    return { bundle: { wallet, tradeCount: trades.rows, files }, claims: metadata.claims, reused: false };
+  } catch (error) {
+    deps.metadata.release(metadata.claims);
+    throw error;
+  }
+}
+
+async function writeStaged(
+  stage: StageStore,
+  kind: StageKind,
+  wallet: string,
+  produce: (write: (row: object) => Promise<void>) => Promise<void>,
+): Promise<StagedFile> {
+  const writer = await stage.createWriter(kind, wallet);
+  try {
+    await produce((row) => writer.write(row));
+    return await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+function writeRows(stage: StageStore, kind: StageKind, wallet: string, rows: readonly object[]): Promise<StagedFile> {
+  return writeStaged(stage, kind, wallet, async (write) => {
+    for (const row of rows) await write(row);
+  });
+}

@@ -1,0 +1,222 @@
+/**
+ * Gamma lookups by id, in batches. Each batch is asked twice, with `closed=true` and `closed=false`:
+ * without an explicit `closed` Gamma applies `closed=false` and silently drops closed markets. An
+ * explicit `limit` covers the batch because Gamma's default page is smaller than a batch.
+ */
+import { z } from 'zod';
+import { abortReason } from '../lib/sleep.js';
+import type { HttpClient, SourceLogger } from './http-client.js';
+import { UnexpectedResponseError } from './http-errors.js';
+import { eventIdOf, normalizeEvent } from './event-rows.js';
+import { marketConditionId, normalizeMarket } from './market-rows.js';
+import type { EventRecord, MarketRecord } from './records.js';
+import type { EventLookup, MarketLookup } from './source.js';
+
+export const GAMMA_MARKETS_KEY = 'gamma:markets';
+export const GAMMA_EVENTS_KEY = 'gamma:events';
+
+/** Ids per request; URLs past ~8 KB get 414, and 50 condition ids is a size seen to work live. */
+export const GAMMA_MAX_BATCH = 50;
+
+export const UNRESOLVED_COMBO = 'combo or malformed condition id — not a Gamma market';
+export const UNRESOLVED_UNKNOWN = 'unknown to Gamma';
+export const UNRESOLVED_BAD_EVENT_ID = 'malformed event id — Gamma event ids are numeric';
+
+const CONDITION_ID = /^0x[0-9a-f]{64}$/;
+const EVENT_ID = /^\d+$/;
+
+const arraySchema = z.array(z.unknown());
+
+export interface GammaLookupOptions {
+  signal?: AbortSignal;
+  /** Ids per request, at most 50. */
+  batchSize?: number;
+  /** Batches fetched at once; the rate limiter and the in-flight cap bound the actual traffic. */
+  concurrency?: number;
+  now?: () => Date;
+  logger?: SourceLogger;
+}
+
+function batchSizeOf(options: GammaLookupOptions): number {
+  const size = options.batchSize ?? GAMMA_MAX_BATCH;
+  if (!Number.isInteger(size) || size < 1 || size > GAMMA_MAX_BATCH) {
+    throw new RangeError(`Gamma batch size must be an integer from 1 to ${GAMMA_MAX_BATCH}, got ${String(size)}`);
+  }
+  return size;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
+  return chunks;
+}
+
+/** Runs `fn` over `items`, `concurrency` at a time; the first failure aborts the rest and is thrown. */
+async function forEachConcurrent<T>(
+  items: readonly T[],
+  concurrency: number,
+  signal: AbortSignal | undefined,
+  fn: (item: T, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted) throw abortReason(signal);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !controller.signal.aborted) {
+      const item = items[next] as T;
+      next += 1;
+      try {
+        await fn(item, controller.signal);
+      } catch (error) {
+        failure ??= { error };
+        controller.abort(error);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (signal?.aborted) throw abortReason(signal);
+  if (failure) throw failure.error;
+}
+
+async function getArray(
+  http: HttpClient,
+  url: URL,
+  key: string,
+  signal: AbortSignal,
+): Promise<unknown[]> {
+  const body = await http.getJson(url, key, signal);
+  const parsed = arraySchema.safeParse(body);
+  if (!parsed.success) {
+    const kind = body === null ? 'null' : Array.isArray(body) ? 'array' : typeof body;
+    throw new UnexpectedResponseError(`GET ${url.toString()} returned a JSON ${kind}, not the bare array Gamma documents`, {
+      hint: 'The Gamma response changed shape; report it',
+    });
+  }
+  return parsed.data;
+}
+
+function gammaUrl(base: string, path: string): URL {
+  return new URL(`${base.replace(/\/+$/, '')}${path}`);
+}
+
+/** The `/markets` URL for one batch and one `closed` value. */
+export function marketsUrl(gammaApiUrl: string, conditionIds: readonly string[], closed: boolean): URL {
+  const url = gammaUrl(gammaApiUrl, '/markets');
+  for (const id of conditionIds) url.searchParams.append('condition_ids', id);
+  url.searchParams.set('closed', String(closed));
+  url.searchParams.set('limit', String(conditionIds.length));
+  // Tags are only served on request; the markets table keeps them.
+  url.searchParams.set('include_tag', 'true');
+  return url;
+}
+
+/** The `/events` URL for one batch and one `closed` value. */
+export function eventsUrl(gammaApiUrl: string, eventIds: readonly string[], closed: boolean): URL {
+  const url = gammaUrl(gammaApiUrl, '/events');
+  for (const id of eventIds) url.searchParams.append('id', id);
+  url.searchParams.set('closed', String(closed));
+  url.searchParams.set('limit', String(eventIds.length));
+  // Nested markets are dropped from event rows anyway; not asking for them keeps responses small.
+  url.searchParams.set('include_markets', 'false');
+  return url;
+}
+
+/** Gamma markets for these condition ids; combo, malformed and unknown ids come back as unresolved. */
+export async function lookupMarkets(
+  http: HttpClient,
+  gammaApiUrl: string,
+  conditionIds: readonly string[],
+  options: GammaLookupOptions = {},
+): Promise<MarketLookup> {
+  const batchSize = batchSizeOf(options);
+  const unresolved: MarketLookup['unresolved'] = [];
+  const wanted: string[] = [];
+  const seen = new Set<string>();
+  for (const input of conditionIds) {
+    const id = input.trim().toLowerCase();
+    if (seen.has(id)) continue;
+    seen.add(id);
+    // Combo ids (62 hex) and anything else malformed get `400 invalid condition id` and are never markets.
+    if (CONDITION_ID.test(id)) wanted.push(id);
+    else unresolved.push({ id, reason: UNRESOLVED_COMBO });
+  }
+  const fetchedAt = (options.now ?? (() => new Date()))().toISOString();
+  const found = new Map<string, MarketRecord>();
+  await forEachConcurrent(chunk(wanted, batchSize), options.concurrency ?? 4, options.signal, async (batch, signal) => {
+    const requested = new Set(batch);
+    const [closedRows, openRows] = await Promise.all([
+      getArray(http, marketsUrl(gammaApiUrl, batch, true), GAMMA_MARKETS_KEY, signal),
+      getArray(http, marketsUrl(gammaApiUrl, batch, false), GAMMA_MARKETS_KEY, signal),
+    ]);
+    let foreign = 0;
+    for (const raw of [...closedRows, ...openRows]) {
+      const id = marketConditionId(raw);
+      // Gamma ignores filters it does not know and serves an unfiltered page; never store those.
+      if (id === null || !requested.has(id)) {
+        foreign += 1;
+        continue;
+      }
+      const record = normalizeMarket(raw, fetchedAt);
+      const previous = found.get(id);
+      // A market that closed between the two requests shows in both; the closed copy is the newer state.
+      if (!previous || (record.closed === true && previous.closed !== true)) found.set(id, record);
+    }
+    if (foreign > 0) {
+      options.logger?.warn({ foreign, batch: batch.length }, 'Gamma /markets returned markets that were not requested; ignored');
+    }
+  });
+  for (const id of wanted) if (!found.has(id)) unresolved.push({ id, reason: UNRESOLVED_UNKNOWN });
+  return { markets: wanted.flatMap((id) => found.get(id) ?? []), unresolved };
+}
+
+/** Gamma events for these numeric ids; malformed and unknown ids come back as unresolved. */
+export async function lookupEvents(
+  http: HttpClient,
+  gammaApiUrl: string,
+  eventIds: readonly string[],
+  options: GammaLookupOptions = {},
+): Promise<EventLookup> {
+  const batchSize = batchSizeOf(options);
+  const unresolved: EventLookup['unresolved'] = [];
+  const wanted: string[] = [];
+  const seen = new Set<string>();
+  for (const input of eventIds) {
+    const id = String(input).trim();
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (EVENT_ID.test(id)) wanted.push(id);
+    else unresolved.push({ id, reason: UNRESOLVED_BAD_EVENT_ID });
+  }
+  const fetchedAt = (options.now ?? (() => new Date()))().toISOString();
+  const found = new Map<string, EventRecord>();
+  await forEachConcurrent(chunk(wanted, batchSize), options.concurrency ?? 4, options.signal, async (batch, signal) => {
+    const requested = new Set(batch);
+    const [closedRows, openRows] = await Promise.all([
+      getArray(http, eventsUrl(gammaApiUrl, batch, true), GAMMA_EVENTS_KEY, signal),
+      getArray(http, eventsUrl(gammaApiUrl, batch, false), GAMMA_EVENTS_KEY, signal),
+    ]);
+    let foreign = 0;
+    for (const raw of [...closedRows, ...openRows]) {
+      const id = eventIdOf(raw);
+      if (id === null || !requested.has(id)) {
+        foreign += 1;
+        continue;
+      }
+      const record = normalizeEvent(raw, fetchedAt);
+      const previous = found.get(id);
+      if (!previous || (record.closed === true && previous.closed !== true)) found.set(id, record);
+    }
+    if (foreign > 0) {
+      options.logger?.warn({ foreign, batch: batch.length }, 'Gamma /events returned events that were not requested; ignored');
+    }
+  });
+  for (const id of wanted) if (!found.has(id)) unresolved.push({ id, reason: UNRESOLVED_UNKNOWN });
+  return { events: wanted.flatMap((id) => found.get(id) ?? []), unresolved };
+}

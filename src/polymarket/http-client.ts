@@ -1,0 +1,368 @@
+/**
+ * JSON GET over undici for the Polymarket APIs: one shared keep-alive Agent, a per-request timeout,
+ * a cap on requests in flight per host, the shared rate limiter on every attempt, and bounded retries
+ * of transient failures (429, 5xx, network errors, HTML error pages, truncated JSON) that honour
+ * Retry-After. Anything else fails at once with a message naming the URL and what came back.
+ */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import PQueue from 'p-queue';
+import { Agent, request } from 'undici';
+import { abortReason, sleep as defaultSleep } from '../lib/sleep.js';
+import { withRetry } from '../lib/retry.js';
+import {
+  HttpBodyError,
+  HttpError,
+  HttpNetworkError,
+  HttpStatusError,
+  describeReceived,
+  type RetryClass,
+} from './http-errors.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+/** The subset of a pino logger the source uses. */
+export interface SourceLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface HttpClientOptions {
+  rateLimiter: RateLimiter;
+  /** Whole-request budget (connect, headers and body) per attempt. */
+  timeoutMs: number;
+  /** Attempts per request, the first included. */
+  maxAttempts: number;
+  /** Requests in flight per host; also the connection pool size per host. */
+  maxInFlight: number;
+  /** Backoff when the server gives no Retry-After: full jitter over base * 2^(n-1), capped. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Longest Retry-After honoured; longer requests are retried after this long. */
+  maxRetryAfterMs?: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  logger?: SourceLogger;
+  userAgent?: string;
+  /** Clock for HTTP-date Retry-After values. */
+  now?: () => number;
+}
+
+const DEFAULT_BASE_DELAY_MS = 500;
+const DEFAULT_MAX_DELAY_MS = 30_000;
+const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const brotli = promisify(zlib.brotliDecompress);
+
+/** Transport error codes worth another attempt, by retry class. */
+const TRANSPORT_CODES: Record<string, RetryClass> = {
+  ECONNRESET: 'network',
+  ECONNREFUSED: 'network',
+  ECONNABORTED: 'network',
+  EPIPE: 'network',
+  ENOTFOUND: 'network',
+  EAI_AGAIN: 'network',
+  ENETUNREACH: 'network',
+  ENETDOWN: 'network',
+  EHOSTUNREACH: 'network',
+  UND_ERR_SOCKET: 'network',
+  UND_ERR_CLOSED: 'network',
+  ETIMEDOUT: 'timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'truncated',
+};
+
+/**
+ * Retry-After as milliseconds: delta-seconds or an HTTP-date (RFC 9110). Undefined when absent or
+ * unreadable, so the caller falls back to backoff.
+ */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+function looksLikeHtml(contentType: string | undefined, text: string): boolean {
+  return /html/i.test(contentType ?? '') || /^\s*</.test(text);
+}
+
+/** The shared HTTP client; one per source. */
+export class HttpClient {
+  readonly #options: HttpClientOptions;
+  readonly #agent: Agent;
+  readonly #hosts = new Map<string, PQueue>();
+  readonly #requests: Record<string, number> = {};
+  readonly #retries: Record<string, number> = {};
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  #closed = false;
+
+  constructor(options: HttpClientOptions) {
+    if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1) {
+      throw new RangeError(`maxInFlight must be an integer >= 1, got ${String(options.maxInFlight)}`);
+    }
+    if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+      throw new RangeError(`timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+    }
+    this.#options = options;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#agent = new Agent({
+      // One connection per request allowed in flight: requests never queue inside undici behind a slow one.
+      connections: options.maxInFlight,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 120_000,
+      // Backstops; the per-attempt timer below is what normally fires.
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: Math.min(options.timeoutMs, 15_000) },
+    });
+  }
+
+  /** Requests sent per endpoint key (every attempt counts). */
+  requestCounts(): Record<string, number> {
+    return { ...this.#requests };
+  }
+
+  /** Retried attempts per retry class. */
+  retryCounts(): Record<string, number> {
+    return { ...this.#retries };
+  }
+
+  /**
+   * GETs `url` and returns the parsed JSON body. `endpointKey` selects the rate limit
+   * (`data:trades`, `gamma:markets`, `gamma:events`).
+   */
+  async getJson(url: string | URL, endpointKey: string, signal?: AbortSignal): Promise<unknown> {
+    const href = url.toString();
+    // Fail fast on an unknown key instead of after the first network round trip.
+    this.#options.rateLimiter.limitFor(endpointKey);
+    const maxAttempts = this.#options.maxAttempts;
+    return withRetry((attempt) => this.#attempt(href, endpointKey, attempt, signal), {
+      attempts: maxAttempts,
+      baseDelayMs: this.#options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS,
+      maxDelayMs: this.#options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
+      maxServerDelayMs: this.#options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+      classify: (error) =>
+        error instanceof HttpError && error.retryClass !== undefined
+          ? { retry: true, delayMs: error.retryAfterMs, label: error.retryClass }
+          : { retry: false },
+      sleep: this.#sleep,
+      random: this.#options.random,
+      signal,
+      onRetry: ({ attempt, delayMs, error, label }) => {
+        const retryClass = label ?? 'other';
+        this.#retries[retryClass] = (this.#retries[retryClass] ?? 0) + 1;
+        this.#options.logger?.warn(
+          { url: href, endpoint: endpointKey, attempt, maxAttempts, delayMs, retryClass, err: (error as Error).message },
+          'polymarket request failed; retrying',
+        );
+      },
+    });
+  }
+
+  /** Destroys the agent; requests still running fail. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#agent.destroy();
+  }
+
+  async #attempt(url: string, endpointKey: string, attempt: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.#closed) throw new HttpError(`GET ${url} refused: the Polymarket client is closed`, { url });
+    const host = new URL(url).host;
+    let queue = this.#hosts.get(host);
+    if (!queue) {
+      queue = new PQueue({ concurrency: this.#options.maxInFlight });
+      this.#hosts.set(host, queue);
+    }
+    try {
+      // In-flight slot first, rate slot second: a request that got its rate slot is sent at once, so
+      // requests released together by the host cap cannot go out as a burst.
+      return await queue.add(
+        async () => {
+          await this.#options.rateLimiter.acquire(endpointKey, signal);
+          this.#requests[endpointKey] = (this.#requests[endpointKey] ?? 0) + 1;
+          return this.#send(url, attempt, signal);
+        },
+        { signal },
+      );
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw error;
+    }
+  }
+
+  async #send(url: string, attempt: number, signal: AbortSignal | undefined): Promise<unknown> {
+    const { timeoutMs, maxAttempts } = this.#options;
+    const where = `GET ${url} (attempt ${attempt}/${maxAttempts})`;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await request(url, {
+        method: 'GET',
+        dispatcher: this.#agent,
+        signal: controller.signal,
+        headers: {
+          accept: 'application/json',
+          'accept-encoding': 'gzip, deflate, br',
+          'user-agent': this.#options.userAgent ?? 'polycopy-backfill/0.1',
+        },
+      });
+      const raw = Buffer.from(await response.body.arrayBuffer());
+      const headers = response.headers;
+      const contentType = headerValue(headers, 'content-type');
+      const text = await this.#decode(raw, headerValue(headers, 'content-encoding'), url, response.statusCode, where);
+      return this.#interpret(url, where, response.statusCode, contentType, headers, text);
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      if (error instanceof HttpError) throw error;
+      if (timedOut) {
+        throw new HttpNetworkError(`${where} timed out after ${timeoutMs} ms`, {
+          url,
+          retryClass: 'timeout',
+          cause: error,
+          hint: 'Retried with backoff; if timeouts persist, raise the request timeout or lower the concurrency',
+        });
+      }
+      const code = errorCode(error);
+      const retryClass = (code ? TRANSPORT_CODES[code] : undefined) ?? (code?.startsWith('HPE_') ? 'network' : undefined);
+      const detail = `${code ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`;
+      if (retryClass || /socket hang up/i.test(detail)) {
+        throw new HttpNetworkError(`${where} failed: network error ${detail}`, {
+          url,
+          retryClass: retryClass ?? 'network',
+          cause: error,
+          hint: `Retried with backoff; if every attempt fails, check network access to ${new URL(url).origin}`,
+        });
+      }
+      throw new HttpError(`${where} failed: ${detail}`, {
+        url,
+        cause: error,
+        hint: 'This error is not known to be transient, so it is not retried; see the cause',
+      });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #decode(raw: Buffer, encoding: string | undefined, url: string, status: number, where: string): Promise<string> {
+    const name = (encoding ?? 'identity').trim().toLowerCase();
+    try {
+      switch (name) {
+        case '':
+        case 'identity':
+          return raw.toString('utf8');
+        case 'gzip':
+        case 'x-gzip':
+          return (await gunzip(raw)).toString('utf8');
+        case 'deflate':
+          return (await inflate(raw)).toString('utf8');
+        case 'br':
+          return (await brotli(raw)).toString('utf8');
+        default:
+          throw new HttpBodyError(`${where} returned an unsupported content-encoding "${name}" (HTTP ${status})`, {
+            url,
+            status,
+            hint: 'The client asked for gzip, deflate or br only; report this as an API change',
+          });
+      }
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      // A compressed body cut short fails to inflate: the same failure as truncated JSON.
+      throw new HttpBodyError(
+        `${where} returned a ${name} body that does not decompress (HTTP ${status}, ${raw.length} bytes): ${(error as Error).message}`,
+        { url, status, retryClass: 'truncated', cause: error, hint: 'The connection probably dropped mid-body; retried' },
+      );
+    }
+  }
+
+  #interpret(
+    url: string,
+    where: string,
+    status: number,
+    contentType: string | undefined,
+    headers: Record<string, string | string[] | undefined>,
+    text: string,
+  ): unknown {
+    const received = describeReceived(contentType, text);
+    if (status >= 200 && status < 300) {
+      if (looksLikeHtml(contentType, text)) {
+        throw new HttpBodyError(`${where} returned an HTML page instead of JSON (HTTP ${status}); ${received}`, {
+          url,
+          status,
+          retryClass: 'html',
+          hint: 'Usually a Cloudflare or proxy error page; retried with backoff',
+        });
+      }
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (error) {
+        throw new HttpBodyError(
+          `${where} returned invalid or truncated JSON (HTTP ${status}, ${Buffer.byteLength(text)} bytes): ${(error as Error).message}; ${received}`,
+          {
+            url,
+            status,
+            retryClass: 'truncated',
+            cause: error,
+            hint: 'The connection probably dropped mid-body; retried with backoff',
+          },
+        );
+      }
+    }
+    const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'), (this.#options.now ?? Date.now)());
+    const retryAfter = retryAfterMs === undefined ? '' : ` (Retry-After ${retryAfterMs} ms)`;
+    const message = `${where} failed with HTTP ${status}${retryAfter}; ${received}`;
+    if (status === 429) {
+      throw new HttpStatusError(message, {
+        url,
+        status,
+        retryClass: '429',
+        retryAfterMs,
+        hint: 'Polymarket is rate limiting this client; retried after Retry-After or backoff. If it persists, lower the rate limits or the concurrency',
+      });
+    }
+    if (status >= 500 && status < 600) {
+      throw new HttpStatusError(message, {
+        url,
+        status,
+        retryClass: status === 503 ? '503' : '5xx',
+        retryAfterMs,
+        hint: 'Polymarket is unavailable or overloaded; retried with backoff. If it persists, resume the run later',
+      });
+    }
+    throw new HttpStatusError(message, {
+      url,
+      status,
+      hint: 'The request was rejected and is not retried; check the ids in the URL and the API documentation for this route',
+    });
+  }
+}

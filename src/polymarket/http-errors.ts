@@ -1,0 +1,67 @@
+/**
+ * Errors of the Polymarket HTTP layer. Each names the request (method, full path and query), the
+ * status, a short sanitised snippet of what came back, and what the operator can do. Retryable ones
+ * carry their retry class, which the client's classifier and the retry counters use.
+ */
+import { BackfillError } from '../lib/errors.js';
+
+/** Retry classes, as counted in `SourceStats.retries`. */
+export type RetryClass = '429' | '503' | '5xx' | 'network' | 'html' | 'truncated' | 'timeout';
+
+export interface HttpErrorOptions {
+  url: string;
+  status?: number;
+  /** Set when the failure is transient and worth another attempt. */
+  retryClass?: RetryClass;
+  /** A delay the server asked for (Retry-After), in ms. */
+  retryAfterMs?: number;
+  cause?: unknown;
+  hint?: string;
+}
+
+/** Base of every HTTP-layer failure. */
+export class HttpError extends BackfillError {
+  readonly url: string;
+  readonly status: number | undefined;
+  readonly retryClass: RetryClass | undefined;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options: HttpErrorOptions) {
+    super(message, { cause: options.cause, hint: options.hint });
+    this.url = options.url;
+    this.status = options.status;
+    this.retryClass = options.retryClass;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** A non-2xx response. */
+export class HttpStatusError extends HttpError {}
+
+/** A 2xx response whose body is not usable JSON (an HTML error page, a truncated body). */
+export class HttpBodyError extends HttpError {}
+
+/** The request never got a complete response: connection reset, refused, timed out. */
+export class HttpNetworkError extends HttpError {}
+
+/** Valid JSON that does not have the documented shape; retrying will not help. */
+export class UnexpectedResponseError extends BackfillError {}
+
+/** The Data API's cursor walk misbehaved (a repeated cursor, `has_more` without a cursor). */
+export class PaginationError extends BackfillError {}
+
+const SNIPPET_CHARS = 160;
+
+/** A one-line, length-capped rendering of a response body, safe to put in logs. */
+export function bodySnippet(text: string, maxChars = SNIPPET_CHARS): string {
+  // Control characters and runs of whitespace would break one-line logs; the rest is kept so a page title stays readable.
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  if (flat.length === 0) return '(empty body)';
+  return flat.length > maxChars ? `"${flat.slice(0, maxChars)}…"` : `"${flat}"`;
+}
+
+/** `received text/html: "<html>…"` — what came back, for an error message. */
+export function describeReceived(contentType: string | undefined, text: string): string {
+  const type = (contentType ?? '').split(';')[0]?.trim() || 'no content-type';
+  return `received ${type}: ${bodySnippet(text)}`;
+}

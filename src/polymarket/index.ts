@@ -1,0 +1,45 @@
+/** Polymarket source: the real HTTP implementation of PolymarketSource and its building blocks. */
+export type { EventRecord, MarketRecord, TradeRecord, UnresolvedRecord } from './records.js';
+export type { EventLookup, MarketLookup, PolymarketSource, SourceStats } from './source.js';
+export {
+  createPolymarketSource,
+  parseRateLimitSpec,
+  DEFAULT_DATA_API_URL,
+  DEFAULT_GAMMA_API_URL,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_TIMEOUT_MS,
+  type PolymarketSourceConfig,
+} from './polymarket-source.js';
+export { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimit } from './rate-limiter.js';
+export { HttpClient, parseRetryAfter, type HttpClientOptions, type SourceLogger } from './http-client.js';
+export {
+  HttpBodyError,
+  HttpError,
+  HttpNetworkError,
+  HttpStatusError,
+  PaginationError,
+  UnexpectedResponseError,
+  bodySnippet,
+  describeReceived,
+  type RetryClass,
+} from './http-errors.js';
+export { FillSequencer, OutOfOrderError, tradeId, type SequencedRow, type TradeKeyFields } from './trade-key.js';
+export { NonTradeRowError, epochSecondsOf, normalizeTradeRow, type NormalizedTradeRow } from './trade-rows.js';
+export { DATA_TRADES_KEY, TRADES_PAGE_SIZE, walletTradePages, walletTradesUrl } from './data-api.js';
+export {
+  GAMMA_EVENTS_KEY,
+  GAMMA_MARKETS_KEY,
+  GAMMA_MAX_BATCH,
+  UNRESOLVED_BAD_EVENT_ID,
+  UNRESOLVED_COMBO,
+  UNRESOLVED_UNKNOWN,
+  eventsUrl,
+  lookupEvents,
+  lookupMarkets,
+  marketsUrl,
+  type GammaLookupOptions,
+} from './gamma-api.js';
+export { marketConditionId, normalizeMarket, winningOutcome } from './market-rows.js';
+export { eventIdOf, normalizeEvent } from './event-rows.js';
+export { parseJsonArray, toIsoTimestamp, toNumber } from './gamma-values.js';

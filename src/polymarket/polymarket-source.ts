@@ -1,0 +1,139 @@
+/**
+ * The real PolymarketSource: Data API v2 for trades, Gamma for markets and events, over one shared
+ * HTTP client (one rate limiter per endpoint key, one in-flight cap per host) for all workers.
+ */
+import { ConfigError } from '../lib/errors.js';
+import { walletTradePages } from './data-api.js';
+import { lookupEvents, lookupMarkets } from './gamma-api.js';
+import { HttpClient, type SourceLogger } from './http-client.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimit } from './rate-limiter.js';
+import type { PolymarketSource } from './source.js';
+
+export const DEFAULT_DATA_API_URL = 'https://data-api.polymarket.com';
+export const DEFAULT_GAMMA_API_URL = 'https://gamma-api.polymarket.com';
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_ATTEMPTS = 8;
+/** Enough parallel requests to use the data:trades budget (20/s) at ~1 s per 1000-row page. */
+export const DEFAULT_MAX_IN_FLIGHT = 16;
+
+export interface PolymarketSourceConfig {
+  /** Default https://data-api.polymarket.com. */
+  dataApiUrl?: string;
+  /** Default https://gamma-api.polymarket.com. */
+  gammaApiUrl?: string;
+  /** Per attempt; default 30 000. */
+  timeoutMs?: number;
+  /** Attempts per request, first included; default 8. */
+  maxAttempts?: number;
+  /** Overrides per endpoint key; defaults are the documented limits (DEFAULT_RATE_LIMITS). */
+  rateLimits?: Partial<Record<string, RateLimit>>;
+  /** Requests in flight per host; default 16. */
+  maxInFlight?: number;
+  /** Backoff base and cap when the server gives no Retry-After; defaults 500 ms and 30 s. */
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Longest Retry-After honoured; default 120 s. */
+  maxRetryAfterMs?: number;
+  /** Ids per Gamma request, at most 50 (the default). */
+  gammaBatchSize?: number;
+  logger?: SourceLogger;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** Clock for `fetched_at` and HTTP-date Retry-After; default the system clock. */
+  now?: () => Date;
+  userAgent?: string;
+}
+
+function checkUrl(name: string, value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`protocol ${url.protocol}`);
+  } catch (error) {
+    throw new ConfigError(`${name} ${JSON.stringify(value)} is not an http(s) URL`, {
+      cause: error,
+      hint: `Use e.g. ${name === 'dataApiUrl' ? DEFAULT_DATA_API_URL : DEFAULT_GAMMA_API_URL}`,
+    });
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`${name} must be a whole number >= 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Builds the HTTP-backed source. Call `close()` when done to release connections. */
+export function createPolymarketSource(config: PolymarketSourceConfig = {}): PolymarketSource {
+  const dataApiUrl = checkUrl('dataApiUrl', config.dataApiUrl ?? DEFAULT_DATA_API_URL);
+  const gammaApiUrl = checkUrl('gammaApiUrl', config.gammaApiUrl ?? DEFAULT_GAMMA_API_URL);
+  const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new ConfigError(`timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  }
+  let rateLimiter: RateLimiter;
+  try {
+    rateLimiter = new RateLimiter(config.rateLimits ?? {});
+  } catch (error) {
+    throw new ConfigError((error as Error).message, { cause: error });
+  }
+  const now = config.now ?? (() => new Date());
+  const http = new HttpClient({
+    rateLimiter,
+    timeoutMs,
+    maxAttempts: positiveInt('maxAttempts', config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
+    maxInFlight: positiveInt('maxInFlight', config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
+    baseDelayMs: config.retryBaseDelayMs,
+    maxDelayMs: config.retryMaxDelayMs,
+    maxRetryAfterMs: config.maxRetryAfterMs,
+    sleep: config.sleep,
+    random: config.random,
+    logger: config.logger,
+    userAgent: config.userAgent,
+    now: () => now().getTime(),
+  });
+  const gammaOptions = { batchSize: config.gammaBatchSize, now, logger: config.logger };
+
+  return {
+    walletTrades: (wallet, signal) => walletTradePages(http, dataApiUrl, wallet, signal),
+    markets: (conditionIds, signal) => lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal }),
+    events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal }),
+    stats: () => ({ requests: http.requestCounts(), retries: http.retryCounts() }),
+    close: () => http.close(),
+  };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const TOKEN = /^([a-z][a-z0-9_-]*:[a-z0-9_/-]+)=(\d+)\/(\d+(?:\.\d+)?)?(ms|s|m)$/i;
+
+/**
+ * Parses `data:trades=200/10s,gamma:markets=300/10s` (units ms, s, m; `20/s` means per 1 s) into
+ * rate-limit overrides. Throws ConfigError naming the bad token, or an unknown endpoint key.
+ */
+export function parseRateLimitSpec(spec: string): Record<string, RateLimit> {
+  const limits: Record<string, RateLimit> = {};
+  const known = Object.keys(DEFAULT_RATE_LIMITS);
+  for (const token of spec.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const match = TOKEN.exec(token);
+    if (!match) {
+      throw new ConfigError(`rate limit ${JSON.stringify(token)} is not of the form <endpoint>=<requests>/<window>`, {
+        hint: 'Example: data:trades=200/10s,gamma:markets=300/10s (window units: ms, s, m)',
+      });
+    }
+    const [, keyText = '', requestsText = '', amountText, unit = 's'] = match;
+    const key = keyText.toLowerCase();
+    if (!known.includes(key)) {
+      throw new ConfigError(`rate limit ${JSON.stringify(token)} names an unknown endpoint "${key}"`, {
+        hint: `Known endpoints: ${known.join(', ')}`,
+      });
+    }
+    const requests = Number(requestsText);
+    const perMs = (amountText === undefined ? 1 : Number(amountText)) * (UNIT_MS[unit.toLowerCase()] ?? 1000);
+    if (requests < 1 || perMs <= 0) {
+      throw new ConfigError(`rate limit ${JSON.stringify(token)} must allow at least 1 request per non-empty window`);
+    }
+    limits[key] = { requests, perMs };
+  }
+  return limits;
+}

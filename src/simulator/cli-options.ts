@@ -1,0 +1,65 @@
+/** Parsers for the `backfill sim` command-line options. */
+import { ConfigError } from '../lib/errors.js';
+import type { FaultRates } from './types.js';
+
+/** Short spellings accepted on the command line; the `FaultRates` key names are accepted too. */
+const FAULT_ALIASES: Record<string, keyof FaultRates> = {
+  '429': 'rateLimitedWithRetryAfter',
+  '429-no-retry-after': 'rateLimitedWithoutRetryAfter',
+  '503': 'unavailable',
+  '500': 'serverError',
+  html: 'htmlErrorPage',
+  truncated: 'truncatedJson',
+  reset: 'connectionReset',
+  rateLimitedWithRetryAfter: 'rateLimitedWithRetryAfter',
+  rateLimitedWithoutRetryAfter: 'rateLimitedWithoutRetryAfter',
+  unavailable: 'unavailable',
+  serverError: 'serverError',
+  htmlErrorPage: 'htmlErrorPage',
+  truncatedJson: 'truncatedJson',
+  connectionReset: 'connectionReset',
+};
+
+const VALID_FAULT_KEYS = '429, 429-no-retry-after, 503, 500, html, truncated, reset';
+
+/**
+ * Parses `"429=0.05,429-no-retry-after=0.02,503=0.02,500=0.01,html=0.01,truncated=0.01,reset=0.01"` into fault
+ * rates. An empty string or "none" means no faults.
+ */
+export function parseFaultSpec(spec: string): FaultRates {
+  const rates: FaultRates = {};
+  const trimmed = spec.trim();
+  if (trimmed === '' || trimmed.toLowerCase() === 'none') return rates;
+  for (const raw of trimmed.split(',')) {
+    const token = raw.trim();
+    if (token === '') continue;
+    const eq = token.indexOf('=');
+    const name = eq < 0 ? token : token.slice(0, eq).trim();
+    const valueText = eq < 0 ? '' : token.slice(eq + 1).trim();
+    const key = Object.hasOwn(FAULT_ALIASES, name) ? FAULT_ALIASES[name] : undefined;
+    if (key === undefined) {
+      throw new ConfigError(`Unknown fault "${name}" in fault spec token "${token}"`, {
+        hint: `Valid keys: ${VALID_FAULT_KEYS}; write each as key=rate with a rate between 0 and 1`,
+      });
+    }
+    const rate = valueText === '' ? Number.NaN : Number(valueText);
+    if (!(rate >= 0 && rate <= 1)) {
+      throw new ConfigError(`Bad rate in fault spec token "${token}"`, {
+        hint: `Write key=rate with a rate between 0 and 1; valid keys: ${VALID_FAULT_KEYS}`,
+      });
+    }
+    rates[key] = rate;
+  }
+  return rates;
+}
+
+/** Parses `"50-150"` (or `"100"` for a fixed delay) into a latency range in milliseconds. */
+export function parseLatencySpec(spec: string): { min: number; max: number } {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?$/.exec(spec);
+  const min = match ? Number(match[1]) : Number.NaN;
+  const max = match ? Number(match[2] ?? match[1]) : Number.NaN;
+  if (!(min >= 0 && max >= min)) {
+    throw new ConfigError(`Bad latency "${spec}"`, { hint: 'Write MIN-MAX in milliseconds with MIN <= MAX, e.g. 50-150' });
+  }
+  return { min, max };
+}

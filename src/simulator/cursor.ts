@@ -1,0 +1,46 @@
+/**
+ * v2 feed cursors: base64url JSON `{"data":{"type":"trades","params":{"l","ts","sq","d"}},"sig"}` like the live
+ * API. They carry only the seek anchor and the page size, so filters must be re-sent on every page.
+ */
+import { createHash } from 'node:crypto';
+
+export interface TradesCursor {
+  /** Page size. */
+  l: number;
+  /** Timestamp of the last row served. */
+  ts: number;
+  /** Internal sequence number of the last row served, as a decimal string. */
+  sq: string;
+}
+
+function sign(secret: string, data: string): string {
+  return createHash('sha256').update(secret).update(data).digest('hex').slice(0, 32);
+}
+
+export function encodeCursor(secret: string, cursor: TradesCursor): string {
+  const data = { type: 'trades', params: { l: cursor.l, ts: cursor.ts, sq: cursor.sq, d: 2 } };
+  const dataJson = JSON.stringify(data);
+  return Buffer.from(`{"data":${dataJson},"sig":"${sign(secret, dataJson)}"}`).toString('base64url');
+}
+
+/** The decoded cursor, or undefined when it is not one this server minted. */
+export function decodeCursor(secret: string, text: string, maxLimit: number): TradesCursor | undefined {
+  if (!/^[A-Za-z0-9_\-+/]+={0,2}$/.test(text)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { data, sig } = parsed as { data?: unknown; sig?: unknown };
+  if (typeof data !== 'object' || data === null || typeof sig !== 'string') return undefined;
+  if (sign(secret, JSON.stringify(data)) !== sig) return undefined;
+  const { type, params } = data as { type?: unknown; params?: unknown };
+  if (type !== 'trades' || typeof params !== 'object' || params === null) return undefined;
+  const { l, ts, sq } = params as { l?: unknown; ts?: unknown; sq?: unknown };
+  if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > maxLimit) return undefined;
+  if (typeof ts !== 'number' || !Number.isInteger(ts)) return undefined;
+  if (typeof sq !== 'string' || !/^\d{1,15}$/.test(sq)) return undefined;
+  return { l, ts, sq };
+}

@@ -1,0 +1,110 @@
+/** Gamma `GET /markets` and `GET /events`: bare JSON arrays, with the implicit `closed=false` trap. */
+import type { Dataset } from './dataset.js';
+import type { SimResponse } from './http.js';
+import { gammaError, json, listParam, param, parseBool, parseNonNegativeInt } from './http.js';
+
+export const GAMMA_DEFAULT_LIMIT = 20;
+export const GAMMA_MAX_LIMIT = 100;
+export const MAX_CONDITION_IDS = 100;
+
+const CONDITION_ID = /^0x[0-9a-fA-F]{64}$/;
+
+interface Paging {
+  closed: boolean;
+  limit: number;
+  offset: number;
+}
+
+function paging(query: URLSearchParams): Paging | SimResponse {
+  // Live Gamma treats a missing `closed` as `closed=false`, silently dropping resolved markets.
+  const closed = parseBool(param(query, 'closed'));
+  if (closed === undefined) return gammaError(422, 'closed must be true or false');
+  const limit = parseNonNegativeInt(param(query, 'limit'));
+  if (limit === undefined) return gammaError(422, 'limit must be a non-negative integer');
+  const offset = parseNonNegativeInt(param(query, 'offset'));
+  if (offset === undefined) return gammaError(422, 'offset must be a non-negative integer');
+  return {
+    closed: closed ?? false,
+    limit: Math.min(GAMMA_MAX_LIMIT, limit ?? GAMMA_DEFAULT_LIMIT),
+    offset: offset ?? 0,
+  };
+}
+
+/** Walks candidate indices in order, keeping those that pass, and returns one page of them. */
+function page(candidates: Iterable<number>, keep: (index: number) => boolean, p: Paging): number[] {
+  const out: number[] = [];
+  let skipped = 0;
+  if (p.limit === 0) return out;
+  for (const index of candidates) {
+    if (!keep(index)) continue;
+    if (skipped < p.offset) {
+      skipped += 1;
+      continue;
+    }
+    out.push(index);
+    if (out.length >= p.limit) break;
+  }
+  return out;
+}
+
+function* range(n: number): Iterable<number> {
+  for (let i = 0; i < n; i += 1) yield i;
+}
+
+export function handleMarkets(query: URLSearchParams, dataset: Dataset): SimResponse {
+  const ids = listParam(query, 'condition_ids', 'condition_ids[]');
+  if (ids.length > MAX_CONDITION_IDS) return gammaError(400, 'too many condition_ids');
+  // Combo ids (62 hex) are not markets; the live API rejects them rather than ignoring them.
+  const bad = ids.find((id) => !CONDITION_ID.test(id));
+  if (bad !== undefined) return gammaError(400, `invalid condition id: ${bad}`);
+  const p = paging(query);
+  if ('status' in p) return p;
+  const { universe } = dataset;
+  let candidates: Iterable<number>;
+  if (ids.length > 0) {
+    const found = new Set<number>();
+    for (const id of ids) {
+      const m = universe.findMarket(id);
+      if (m !== undefined) found.add(m);
+    }
+    candidates = [...found].sort((a, b) => a - b);
+  } else {
+    candidates = range(universe.marketCount);
+  }
+  const keep = (m: number): boolean => {
+    const event = universe.eventCore(universe.eventOf(m));
+    return !event.ghost && event.closed === p.closed;
+  };
+  return json(
+    200,
+    page(candidates, keep, p).map((m) => universe.marketJson(m, true)),
+  );
+}
+
+export function handleEvents(query: URLSearchParams, dataset: Dataset): SimResponse {
+  const ids = listParam(query, 'id', 'id[]');
+  const bad = ids.find((id) => !/^\d{1,15}$/.test(id));
+  if (bad !== undefined) return gammaError(422, `invalid id: ${bad}`);
+  const p = paging(query);
+  if ('status' in p) return p;
+  const { universe } = dataset;
+  let candidates: Iterable<number>;
+  if (ids.length > 0) {
+    const found = new Set<number>();
+    for (const id of ids) {
+      const e = universe.findEvent(id);
+      if (e !== undefined) found.add(e);
+    }
+    candidates = [...found].sort((a, b) => a - b);
+  } else {
+    candidates = range(universe.eventCount);
+  }
+  const keep = (e: number): boolean => {
+    const event = universe.eventCore(e);
+    return !event.ghost && event.closed === p.closed;
+  };
+  return json(
+    200,
+    page(candidates, keep, p).map((e) => universe.eventJson(e)),
+  );
+}

@@ -1,0 +1,219 @@
+/**
+ * The simulator's HTTP server: Data API v2 `/v2/trades` and Gamma `/markets`, `/events` on one port, with
+ * seeded fault injection, optional rate-limit enforcement, latency and request statistics.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Dataset } from './dataset.js';
+import type { FaultKind } from './faults.js';
+import { FAULT_KINDS, SlidingWindow, checkFaultRates, faultResponse, pickFault } from './faults.js';
+import { handleEvents, handleMarkets } from './gamma-routes.js';
+import type { SimResponse } from './http.js';
+import { json, v2Error } from './http.js';
+import { Rng, Stream } from './prng.js';
+import { handleTrades } from './trades-route.js';
+import type { FaultRates, RunningSimulator, SimRoute, SimulatorOptions, SimulatorStats } from './types.js';
+
+type Route = SimRoute | 'other';
+
+const ROUTES: Record<string, SimRoute> = {
+  '/v2/trades': 'data:trades',
+  '/markets': 'gamma:markets',
+  '/events': 'gamma:events',
+};
+
+function emptyStats(): SimulatorStats {
+  const faultsInjected: Record<string, number> = { rateLimitEnforced: 0 };
+  for (const kind of FAULT_KINDS) faultsInjected[kind] = 0;
+  return {
+    requests: { 'data:trades': 0, 'gamma:markets': 0, 'gamma:events': 0, other: 0 },
+    tradeRequestsByWallet: {},
+    faultsInjected,
+  };
+}
+
+function checkLatency(latency: { min: number; max: number }): { min: number; max: number } {
+  const { min, max } = latency;
+  if (!(Number.isFinite(min) && Number.isFinite(max) && min >= 0 && max >= min)) {
+    throw new RangeError(`latency must satisfy 0 <= min <= max, got ${JSON.stringify(latency)}`);
+  }
+  return { min, max };
+}
+
+/** Starts the simulator; resolves once it listens. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const dataset = new Dataset(options);
+  const faultSeed = options.faultSeed ?? dataset.seed;
+  const faultRng = Rng.of(faultSeed, Stream.faults);
+  const latencyRng = Rng.of(faultSeed, Stream.latency);
+  const retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
+    throw new RangeError(`retryAfterSeconds must be a non-negative integer, got ${retryAfterSeconds}`);
+  }
+  const nowSeconds = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const cursorSecret = `polymarket-sim-${dataset.seed}`;
+  let faults: FaultRates = checkFaultRates(options.faults ?? {});
+  let latency = checkLatency(options.latencyMs ?? { min: 0, max: 0 });
+  const limiters = new Map<SimRoute, SlidingWindow>();
+  for (const [route, limit] of Object.entries(options.rateLimits ?? {})) {
+    if (limit) limiters.set(route as SimRoute, new SlidingWindow(limit));
+  }
+
+  let stats = emptyStats();
+  let requestNo = 0;
+  let closing = false;
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const count = (record: Record<string, number>, key: string): void => {
+    record[key] = (record[key] ?? 0) + 1;
+  };
+
+  const realResponse = (route: Route, query: URLSearchParams, traceId: string): SimResponse => {
+    switch (route) {
+      case 'data:trades':
+        return handleTrades(query, { dataset, cursorSecret, nowSeconds, traceId });
+      case 'gamma:markets':
+        return handleMarkets(query, dataset);
+      case 'gamma:events':
+        return handleEvents(query, dataset);
+      case 'other':
+        return v2Error(404, 'not_found', 'route not found', traceId);
+    }
+  };
+
+  const send = (res: ServerResponse, response: SimResponse, traceId: string): void => {
+    res.writeHead(response.status, { ...response.headers, 'x-trace-id': traceId });
+    res.end(response.body);
+  };
+
+  const respond = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    query: URLSearchParams,
+    traceId: string,
+    fault: FaultKind | 'rateLimitEnforced' | undefined,
+    retryAfterMs: number,
+  ): void => {
+    if (closing) return;
+    if (fault === 'connectionReset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'rateLimitEnforced') {
+      const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+      send(res, v2Error(429, 'rate_limited', 'rate limit exceeded', traceId, { retryAfter: seconds }), traceId);
+      return;
+    }
+    if (fault !== undefined && fault !== 'truncatedJson') {
+      send(res, faultResponse(fault, traceId, retryAfterSeconds), traceId);
+      return;
+    }
+    let response: SimResponse;
+    try {
+      response = realResponse(route, query, traceId);
+    } catch (error) {
+      response = v2Error(500, 'internal', `simulator bug: ${(error as Error).message}`, traceId);
+    }
+    if (fault === 'truncatedJson') {
+      // No content-length: the body ends cleanly at the HTTP level, so only the JSON is broken.
+      const cut = Math.max(1, Math.min(response.body.length - 1, Math.floor(response.body.length * 0.6)));
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'x-trace-id': traceId });
+      res.write(response.body.slice(0, cut));
+      res.end();
+      return;
+    }
+    send(res, response, traceId);
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    req.resume();
+    requestNo += 1;
+    const traceId = Rng.of(dataset.seed, Stream.trace, requestNo).hex(4);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    } catch {
+      count(stats.requests, 'other');
+      send(res, json(400, { error: 'bad request url' }), traceId);
+      return;
+    }
+    const known = req.method === 'GET' ? ROUTES[url.pathname.replace(/\/+$/, '') || '/'] : undefined;
+    const route: Route = known ?? 'other';
+    count(stats.requests, route);
+    if (route === 'data:trades') {
+      const user = url.searchParams.get('user');
+      if (user !== null) count(stats.tradeRequestsByWallet, user.trim().toLowerCase());
+    }
+
+    let fault: FaultKind | 'rateLimitEnforced' | undefined;
+    let retryAfterMs = 0;
+    if (route !== 'other') {
+      const wait = limiters.get(route)?.admit(Date.now());
+      if (wait !== undefined) {
+        fault = 'rateLimitEnforced';
+        retryAfterMs = wait;
+      } else {
+        fault = pickFault(faults, faultRng.next());
+      }
+      if (fault !== undefined) count(stats.faultsInjected, fault);
+    }
+
+    const delay = latency.max > 0 ? latency.min + latencyRng.next() * (latency.max - latency.min) : 0;
+    if (delay <= 0) {
+      respond(req, res, route, url.searchParams, traceId, fault, retryAfterMs);
+      return;
+    }
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      respond(req, res, route, url.searchParams, traceId, fault, retryAfterMs);
+    }, delay);
+    timers.add(timer);
+  };
+
+  const server = createServer(handle);
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    dataset,
+    stats: () => structuredClone(stats),
+    resetStats: () => {
+      stats = emptyStats();
+    },
+    setFaults: (next) => {
+      faults = checkFaultRates(next);
+    },
+    setLatency: (next) => {
+      latency = checkLatency(next);
+    },
+    close: () => {
+      closed ??= new Promise<void>((resolve, reject) => {
+        closing = true;
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        for (const socket of sockets) socket.destroy();
+        sockets.clear();
+      });
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/** `GET /v2/trades?user=…`: the Data API v2 trade feed of one wallet, cursor-paged. */
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Dataset } from './dataset.js';
+import type { SimResponse } from './http.js';
+import { firstIndex, json, param, parseBool, parseNonNegativeInt, v2Error } from './http.js';
+
+export const DEFAULT_TRADES_LIMIT = 100;
+export const MAX_TRADES_LIMIT = 1000;
+/** The v2 default window reaches this far back when `start` is omitted or 0. */
+export const THREE_YEARS_SECONDS = 3 * 365 * 86_400;
+/** An omitted or 0 `end` is now plus one day. */
+export const END_SLACK_SECONDS = 86_400;
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+export interface TradesContext {
+  dataset: Dataset;
+  cursorSecret: string;
+  nowSeconds: number;
+  traceId: string;
+}
+
+export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimResponse {
+  const { traceId } = ctx;
+  const invalid = (parameter: string, error: string): SimResponse =>
+    v2Error(400, 'invalid_request', error, traceId, { parameter });
+
+  if (query.has('offset')) return invalid('offset', 'offset is not allowed');
+  const user = param(query, 'user');
+  if (user === null || user.trim() === '') return invalid('user', 'user is required');
+  if (!ADDRESS.test(user.trim())) return invalid('user', `invalid user address: ${user}`);
+
+  const limitParam = parseNonNegativeInt(param(query, 'limit'));
+  if (limitParam === undefined) return invalid('limit', 'limit must be a non-negative integer');
+  const takerOnly = parseBool(param(query, 'taker_only', 'takerOnly'));
+  if (takerOnly === undefined) return invalid('taker_only', 'taker_only must be true or false');
+  const startParam = parseNonNegativeInt(param(query, 'start'));
+  if (startParam === undefined) return invalid('start', 'start must be epoch seconds');
+  const endParam = parseNonNegativeInt(param(query, 'end'));
+  if (endParam === undefined) return invalid('end', 'end must be epoch seconds');
+  const cursorText = param(query, 'cursor');
+  let cursor: ReturnType<typeof decodeCursor>;
+  if (cursorText !== null && cursorText !== '') {
+    cursor = decodeCursor(ctx.cursorSecret, cursorText, MAX_TRADES_LIMIT);
+    if (!cursor) return invalid('cursor', 'invalid cursor');
+  }
+
+  // The cursor's page size wins; `limit` only shapes the first page.
+  const limit = cursor ? cursor.l : Math.min(MAX_TRADES_LIMIT, Math.max(1, limitParam ?? DEFAULT_TRADES_LIMIT));
+  const start = startParam ? startParam : ctx.nowSeconds - THREE_YEARS_SECONDS;
+  const end = endParam ? endParam : ctx.nowSeconds + END_SLACK_SECONDS;
+
+  const trades = ctx.dataset.tradesOf(user.trim());
+  const respond = (rows: unknown[], offset: number, hasMore: boolean, next: string | null): SimResponse =>
+    json(200, { data: rows, pagination: { limit, offset, has_more: hasMore, next_cursor: next } }, {
+      'x-trace-id': traceId,
+    });
+  if (!trades) return respond([], 0, false, null);
+
+  const view = takerOnly === false ? undefined : trades.takerRows;
+  const length = view ? view.length : trades.count;
+  const rowAt = (k: number): number => (view ? (view[k] ?? 0) : k);
+  const tsAt = (k: number): number => trades.timestamp[rowAt(k)] ?? 0;
+  const seqAt = (k: number): number => trades.count - 1 - rowAt(k);
+
+  // Rows are in (timestamp, sequence) DESC order, so every bound is a binary search: O(log n + page).
+  const windowBegin = firstIndex(length, (k) => tsAt(k) <= end);
+  const windowEnd = Math.max(windowBegin, firstIndex(length, (k) => tsAt(k) < start));
+  let begin = windowBegin;
+  if (cursor) {
+    const anchorTs = cursor.ts;
+    const anchorSeq = Number(cursor.sq);
+    const afterAnchor = firstIndex(length, (k) => {
+      const ts = tsAt(k);
+      return ts < anchorTs || (ts === anchorTs && seqAt(k) < anchorSeq);
+    });
+    begin = Math.min(windowEnd, Math.max(windowBegin, afterAnchor));
+  }
+  const pageEnd = Math.min(windowEnd, begin + limit);
+  const rows: unknown[] = [];
+  for (let k = begin; k < pageEnd; k += 1) rows.push(trades.row(rowAt(k)));
+  const hasMore = pageEnd < windowEnd;
+  const next = hasMore
+    ? encodeCursor(ctx.cursorSecret, { l: limit, ts: tsAt(pageEnd - 1), sq: String(seqAt(pageEnd - 1)) })
+    : null;
+  return respond(rows, begin - windowBegin, hasMore, next);
+}

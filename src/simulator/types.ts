@@ -1,0 +1,112 @@
+/** Public types of the Polymarket simulator. */
+
+/**
+ * Probability (0..1) per request of each injected fault, on `/v2/trades`, `/markets` and `/events`.
+ * At most one fault is injected per request; when the rates add up to more than 1, earlier keys win.
+ */
+export interface FaultRates {
+  /** 429 with `Retry-After` and the v2 JSON error body (`code: 'rate_limited'`). */
+  rateLimitedWithRetryAfter?: number;
+  /** 429 without `Retry-After`, Cloudflare's plain-text `error code: 1015` body. */
+  rateLimitedWithoutRetryAfter?: number;
+  /** 503 with `Retry-After` and `code: 'request_timeout'`. */
+  unavailable?: number;
+  /** 500 with `code: 'internal'`. */
+  serverError?: number;
+  /** 502 with a Cloudflare-style HTML "Bad gateway" page. */
+  htmlErrorPage?: number;
+  /** 200 `application/json` whose body stops part-way. */
+  truncatedJson?: number;
+  /** The socket is destroyed without any response. */
+  connectionReset?: number;
+}
+
+/** The three rate-limited routes, named as in the stats. */
+export type SimRoute = 'data:trades' | 'gamma:markets' | 'gamma:events';
+
+export interface SimulatorOptions {
+  /** Seed of all generated data. Default 1. */
+  seed?: number;
+  /** Number of generated wallets. Default 100. */
+  wallets?: number;
+  /** Cap on the heavy tail of generated trade counts. Default 100_000. */
+  maxTradesPerWallet?: number;
+  /** Extra wallets, appended after the generated ones, with exactly these trade counts. */
+  whales?: number[];
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Delay added before each response, uniform in [min, max] ms. Default none. */
+  latencyMs?: { min: number; max: number };
+  faults?: FaultRates;
+  /** Seed of the fault and latency draws. Default: `seed`. */
+  faultSeed?: number;
+  /** Value of `Retry-After` on injected 429 and 503 responses. Default 1. */
+  retryAfterSeconds?: number;
+  /** Sliding-window limits; a request past the limit gets a 429 with `Retry-After` (stats: `rateLimitEnforced`). */
+  rateLimits?: Partial<Record<SimRoute, { requests: number; perMs: number }>>;
+  /**
+   * The simulator's "now" in epoch seconds, for the 3-year floor and the default `end` (now + 1 day).
+   * Default: the wall clock. Generated trades run up to 2026-10-31, so a "now" earlier than that hides the newest.
+   */
+  nowSeconds?: number;
+}
+
+/** One fill as the simulator serves it, reduced to the fields that identify it. */
+export interface GroundTruthFill {
+  proxy_wallet: string;
+  transaction_hash: string;
+  /** The row's `token_id`. */
+  asset: string;
+  side: string;
+  price: number;
+  size: number;
+  timestamp: number;
+  condition_id: string;
+}
+
+export interface SimulatorStats {
+  /** Requests by route: `data:trades`, `gamma:markets`, `gamma:events`, `other`; faulted ones included. */
+  requests: Record<string, number>;
+  /** Lower-cased `user` → number of `/v2/trades` requests. */
+  tradeRequestsByWallet: Record<string, number>;
+  /** Injected faults by `FaultRates` key, plus `rateLimitEnforced`. */
+  faultsInjected: Record<string, number>;
+}
+
+/** The generated world: wallets, their fills, and the Gamma markets and events behind them. */
+export interface SimDataset {
+  /** Generated wallets plus whales. */
+  readonly walletCount: number;
+  /** Lower-case 0x + 40 hex, deterministic from (seed, index). */
+  walletAddress(index: number): string;
+  /** All addresses in index order. */
+  wallets(): string[];
+  /** All fills of the wallet, maker and taker; 0 for an unknown wallet. */
+  tradeCount(wallet: string): number;
+  /** The ground truth: every fill, maker and taker, newest first, in the order the API serves them. */
+  fills(wallet: string): Iterable<GroundTruthFill>;
+  /** Condition ids the wallet's fills touch, split by what Gamma can resolve. */
+  conditionIds(wallet: string): { resolvable: string[]; unresolvable: string[] };
+  /** Gamma ids of the market's parent events; empty when Gamma does not know the market. */
+  eventIdsOfMarket(conditionId: string): string[];
+  /** The Gamma market object the simulator serves, with its slim `events`. */
+  market(conditionId: string): object | undefined;
+  /** The Gamma event object the simulator serves, with nested `markets`. */
+  event(eventId: string): object | undefined;
+}
+
+export interface RunningSimulator {
+  /** E.g. `http://127.0.0.1:PORT`; Data API and Gamma routes both live on it. */
+  url: string;
+  port: number;
+  dataset: SimDataset;
+  stats(): SimulatorStats;
+  resetStats(): void;
+  /** Replaces the fault rates, e.g. to lift all faults mid-run. */
+  setFaults(faults: FaultRates): void;
+  setLatency(latency: { min: number; max: number }): void;
+  /** Closes the server and every open socket, and cancels pending delayed responses. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createGzip } from 'node:zlib';
+
+import { BackfillError } from '../../lib/errors.js';
+import type { StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
+
+const TEMP_MARKER = '.tmp-';
+const KINDS: readonly StageKind[] = ['trades', 'markets', 'events', 'unresolved'];
+
+/** Staged files on the local disk: `<root>/<kind>/<wallet>.ndjson.gz` and `<root>/manifests/<wallet>.json`. */
+export class LocalStageStore implements StageStore {
+  readonly location: string;
+
+  constructor(root: string) {
+    this.location = resolve(root);
+  }
+
+  pathFor(kind: StageKind | 'manifests', wallet: string): string {
+    const extension = kind === 'manifests' ? '.json' : '.ndjson.gz';
+    return join(this.location, kind, `${wallet}${extension}`);
+  }
+
+  async createWriter(kind: StageKind, wallet: string): Promise<StageWriter> {
+    const finalPath = this.pathFor(kind, wallet);
+    await mkdir(join(this.location, kind), { recursive: true });
+    const tempPath = `${finalPath}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+    return openGzipWriter(tempPath, finalPath);
+  }
+
+  async writeManifest(manifest: WalletManifest): Promise<void> {
+    const finalPath = this.pathFor('manifests', manifest.wallet);
+    await mkdir(join(this.location, 'manifests'), { recursive: true });
+    await writeFileAtomically(finalPath, `${JSON.stringify(manifest)}\n`);
+  }
+
+  async readManifest(wallet: string): Promise<WalletManifest | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.pathFor('manifests', wallet), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const manifest = JSON.parse(text) as WalletManifest;
+    // A manifest whose files have since been deleted is no longer a completeness marker.
+    for (const file of Object.values(manifest.files)) {
+      if (file && !(await fileExists(file.uri))) return undefined;
+    }
+    return manifest;
+  }
+
+  async localPath(file: StagedFile): Promise<string> {
+    return file.uri;
+  }
+
+  async sweepTemporaryFiles(): Promise<number> {
+    let removed = 0;
+    for (const kind of [...KINDS, 'manifests']) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.location, kind));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        if (!name.includes(TEMP_MARKER)) continue;
+        await rm(join(this.location, kind, name), { force: true });
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeFileAtomically(finalPath: string, content: string): Promise<void> {
+  const tempPath = `${finalPath}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+  const handle = await open(tempPath, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tempPath, finalPath);
+}
+
+async function openGzipWriter(tempPath: string, finalPath: string): Promise<StageWriter> {
+  const fileStream = createWriteStream(tempPath);
+  await once(fileStream, 'open');
+  const gzip = createGzip({ level: 6 });
+  gzip.pipe(fileStream);
+  let rows = 0;
+  let failure: Error | undefined;
+  const onError = (error: Error) => {
+    failure ??= error;
+  };
+  gzip.on('error', onError);
+  fileStream.on('error', onError);
+
+  return {
+    get rows() {
+      return rows;
+    },
+    async write(row: object) {
+      if (failure) throw stagingError(finalPath, failure);
+      rows += 1;
+      if (!gzip.write(`${JSON.stringify(row)}\n`)) await once(gzip, 'drain');
+    },
+    async commit() {
+      if (failure) throw stagingError(finalPath, failure);
+      gzip.end();
+      await once(fileStream, 'close');
+      if (failure) throw stagingError(finalPath, failure);
+      // The rename must not become visible before the bytes are on disk.
+      const handle = await open(tempPath, 'r+');
+      let size: number;
+      try {
+        await handle.sync();
+        size = (await handle.stat()).size;
+      } finally {
+        await handle.close();
+      }
+      await rename(tempPath, finalPath);
+      return { uri: finalPath, rows, bytes: size };
+    },
+    async abort() {
+      gzip.destroy();
+      fileStream.destroy();
+      await rm(tempPath, { force: true });
+    },
+  };
+}
+
+function stagingError(path: string, cause: Error): BackfillError {
+  return new BackfillError(`Could not write staged file ${path}: ${cause.message}`, {
+    cause,
+    hint: 'Check free disk space and permissions of the --stage directory',
+  });
+}

@@ -1,0 +1,101 @@
+import type { StagedFile, StageKind } from '../staging/stage-store.js';
+
+/** One wallet's staged files, ready to load. */
+export interface WalletBundle {
+  wallet: string;
+  tradeCount: number;
+  files: Partial<Record<StageKind, StagedFile>>;
+}
+
+export interface LoadResult {
+  /** Rows newly inserted or updated per table by the MERGE (re-loads insert nothing new). */
+  merged: Record<'trades' | 'markets' | 'events' | 'unresolved', number>;
+}
+
+/** One row of `backfill_checkpoint`. */
+export interface CheckpointRow {
+  wallet_address: string;
+  completed: boolean;
+  upload_successful: boolean;
+  trade_count: number;
+  /** The staged trades file (a local path or a gs:// URI). */
+  gcs_file: string | null;
+  /** ISO-8601 UTC. */
+  processed_at: string;
+  error: string | null;
+  run_id: string;
+}
+
+export interface PlanOptions {
+  /** Also plan wallets parked after too many failed runs. */
+  retryParked: boolean;
+  /** Only wallets of this hash shard (`index` of `count`). */
+  shard?: { index: number; count: number };
+  /** Rows per yielded chunk. */
+  chunkSize?: number;
+}
+
+export interface InvalidTrader {
+  /** The value exactly as it stands in `traders.wallet_address`. */
+  value: string;
+  reason: string;
+}
+
+export interface StatusFigures {
+  /** The mission document's figures, computed with its own queries. */
+  completed: number;
+  total: number;
+  percent_complete: number | null;
+  /** `completed = true AND upload_successful = false`: will be retried (unless parked). */
+  failed: number;
+  parked: number;
+  /** Distinct valid (normalised) wallets in `traders`, and how many have no successful checkpoint. */
+  valid_wallets: number;
+  pending: number;
+  invalid_wallets: number;
+  rows: { trades: number; markets: number; events: number; unresolved: number };
+  last_processed_at: string | null;
+}
+
+export interface FailedWallet {
+  wallet_address: string;
+  trade_count: number;
+  processed_at: string | null;
+  error: string | null;
+  attempts: number;
+  parked: boolean;
+  gcs_file: string | null;
+}
+
+/**
+ * What the engine needs from a warehouse. One implementation per backend folder; the engine never
+ * imports a vendor SDK.
+ */
+export interface Warehouse {
+  /** e.g. `duckdb:/abs/path/backfill.duckdb`. */
+  readonly description: string;
+  /** Creates or upgrades the tables (versioned migrations); safe to call on every start. */
+  migrate(): Promise<void>;
+  /** Appends addresses to `traders` (already validated by the caller); returns how many were new. */
+  addTraders(addresses: readonly string[], source: string): Promise<number>;
+  /** Wallets still to do, normalised, in a stable order, streamed in chunks. */
+  planWallets(options: PlanOptions): AsyncIterable<string[]>;
+  /**
+   * Malformed values in `traders` that have no checkpoint yet: records each as a failed, parked
+   * checkpoint (so it is reported once, not retried every run) and returns them.
+   */
+  recordInvalidTraders(runId: string): Promise<InvalidTrader[]>;
+  /** Which of these condition ids already have a market row (or are known to be unresolvable). */
+  knownConditionIds(ids: readonly string[]): Promise<Set<string>>;
+  knownEventIds(ids: readonly string[]): Promise<Set<string>>;
+  /** Staged files → staging tables → MERGE into the targets, all or nothing. */
+  loadBundles(bundles: readonly WalletBundle[]): Promise<LoadResult>;
+  /**
+   * Upserts one checkpoint row per wallet. Failed rows count one more attempt and are parked once
+   * `maxFailedAttempts` is reached.
+   */
+  writeCheckpoints(rows: readonly CheckpointRow[], options: { maxFailedAttempts: number }): Promise<void>;
+  status(): Promise<StatusFigures>;
+  failedWallets(options?: { limit?: number }): Promise<FailedWallet[]>;
+  close(): Promise<void>;
+}

@@ -9,6 +9,7 @@ import { abortReason } from '../lib/sleep.js';
 import type { HttpClient } from './http-client.js';
 import { PaginationError, UnexpectedResponseError } from './http-errors.js';
 import type { TradeRecord } from './records.js';
+import { linkedSignal } from './linked-signal.js';
 import { FillSequencer, tradeId } from './trade-key.js';
 import { epochSecondsOf, normalizeTradeRow } from './trade-rows.js';
 
@@ -40,6 +41,9 @@ export function walletTradesUrl(dataApiUrl: string, wallet: string, cursor?: str
   // Without `start` the user shape floors to the last three years; 1 asks for the full history.
   url.searchParams.set('start', '1');
   url.searchParams.set('limit', String(TRADES_PAGE_SIZE));
+  // The documented default minimum (0.01 shares) silently drops dust fills; ask for every fill.
+  url.searchParams.set('filter_type', 'TOKENS');
+  url.searchParams.set('filter_amount', '0');
   if (cursor !== undefined) url.searchParams.set('cursor', cursor);
   return url;
 }
@@ -69,12 +73,26 @@ export async function* walletTradePages(
     });
   }
   const user = wallet.toLowerCase();
+  const link = linkedSignal(signal);
+  try {
+    yield* walk(http, dataApiUrl, user, link.signal);
+  } finally {
+    link.dispose();
+  }
+}
+
+async function* walk(
+  http: HttpClient,
+  dataApiUrl: string,
+  user: string,
+  signal: AbortSignal,
+): AsyncGenerator<TradeRecord[], void, undefined> {
   const sequencer = new FillSequencer();
   const seenCursors = new Set<string>();
   let cursor: string | undefined;
   let emptyStreak = 0;
   for (let page = 1; ; page += 1) {
-    if (signal?.aborted) throw abortReason(signal);
+    if (signal.aborted) throw abortReason(signal);
     const url = walletTradesUrl(dataApiUrl, user, cursor);
     const body = await http.getJson(url, DATA_TRADES_KEY, signal);
     const parsed = pageSchema.safeParse(body);

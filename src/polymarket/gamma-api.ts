@@ -8,6 +8,7 @@ import { abortReason } from '../lib/sleep.js';
 import type { HttpClient, SourceLogger } from './http-client.js';
 import { UnexpectedResponseError } from './http-errors.js';
 import { eventIdOf, normalizeEvent } from './event-rows.js';
+import { linkedSignal } from './linked-signal.js';
 import { marketConditionId, normalizeMarket } from './market-rows.js';
 import type { EventRecord, MarketRecord } from './records.js';
 import type { EventLookup, MarketLookup } from './source.js';
@@ -58,10 +59,8 @@ async function forEachConcurrent<T>(
   signal: AbortSignal | undefined,
   fn: (item: T, signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort(signal?.reason);
   if (signal?.aborted) throw abortReason(signal);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const { controller, dispose } = linkedSignal(signal);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
@@ -79,7 +78,7 @@ async function forEachConcurrent<T>(
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    dispose();
   }
   if (signal?.aborted) throw abortReason(signal);
   if (failure) throw failure.error;

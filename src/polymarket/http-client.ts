@@ -105,6 +105,11 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+function transportDetail(error: unknown): string {
+  const code = errorCode(error);
+  return `${code ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`;
+}
+
 function looksLikeHtml(contentType: string | undefined, text: string): boolean {
   return /html/i.test(contentType ?? '') || /^\s*</.test(text);
 }
@@ -236,8 +241,18 @@ export class HttpClient {
           'user-agent': this.#options.userAgent ?? 'polycopy-backfill/0.1',
         },
       });
-      const raw = Buffer.from(await response.body.arrayBuffer());
       const headers = response.headers;
+      let raw: Buffer;
+      try {
+        raw = Buffer.from(await response.body.arrayBuffer());
+      } catch (error) {
+        if (signal?.aborted || timedOut) throw error;
+        // The status line arrived but the body did not: the same failure as truncated JSON.
+        throw new HttpBodyError(
+          `${where} lost the connection while reading the body (HTTP ${response.statusCode}): ${transportDetail(error)}`,
+          { url, status: response.statusCode, retryClass: 'truncated', cause: error, hint: 'Retried with backoff' },
+        );
+      }
       const contentType = headerValue(headers, 'content-type');
       const text = await this.#decode(raw, headerValue(headers, 'content-encoding'), url, response.statusCode, where);
       return this.#interpret(url, where, response.statusCode, contentType, headers, text);
@@ -254,7 +269,7 @@ export class HttpClient {
       }
       const code = errorCode(error);
       const retryClass = (code ? TRANSPORT_CODES[code] : undefined) ?? (code?.startsWith('HPE_') ? 'network' : undefined);
-      const detail = `${code ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`;
+      const detail = transportDetail(error);
       if (retryClass || /socket hang up/i.test(detail)) {
         throw new HttpNetworkError(`${where} failed: network error ${detail}`, {
           url,

@@ -38,6 +38,12 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
   if (startParam === undefined) return invalid('start', 'start must be epoch seconds');
   const endParam = parseNonNegativeInt(param(query, 'end'));
   if (endParam === undefined) return invalid('end', 'end must be epoch seconds');
+  const filterType = (param(query, 'filter_type', 'filterType') ?? 'TOKENS').toUpperCase();
+  if (filterType !== 'TOKENS' && filterType !== 'CASH') return invalid('filter_type', 'filter_type must be TOKENS or CASH');
+  const filterAmountText = param(query, 'filter_amount', 'filterAmount');
+  // Documented default: fills under 0.01 (shares, or USD with CASH) are left out unless asked for.
+  const filterAmount = filterAmountText === null ? 0.01 : Number(filterAmountText);
+  if (!Number.isFinite(filterAmount) || filterAmount < 0) return invalid('filter_amount', 'filter_amount must be a number >= 0');
   const cursorText = param(query, 'cursor');
   let cursor: ReturnType<typeof decodeCursor>;
   if (cursorText !== null && cursorText !== '') {
@@ -76,12 +82,21 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
     });
     begin = Math.min(windowEnd, Math.max(windowBegin, afterAnchor));
   }
-  const pageEnd = Math.min(windowEnd, begin + limit);
+  const passes = (k: number): boolean => {
+    const r = rowAt(k);
+    const size = trades.size[r] ?? 0;
+    return (filterType === 'CASH' ? size * (trades.price[r] ?? 0) : size) >= filterAmount;
+  };
   const rows: unknown[] = [];
-  for (let k = begin; k < pageEnd; k += 1) rows.push(trades.row(rowAt(k)));
-  const hasMore = pageEnd < windowEnd;
-  const next = hasMore
-    ? encodeCursor(ctx.cursorSecret, { l: limit, ts: tsAt(pageEnd - 1), sq: String(seqAt(pageEnd - 1)) })
-    : null;
+  let k = begin;
+  let last = begin - 1;
+  for (; k < windowEnd && rows.length < limit; k += 1) {
+    if (!passes(k)) continue;
+    rows.push(trades.row(rowAt(k)));
+    last = k;
+  }
+  while (k < windowEnd && !passes(k)) k += 1;
+  const hasMore = k < windowEnd;
+  const next = hasMore ? encodeCursor(ctx.cursorSecret, { l: limit, ts: tsAt(last), sq: String(seqAt(last)) }) : null;
   return respond(rows, begin - windowBegin, hasMore, next);
 }

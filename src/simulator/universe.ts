@@ -85,6 +85,11 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+/** Gamma's string-encoded arrays, spaced as the live API prints them: `["Yes", "No"]`. */
+function encodedArray(values: readonly string[]): string {
+  return `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
+}
+
 function decimal(micros: number): string {
   return String(micros / 1e6);
 }
@@ -179,7 +184,7 @@ export class Universe {
     if (!member) throw new Error(`market ${m} has no member ${position} in event ${e}`);
     const tokens = Rng.of(this.#seed, Stream.market, m, 1);
     // The leading word keeps token ids near uint256 size, like real CLOB ids (76–78 digits).
-    const tokenId = (): string => BigInt(`0x${(tokens.u32() | 0x10000000).toString(16)}${tokens.hex(7)}`).toString();
+    const tokenId = (): string => BigInt(`0x${((tokens.u32() | 0x10000000) >>> 0).toString(16)}${tokens.hex(7)}`).toString();
     const core: MarketCore = {
       index: m,
       id: String(500_001 + m),
@@ -237,8 +242,8 @@ export class Universe {
       image: event.image,
       icon: core.icon,
       description: `This market will resolve according to the listed outcomes of "${core.question}".`,
-      outcomes: JSON.stringify(core.outcomes),
-      outcomePrices: JSON.stringify(prices),
+      outcomes: encodedArray(core.outcomes),
+      outcomePrices: encodedArray(prices),
       volume: decimal(volumeMicros),
       active: true,
       closed: event.closed,
@@ -261,7 +266,7 @@ export class Universe {
       liquidityNum: liquidityMicros / 1e6,
       endDateIso: isoDate(event.end),
       startDateIso: isoDate(event.start),
-      clobTokenIds: JSON.stringify(core.tokenIds),
+      clobTokenIds: encodedArray(core.tokenIds),
       acceptingOrders: !event.closed,
       negRisk: event.negRisk,
       negRiskMarketID: event.negRisk ? event.negRiskMarketId : undefined,
@@ -488,7 +493,7 @@ export class Universe {
       ticker,
       category,
       tags,
-      image: `${IMAGE_BASE}${slug.slice(0, 40)}.png`,
+      image: `${IMAGE_BASE}${slug.slice(0, 40).replace(/-+$/, '')}.png`,
       start,
       end,
       closed,

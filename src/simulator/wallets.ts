@@ -100,10 +100,11 @@ function drawPrice(rng: Rng): number {
   return rng.int(1, 99) / 100;
 }
 
-/** Share sizes with up to 6 decimals. */
+/** Share sizes with up to 6 decimals; about 1% are dust under 0.01 shares (hidden by the API's default filter). */
 function drawSize(rng: Rng): number {
   const raw = rng.logUniform(1, 20_000);
   const u = rng.next();
+  if (u < 0.01) return rng.int(1, 9) / 1000;
   if (u < 0.2) return Math.max(1, Math.round(raw));
   if (u < 0.6) return Math.max(1, Math.round(raw * 100)) / 100;
   return Math.max(1, Math.round(raw * 1e6)) / 1e6;
@@ -206,7 +207,7 @@ export class WalletTrades {
         const combo = Rng.of(seed, Stream.combo, index, this.#combos.length);
         this.#combos.push({
           conditionId: `0x${combo.hex(8).slice(0, 62)}`,
-          tokenId: BigInt(`0x${(combo.u32() | 0x10000000).toString(16)}${combo.hex(7)}`).toString(),
+          tokenId: BigInt(`0x${((combo.u32() | 0x10000000) >>> 0).toString(16)}${combo.hex(7)}`).toString(),
           title: `${legA.question} AND ${legB.question}`,
         });
         gMarket[i] = -this.#combos.length;

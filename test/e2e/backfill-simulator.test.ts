@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startSimulator } from '../../src/simulator/index.js';
+import type { RunningSimulator } from '../../src/simulator/index.js';
+import { expectEqualsGroundTruth } from '../helpers/ground-truth.js';
+import { openWarehouse, paths, runBackfill } from '../helpers/backfill-harness.js';
+import { withTempDir } from '../helpers/temp-dir.js';
+
+const CLI = 'dist/cli/main.js';
+
+describe('backfill against the simulator over real HTTP into a real DuckDB file', () => {
+  let sim: RunningSimulator;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 42, wallets: 1000, maxTradesPerWallet: 3000 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('loads 1,000 wallets equal to the ground truth; a second run does no work and requests no trades', async () => {
+    await withTempDir(async (dir) => {
+      const warehouse = await openWarehouse(dir);
+      await warehouse.addTraders(sim.dataset.wallets(), 'test');
+      await warehouse.close();
+
+      sim.resetStats();
+      const first = await runBackfill(dir, sim.url);
+      expect(first).toMatchObject({ outcome: 'complete', loaded: 1000, failed: 0, planned: 1000 });
+
+      const check = await openWarehouse(dir);
+      const report = await expectEqualsGroundTruth(check, sim.dataset);
+      expect(report.trades).toBeGreaterThan(10_000);
+      await check.close();
+      console.info(`e2e 1000 wallets: ${JSON.stringify({ ...report, seconds: first.durationMs / 1000, requests: first.requests })}`);
+
+      sim.resetStats();
+      const second = await runBackfill(dir, sim.url);
+      expect(second).toMatchObject({ outcome: 'complete', planned: 0, loaded: 0 });
+      expect(sim.stats().requests['data:trades'] ?? 0).toBe(0);
+      expect(sim.stats().requests['gamma:markets'] ?? 0).toBe(0);
+    });
+  });
+
+  it('a run SIGKILLed part-way, then run again, ends equal to the ground truth with no duplicate', async () => {
+    expect(existsSync(CLI), `${CLI} missing: run npm run build first`).toBe(true);
+    await withTempDir(async (dir) => {
+      const wallets = sim.dataset.wallets().slice(0, 300);
+      const warehouse = await openWarehouse(dir);
+      await warehouse.addTraders(wallets, 'test');
+      await warehouse.close();
+
+      sim.resetStats();
+      sim.setLatency({ min: 2, max: 8 });
+      const { warehouse: whPath, stage } = paths(dir);
+      const child = spawn(
+        process.execPath,
+        [CLI, 'run', '--warehouse', whPath, '--stage', stage, '--data-api-url', sim.url, '--gamma-api-url', sim.url,
+          '--rate-limit', 'data:trades=100000/10s,gamma:markets=100000/10s,gamma:events=100000/10s',
+          '--concurrency', '8', '--commit-every', '10', '--commit-interval', '50ms', '--log-level', 'error'],
+        { stdio: 'ignore' },
+      );
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Kill once roughly half the wallets have been fetched: mid-fetch, mid-commit, wherever it is.
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if ((sim.stats().requests['data:trades'] ?? 0) >= 150) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 5);
+      });
+      child.kill('SIGKILL');
+      expect(await exited).toBeNull();
+      sim.setLatency({ min: 0, max: 0 });
+
+      const partial = await openWarehouse(dir);
+      const before = await partial.status();
+      await partial.close();
+      expect(before.completed).toBeGreaterThan(0);
+      expect(before.completed).toBeLessThan(300);
+
+      const resumed = await runBackfill(dir, sim.url);
+      expect(resumed.outcome).toBe('complete');
+      expect(resumed.planned).toBe(300 - before.completed);
+      const check = await openWarehouse(dir);
+      await expectEqualsGroundTruth(check, sim.dataset, wallets);
+      await check.close();
+    });
+  });
+});
+
+describe('backfill with faults injected at the API', () => {
+  it('repeated runs end equal to the ground truth despite 429s, 5xx, HTML pages, truncated bodies and resets', async () => {
+    const sim = await startSimulator({
+      seed: 7,
+      wallets: 200,
+      maxTradesPerWallet: 3000,
+      faults: {
+        rateLimitedWithRetryAfter: 0.05,
+        rateLimitedWithoutRetryAfter: 0.05,
+        unavailable: 0.05,
+        serverError: 0.05,
+        htmlErrorPage: 0.04,
+        truncatedJson: 0.04,
+        connectionReset: 0.04,
+      },
+      retryAfterSeconds: 0,
+    });
+    try {
+      await withTempDir(async (dir) => {
+        const warehouse = await openWarehouse(dir);
+        await warehouse.addTraders(sim.dataset.wallets(), 'test');
+        await warehouse.close();
+        const outcomes: string[] = [];
+        for (let attempt = 0; attempt < 8; attempt += 1) {
+          // Few HTTP attempts, so some wallets fail outright and must be picked up by the next run.
+          const summary = await runBackfill(dir, sim.url, {}, { maxAttempts: 3 });
+          outcomes.push(`${summary.loaded}/${summary.failed}`);
+          if (summary.outcome === 'complete' && summary.planned === 0) break;
+        }
+        const faults = sim.stats().faultsInjected;
+        for (const kind of ['rateLimitedWithRetryAfter', 'rateLimitedWithoutRetryAfter', 'unavailable', 'serverError', 'htmlErrorPage', 'truncatedJson', 'connectionReset']) {
+          expect(faults[kind] ?? 0, kind).toBeGreaterThan(0);
+        }
+        const check = await openWarehouse(dir);
+        await expectEqualsGroundTruth(check, sim.dataset);
+        expect((await check.status()).failed).toBe(0);
+        await check.close();
+        console.info(`fault runs (loaded/failed per run): ${outcomes.join(', ')}; faults ${JSON.stringify(faults)}`);
+      });
+    } finally {
+      await sim.close();
+    }
+  });
+});

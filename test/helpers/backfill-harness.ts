@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+
+import { startBackfill } from '../../src/engine/backfill-run.js';
+import type { BackfillOptions } from '../../src/engine/backfill-run.js';
+import type { RunSummary } from '../../src/engine/run-summary.js';
+import { createPolymarketSource } from '../../src/polymarket/index.js';
+import type { PolymarketSourceConfig } from '../../src/polymarket/index.js';
+import { LocalStageStore } from '../../src/staging/local/local-stage-store.js';
+import { DuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.js';
+
+/** Limits far above anything a test reaches, so tests measure behaviour, not throttling. */
+export const UNTHROTTLED = {
+  'data:trades': { requests: 1_000_000, perMs: 10_000 },
+  'gamma:markets': { requests: 1_000_000, perMs: 10_000 },
+  'gamma:events': { requests: 1_000_000, perMs: 10_000 },
+};
+
+export const noSleep = () => Promise.resolve();
+
+export function paths(dir: string) {
+  return { warehouse: join(dir, 'backfill.duckdb'), stage: join(dir, 'stage') };
+}
+
+export async function openWarehouse(dir: string): Promise<DuckDbWarehouse> {
+  const { warehouse, stage } = paths(dir);
+  const store = new LocalStageStore(stage);
+  const wh = await DuckDbWarehouse.open({ path: warehouse, stage: store });
+  await wh.migrate();
+  return wh;
+}
+
+export const TEST_RUN_OPTIONS: BackfillOptions = {
+  concurrency: 16,
+  commit: {
+    maxWallets: 50,
+    maxDelayMs: 50,
+    loadAttempts: 3,
+    checkpointAttempts: 5,
+    retryBaseDelayMs: 1,
+    retryMaxDelayMs: 5,
+    maxFailedAttempts: 100,
+    sleep: noSleep,
+  },
+  retryParked: false,
+  reuseStaged: true,
+};
+
+/** One in-process `backfill run` against the simulator at `url`, on the DuckDB file in `dir`. */
+export async function runBackfill(
+  dir: string,
+  url: string,
+  options: Partial<BackfillOptions> = {},
+  source: Partial<PolymarketSourceConfig> = {},
+): Promise<RunSummary> {
+  const { stage } = paths(dir);
+  const store = new LocalStageStore(stage);
+  const warehouse = await openWarehouse(dir);
+  const polymarket = createPolymarketSource({
+    dataApiUrl: url,
+    gammaApiUrl: url,
+    rateLimits: UNTHROTTLED,
+    sleep: noSleep,
+    timeoutMs: 10_000,
+    ...source,
+  });
+  try {
+    const run = startBackfill({ source: polymarket, stage: store, warehouse }, { ...TEST_RUN_OPTIONS, ...options });
+    return await run.done;
+  } finally {
+    await polymarket.close();
+    await warehouse.close();
+  }
+}

@@ -1,0 +1,46 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDataset, writeGroundTruth } from '../../src/simulator/index.js';
+import { SMALL } from './helpers.js';
+
+async function readNdjson<T>(path: string): Promise<T[]> {
+  const text = await readFile(path, 'utf8');
+  return text === '' ? [] : text.trimEnd().split('\n').map((line) => JSON.parse(line) as T);
+}
+
+describe('writeGroundTruth', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('writes every fill, the touched markets with their events, and the unresolvable ids with a reason', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-truth-'));
+    dirs.push(dir);
+    const dataset = createDataset(SMALL);
+    const summary = await writeGroundTruth(dataset, join(dir, 'nested'));
+
+    const fills = await readNdjson<Record<string, unknown>>(join(dir, 'nested', 'fills.ndjson'));
+    const expected = dataset.wallets().flatMap((wallet) => [...dataset.fills(wallet)]);
+    expect(fills).toEqual(expected);
+    expect(summary).toMatchObject({ wallets: dataset.walletCount, fills: expected.length });
+
+    const resolvable = new Set(dataset.wallets().flatMap((w) => dataset.conditionIds(w).resolvable));
+    const unresolvable = new Set(dataset.wallets().flatMap((w) => dataset.conditionIds(w).unresolvable));
+    const markets = await readNdjson<{ condition_id: string; event_ids: string[] }>(join(dir, 'nested', 'markets.ndjson'));
+    expect(new Set(markets.map((m) => m.condition_id))).toEqual(resolvable);
+    expect(summary.markets).toBe(markets.length);
+    for (const market of markets) expect(market.event_ids).toEqual(dataset.eventIdsOfMarket(market.condition_id));
+
+    const events = await readNdjson<{ event_id: string }>(join(dir, 'nested', 'events.ndjson'));
+    expect(new Set(events.map((e) => e.event_id))).toEqual(new Set(markets.flatMap((m) => m.event_ids)));
+    expect(summary.events).toBe(events.length);
+    for (const event of events) expect(dataset.event(event.event_id)).toBeDefined();
+
+    const unresolved = await readNdjson<{ condition_id: string; reason: string }>(join(dir, 'nested', 'unresolved.ndjson'));
+    expect(new Set(unresolved.map((u) => u.condition_id))).toEqual(unresolvable);
+    for (const entry of unresolved) expect(entry.reason).not.toBe('');
+  });
+});

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 
 import PQueue from 'p-queue';
 
@@ -46,6 +47,8 @@ export function startBackfill(deps: BackfillDeps, options: BackfillOptions): Bac
   const runId = options.runId ?? `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
   const events = deps.events ?? new RunEvents();
   const stopper = new AbortController();
+  // Every in-flight wallet walk listens on the run's stop signal.
+  setMaxListeners(0, stopper.signal);
   let stopReason: string | null = null;
   const run: BackfillRun = {
     runId,

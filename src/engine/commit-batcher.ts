@@ -28,7 +28,6 @@ export interface CommitCounters {
 
 interface Pending {
   staged: StagedWallet;
-  done: () => void;
 }
 
 /**
@@ -46,6 +45,9 @@ export class CommitBatcher {
   #failures: CheckpointRow[] = [];
   #timer: NodeJS.Timeout | undefined;
   #chain: Promise<void> = Promise.resolve();
+  /** Wallets handed over but not yet committed; bounded so fetching cannot outrun the warehouse. */
+  #uncommitted = 0;
+  #roomWaiters: (() => void)[] = [];
 
   constructor(options: {
     warehouse: Warehouse;
@@ -61,13 +63,19 @@ export class CommitBatcher {
     this.#onReleaseClaims = options.onReleaseClaims;
   }
 
-  /** Queues a staged wallet; resolves once its batch is committed and checkpointed (or failed). */
-  add(staged: StagedWallet): Promise<void> {
-    return new Promise((done) => {
-      this.#pending.push({ staged, done });
-      if (this.#pending.length >= this.#policy.maxWallets) this.#schedule();
-      else this.#timer ??= setTimeout(() => this.#schedule(), this.#policy.maxDelayMs);
-    });
+  /**
+   * Queues a staged wallet for the next commit. Resolves as soon as there is room in the backlog
+   * (two batches), not when the wallet is committed: the fetch worker moves on to the next wallet
+   * while the warehouse loads this one.
+   */
+  async add(staged: StagedWallet): Promise<void> {
+    this.#uncommitted += 1;
+    this.#pending.push({ staged });
+    if (this.#pending.length >= this.#policy.maxWallets) this.#schedule();
+    else this.#timer ??= setTimeout(() => this.#schedule(), this.#policy.maxDelayMs);
+    while (this.#uncommitted > this.#policy.maxWallets * 2) {
+      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    }
   }
 
   /** Records a wallet that failed before it could be loaded; written with the next commit. */
@@ -102,7 +110,8 @@ export class CommitBatcher {
       if (batch.length > 0) rows.push(...(await this.#load(batch.map((p) => p.staged))));
       await this.#writeCheckpoints(rows);
     } finally {
-      for (const pending of batch) pending.done();
+      this.#uncommitted -= batch.length;
+      for (const wake of this.#roomWaiters.splice(0)) wake();
     }
   }
 

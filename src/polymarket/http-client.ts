@@ -328,10 +328,10 @@ export class HttpClient {
     headers: Record<string, string | string[] | undefined>,
     text: string,
   ): unknown {
-    const received = describeReceived(contentType, text);
+    const received = () => describeReceived(contentType, text);
     if (status >= 200 && status < 300) {
       if (looksLikeHtml(contentType, text)) {
-        throw new HttpBodyError(`${where} returned an HTML page instead of JSON (HTTP ${status}); ${received}`, {
+        throw new HttpBodyError(`${where} returned an HTML page instead of JSON (HTTP ${status}); ${received()}`, {
           url,
           status,
           retryClass: 'html',
@@ -342,7 +342,7 @@ export class HttpClient {
         return JSON.parse(text) as unknown;
       } catch (error) {
         throw new HttpBodyError(
-          `${where} returned invalid or truncated JSON (HTTP ${status}, ${Buffer.byteLength(text)} bytes): ${(error as Error).message}; ${received}`,
+          `${where} returned invalid or truncated JSON (HTTP ${status}, ${Buffer.byteLength(text)} bytes): ${(error as Error).message}; ${received()}`,
           {
             url,
             status,
@@ -355,7 +355,7 @@ export class HttpClient {
     }
     const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'), (this.#options.now ?? Date.now)());
     const retryAfter = retryAfterMs === undefined ? '' : ` (Retry-After ${retryAfterMs} ms)`;
-    const message = `${where} failed with HTTP ${status}${retryAfter}; ${received}`;
+    const message = `${where} failed with HTTP ${status}${retryAfter}; ${received()}`;
     if (status === 429) {
       throw new HttpStatusError(message, {
         url,

@@ -53,11 +53,12 @@ const SNIPPET_CHARS = 160;
 
 /** A one-line, length-capped rendering of a response body, safe to put in logs. */
 export function bodySnippet(text: string, maxChars = SNIPPET_CHARS): string {
+  // Only the head is ever shown; flattening a whole 400 KB page per response would cost more than parsing it.
   // Control characters and runs of whitespace would break one-line logs; the rest is kept so a page title stays readable.
   // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text.slice(0, maxChars * 4).replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
   if (flat.length === 0) return '(empty body)';
-  return flat.length > maxChars ? `"${flat.slice(0, maxChars)}…"` : `"${flat}"`;
+  return flat.length > maxChars || text.length > maxChars * 4 ? `"${flat.slice(0, maxChars)}…"` : `"${flat}"`;
 }
 
 /** `received text/html: "<html>…"` — what came back, for an error message. */

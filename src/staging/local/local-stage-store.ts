@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { createGzip } from 'node:zlib';
 
 import { BackfillError } from '../../lib/errors.js';
+import type { RunLock } from '../../engine/run-lock.js';
+import { LocalFileLock } from './local-lease.js';
 import type { StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
 
 const TEMP_MARKER = '.tmp-';
@@ -56,6 +58,10 @@ export class LocalStageStore implements StageStore {
 
   async localPath(file: StagedFile): Promise<string> {
     return file.uri;
+  }
+
+  lock(name: string): RunLock {
+    return new LocalFileLock(join(this.location, 'locks', `${name}.lease`));
   }
 
   async sweepTemporaryFiles(): Promise<number> {

@@ -27,9 +27,13 @@ export interface Backends {
 }
 
 /** Opens the stage and warehouse named by the options, runs `work`, and always closes them. */
-export async function withBackends<T>(options: GlobalOptions, work: (backends: Backends) => Promise<T>): Promise<T> {
+export async function withBackends<T>(
+  options: GlobalOptions,
+  work: (backends: Backends) => Promise<T>,
+  openedStage?: StageStore,
+): Promise<T> {
   const logger = createLogger(options.logLevel);
-  const stage = openStage(options.stage);
+  const stage = openedStage ?? openStage(options.stage);
   const warehouse = await openWarehouse(options.warehouse, stage);
   try {
     await warehouse.migrate();

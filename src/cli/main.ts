@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 
 import { BackfillError, ConfigError, describeError } from '../lib/errors.js';
 import { demoCommand } from './commands/demo.js';
+import { reloadCommand } from './commands/reload.js';
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
 import { failedCommand, statusCommand } from './commands/status.js';
@@ -15,6 +16,7 @@ const program = new Command('backfill')
   .exitOverride()
   .addCommand(tradersCommand())
   .addCommand(runCommand())
+  .addCommand(reloadCommand())
   .addCommand(statusCommand())
   .addCommand(failedCommand())
   .addCommand(simCommand())
@@ -22,7 +24,8 @@ const program = new Command('backfill')
   .addHelpText(
     'after',
     `
-Exit codes: 0 all done, 2 some wallets failed, 3 stopped early, 64 configuration error, 1 unexpected.
+Exit codes: 0 all done (or another run holds the lock), 2 some wallets failed, 3 stopped early
+            (signal, --max-runtime, circuit breaker), 64 configuration error, 1 unexpected.
 Environment: BACKFILL_WAREHOUSE, BACKFILL_STAGE, BACKFILL_LOG_LEVEL, BACKFILL_RATE_LIMITS,
              POLYMARKET_DATA_API_URL, POLYMARKET_GAMMA_API_URL`,
   );

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 
 import PQueue from 'p-queue';
@@ -7,10 +6,12 @@ import { describeError } from '../lib/errors.js';
 import type { PolymarketSource } from '../polymarket/source.js';
 import type { StageStore } from '../staging/stage-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import { CommitBatcher } from './commit-batcher.js';
 import type { CommitPolicy } from './commit-batcher.js';
 import { MetadataResolver } from './metadata-resolver.js';
 import { RunEvents } from './run-events.js';
+import { newRunId } from './run-id.js';
 import type { RunSummary } from './run-summary.js';
 import { stageWallet } from './wallet-stager.js';
 
@@ -22,6 +23,8 @@ export interface BackfillOptions {
   /** Reuse complete staged bundles from earlier runs instead of calling the API again. */
   reuseStaged: boolean;
   shard?: { index: number; count: number };
+  /** Trip when this share of the last `window` wallets failed on API outages; default 20 at 0.8. */
+  breaker?: { window: number; threshold: number };
   /** Stop taking new wallets after this many (mostly for tests and demos). */
   limit?: number;
   runId?: string;
@@ -44,7 +47,7 @@ export interface BackfillRun {
 }
 
 export function startBackfill(deps: BackfillDeps, options: BackfillOptions): BackfillRun {
-  const runId = options.runId ?? `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  const runId = options.runId ?? newRunId();
   const events = deps.events ?? new RunEvents();
   const stopper = new AbortController();
   // Every in-flight wallet walk listens on the run's stop signal.
@@ -53,7 +56,9 @@ export function startBackfill(deps: BackfillDeps, options: BackfillOptions): Bac
   const run: BackfillRun = {
     runId,
     events,
-    done: Promise.resolve().then(() => execute(deps, options, runId, events, stopper.signal, () => stopReason)),
+    done: Promise.resolve().then(() =>
+      execute(deps, options, runId, events, stopper.signal, () => stopReason, (reason) => run.stop(reason)),
+    ),
     stop(reason: string) {
       if (stopReason !== null) return;
       stopReason = reason;
@@ -71,6 +76,7 @@ async function execute(
   events: RunEvents,
   stopSignal: AbortSignal,
   stopReason: () => string | null,
+  stop: (reason: string) => void,
 ): Promise<RunSummary> {
   const started = Date.now();
   const { warehouse, stage, source } = deps;
@@ -81,7 +87,8 @@ async function execute(
   for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid' });
   events.safeEmit('run:planned', { runId, invalid: invalid.length });
 
-  const metadata = new MetadataResolver(source, warehouse);
+  const metadata = new MetadataResolver(source, warehouse, { signal: stopSignal });
+  const breaker = new CircuitBreaker(options.breaker ?? { window: 20, threshold: 0.8 });
   const committer = new CommitBatcher({
     warehouse,
     policy: options.commit,
@@ -107,8 +114,10 @@ async function execute(
       if (stopSignal.aborted) return;
       events.safeEmit('wallet:failed', { wallet, error: describeError(error), stage: 'fetch' });
       committer.fail(wallet, error);
+      if (breaker.record(source.isOutage(error))) stop(`circuit breaker open: ${breaker.describe()}; the API looks down, try again later`);
       return;
     }
+    breaker.record(false);
     if (staged.reused) reusedStaged += 1;
     events.safeEmit('wallet:staged', { wallet, trades: staged.bundle.tradeCount, reused: staged.reused });
     await committer.add(staged);

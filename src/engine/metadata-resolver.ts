@@ -22,14 +22,14 @@ export class MetadataResolver {
   readonly #claimedMarkets = new Set<string>();
   readonly #claimedEvents = new Set<string>();
 
-  constructor(source: PolymarketSource, warehouse: Warehouse, options: { lingerMs?: number } = {}) {
+  constructor(source: PolymarketSource, warehouse: Warehouse, options: { lingerMs?: number; signal?: AbortSignal } = {}) {
     this.#warehouse = warehouse;
     const lingerMs = options.lingerMs ?? 50;
     this.#markets = new CoalescingBatcher({
       maxIds: 200,
       lingerMs,
       fetch: async (ids) => {
-        const lookup = await source.markets(ids);
+        const lookup = await source.markets(ids, options.signal);
         return {
           found: new Map(lookup.markets.map((m) => [m.condition_id, m])),
           unresolved: new Map(lookup.unresolved.map((u) => [u.id, u.reason])),
@@ -40,7 +40,7 @@ export class MetadataResolver {
       maxIds: 200,
       lingerMs,
       fetch: async (ids) => {
-        const lookup = await source.events(ids);
+        const lookup = await source.events(ids, options.signal);
         return {
           found: new Map(lookup.events.map((e) => [e.event_id, e])),
           unresolved: new Map(lookup.unresolved.map((u) => [u.id, u.reason])),

@@ -34,5 +34,11 @@ export interface PolymarketSource {
   /** Gamma events for these event ids. */
   events(eventIds: readonly string[], signal?: AbortSignal): Promise<EventLookup>;
   stats(): SourceStats;
+  /**
+   * True when an error (after the source's own retries) means the API itself is unavailable —
+   * network failures, 5xx, throttling — rather than something wrong with one wallet's data.
+   * The engine's circuit breaker counts these.
+   */
+  isOutage(error: unknown): boolean;
   close(): Promise<void>;
 }

@@ -2,8 +2,7 @@ import { Command } from 'commander';
 
 import { parsePositiveInt } from '../../lib/duration.js';
 import { startSimulator } from '../../simulator/index.js';
-import { withBackends } from '../global-options.js';
-import { addRunOptions, executeRun, exitCodeFor } from './run.js';
+import { addRunOptions, executeRun, runWithLease } from './run.js';
 import type { RunCommandOptions } from './run.js';
 
 /**
@@ -27,11 +26,11 @@ export function demoCommand(): Command {
       try {
         options.dataApiUrl = sim.url;
         options.gammaApiUrl = sim.url;
-        const summary = await withBackends(options, async (backends) => {
+        process.exitCode = await runWithLease(options, async (backends, runId, lost) => {
           const wallets = sim.dataset.wallets();
           const added = await backends.warehouse.addTraders(wallets, 'demo');
           process.stdout.write(`simulator on ${sim.url}: ${wallets.length} wallets (${added} new in traders)\n`);
-          const result = await executeRun(options, backends);
+          const result = await executeRun(options, backends, runId, lost);
           const s = await backends.warehouse.status();
           process.stdout.write(
             `status: completed ${s.completed} of ${s.total} (${s.percent_complete ?? 0}%), failed ${s.failed}, ` +
@@ -40,7 +39,6 @@ export function demoCommand(): Command {
           );
           return result;
         });
-        process.exitCode = exitCodeFor(summary);
       } finally {
         await sim.close();
       }

@@ -2,17 +2,22 @@ import { Command } from 'commander';
 
 import { startBackfill } from '../../engine/backfill-run.js';
 import type { BackfillOptions } from '../../engine/backfill-run.js';
+import { newRunId } from '../../engine/run-id.js';
 import type { RunSummary } from '../../engine/run-summary.js';
 import { parseDuration, parsePositiveInt } from '../../lib/duration.js';
-import { ConfigError } from '../../lib/errors.js';
+import { ConfigError, describeError } from '../../lib/errors.js';
 import { createPolymarketSource, DEFAULT_RATE_LIMITS, parseRateLimitSpec } from '../../polymarket/index.js';
 import type { PolymarketSourceConfig } from '../../polymarket/index.js';
-import type { StageStore } from '../../staging/stage-store.js';
-import type { Warehouse } from '../../warehouse/warehouse.js';
+import { openStage } from '../backends.js';
 import { EXIT } from '../exit-codes.js';
 import { addGlobalOptions, withBackends } from '../global-options.js';
-import type { GlobalOptions } from '../global-options.js';
+import type { Backends, GlobalOptions } from '../global-options.js';
+import { createLogger } from '../logger.js';
 import type { Logger } from '../logger.js';
+import { holderName, leaseName, takeRunLease } from '../run-lease.js';
+
+/** Under Cloud Run's 10 s between SIGTERM and SIGKILL. */
+const SHUTDOWN_DEADLINE_MS = 8_000;
 import { attachProgress } from '../progress-display.js';
 
 export interface RunCommandOptions extends GlobalOptions {
@@ -29,6 +34,10 @@ export interface RunCommandOptions extends GlobalOptions {
   rateLimit?: string;
   timeout: string;
   json?: boolean;
+  shard?: string;
+  leaseTtl: string;
+  breakerWindow: string;
+  breakerThreshold: string;
 }
 
 /** Registers the options of `backfill run` (shared with `backfill demo`). */
@@ -46,16 +55,65 @@ export function addRunOptions(command: Command): Command {
     .option('--gamma-api-url <url>', 'Gamma API base URL (env POLYMARKET_GAMMA_API_URL)', process.env.POLYMARKET_GAMMA_API_URL ?? 'https://gamma-api.polymarket.com')
     .option('--rate-limit <spec>', 'per-endpoint limits, e.g. data:trades=200/10s,gamma:markets=300/10s (env BACKFILL_RATE_LIMITS)', process.env.BACKFILL_RATE_LIMITS)
     .option('--timeout <duration>', 'per-request timeout', '30s')
+    .option('--shard <i/n>', 'process only hash shard i of n (default from CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT)')
+    .option('--lease-ttl <duration>', 'run lease time to live; a crashed runner is taken over after this', '60s')
+    .option('--breaker-window <n>', 'circuit breaker: recent wallets looked at', '20')
+    .option('--breaker-threshold <fraction>', 'circuit breaker: share of outage failures that stops the run', '0.8')
     .option('--json', 'print the run summary as JSON on stdout');
+}
+
+/** `--shard 2/8`, else Cloud Run's task index and count, else no sharding. */
+export function parseShard(spec: string | undefined, env = process.env): { index: number; count: number } | undefined {
+  const text = spec ?? (env.CLOUD_RUN_TASK_COUNT ? `${env.CLOUD_RUN_TASK_INDEX ?? '0'}/${env.CLOUD_RUN_TASK_COUNT}` : undefined);
+  if (text === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index >= count) {
+    throw new ConfigError(`--shard ${JSON.stringify(text)} is not a shard`, { hint: 'Use i/n with 0 <= i < n, e.g. --shard 0/4' });
+  }
+  return count === 1 ? undefined : { index, count };
 }
 
 export function runCommand(): Command {
   return addRunOptions(new Command('run'))
     .description('backfill every wallet in traders that is not loaded yet; resumes where the last run stopped')
     .action(async (options: RunCommandOptions) => {
-      const summary = await withBackends(options, (backends) => executeRun(options, backends));
-      process.exitCode = exitCodeFor(summary);
+      process.exitCode = await runWithLease(options, (backends, runId, lost) => executeRun(options, backends, runId, lost));
     });
+}
+
+/**
+ * Takes the run lease before opening the warehouse, so a second runner learns who holds it and
+ * exits 0 at once (an overlapping scheduled start is not a failure).
+ */
+export async function runWithLease(
+  options: RunCommandOptions,
+  work: (backends: Backends, runId: string, lost: AbortSignal) => Promise<RunSummary>,
+): Promise<number> {
+  const logger = createLogger(options.logLevel);
+  const shard = parseShard(options.shard);
+  const stage = openStage(options.stage);
+  const runId = newRunId();
+  const taken = await takeRunLease(
+    stage,
+    leaseName(options.warehouse, shard),
+    holderName(runId),
+    parseDuration(options.leaseTtl, '--lease-ttl'),
+    logger,
+  );
+  if ('current' in taken) {
+    process.stdout.write(
+      `another run holds the lock ${taken.location}: ${taken.current.holder} (lease until ${taken.current.expiresAt}); exiting\n`,
+    );
+    return EXIT.ok;
+  }
+  try {
+    const summary = await withBackends({ ...options }, (backends) => work(backends, runId, taken.held.lost), stage);
+    return exitCodeFor(summary);
+  } finally {
+    await taken.held.release();
+  }
 }
 
 export function exitCodeFor(summary: RunSummary): number {
@@ -66,7 +124,9 @@ export function exitCodeFor(summary: RunSummary): number {
 
 export async function executeRun(
   options: RunCommandOptions,
-  { stage, warehouse, logger }: { stage: StageStore; warehouse: Warehouse; logger: Logger },
+  { stage, warehouse, logger }: Backends,
+  runId: string,
+  leaseLost: AbortSignal,
 ): Promise<RunSummary> {
   const rateLimits = options.rateLimit ? parseRateLimitSpec(options.rateLimit) : {};
   const tradesLimit = { ...DEFAULT_RATE_LIMITS, ...rateLimits }['data:trades'];
@@ -93,6 +153,12 @@ export async function executeRun(
     },
     retryParked: Boolean(options.retryParked),
     reuseStaged: !options.refetch,
+    runId,
+    breaker: {
+      window: parsePositiveInt(options.breakerWindow, '--breaker-window'),
+      threshold: parseFraction(options.breakerThreshold, '--breaker-threshold'),
+    },
+    ...(parseShard(options.shard) ? { shard: parseShard(options.shard)! } : {}),
     ...(options.limit ? { limit: parsePositiveInt(options.limit, '--limit') } : {}),
   };
   const maxRuntimeMs = options.maxRuntime ? parseDuration(options.maxRuntime, '--max-runtime') : undefined;
@@ -111,7 +177,14 @@ export async function executeRun(
       process.exit(EXIT.stoppedEarly);
     }
     run.stop(`received ${signal}`);
+    // Cloud Run sends SIGKILL 10 s after SIGTERM: whatever is not committed by then is redone next run.
+    setTimeout(() => {
+      logger.error(`graceful stop took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(EXIT.stoppedEarly);
+    }, SHUTDOWN_DEADLINE_MS).unref();
   };
+  const onLeaseLost = () => run.stop(describeError(leaseLost.reason));
+  leaseLost.addEventListener('abort', onLeaseLost);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const runtimeTimer = maxRuntimeMs === undefined ? undefined : setTimeout(() => run.stop(`--max-runtime ${options.maxRuntime} reached`), maxRuntimeMs);
@@ -123,9 +196,16 @@ export async function executeRun(
     if (runtimeTimer) clearTimeout(runtimeTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    leaseLost.removeEventListener('abort', onLeaseLost);
     detach();
     await source.close();
   }
+}
+
+function parseFraction(text: string, option: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > 1) throw new ConfigError(`${option} ${JSON.stringify(text)} must be a number in (0, 1]`);
+  return value;
 }
 
 /** Enough wallets in flight to keep the trades limiter busy through ~1 s of latency per page. */

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+
+import { LeaseLostError } from '../engine/run-lock.js';
+import type { LeaseInfo } from '../engine/run-lock.js';
+import { describeError } from '../lib/errors.js';
+import type { StageStore } from '../staging/stage-store.js';
+import type { Logger } from './logger.js';
+
+export interface HeldLease {
+  /** Aborted if the lease is lost (taken over after we stalled past its expiry). */
+  lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+/** One lease per warehouse and shard: `run-<hash of the warehouse location>-<i>of<n>`. */
+export function leaseName(warehouse: string, shard: { index: number; count: number } | undefined): string {
+  const identity = /^[a-z]+:\/\//.test(warehouse) ? warehouse : resolve(warehouse);
+  const digest = createHash('sha256').update(identity).digest('hex').slice(0, 12);
+  return shard ? `run-${digest}-${shard.index}of${shard.count}` : `run-${digest}`;
+}
+
+export function holderName(runId: string): string {
+  return `${hostname()}:${process.pid} run ${runId}`;
+}
+
+/**
+ * Takes the run lease or reports who holds it. While held, a heartbeat renews it every third of
+ * its time to live; if a renewal finds it taken over, `lost` fires and the run must stop.
+ */
+export async function takeRunLease(
+  stage: StageStore,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  logger: Logger,
+): Promise<{ held: HeldLease } | { current: LeaseInfo; location: string }> {
+  const lock = stage.lock(name);
+  const result = await lock.acquire(holder, ttlMs);
+  if (!result.acquired) return { current: result.current, location: lock.location };
+  const lease = result.lease;
+  const lost = new AbortController();
+  const heartbeat = setInterval(() => {
+    lease.renew().catch((error: unknown) => {
+      if (error instanceof LeaseLostError) {
+        clearInterval(heartbeat);
+        lost.abort(error);
+      } else {
+        // A failed renewal is retried on the next beat; the lease only lapses after a full TTL.
+        logger.warn(`could not renew run lease ${lock.location}: ${describeError(error)}`);
+      }
+    });
+  }, Math.max(250, Math.floor(ttlMs / 3)));
+  heartbeat.unref();
+  return {
+    held: {
+      lost: lost.signal,
+      release: async () => {
+        clearInterval(heartbeat);
+        await lease.release().catch((error: unknown) => logger.warn(`could not release run lease: ${describeError(error)}`));
+      },
+    },
+  };
+}

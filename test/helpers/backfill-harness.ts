@@ -8,6 +8,7 @@ import { createPolymarketSource } from '../../src/polymarket/index.js';
 import type { PolymarketSourceConfig } from '../../src/polymarket/index.js';
 import { LocalStageStore } from '../../src/staging/local/local-stage-store.js';
 import { DuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
 
 /** Limits far above anything a test reaches, so tests measure behaviour, not throttling. */
 export const UNTHROTTLED = {
@@ -53,10 +54,12 @@ export async function runBackfill(
   options: Partial<BackfillOptions> = {},
   source: Partial<PolymarketSourceConfig> = {},
   events?: RunEvents,
+  wrapWarehouse: (warehouse: Warehouse) => Warehouse = (w) => w,
 ): Promise<RunSummary> {
   const { stage } = paths(dir);
   const store = new LocalStageStore(stage);
-  const warehouse = await openWarehouse(dir);
+  const real = await openWarehouse(dir);
+  const warehouse = wrapWarehouse(real);
   const polymarket = createPolymarketSource({
     dataApiUrl: url,
     gammaApiUrl: url,
@@ -70,6 +73,6 @@ export async function runBackfill(
     return await run.done;
   } finally {
     await polymarket.close();
-    await warehouse.close();
+    await real.close();
   }
 }

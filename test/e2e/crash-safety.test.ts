@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { RunEvents } from '../../src/engine/run-events.js';
+import { reloadStaged } from '../../src/engine/reload-staged.js';
+import { LocalStageStore } from '../../src/staging/local/local-stage-store.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import type { RunningSimulator } from '../../src/simulator/index.js';
+import { TEST_RUN_OPTIONS, openWarehouse, paths, runBackfill } from '../helpers/backfill-harness.js';
+import { runArgs, runCli, startCli, waitFor } from '../helpers/cli.js';
+import { withWarehouseFaults } from '../helpers/faulty-warehouse.js';
+import { expectEqualsGroundTruth } from '../helpers/ground-truth.js';
+import { withTempDir } from '../helpers/temp-dir.js';
+
+describe('crash safety', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 11, wallets: 60, maxTradesPerWallet: 2000 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  async function seeded(dir: string, wallets = sim.dataset.wallets()) {
+    const warehouse = await openWarehouse(dir);
+    await warehouse.addTraders(wallets, 'test');
+    await warehouse.close();
+  }
+
+  it('retries a load that fails twice and a checkpoint write that fails four times, losing and duplicating nothing', async () => {
+    await withTempDir(async (dir) => {
+      await seeded(dir);
+      let counts: { loadFailures: number; checkpointFailures: number } | undefined;
+      const summary = await runBackfill(dir, sim.url, { commit: { ...TEST_RUN_OPTIONS.commit, maxWallets: 100, maxDelayMs: 60_000 } }, {}, undefined, (w) => {
+        const faulty = withWarehouseFaults(w, { failLoads: 2, failCheckpoints: 4 });
+        counts = faulty.counts;
+        return faulty.warehouse;
+      });
+      expect(summary).toMatchObject({ outcome: 'complete', loaded: 60, failed: 0, checkpointWriteFailures: 0 });
+      expect(counts).toMatchObject({ loadFailures: 2, checkpointFailures: 4 });
+      const check = await openWarehouse(dir);
+      await expectEqualsGroundTruth(check, sim.dataset);
+      await check.close();
+    });
+  });
+
+  it('a wallet whose load always fails is recorded failed with its staged files kept; once the fault is lifted the next run loads it without any trade request for it', async () => {
+    await withTempDir(async (dir) => {
+      await seeded(dir);
+      const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
+      const first = await runBackfill(dir, sim.url, {}, {}, undefined, (w) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse);
+      expect(first).toMatchObject({ outcome: 'some-failed', failed: 1, loaded: 59 });
+      const check = await openWarehouse(dir);
+      const [failed] = await check.failedWallets();
+      expect(failed).toMatchObject({ wallet_address: poison, attempts: 1, parked: false });
+      expect(failed!.error).toContain('staged files kept');
+      await check.close();
+
+      const requestsBefore = sim.stats().tradeRequestsByWallet[poison] ?? 0;
+      const second = await runBackfill(dir, sim.url);
+      expect(second).toMatchObject({ outcome: 'complete', loaded: 1, reusedStaged: 1 });
+      expect(sim.stats().tradeRequestsByWallet[poison] ?? 0).toBe(requestsBefore);
+      const final = await openWarehouse(dir);
+      await expectEqualsGroundTruth(final, sim.dataset);
+      await final.close();
+    });
+  });
+
+  it('`reload` loads failed wallets from their staged files with no API request at all', async () => {
+    await withTempDir(async (dir) => {
+      await seeded(dir);
+      const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
+      await runBackfill(dir, sim.url, {}, {}, undefined, (w) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse);
+      sim.resetStats();
+      const warehouse = await openWarehouse(dir);
+      const summary = await reloadStaged(
+        { stage: new LocalStageStore(paths(dir).stage), warehouse, events: new RunEvents() },
+        { commit: TEST_RUN_OPTIONS.commit, runId: 'reload-test', includeParked: false },
+      );
+      expect(summary).toMatchObject({ reloaded: 1, failed: 0, withoutStagedFiles: [] });
+      expect(Object.values(sim.stats().requests).reduce((a, b) => a + b, 0)).toBe(0);
+      await expectEqualsGroundTruth(warehouse, sim.dataset);
+      await warehouse.close();
+    });
+  });
+
+  it('parks a wallet after the configured number of failed runs and skips it until --retry-parked', async () => {
+    await withTempDir(async (dir) => {
+      await seeded(dir);
+      const poison = sim.dataset.wallets()[3]!;
+      const wrap = (w: Parameters<typeof withWarehouseFaults>[0]) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse;
+      const commit = { ...TEST_RUN_OPTIONS.commit, maxFailedAttempts: 2 };
+      await runBackfill(dir, sim.url, { commit }, {}, undefined, wrap);
+      const second = await runBackfill(dir, sim.url, { commit }, {}, undefined, wrap);
+      expect(second.planned).toBe(1);
+      const third = await runBackfill(dir, sim.url, { commit });
+      expect(third.planned).toBe(0);
+      const check = await openWarehouse(dir);
+      expect((await check.failedWallets())[0]).toMatchObject({ wallet_address: poison, parked: true, attempts: 2 });
+      await check.close();
+      const retried = await runBackfill(dir, sim.url, { commit, retryParked: true });
+      expect(retried).toMatchObject({ planned: 1, loaded: 1, outcome: 'complete' });
+    });
+  });
+
+  it('stops early with outcome "stopped" when the API is down, instead of failing every wallet', async () => {
+    const down = await startSimulator({ seed: 12, wallets: 300, maxTradesPerWallet: 50, faults: { serverError: 1 } });
+    try {
+      await withTempDir(async (dir) => {
+        const warehouse = await openWarehouse(dir);
+        await warehouse.addTraders(down.dataset.wallets(), 'test');
+        await warehouse.close();
+        const summary = await runBackfill(dir, down.url, { concurrency: 4, breaker: { window: 10, threshold: 0.8 } }, { maxAttempts: 2 });
+        expect(summary.outcome).toBe('stopped');
+        expect(summary.stopReason).toContain('circuit breaker');
+        expect(summary.failed).toBeGreaterThanOrEqual(8);
+        expect(summary.failed).toBeLessThan(20);
+      });
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+describe('one runner at a time, graceful stop (real child processes)', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 13, wallets: 200, maxTradesPerWallet: 3000 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('of two runners started at once exactly one works; the other exits 0 naming the holder; a SIGKILLed holder is taken over once its lease expires', async () => {
+    await withTempDir(async (dir) => {
+      const warehouse = await openWarehouse(dir);
+      await warehouse.addTraders(sim.dataset.wallets(), 'test');
+      await warehouse.close();
+      sim.setLatency({ min: 5, max: 15 });
+      const args = runArgs(paths(dir), sim.url, ['--lease-ttl', '2s', '--concurrency', '4']);
+      const a = startCli(args);
+      const b = startCli(args);
+      const first = await Promise.race([a.result.then((r) => ({ r, other: b })), b.result.then((r) => ({ r, other: a }))]);
+      expect(first.r.code).toBe(0);
+      expect(first.r.stdout).toMatch(/another run holds the lock .*run /);
+      const holder = first.other;
+
+      await waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > 20);
+      holder.child.kill('SIGKILL');
+      await holder.result;
+      // The dead holder's lease has not expired yet: a runner started now must not take over.
+      const tooEarly = await runCli(args);
+      expect(tooEarly.code).toBe(0);
+      expect(tooEarly.stdout).toContain('another run holds the lock');
+      await new Promise((r) => setTimeout(r, 2_100));
+      sim.setLatency({ min: 0, max: 0 });
+      const takeover = await runCli(args);
+      expect(takeover.stdout).not.toContain('another run holds the lock');
+      expect(takeover.code).toBe(0);
+      const check = await openWarehouse(dir);
+      await expectEqualsGroundTruth(check, sim.dataset);
+      await check.close();
+    });
+  });
+
+  it('on SIGTERM a run stops taking wallets, commits what is staged, exits 3 within 8 s, and the next run finishes the job', async () => {
+    await withTempDir(async (dir) => {
+      const warehouse = await openWarehouse(dir);
+      await warehouse.addTraders(sim.dataset.wallets(), 'test');
+      await warehouse.close();
+      sim.setLatency({ min: 5, max: 15 });
+      sim.resetStats();
+      const run = startCli(runArgs(paths(dir), sim.url, ['--concurrency', '4', '--commit-every', '5', '--commit-interval', '100ms']));
+      await waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > 30);
+      const sent = Date.now();
+      run.child.kill('SIGTERM');
+      const result = await run.result;
+      const tookMs = Date.now() - sent;
+      expect(result.code).toBe(3);
+      expect(tookMs).toBeLessThan(8_000);
+      sim.setLatency({ min: 0, max: 0 });
+      const partial = await openWarehouse(dir);
+      const status = await partial.status();
+      await partial.close();
+      expect(status.completed).toBeGreaterThan(0);
+      expect(status.failed).toBe(0);
+      const rest = await runCli(runArgs(paths(dir), sim.url));
+      expect(rest.code).toBe(0);
+      const check = await openWarehouse(dir);
+      await expectEqualsGroundTruth(check, sim.dataset);
+      await check.close();
+    });
+  });
+});

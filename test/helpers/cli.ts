@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const CLI = 'dist/cli/main.js';
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  result: Promise<CliResult>;
+}
+
+/** Starts the built CLI as a real child process (so signals and exit codes are the real ones). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const result = new Promise<CliResult>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, result };
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return startCli(args, env).result;
+}
+
+/** The arguments that point a `backfill run` at a test directory and a simulator, unthrottled. */
+export function runArgs(paths: { warehouse: string; stage: string }, url: string, extra: string[] = []): string[] {
+  return [
+    'run',
+    '--warehouse', paths.warehouse,
+    '--stage', paths.stage,
+    '--data-api-url', url,
+    '--gamma-api-url', url,
+    '--rate-limit', 'data:trades=100000/10s,gamma:markets=100000/10s,gamma:events=100000/10s',
+    '--log-level', 'error',
+    ...extra,
+  ];
+}
+
+/** Resolves once `predicate` holds, polling every 5 ms (bounded by the test timeout). */
+export function waitFor(predicate: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (predicate()) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+}

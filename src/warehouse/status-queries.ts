@@ -6,6 +6,12 @@
 /** Lower-case proxy wallet address; used by every backend's SQL to tell valid traders from bad rows. */
 export const WALLET_PATTERN_SQL = '^0x[0-9a-f]{40}$';
 
+/**
+ * `traders.wallet_address` as the planner reads it: lower-cased, with surrounding spaces, tabs and
+ * line breaks removed (SQL TRIM alone strips only spaces, unlike the CLI's parser).
+ */
+export const NORMALIZED_WALLET_SQL = "lower(trim(wallet_address, ' \t\n\r'))";
+
 export interface StatusTables {
   checkpoint: string;
   traders: string;

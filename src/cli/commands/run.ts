@@ -33,6 +33,7 @@ export interface RunCommandOptions extends GlobalOptions {
   gammaApiUrl: string;
   rateLimit?: string;
   timeout: string;
+  maxAttempts: string;
   json?: boolean;
   shard?: string;
   leaseTtl: string;
@@ -55,6 +56,7 @@ export function addRunOptions(command: Command): Command {
     .option('--gamma-api-url <url>', 'Gamma API base URL (env POLYMARKET_GAMMA_API_URL)', process.env.POLYMARKET_GAMMA_API_URL ?? 'https://gamma-api.polymarket.com')
     .option('--rate-limit <spec>', 'per-endpoint limits, e.g. data:trades=200/10s,gamma:markets=300/10s (env BACKFILL_RATE_LIMITS)', process.env.BACKFILL_RATE_LIMITS)
     .option('--timeout <duration>', 'per-request timeout', '30s')
+    .option('--max-attempts <n>', 'attempts per API request, retries on 429/5xx/network included', '8')
     .option('--shard <i/n>', 'process only hash shard i of n (default from CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT)')
     .option('--lease-ttl <duration>', 'run lease time to live; a crashed runner is taken over after this', '60s')
     .option('--breaker-window <n>', 'circuit breaker: recent wallets looked at', '20')
@@ -134,6 +136,7 @@ export async function executeRun(
     dataApiUrl: options.dataApiUrl,
     gammaApiUrl: options.gammaApiUrl,
     timeoutMs: parseDuration(options.timeout, '--timeout'),
+    maxAttempts: parsePositiveInt(options.maxAttempts, '--max-attempts'),
     rateLimits,
     logger,
   };

@@ -8,7 +8,7 @@ import { BackfillError } from '../../lib/errors.js';
 import type { StageStore } from '../../staging/stage-store.js';
 import { LOADED_TABLES } from '../table-schemas.js';
 import type { LoadedTableSpec } from '../table-schemas.js';
-import { WALLET_PATTERN_SQL, missionStatusQueries } from '../status-queries.js';
+import { NORMALIZED_WALLET_SQL, WALLET_PATTERN_SQL, missionStatusQueries } from '../status-queries.js';
 import type {
   CheckpointRow,
   FailedWallet,
@@ -133,7 +133,7 @@ export class DuckDbWarehouse implements Warehouse {
       const result = await c.run(
         `INSERT INTO traders (wallet_address, added_at, source)
          SELECT w, now()::TIMESTAMP, $source FROM (SELECT DISTINCT unnest($wallets) AS w) AS incoming
-         WHERE w NOT IN (SELECT lower(trim(wallet_address)) FROM traders WHERE wallet_address IS NOT NULL)`,
+         WHERE w NOT IN (SELECT ${NORMALIZED_WALLET_SQL} FROM traders WHERE wallet_address IS NOT NULL)`,
         { wallets: listValue([...addresses]), source },
         { wallets: LIST(VARCHAR), source: VARCHAR },
       );
@@ -149,9 +149,9 @@ export class DuckDbWarehouse implements Warehouse {
       const shard = options.shard ?? { index: 0, count: 1 };
       const result = await reader.stream(
         `WITH candidates AS (
-           SELECT DISTINCT lower(trim(wallet_address)) AS wallet FROM traders
+           SELECT DISTINCT ${NORMALIZED_WALLET_SQL} AS wallet FROM traders
            WHERE wallet_address IS NOT NULL
-             AND regexp_full_match(lower(trim(wallet_address)), '${WALLET_PATTERN_SQL}')
+             AND regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')
          )
          SELECT c.wallet FROM candidates c
          LEFT JOIN backfill_checkpoint k ON k.wallet_address = c.wallet
@@ -186,7 +186,7 @@ export class DuckDbWarehouse implements Warehouse {
       const found = await c.runAndReadAll(
         `SELECT DISTINCT wallet_address AS value FROM traders
          WHERE wallet_address IS NOT NULL
-           AND NOT regexp_full_match(lower(trim(wallet_address)), '${WALLET_PATTERN_SQL}')
+           AND NOT regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')
            AND wallet_address NOT IN (SELECT wallet_address FROM backfill_checkpoint)
          ORDER BY value`,
       );
@@ -316,13 +316,13 @@ export class DuckDbWarehouse implements Warehouse {
       `SELECT
          (SELECT count(*) FROM backfill_checkpoint WHERE completed AND NOT upload_successful) AS failed,
          (SELECT count(*) FROM backfill_checkpoint WHERE completed AND NOT upload_successful AND parked) AS parked,
-         (SELECT count(DISTINCT lower(trim(wallet_address))) FROM traders
-            WHERE wallet_address IS NOT NULL AND regexp_full_match(lower(trim(wallet_address)), '${WALLET_PATTERN_SQL}')) AS valid_wallets,
-         (SELECT count(*) FROM (SELECT DISTINCT lower(trim(wallet_address)) AS w FROM traders
-            WHERE wallet_address IS NOT NULL AND regexp_full_match(lower(trim(wallet_address)), '${WALLET_PATTERN_SQL}')) c
+         (SELECT count(DISTINCT ${NORMALIZED_WALLET_SQL}) FROM traders
+            WHERE wallet_address IS NOT NULL AND regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')) AS valid_wallets,
+         (SELECT count(*) FROM (SELECT DISTINCT ${NORMALIZED_WALLET_SQL} AS w FROM traders
+            WHERE wallet_address IS NOT NULL AND regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')) c
             WHERE NOT EXISTS (SELECT 1 FROM backfill_checkpoint k WHERE k.wallet_address = c.w AND k.completed AND k.upload_successful)) AS pending,
          (SELECT count(DISTINCT wallet_address) FROM traders
-            WHERE wallet_address IS NOT NULL AND NOT regexp_full_match(lower(trim(wallet_address)), '${WALLET_PATTERN_SQL}')) AS invalid_wallets,
+            WHERE wallet_address IS NOT NULL AND NOT regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')) AS invalid_wallets,
          (SELECT count(*) FROM trades) AS trades,
          (SELECT count(*) FROM markets) AS markets,
          (SELECT count(*) FROM events) AS events,

@@ -23,6 +23,11 @@ export interface BackfillOptions {
   /** Reuse complete staged bundles from earlier runs instead of calling the API again. */
   reuseStaged: boolean;
   shard?: { index: number; count: number };
+  /**
+   * Share market and event look-ups across wallets and skip ids the warehouse already holds
+   * (default true). Off only to measure what the cache saves.
+   */
+  metadataCache?: boolean;
   /** Trip when this share of the last `window` wallets failed on API outages; default 20 at 0.8. */
   breaker?: { window: number; threshold: number };
   /** Stop taking new wallets after this many (mostly for tests and demos). */
@@ -87,7 +92,7 @@ async function execute(
   for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid' });
   events.safeEmit('run:planned', { runId, invalid: invalid.length });
 
-  const metadata = new MetadataResolver(source, warehouse, { signal: stopSignal });
+  const metadata = new MetadataResolver(source, warehouse, { signal: stopSignal, shared: options.metadataCache ?? true });
   const breaker = new CircuitBreaker(options.breaker ?? { window: 20, threshold: 0.8 });
   const committer = new CommitBatcher({
     warehouse,
@@ -160,6 +165,7 @@ async function execute(
     requests: stats.requests,
     retries: stats.retries,
     durationMs: Date.now() - started,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   events.safeEmit('run:finished', summary);
   return summary;

@@ -21,10 +21,16 @@ export class MetadataResolver {
   readonly #events: CoalescingBatcher<EventRecord>;
   readonly #claimedMarkets = new Set<string>();
   readonly #claimedEvents = new Set<string>();
+  readonly #shared: boolean;
 
-  constructor(source: PolymarketSource, warehouse: Warehouse, options: { lingerMs?: number; signal?: AbortSignal } = {}) {
+  constructor(
+    source: PolymarketSource,
+    warehouse: Warehouse,
+    options: { lingerMs?: number; signal?: AbortSignal; shared?: boolean } = {},
+  ) {
     this.#warehouse = warehouse;
-    const lingerMs = options.lingerMs ?? 50;
+    this.#shared = options.shared ?? true;
+    const lingerMs = this.#shared ? (options.lingerMs ?? 50) : 0;
     this.#markets = new CoalescingBatcher({
       maxIds: 200,
       lingerMs,
@@ -81,6 +87,7 @@ export class MetadataResolver {
   }
 
   async #claim(ids: string[], claimed: Set<string>, known: (ids: string[]) => Promise<Set<string>>): Promise<string[]> {
+    if (!this.#shared) return [...new Set(ids)];
     const unclaimed = ids.filter((id) => !claimed.has(id));
     if (unclaimed.length === 0) return [];
     const inWarehouse = await known(unclaimed);

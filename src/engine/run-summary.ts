@@ -15,4 +15,6 @@ export interface RunSummary {
   requests: Record<string, number>;
   retries: Record<string, number>;
   durationMs: number;
+  /** Peak resident memory of this process so far (MB): a whale must not make it grow. */
+  peakRssMb: number;
 }

@@ -39,6 +39,7 @@ export interface RunCommandOptions extends GlobalOptions {
   leaseTtl: string;
   breakerWindow: string;
   breakerThreshold: string;
+  metadataCache: boolean;
 }
 
 /** Registers the options of `backfill run` (shared with `backfill demo`). */
@@ -61,6 +62,7 @@ export function addRunOptions(command: Command): Command {
     .option('--lease-ttl <duration>', 'run lease time to live; a crashed runner is taken over after this', '60s')
     .option('--breaker-window <n>', 'circuit breaker: recent wallets looked at', '20')
     .option('--breaker-threshold <fraction>', 'circuit breaker: share of outage failures that stops the run', '0.8')
+    .option('--no-metadata-cache', 'look up every wallet\'s markets and events on its own (to measure what sharing saves)')
     .option('--json', 'print the run summary as JSON on stdout');
 }
 
@@ -156,6 +158,7 @@ export async function executeRun(
     },
     retryParked: Boolean(options.retryParked),
     reuseStaged: !options.refetch,
+    metadataCache: options.metadataCache !== false,
     runId,
     breaker: {
       window: parsePositiveInt(options.breakerWindow, '--breaker-window'),

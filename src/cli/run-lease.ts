@@ -4,8 +4,15 @@ import { resolve } from 'node:path';
 
 import { LeaseLostError } from '../engine/run-lock.js';
 import type { LeaseInfo } from '../engine/run-lock.js';
+import { newRunId } from '../engine/run-id.js';
+import { parseDuration } from '../lib/duration.js';
 import { describeError } from '../lib/errors.js';
 import type { StageStore } from '../staging/stage-store.js';
+import { openStage } from './backends.js';
+import { EXIT } from './exit-codes.js';
+import { withBackends } from './global-options.js';
+import type { Backends, GlobalOptions } from './global-options.js';
+import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 
 export interface HeldLease {
@@ -62,4 +69,37 @@ export async function takeRunLease(
       },
     },
   };
+}
+
+/**
+ * Takes the run lease before opening the warehouse, so a second runner learns who holds it and
+ * exits 0 at once (an overlapping scheduled start is not a failure); then opens the backends, runs
+ * `work` and always releases the lease. Returns the exit code.
+ */
+export async function withRunLease(
+  options: GlobalOptions & { leaseTtl: string },
+  shard: { index: number; count: number } | undefined,
+  work: (backends: Backends, runId: string, leaseLost: AbortSignal) => Promise<number>,
+): Promise<number> {
+  const logger = createLogger(options.logLevel);
+  const stage = openStage(options.stage);
+  const runId = newRunId();
+  const taken = await takeRunLease(
+    stage,
+    leaseName(options.warehouse, shard),
+    holderName(runId),
+    parseDuration(options.leaseTtl, '--lease-ttl'),
+    logger,
+  );
+  if ('current' in taken) {
+    process.stdout.write(
+      `another run holds the lock ${taken.location}: ${taken.current.holder} (lease until ${taken.current.expiresAt}); exiting\n`,
+    );
+    return EXIT.ok;
+  }
+  try {
+    return await withBackends(options, (backends) => work(backends, runId, taken.held.lost), stage);
+  } finally {
+    await taken.held.release();
+  }
 }

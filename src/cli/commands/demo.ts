@@ -2,7 +2,8 @@ import { Command } from 'commander';
 
 import { parsePositiveInt } from '../../lib/duration.js';
 import { startSimulator } from '../../simulator/index.js';
-import { addRunOptions, executeRun, runWithLease } from './run.js';
+import { withRunLease } from '../run-lease.js';
+import { addRunOptions, executeRun, exitCodeFor } from './run.js';
 import type { RunCommandOptions } from './run.js';
 
 /**
@@ -26,7 +27,7 @@ export function demoCommand(): Command {
       try {
         options.dataApiUrl = sim.url;
         options.gammaApiUrl = sim.url;
-        process.exitCode = await runWithLease(options, async (backends, runId, lost) => {
+        process.exitCode = await withRunLease(options, undefined, async (backends, runId, lost) => {
           const wallets = sim.dataset.wallets();
           const added = await backends.warehouse.addTraders(wallets, 'demo');
           process.stdout.write(`simulator on ${sim.url}: ${wallets.length} wallets (${added} new in traders)\n`);
@@ -37,7 +38,7 @@ export function demoCommand(): Command {
               `trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}\n` +
               `warehouse ${backends.warehouse.description}; try: npx backfill status --warehouse ${options.warehouse}\n`,
           );
-          return result;
+          return exitCodeFor(result);
         });
       } finally {
         await sim.close();

@@ -2,19 +2,17 @@ import { Command } from 'commander';
 
 import { startBackfill } from '../../engine/backfill-run.js';
 import type { BackfillOptions } from '../../engine/backfill-run.js';
-import { newRunId } from '../../engine/run-id.js';
+import type { CommitPolicy } from '../../engine/commit-batcher.js';
 import type { RunSummary } from '../../engine/run-summary.js';
 import { parseDuration, parsePositiveInt } from '../../lib/duration.js';
 import { ConfigError, describeError } from '../../lib/errors.js';
 import { createPolymarketSource, DEFAULT_RATE_LIMITS, parseRateLimitSpec } from '../../polymarket/index.js';
 import type { PolymarketSourceConfig } from '../../polymarket/index.js';
-import { openStage } from '../backends.js';
 import { EXIT } from '../exit-codes.js';
-import { addGlobalOptions, withBackends } from '../global-options.js';
+import { addGlobalOptions } from '../global-options.js';
 import type { Backends, GlobalOptions } from '../global-options.js';
-import { createLogger } from '../logger.js';
 import type { Logger } from '../logger.js';
-import { holderName, leaseName, takeRunLease } from '../run-lease.js';
+import { withRunLease } from '../run-lease.js';
 
 /** Under Cloud Run's 10 s between SIGTERM and SIGKILL. */
 const SHUTDOWN_DEADLINE_MS = 8_000;
@@ -83,41 +81,23 @@ export function runCommand(): Command {
   return addRunOptions(new Command('run'))
     .description('backfill every wallet in traders that is not loaded yet; resumes where the last run stopped')
     .action(async (options: RunCommandOptions) => {
-      process.exitCode = await runWithLease(options, (backends, runId, lost) => executeRun(options, backends, runId, lost));
+      process.exitCode = await withRunLease(options, parseShard(options.shard), async (backends, runId, lost) =>
+        exitCodeFor(await executeRun(options, backends, runId, lost)),
+      );
     });
 }
 
-/**
- * Takes the run lease before opening the warehouse, so a second runner learns who holds it and
- * exits 0 at once (an overlapping scheduled start is not a failure).
- */
-export async function runWithLease(
-  options: RunCommandOptions,
-  work: (backends: Backends, runId: string, lost: AbortSignal) => Promise<RunSummary>,
-): Promise<number> {
-  const logger = createLogger(options.logLevel);
-  const shard = parseShard(options.shard);
-  const stage = openStage(options.stage);
-  const runId = newRunId();
-  const taken = await takeRunLease(
-    stage,
-    leaseName(options.warehouse, shard),
-    holderName(runId),
-    parseDuration(options.leaseTtl, '--lease-ttl'),
-    logger,
-  );
-  if ('current' in taken) {
-    process.stdout.write(
-      `another run holds the lock ${taken.location}: ${taken.current.holder} (lease until ${taken.current.expiresAt}); exiting\n`,
-    );
-    return EXIT.ok;
-  }
-  try {
-    const summary = await withBackends({ ...options }, (backends) => work(backends, runId, taken.held.lost), stage);
-    return exitCodeFor(summary);
-  } finally {
-    await taken.held.release();
-  }
+/** The mission's budgets (loads 3 attempts, checkpoint writes 5) plus the batching options. */
+export function commitPolicyFrom(options: { commitEvery: string; commitInterval: string; maxFailedAttempts: string }): CommitPolicy {
+  return {
+    maxWallets: parsePositiveInt(options.commitEvery, '--commit-every'),
+    maxDelayMs: parseDuration(options.commitInterval, '--commit-interval'),
+    loadAttempts: 3,
+    checkpointAttempts: 5,
+    retryBaseDelayMs: 1_000,
+    retryMaxDelayMs: 30_000,
+    maxFailedAttempts: parsePositiveInt(options.maxFailedAttempts, '--max-failed-attempts'),
+  };
 }
 
 export function exitCodeFor(summary: RunSummary): number {
@@ -147,15 +127,7 @@ export async function executeRun(
     concurrency: options.concurrency
       ? parsePositiveInt(options.concurrency, '--concurrency')
       : defaultConcurrency(tradesLimit),
-    commit: {
-      maxWallets: parsePositiveInt(options.commitEvery, '--commit-every'),
-      maxDelayMs: parseDuration(options.commitInterval, '--commit-interval'),
-      loadAttempts: 3,
-      checkpointAttempts: 5,
-      retryBaseDelayMs: 1_000,
-      retryMaxDelayMs: 30_000,
-      maxFailedAttempts: parsePositiveInt(options.maxFailedAttempts, '--max-failed-attempts'),
-    },
+    commit: commitPolicyFrom(options),
     retryParked: Boolean(options.retryParked),
     reuseStaged: !options.refetch,
     metadataCache: options.metadataCache !== false,

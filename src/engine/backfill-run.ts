@@ -88,9 +88,14 @@ async function execute(
   await warehouse.migrate();
   await stage.sweepTemporaryFiles();
 
-  const invalid = await warehouse.recordInvalidTraders(runId);
-  for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid' });
-  events.safeEmit('run:planned', { runId, invalid: invalid.length });
+  // Scanning a million traders for malformed values must not delay the first request: it runs
+  // beside the fetches and is awaited before the summary.
+  const invalidRecorded = warehouse.recordInvalidTraders(runId).then((invalid) => {
+    for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid' });
+    events.safeEmit('run:planned', { runId, invalid: invalid.length });
+    return invalid;
+  });
+  invalidRecorded.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
 
   const metadata = new MetadataResolver(source, warehouse, { signal: stopSignal, shared: options.metadataCache ?? true });
   const breaker = new CircuitBreaker(options.breaker ?? { window: 20, threshold: 0.8 });
@@ -147,6 +152,7 @@ async function execute(
   } finally {
     await committer.flush();
   }
+  const invalid = await invalidRecorded;
 
   const stats = source.stats();
   const { loaded, failed, trades, checkpointWriteFailures } = committer.counters;

@@ -91,19 +91,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const poisonRequestsBefore = sim.stats().tradeRequestsByWallet[poison] ?? 0;
 
     // 2. Two runners at once: exactly one works.
-    const a = startCli(cliArgs);
-    const b = startCli(cliArgs);
+    // A longer lease here, so "not taken over before expiry" is not decided by Node's start-up time.
+    const pairArgs = cliArgs.map((arg, i) => (cliArgs[i - 1] === '--lease-ttl' ? '5s' : arg));
+    const requestsBeforeRunners = sim.stats().requests['data:trades'] ?? 0;
+    const a = startCli(pairArgs);
+    const b = startCli(pairArgs);
     const loser = await Promise.race([a.result.then((r) => ({ r, holder: b })), b.result.then((r) => ({ r, holder: a }))]);
     let lockRefusals = 0;
     if (!loser.r.stdout.includes('another run holds the lock')) throw new Error(`second runner did not report the lock: ${loser.r.stdout}${loser.r.stderr}`);
     lockRefusals += 1;
-    await new Promise((r) => setTimeout(r, 300));
+    // Kill the holder as soon as it is working, so it dies holding the lease.
+    await Promise.race([waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > requestsBeforeRunners), loser.holder.result]);
+    const stillRunning = loser.holder.child.exitCode === null;
     loser.holder.child.kill('SIGKILL');
     await loser.holder.result;
-    const early = await startCli(cliArgs).result;
-    if (!early.stdout.includes('another run holds the lock')) throw new Error('a dead holder was taken over before its lease expired');
-    lockRefusals += 1;
+    if (stillRunning) {
+      const early = await startCli(pairArgs).result;
+      if (!early.stdout.includes('another run holds the lock')) throw new Error('a dead holder was taken over before its lease expired');
+      lockRefusals += 1;
+    }
     log('two runners: one worked, the other exited naming the holder; a SIGKILLed holder was not taken over before expiry');
+    await new Promise((r) => setTimeout(r, 5_100));
 
     // 3. Kills and graceful stops at random moments.
     let killsSurvived = 1;

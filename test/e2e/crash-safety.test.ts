@@ -136,7 +136,7 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
       await warehouse.addTraders(sim.dataset.wallets(), 'test');
       await warehouse.close();
       sim.setLatency({ min: 5, max: 15 });
-      const args = runArgs(paths(dir), sim.url, ['--lease-ttl', '2s', '--concurrency', '4']);
+      const args = runArgs(paths(dir), sim.url, ['--lease-ttl', '5s', '--concurrency', '4']);
       const a = startCli(args);
       const b = startCli(args);
       const first = await Promise.race([a.result.then((r) => ({ r, other: b })), b.result.then((r) => ({ r, other: a }))]);
@@ -151,7 +151,7 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
       const tooEarly = await runCli(args);
       expect(tooEarly.code).toBe(0);
       expect(tooEarly.stdout).toContain('another run holds the lock');
-      await new Promise((r) => setTimeout(r, 2_100));
+      await new Promise((r) => setTimeout(r, 5_100));
       sim.setLatency({ min: 0, max: 0 });
       const takeover = await runCli(args);
       expect(takeover.stdout).not.toContain('another run holds the lock');

@@ -25,7 +25,7 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
   if (options.tty) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'wallets {value}/{total} | loaded {loaded} failed {failed} | trades {trades} | {duration_formatted}',
+        format: '{bar} wallets {value}/{total} | loaded {loaded} failed {failed} | trades {trades} | {duration_formatted}',
         hideCursor: true,
         stream: process.stderr,
       },

@@ -57,54 +57,58 @@ export function handleMarkets(query: URLSearchParams, dataset: Dataset): SimResp
   // Combo ids (62 hex) are not markets; the live API rejects them rather than ignoring them.
   const bad = ids.find((id) => !CONDITION_ID.test(id));
   if (bad !== undefined) return gammaError(400, `invalid condition id: ${bad}`);
-  const p = paging(query);
-  if ('status' in p) return p;
   const { universe } = dataset;
-  let candidates: Iterable<number>;
-  if (ids.length > 0) {
-    const found = new Set<number>();
-    for (const id of ids) {
-      const m = universe.findMarket(id);
-      if (m !== undefined) found.add(m);
-    }
-    candidates = [...found].sort((a, b) => a - b);
-  } else {
-    candidates = range(universe.marketCount);
-  }
-  const keep = (m: number): boolean => {
-    const event = universe.eventCore(universe.eventOf(m));
-    return !event.ghost && event.closed === p.closed;
-  };
-  return json(
-    200,
-    page(candidates, keep, p).map((m) => universe.marketJson(m, true)),
-  );
+  return listing(query, ids, {
+    find: (id) => universe.findMarket(id),
+    count: universe.marketCount,
+    eventOf: (m) => universe.eventOf(m),
+    render: (m) => universe.marketJson(m, true),
+    universe,
+  });
 }
 
 export function handleEvents(query: URLSearchParams, dataset: Dataset): SimResponse {
   const ids = listParam(query, 'id', 'id[]');
   const bad = ids.find((id) => !/^\d{1,15}$/.test(id));
   if (bad !== undefined) return gammaError(422, `invalid id: ${bad}`);
+  const { universe } = dataset;
+  return listing(query, ids, {
+    find: (id) => universe.findEvent(id),
+    count: universe.eventCount,
+    eventOf: (e) => e,
+    render: (e) => universe.eventJson(e),
+    universe,
+  });
+}
+
+/** Both Gamma listings: look up the ids (or list everything), drop ghosts, apply `closed` and paging. */
+function listing(
+  query: URLSearchParams,
+  ids: string[],
+  kind: {
+    find: (id: string) => number | undefined;
+    count: number;
+    eventOf: (item: number) => number;
+    render: (item: number) => unknown;
+    universe: Dataset['universe'];
+  },
+): SimResponse {
   const p = paging(query);
   if ('status' in p) return p;
-  const { universe } = dataset;
   let candidates: Iterable<number>;
   if (ids.length > 0) {
     const found = new Set<number>();
     for (const id of ids) {
-      const e = universe.findEvent(id);
-      if (e !== undefined) found.add(e);
+      const item = kind.find(id);
+      if (item !== undefined) found.add(item);
     }
     candidates = [...found].sort((a, b) => a - b);
   } else {
-    candidates = range(universe.eventCount);
+    candidates = range(kind.count);
   }
-  const keep = (e: number): boolean => {
-    const event = universe.eventCore(e);
+  const keep = (item: number): boolean => {
+    const event = kind.universe.eventCore(kind.eventOf(item));
     return !event.ghost && event.closed === p.closed;
   };
-  return json(
-    200,
-    page(candidates, keep, p).map((e) => universe.eventJson(e)),
-  );
+  return json(200, page(candidates, keep, p).map(kind.render));
 }

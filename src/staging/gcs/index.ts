@@ -1,0 +1,32 @@
+import { Storage } from '@google-cloud/storage';
+import type { StorageOptions } from '@google-cloud/storage';
+
+import { GcsStageStore } from './gcs-stage-store.js';
+import type { GcsStageStoreOptions } from './gcs-stage-store.js';
+import { parseGcsLocation } from './gcs-location.js';
+
+export { GcsStageStore } from './gcs-stage-store.js';
+export type { GcsStageStoreOptions } from './gcs-stage-store.js';
+export { GcsRunLock } from './gcs-lease.js';
+
+export interface OpenGcsStageOptions extends GcsStageStoreOptions {
+  /**
+   * Another JSON API endpoint (an emulator or a test fake). Requests to it carry no credentials;
+   * otherwise the client authenticates with Application Default Credentials (the Cloud Run
+   * service account), so no key ever reaches the image or the logs.
+   */
+  apiEndpoint?: string;
+  /** Client retry settings (tests shorten the delays); the client's own retries stay on. */
+  retryOptions?: StorageOptions['retryOptions'];
+}
+
+/** The only module that loads the GCS SDK; `src/cli/backends.ts` imports it on demand. */
+export function openGcsStage(uri: string, options: OpenGcsStageOptions = {}): GcsStageStore {
+  const where = parseGcsLocation(uri);
+  const { apiEndpoint, retryOptions, ...storeOptions } = options;
+  const storage = new Storage({
+    ...(apiEndpoint ? { apiEndpoint } : {}),
+    ...(retryOptions ? { retryOptions: { autoRetry: true, ...retryOptions } } : {}),
+  });
+  return new GcsStageStore(storage, where, storeOptions);
+}

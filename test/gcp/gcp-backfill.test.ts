@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { BIGQUERY_ENDPOINT_ENV, GCS_ENDPOINT_ENV, openStage, openWarehouse } from '../../src/cli/backends.js';
+import { startBackfill } from '../../src/engine/backfill-run.js';
+import { ConfigError } from '../../src/lib/errors.js';
+import { createPolymarketSource } from '../../src/polymarket/index.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import type { RunningSimulator } from '../../src/simulator/index.js';
+import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.js';
+import { TEST_RUN_OPTIONS, UNTHROTTLED, noSleep } from '../helpers/backfill-harness.js';
+import { expectEqualsGroundTruth } from '../helpers/ground-truth.js';
+import { BUCKET, DATASET, PROJECT, WAREHOUSE_URI, startGcpFakes } from './gcp-test-helpers.js';
+
+type Fakes = Awaited<ReturnType<typeof startGcpFakes>>;
+
+/** The DuckDB engine behind the fake speaks the ground-truth helper's SQL on the same tables. */
+const asQueryable = (f: Fakes) => ({ query: <T>(sql: string) => f.engine!.sql<T>(sql) }) as unknown as DuckDbWarehouse;
+
+function runCliWithTsx(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → fake BigQuery on DuckDB)', () => {
+  let sim: RunningSimulator;
+  let f: Fakes;
+  const saved = { gcs: process.env[GCS_ENDPOINT_ENV], bq: process.env[BIGQUERY_ENDPOINT_ENV] };
+
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 7, wallets: 40, maxTradesPerWallet: 400 });
+    // Jobs finish on arrival, so the production polling defaults cost nothing here.
+    f = await startGcpFakes({ pollsBeforeDone: 0 });
+    process.env[GCS_ENDPOINT_ENV] = f.gcs.url;
+    process.env[BIGQUERY_ENDPOINT_ENV] = f.bq.url;
+  });
+  afterAll(async () => {
+    process.env[GCS_ENDPOINT_ENV] = saved.gcs;
+    process.env[BIGQUERY_ENDPOINT_ENV] = saved.bq;
+    if (saved.gcs === undefined) delete process.env[GCS_ENDPOINT_ENV];
+    if (saved.bq === undefined) delete process.env[BIGQUERY_ENDPOINT_ENV];
+    await f.close();
+    await sim.close();
+  });
+
+  it('the CLI backends route gs:// and bigquery:// to the GCP code (endpoints from the environment) and refuse mixed pairs', async () => {
+    const stage = openStage(`gs://${BUCKET}/cli`);
+    expect(stage.location).toBe(`gs://${BUCKET}/cli`);
+    expect(stage.lock('run-x').location).toBe(`gs://${BUCKET}/cli/locks/run-x.lease`);
+    const warehouse = await openWarehouse(WAREHOUSE_URI, stage);
+    expect(warehouse.description).toBe(`bigquery://${PROJECT}/${DATASET}?location=US`);
+    await warehouse.migrate();
+    expect(f.bq.datasets.has(`${PROJECT}.${DATASET}`)).toBe(true);
+    const got = await stage.lock('run-x').acquire('tester', 60_000);
+    expect(got.acquired).toBe(true);
+    expect(f.gcs.object(BUCKET, 'cli/locks/run-x.lease')).toBeDefined();
+    if (got.acquired) await got.lease.release();
+
+    await expect(openWarehouse(WAREHOUSE_URI, openStage('./data/stage'))).rejects.toThrow(/needs a GCS stage/);
+    await expect(openWarehouse('./x.duckdb', stage)).rejects.toBeInstanceOf(ConfigError);
+    await expect(openWarehouse('bigquery://p/d', stage)).rejects.toThrow(/invalid project id/);
+    expect(() => openStage('gs://Bad_Bucket/x')).toThrow(ConfigError);
+  });
+
+  it('a full engine run loads every simulated wallet equal to the ground truth, in few jobs per batch; a second run does nothing', async () => {
+    const stage = openStage(`gs://${BUCKET}/e2e`);
+    const warehouse = await openWarehouse(WAREHOUSE_URI, stage);
+    await warehouse.migrate();
+    await warehouse.addTraders(sim.dataset.wallets(), 'test');
+    const source = () =>
+      createPolymarketSource({ dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimits: UNTHROTTLED, sleep: noSleep, timeoutMs: 10_000 });
+    const options = { ...TEST_RUN_OPTIONS, commit: { ...TEST_RUN_OPTIONS.commit, maxWallets: 20, maxDelayMs: 60_000 } };
+
+    const jobsBefore = f.bq.jobs.size;
+    const first = source();
+    const summary = await startBackfill({ source: first, stage, warehouse }, options).done.finally(() => first.close());
+    expect(summary).toMatchObject({ outcome: 'complete', loaded: 40, failed: 0, planned: 40 });
+    await expectEqualsGroundTruth(asQueryable(f), sim.dataset);
+
+    const runJobs = [...f.bq.jobs.values()].slice(jobsBefore);
+    const loads = runJobs.filter((j) => j.kind === 'load');
+    const checkpointWrites = runJobs.filter((j) => j.sql?.startsWith('MERGE INTO `test-project.polycopy_test.backfill_checkpoint`'));
+    const tradeMerges = runJobs.filter((j) => j.sql?.startsWith('MERGE INTO `test-project.polycopy_test.trades`'));
+    // 40 wallets in batches of 20: at most one load job per kind per batch, one trades MERGE per batch.
+    const batches = tradeMerges.length;
+    expect(batches).toBeGreaterThanOrEqual(2);
+    expect(batches).toBeLessThanOrEqual(3);
+    expect(loads.length).toBeLessThanOrEqual(4 * batches);
+    expect(checkpointWrites.length).toBeLessThanOrEqual(batches + 1);
+    for (const load of loads) expect(load.configuration.load!.sourceUris.every((u) => u.startsWith(`gs://${BUCKET}/e2e/`))).toBe(true);
+    for (const job of runJobs.filter((j) => j.kind === 'query')) expect(job.configuration.query!.maximumBytesBilled).toBe('10000000000');
+    expect(f.bq.requests.some((r) => r.path.includes('insertAll'))).toBe(false);
+    // Staged files are kept after the load (a failed load can be redone without the API).
+    expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('e2e/manifests/'))).toHaveLength(40);
+
+    sim.resetStats();
+    const second = source();
+    const again = await startBackfill({ source: second, stage, warehouse }, options).done.finally(() => second.close());
+    expect(again).toMatchObject({ outcome: 'complete', planned: 0, loaded: 0 });
+    expect(sim.stats().requests['data:trades'] ?? 0).toBe(0);
+    await warehouse.close();
+  });
+
+  it('the real CLI (`backfill status`, `backfill run`) opens both backends from --warehouse bigquery:// --stage gs://: mission figures, run lease in GCS', async () => {
+    const env = { [GCS_ENDPOINT_ENV]: f.gcs.url, [BIGQUERY_ENDPOINT_ENV]: f.bq.url };
+    const status = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env);
+    expect(status.stderr).toBe('');
+    expect(status.code).toBe(0);
+    const figures = JSON.parse(status.stdout) as { warehouse: string; completed: number; total: number; percent_complete: number };
+    expect(figures).toMatchObject({ warehouse: `bigquery://${PROJECT}/${DATASET}?location=US`, completed: 40, total: 40, percent_complete: 100 });
+
+    // `backfill run` takes its run lease in GCS (create, then delete with its generation), finds nothing to do, exits 0.
+    f.gcs.requests.length = 0;
+    const run = await runCliWithTsx(
+      ['run', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--data-api-url', sim.url, '--gamma-api-url', sim.url, '--log-level', 'error'],
+      env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const lease = f.gcs.requests.filter((r) => r.object?.startsWith('e2e/locks/run-'));
+    expect(lease.find((r) => r.op === 'upload:multipart')?.query.ifGenerationMatch).toBe('0');
+    expect(lease.find((r) => r.op === 'delete')?.query.ifGenerationMatch).toMatch(/^\d+$/);
+    expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('e2e/locks/'))).toEqual([]);
+
+    const mixed = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', './data/stage'], env);
+    expect(mixed.code).toBe(64);
+    expect(mixed.stderr).toMatch(/needs a GCS stage/);
+  });
+});

@@ -15,8 +15,8 @@ export interface GlobalOptions {
 /** Options every command shares; flags win over environment variables, which win over defaults. */
 export function addGlobalOptions(command: Command): Command {
   return command
-    .option('--warehouse <path>', 'DuckDB file (env BACKFILL_WAREHOUSE)', process.env.BACKFILL_WAREHOUSE ?? DEFAULT_WAREHOUSE)
-    .option('--stage <dir>', 'staging directory for NDJSON files (env BACKFILL_STAGE)', process.env.BACKFILL_STAGE ?? DEFAULT_STAGE)
+    .option('--warehouse <path|uri>', 'DuckDB file, or bigquery://PROJECT/DATASET?location=US (env BACKFILL_WAREHOUSE)', process.env.BACKFILL_WAREHOUSE ?? DEFAULT_WAREHOUSE)
+    .option('--stage <dir|uri>', 'staging directory, or gs://BUCKET/PREFIX (env BACKFILL_STAGE)', process.env.BACKFILL_STAGE ?? DEFAULT_STAGE)
     .option('--log-level <level>', 'fatal|error|warn|info|debug (env BACKFILL_LOG_LEVEL)', process.env.BACKFILL_LOG_LEVEL ?? 'info');
 }
 

@@ -11,7 +11,7 @@ import { tradersCommand } from './commands/traders.js';
 import { EXIT } from './exit-codes.js';
 
 const program = new Command('backfill')
-  .description('Backfill the complete Polymarket trade history of a list of wallets into DuckDB, resumably')
+  .description('Backfill the complete Polymarket trade history of a list of wallets into DuckDB or BigQuery, resumably')
   .showHelpAfterError()
   .exitOverride()
   .addCommand(tradersCommand())
@@ -27,7 +27,9 @@ const program = new Command('backfill')
 Exit codes: 0 all done (or another run holds the lock), 2 some wallets failed, 3 stopped early
             (signal, --max-runtime, circuit breaker), 64 configuration error, 1 unexpected.
 Environment: BACKFILL_WAREHOUSE, BACKFILL_STAGE, BACKFILL_LOG_LEVEL, BACKFILL_RATE_LIMITS,
-             POLYMARKET_DATA_API_URL, POLYMARKET_GAMMA_API_URL`,
+             BACKFILL_DUCKDB_MEMORY_LIMIT, POLYMARKET_DATA_API_URL, POLYMARKET_GAMMA_API_URL,
+             CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT (shard), BACKFILL_GCS_API_ENDPOINT and
+             BACKFILL_BIGQUERY_API_ENDPOINT (emulators only)`,
   );
 
 try {

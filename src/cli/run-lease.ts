@@ -23,7 +23,8 @@ export interface HeldLease {
 
 /** One lease per warehouse and shard: `run-<hash of the warehouse location>-<i>of<n>`. */
 export function leaseName(warehouse: string, shard: { index: number; count: number } | undefined): string {
-  const identity = /^[a-z]+:\/\//.test(warehouse) ? warehouse : resolve(warehouse);
+  // Options after `?` (location, byte cap) do not change which dataset is written to.
+  const identity = /^[a-z]+:\/\//.test(warehouse) ? warehouse.split('?')[0]!.replace(/\/+$/, '') : resolve(warehouse);
   const digest = createHash('sha256').update(identity).digest('hex').slice(0, 12);
   return shard ? `run-${digest}-${shard.index}of${shard.count}` : `run-${digest}`;
 }

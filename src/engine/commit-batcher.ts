@@ -101,7 +101,10 @@ export class CommitBatcher {
     this.#failures = [];
     if (batch.length === 0 && failures.length === 0) return;
     // Commits run one after another: MERGEs into one table must not race each other.
-    this.#chain = this.#chain.then(() => this.#commit(batch, failures));
+    this.#chain = this.#chain
+      .then(() => this.#commit(batch, failures))
+      // #commit handles every expected failure itself; anything else must not stall later commits.
+      .catch((error: unknown) => this.#events.safeEmit('checkpoint:failed', { wallets: batch.length + failures.length, error: describeError(error) }));
   }
 
   async #commit(batch: Pending[], failures: CheckpointRow[]): Promise<void> {

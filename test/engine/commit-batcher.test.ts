@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { CommitBatcher } from '../../src/engine/commit-batcher.js';
+import type { CommitPolicy } from '../../src/engine/commit-batcher.js';
+import { RunEvents } from '../../src/engine/run-events.js';
+import type { StagedWallet } from '../../src/engine/wallet-stager.js';
+import type { CheckpointRow, Warehouse, WalletBundle } from '../../src/warehouse/warehouse.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const staged = (wallet: string): StagedWallet => ({
+  bundle: { wallet, tradeCount: 1, files: { trades: { uri: `/stage/${wallet}`, rows: 1, bytes: 10 } } },
+  claims: { markets: [], events: [] },
+  reused: false,
+});
+
+/** Records the order of loads and checkpoint writes; fails the calls the test asks it to. */
+function recordingWarehouse(failLoadsFor: (bundles: readonly WalletBundle[]) => boolean, failCheckpoints = 0) {
+  const log: string[] = [];
+  let checkpointFailures = failCheckpoints;
+  const warehouse = {
+    async loadBundles(bundles: readonly WalletBundle[]) {
+      if (failLoadsFor(bundles)) {
+        log.push(`load-failed:${bundles.map((b) => b.wallet).join(',')}`);
+        throw new Error('load failed');
+      }
+      log.push(`load:${bundles.map((b) => b.wallet).join(',')}`);
+      return { merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0 } };
+    },
+    async writeCheckpoints(rows: readonly CheckpointRow[]) {
+      if (checkpointFailures > 0) {
+        checkpointFailures -= 1;
+        log.push('checkpoint-failed');
+        throw new Error('checkpoint failed');
+      }
+      log.push(`checkpoint:${rows.map((r) => `${r.wallet_address}=${r.upload_successful}`).join(',')}`);
+    },
+  } as unknown as Warehouse;
+  return { warehouse, log };
+}
+
+const policy = (over: Partial<CommitPolicy> = {}): CommitPolicy => ({
+  maxWallets: 3,
+  maxDelayMs: 1_000,
+  loadAttempts: 3,
+  checkpointAttempts: 5,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 1_000,
+  maxFailedAttempts: 5,
+  ...over,
+});
+
+function batcher(warehouse: Warehouse, over: Partial<CommitPolicy> = {}) {
+  return new CommitBatcher({ warehouse, policy: policy(over), events: new RunEvents(), runId: 'r', onReleaseClaims: () => undefined });
+}
+
+describe('commit batcher', () => {
+  it('commits once N wallets wait, or T after the first one, whichever comes first; checkpoints follow their load', async () => {
+    vi.useFakeTimers();
+    const { warehouse, log } = recordingWarehouse(() => false);
+    const b = batcher(warehouse);
+    await b.add(staged('a'));
+    await b.add(staged('b'));
+    await b.add(staged('c'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(['load:a,b,c', 'checkpoint:a=true,b=true,c=true']);
+    await b.add(staged('d'));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(log).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log.slice(2)).toEqual(['load:d', 'checkpoint:d=true']);
+  });
+
+  it('retries a failing batch 3 times, then loads wallet by wallet so only the bad one fails', async () => {
+    vi.useFakeTimers();
+    const { warehouse, log } = recordingWarehouse((bundles) => bundles.some((x) => x.wallet === 'bad'));
+    const b = batcher(warehouse, { sleep: () => Promise.resolve() });
+    await b.add(staged('a'));
+    await b.add(staged('bad'));
+    await b.add(staged('c'));
+    await b.flush();
+    expect(log).toEqual([
+      'load-failed:a,bad,c',
+      'load-failed:a,bad,c',
+      'load-failed:a,bad,c',
+      'load:a',
+      'load-failed:bad',
+      'load:c',
+      'checkpoint:a=true,bad=false,c=true',
+    ]);
+    expect(b.counters).toMatchObject({ loaded: 2, failed: 1 });
+  });
+
+  it('retries checkpoint writes up to 5 times; after that the wallets count as not checkpointed', async () => {
+    const ok = recordingWarehouse(() => false, 4);
+    const first = batcher(ok.warehouse, { sleep: () => Promise.resolve() });
+    await first.add(staged('a'));
+    await first.flush();
+    expect(ok.log.filter((l) => l === 'checkpoint-failed')).toHaveLength(4);
+    expect(first.counters.checkpointWriteFailures).toBe(0);
+
+    const lost = recordingWarehouse(() => false, 5);
+    const second = batcher(lost.warehouse, { sleep: () => Promise.resolve() });
+    await second.add(staged('a'));
+    await second.flush();
+    expect(lost.log.filter((l) => l === 'checkpoint-failed')).toHaveLength(5);
+    expect(second.counters.checkpointWriteFailures).toBe(1);
+  });
+
+  it('waits between attempts with exponential backoff (fake timers)', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    const { warehouse, log } = recordingWarehouse(() => true);
+    const b = batcher(warehouse, { maxWallets: 1 });
+    await b.add(staged('x'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(['load-failed:x']);
+    // Full jitter just under the ceiling: 99 ms (base 100), then 199 ms (×2).
+    await vi.advanceTimersByTimeAsync(98);
+    expect(log).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(198);
+    expect(log).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log).toEqual(['load-failed:x', 'load-failed:x', 'load-failed:x', 'checkpoint:x=false']);
+  });
+});

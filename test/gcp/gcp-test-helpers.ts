@@ -74,25 +74,7 @@ export function openWarehouse(fakes: { bq: FakeBigQuery }, stage: StageStore, op
   });
 }
 
-export const trade = (w: string, id: string, timestamp = '2024-01-02T03:04:05.000Z', extra: Record<string, unknown> = {}) => ({
-  trade_id: id,
-  proxy_wallet: w,
-  side: 'BUY',
-  asset: '123',
-  condition_id: `0x${'c'.repeat(64)}`,
-  size: 1.5,
-  price: 0.25,
-  timestamp,
-  title: "it's a \"title\"",
-  slug: 's',
-  event_slug: '',
-  outcome: 'Yes',
-  outcome_index: 999,
-  transaction_hash: '0xabc',
-  fill_seq: 0,
-  raw: '{"x":1}',
-  ...extra,
-});
+export { trade } from '../helpers/trade-row.js';
 
 export const market = (conditionId: string, status = 'open', fetchedAt = '2024-05-01T00:00:00.000Z') => ({
   condition_id: conditionId,

@@ -6,6 +6,7 @@ import { LocalStageStore } from '../../src/staging/local/local-stage-store.js';
 import { DuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.js';
 import type { CheckpointRow, WalletBundle } from '../../src/warehouse/warehouse.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { trade } from '../helpers/trade-row.js';
 
 const W1 = '0x' + '1'.repeat(40);
 const W2 = '0x' + 'a'.repeat(40);
@@ -24,24 +25,6 @@ async function plan(warehouse: DuckDbWarehouse, retryParked = false): Promise<st
   return out;
 }
 
-const trade = (wallet: string, id: string) => ({
-  trade_id: id,
-  proxy_wallet: wallet,
-  side: 'BUY',
-  asset: '123',
-  condition_id: '0x' + 'c'.repeat(64),
-  size: 1.5,
-  price: 0.25,
-  timestamp: '2024-01-02T03:04:05.000Z',
-  title: "it's a \"title\"",
-  slug: 's',
-  event_slug: '',
-  outcome: 'Yes',
-  outcome_index: 999,
-  transaction_hash: '0xabc',
-  fill_seq: 0,
-  raw: '{"x":1}',
-});
 
 async function stageTrades(stage: LocalStageStore, wallet: string, ids: string[]): Promise<WalletBundle> {
   const writer = await stage.createWriter('trades', wallet);

@@ -123,8 +123,9 @@ async function execute(
       // A wallet abandoned because the run is stopping is not a failure: it is simply still to do.
       if (stopSignal.aborted) return;
       events.safeEmit('wallet:failed', { wallet, error: describeError(error), stage: 'fetch' });
-      committer.fail(wallet, error);
-      if (breaker.record(source.isOutage(error))) stop(`circuit breaker open: ${breaker.describe()}; the API looks down, try again later`);
+      const outage = source.isOutage(error);
+      committer.fail(wallet, error, { transient: outage });
+      if (breaker.record(outage)) stop(`circuit breaker open: ${breaker.describe()}; the API looks down, try again later`);
       return;
     }
     breaker.record(false);

@@ -78,10 +78,14 @@ export class CommitBatcher {
     }
   }
 
-  /** Records a wallet that failed before it could be loaded; written with the next commit. */
-  fail(wallet: string, error: unknown, gcsFile: string | null = null): void {
+  /**
+   * Records a wallet that failed before it could be loaded; written with the next commit. A
+   * `transient` failure (the API was down) is retried like any other but does not count towards
+   * parking the wallet.
+   */
+  fail(wallet: string, error: unknown, options: { transient?: boolean } = {}): void {
     this.counters.failed += 1;
-    this.#failures.push(this.#row(wallet, false, 0, gcsFile, describeError(error)));
+    this.#failures.push({ ...this.#row(wallet, false, 0, null, describeError(error)), transient: options.transient ?? false });
     if (this.#failures.length >= this.#policy.maxWallets) this.#schedule();
     else this.#timer ??= setTimeout(() => this.#schedule(), this.#policy.maxDelayMs);
   }

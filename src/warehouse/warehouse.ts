@@ -24,6 +24,8 @@ export interface CheckpointRow {
   processed_at: string;
   error: string | null;
   run_id: string;
+  /** A failure caused by an API outage: recorded and retried, but not counted towards parking. */
+  transient?: boolean;
 }
 
 export interface PlanOptions {

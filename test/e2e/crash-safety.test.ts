@@ -114,6 +114,12 @@ describe('crash safety', () => {
         expect(summary.stopReason).toContain('circuit breaker');
         expect(summary.failed).toBeGreaterThanOrEqual(8);
         expect(summary.failed).toBeLessThan(20);
+        // An outage says nothing about the wallets: none of them moves towards parking.
+        const check = await openWarehouse(dir);
+        const failed = await check.failedWallets();
+        await check.close();
+        expect(failed.length).toBe(summary.failed);
+        expect(failed.every((f) => f.attempts === 0 && !f.parked)).toBe(true);
       });
     } finally {
       await down.close();

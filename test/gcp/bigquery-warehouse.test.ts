@@ -344,6 +344,10 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(failed).toMatchObject({ wallet_address: W2, attempts: 2, parked: true, error: 'boom again', gcs_file: null });
     await wh.writeCheckpoints([checkpoint(W2, true)], { maxFailedAttempts: 2 });
     expect(await wh.failedWallets()).toEqual([]);
+    // An outage failure is recorded but does not move the wallet towards parking.
+    await wh.writeCheckpoints([{ ...checkpoint(W3, false, 'API down'), transient: true }], { maxFailedAttempts: 1 });
+    expect((await wh.failedWallets())[0]).toMatchObject({ wallet_address: W3, attempts: 0, parked: false });
+    expect(await planAll(wh)).toEqual([W3]);
     expect(f.bq.requests.some((r) => r.path.includes('insertAll') || r.path.includes('tabledata'))).toBe(false);
     expectEveryQueryCapped(f);
   });

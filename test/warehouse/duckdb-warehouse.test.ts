@@ -130,6 +130,22 @@ describe('DuckDB warehouse', () => {
     });
   });
 
+  it('records a transient (API outage) failure without counting it towards parking', async () => {
+    await withTempDir(async (dir) => {
+      const { warehouse } = await open(dir);
+      await warehouse.addTraders([W1], 'test');
+      for (let run = 0; run < 3; run += 1) {
+        await warehouse.writeCheckpoints([{ ...checkpoint(W1, false, 'API down'), transient: true }], { maxFailedAttempts: 2 });
+      }
+      expect((await warehouse.failedWallets())[0]).toMatchObject({ wallet_address: W1, attempts: 0, parked: false, error: 'API down' });
+      expect(await plan(warehouse)).toEqual([W1]);
+      await warehouse.writeCheckpoints([checkpoint(W1, false, 'bad row')], { maxFailedAttempts: 2 });
+      await warehouse.writeCheckpoints([{ ...checkpoint(W1, false, 'API down'), transient: true }], { maxFailedAttempts: 2 });
+      expect((await warehouse.failedWallets())[0]).toMatchObject({ attempts: 1, parked: false });
+      await warehouse.close();
+    });
+  });
+
   it("answers the mission document's three monitoring queries, run verbatim with bare table names", async () => {
     await withTempDir(async (dir) => {
       const { warehouse } = await open(dir);

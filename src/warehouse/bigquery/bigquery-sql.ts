@@ -1,3 +1,4 @@
+import { checkpointAttemptsSql } from '../checkpoint-sql.js';
 import { WALLET_PATTERN_SQL, missionStatusQueries } from '../status-queries.js';
 import { CHECKPOINT_COLUMNS } from '../table-schemas.js';
 import type { LoadedTableSpec } from '../table-schemas.js';
@@ -77,9 +78,11 @@ FROM ${staging} GROUP BY ${q('proxy_wallet')}`;
 /** The checkpoint row as a STRUCT parameter type (field order = CHECKPOINT_COLUMNS that the engine supplies). */
 const CHECKPOINT_INPUT = ['wallet_address', 'upload_successful', 'trade_count', 'gcs_file', 'processed_at', 'error', 'run_id'] as const;
 
-export const CHECKPOINT_ROW_TYPE: Record<string, ParamType> = Object.fromEntries(
-  CHECKPOINT_INPUT.map((name) => [name, SQL_TYPES[CHECKPOINT_COLUMNS.find((c) => c.name === name)!.type]]),
-);
+export const CHECKPOINT_ROW_TYPE: Record<string, ParamType> = {
+  ...Object.fromEntries(CHECKPOINT_INPUT.map((name) => [name, SQL_TYPES[CHECKPOINT_COLUMNS.find((c) => c.name === name)!.type]])),
+  // Not a column: whether a failure was an API outage, which does not count towards parking.
+  transient: SQL_TYPES.bool,
+};
 
 /**
  * Upserts checkpoint rows from `@rows` (ARRAY<STRUCT>) in one MERGE — a query, never a streaming
@@ -88,6 +91,7 @@ export const CHECKPOINT_ROW_TYPE: Record<string, ParamType> = Object.fromEntries
  * in effect to the DuckDB warehouse's statement.
  */
 export function checkpointMergeSql(n: TableNamer): string {
+  const attempts = checkpointAttemptsSql('@max_failed_attempts');
   return `MERGE INTO ${n('backfill_checkpoint')} AS t
 USING (
   SELECT * FROM UNNEST(@rows) WHERE TRUE
@@ -97,14 +101,13 @@ ON t.wallet_address = s.wallet_address
 WHEN MATCHED THEN UPDATE SET
   completed = TRUE, upload_successful = s.upload_successful, trade_count = s.trade_count,
   gcs_file = COALESCE(s.gcs_file, t.gcs_file), processed_at = s.processed_at, error = s.error,
-  attempts = CASE WHEN s.upload_successful THEN 0 ELSE COALESCE(t.attempts, 0) + 1 END,
-  parked = CASE WHEN s.upload_successful THEN FALSE ELSE COALESCE(t.attempts, 0) + 1 >= @max_failed_attempts END,
+  attempts = ${attempts.matchedAttempts},
+  parked = ${attempts.matchedParked},
   run_id = s.run_id
 WHEN NOT MATCHED THEN INSERT
   (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id)
   VALUES (s.wallet_address, TRUE, s.upload_successful, s.trade_count, s.gcs_file, s.processed_at, s.error,
-          CASE WHEN s.upload_successful THEN 0 ELSE 1 END,
-          CASE WHEN s.upload_successful THEN FALSE ELSE 1 >= @max_failed_attempts END, s.run_id)`;
+          ${attempts.insertedAttempts}, ${attempts.insertedParked}, s.run_id)`;
 }
 
 /**

@@ -375,6 +375,7 @@ export class BigQueryWarehouse implements Warehouse {
             processed_at: BigQuery.timestamp(r.processed_at),
             error: r.error === null ? null : truncate(r.error, 4_000),
             run_id: r.run_id,
+            transient: r.transient ?? false,
           })),
           max_failed_attempts: options.maxFailedAttempts,
         },

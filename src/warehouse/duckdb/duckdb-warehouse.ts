@@ -6,6 +6,7 @@ import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api
 
 import { BackfillError, ConfigError } from '../../lib/errors.js';
 import type { StageStore } from '../../staging/stage-store.js';
+import { checkpointAttemptsSql } from '../checkpoint-sql.js';
 import { LOADED_TABLES } from '../table-schemas.js';
 import type { LoadedTableSpec } from '../table-schemas.js';
 import { NORMALIZED_WALLET_SQL, WALLET_PATTERN_SQL, missionStatusQueries } from '../status-queries.js';
@@ -278,7 +279,8 @@ export class DuckDbWarehouse implements Warehouse {
          SELECT * FROM (SELECT
            unnest($wallet_address) AS wallet_address, unnest($upload_successful) AS upload_successful,
            unnest($trade_count) AS trade_count, unnest($gcs_file) AS gcs_file,
-           unnest($processed_at)::TIMESTAMP AS processed_at, unnest($error) AS error, unnest($run_id) AS run_id)`,
+           unnest($processed_at)::TIMESTAMP AS processed_at, unnest($error) AS error, unnest($run_id) AS run_id,
+           unnest($transient) AS transient)`,
         {
           wallet_address: listValue(rows.map((r) => r.wallet_address)),
           upload_successful: listValue(rows.map((r) => r.upload_successful)),
@@ -287,6 +289,7 @@ export class DuckDbWarehouse implements Warehouse {
           processed_at: listValue(rows.map((r) => r.processed_at.replace('Z', ''))),
           error: listValue(rows.map((r) => r.error)),
           run_id: listValue(rows.map((r) => r.run_id)),
+          transient: listValue(rows.map((r) => r.transient ?? false)),
         },
         {
           wallet_address: LIST(VARCHAR),
@@ -296,9 +299,10 @@ export class DuckDbWarehouse implements Warehouse {
           processed_at: LIST(VARCHAR),
           error: LIST(VARCHAR),
           run_id: LIST(VARCHAR),
+          transient: LIST(BOOLEAN),
         },
       );
-      // `attempts` counts failed runs since the last success; reaching the limit parks the wallet.
+      const attempts = checkpointAttemptsSql('$max');
       await c.run(
         `MERGE INTO backfill_checkpoint AS t
          USING (SELECT * FROM checkpoint_incoming QUALIFY row_number() OVER (PARTITION BY wallet_address ORDER BY processed_at DESC) = 1) AS s
@@ -306,14 +310,13 @@ export class DuckDbWarehouse implements Warehouse {
          WHEN MATCHED THEN UPDATE SET
            completed = true, upload_successful = s.upload_successful, trade_count = s.trade_count,
            gcs_file = coalesce(s.gcs_file, t.gcs_file), processed_at = s.processed_at, error = s.error,
-           attempts = CASE WHEN s.upload_successful THEN 0 ELSE coalesce(t.attempts, 0) + 1 END,
-           parked = CASE WHEN s.upload_successful THEN false ELSE coalesce(t.attempts, 0) + 1 >= $max END,
+           attempts = ${attempts.matchedAttempts},
+           parked = ${attempts.matchedParked},
            run_id = s.run_id
          WHEN NOT MATCHED THEN INSERT
            (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id)
            VALUES (s.wallet_address, true, s.upload_successful, s.trade_count, s.gcs_file, s.processed_at, s.error,
-                   CASE WHEN s.upload_successful THEN 0 ELSE 1 END,
-                   CASE WHEN s.upload_successful THEN false ELSE 1 >= $max END, s.run_id)`,
+                   ${attempts.insertedAttempts}, ${attempts.insertedParked}, s.run_id)`,
         { max: BigInt(options.maxFailedAttempts) },
         { max: BIGINT },
       );

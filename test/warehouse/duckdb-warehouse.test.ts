@@ -113,6 +113,20 @@ describe('DuckDB warehouse', () => {
     });
   });
 
+  it('never inserts a key twice, even when the staged rows repeat it (the de-duplicating path)', async () => {
+    await withTempDir(async (dir) => {
+      const { stage, warehouse } = await open(dir);
+      const repeated = await stageTrades(stage, W1, ['t1', 't1', 't2']);
+      const result = await warehouse.loadBundles([repeated]);
+      expect(result.merged.trades).toBe(2);
+      const [counts] = await warehouse.query<{ n: bigint; d: bigint }>('SELECT count(*) AS n, count(DISTINCT trade_id) AS d FROM trades');
+      expect([Number(counts!.n), Number(counts!.d)]).toEqual([2, 2]);
+      const tables = await warehouse.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_name LIKE 'staging_%'");
+      expect(tables).toEqual([]);
+      await warehouse.close();
+    });
+  });
+
   it('counts failed attempts across runs, parks at the limit, and a success resets the count', async () => {
     await withTempDir(async (dir) => {
       const { warehouse } = await open(dir);

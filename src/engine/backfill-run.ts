@@ -5,7 +5,7 @@ import PQueue from 'p-queue';
 import { describeError } from '../lib/errors.js';
 import type { PolymarketSource } from '../polymarket/source.js';
 import type { StageStore } from '../staging/stage-store.js';
-import type { Warehouse } from '../warehouse/warehouse.js';
+import type { InvalidTrader, Warehouse } from '../warehouse/warehouse.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { CommitBatcher } from './commit-batcher.js';
 import type { CommitPolicy } from './commit-batcher.js';
@@ -88,14 +88,19 @@ async function execute(
   await warehouse.migrate();
   await stage.sweepTemporaryFiles();
 
-  // Scanning a million traders for malformed values must not delay the first request: it runs
-  // beside the fetches and is awaited before the summary.
-  const invalidRecorded = warehouse.recordInvalidTraders(runId).then((invalid) => {
-    for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid' });
-    events.safeEmit('run:planned', { runId, invalid: invalid.length });
-    return invalid;
-  });
-  invalidRecorded.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
+  // Scanning a million traders for malformed values must not delay the first request (on two cores
+  // it would compete with the plan query): it starts once the first wallet is under way, runs beside
+  // the fetches and is awaited before the summary.
+  let invalidRecorded: Promise<InvalidTrader[]> | undefined;
+  const recordInvalid = () => {
+    if (invalidRecorded) return;
+    invalidRecorded = warehouse.recordInvalidTraders(runId).then((invalid) => {
+      for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid' });
+      events.safeEmit('run:planned', { runId, invalid: invalid.length });
+      return invalid;
+    });
+    invalidRecorded.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
+  };
 
   const metadata = new MetadataResolver(source, warehouse, { signal: stopSignal, shared: options.metadataCache ?? true });
   const breaker = new CircuitBreaker(options.breaker ?? { window: 20, threshold: 0.8 });
@@ -147,13 +152,15 @@ async function execute(
         if (stopSignal.aborted) break outer;
         planned += 1;
         void queue.add(() => processWallet(wallet));
+        recordInvalid();
       }
     }
     await queue.onIdle();
   } finally {
     await committer.flush();
   }
-  const invalid = await invalidRecorded;
+  recordInvalid();
+  const invalid = await invalidRecorded!;
 
   const stats = source.stats();
   const { loaded, failed, trades, checkpointWriteFailures } = committer.counters;

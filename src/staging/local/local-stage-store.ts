@@ -11,10 +11,13 @@ import { LocalFileLock } from './local-lease.js';
 import type { StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
 
 const TEMP_MARKER = '.tmp-';
+const TEMP_DIR = 'tmp';
 const WRITE_CHUNK_CHARS = 256 * 1024;
-const KINDS: readonly StageKind[] = ['trades', 'markets', 'events', 'unresolved'];
 
-/** Staged files on the local disk: `<root>/<kind>/<wallet>.ndjson.gz` and `<root>/manifests/<wallet>.json`. */
+/**
+ * Staged files on the local disk: `<root>/<kind>/<wallet>.ndjson.gz`, `<root>/manifests/<wallet>.json`,
+ * unfinished files in `<root>/tmp/`.
+ */
 export class LocalStageStore implements StageStore {
   readonly location: string;
 
@@ -27,17 +30,25 @@ export class LocalStageStore implements StageStore {
     return join(this.location, kind, `${wallet}${extension}`);
   }
 
+  /**
+   * Unfinished files live in their own directory (same file system, so the final rename stays
+   * atomic): the start-up sweep then lists only them, not a directory of a million staged wallets.
+   */
+  async #tempPath(kind: StageKind | 'manifests', wallet: string): Promise<string> {
+    await mkdir(join(this.location, TEMP_DIR), { recursive: true });
+    return join(this.location, TEMP_DIR, `${kind}.${wallet}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+  }
+
   async createWriter(kind: StageKind, wallet: string): Promise<StageWriter> {
     const finalPath = this.pathFor(kind, wallet);
     await mkdir(join(this.location, kind), { recursive: true });
-    const tempPath = `${finalPath}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
-    return openGzipWriter(tempPath, finalPath);
+    return openGzipWriter(await this.#tempPath(kind, wallet), finalPath);
   }
 
   async writeManifest(manifest: WalletManifest): Promise<void> {
     const finalPath = this.pathFor('manifests', manifest.wallet);
     await mkdir(join(this.location, 'manifests'), { recursive: true });
-    await writeFileAtomically(finalPath, `${JSON.stringify(manifest)}\n`);
+    await writeFileAtomically(await this.#tempPath('manifests', manifest.wallet), finalPath, `${JSON.stringify(manifest)}\n`);
   }
 
   async readManifest(wallet: string): Promise<WalletManifest | undefined> {
@@ -65,21 +76,14 @@ export class LocalStageStore implements StageStore {
   }
 
   async sweepTemporaryFiles(): Promise<number> {
-    let removed = 0;
-    for (const kind of [...KINDS, 'manifests']) {
-      let names: string[];
-      try {
-        names = await readdir(join(this.location, kind));
-      } catch {
-        continue;
-      }
-      for (const name of names) {
-        if (!name.includes(TEMP_MARKER)) continue;
-        await rm(join(this.location, kind, name), { force: true });
-        removed += 1;
-      }
+    let names: string[];
+    try {
+      names = await readdir(join(this.location, TEMP_DIR));
+    } catch {
+      return 0;
     }
-    return removed;
+    for (const name of names) await rm(join(this.location, TEMP_DIR, name), { force: true });
+    return names.length;
   }
 }
 
@@ -92,8 +96,7 @@ async function fileExists(path: string): Promise<boolean> {
   }
 }
 
-async function writeFileAtomically(finalPath: string, content: string): Promise<void> {
-  const tempPath = `${finalPath}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+async function writeFileAtomically(tempPath: string, finalPath: string, content: string): Promise<void> {
   const handle = await open(tempPath, 'w');
   try {
     await handle.writeFile(content);

@@ -168,6 +168,25 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
     });
   });
 
+  it('--max-runtime stops a run the same way: commits what is staged, exits 3, and says why', async () => {
+    await withTempDir(async (dir) => {
+      const warehouse = await openWarehouse(dir);
+      await warehouse.addTraders(sim.dataset.wallets(), 'test');
+      await warehouse.close();
+      sim.setLatency({ min: 5, max: 15 });
+      const result = await runCli(runArgs(paths(dir), sim.url, ['--concurrency', '4', '--max-runtime', '1500ms', '--json', '--commit-interval', '100ms']));
+      sim.setLatency({ min: 0, max: 0 });
+      expect(result.code).toBe(3);
+      const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as { outcome: string; stopReason: string; loaded: number };
+      expect(summary).toMatchObject({ outcome: 'stopped' });
+      expect(summary.stopReason).toContain('--max-runtime 1500ms');
+      expect(summary.loaded).toBeGreaterThan(0);
+      const check = await openWarehouse(dir);
+      expect((await check.status()).completed).toBe(summary.loaded);
+      await check.close();
+    });
+  });
+
   it('on SIGTERM a run stops taking wallets, commits what is staged, exits 3 within 8 s, and the next run finishes the job', async () => {
     await withTempDir(async (dir) => {
       const warehouse = await openWarehouse(dir);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import { runCli } from '../helpers/cli.js';
@@ -32,6 +34,9 @@ describe('the backfill CLI', () => {
       expect(badAddress.stderr).toContain('invalid wallet address "0x123"');
       const unknown = await runCli(['frobnicate']);
       expect(unknown.code).toBe(64);
+      // Rejected before the lease is taken or the warehouse is opened: nothing was created.
+      expect(existsSync(`${dir}/w.duckdb`)).toBe(false);
+      expect(existsSync(`${dir}/stage`)).toBe(false);
     });
   });
 });

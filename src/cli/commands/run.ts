@@ -81,8 +81,9 @@ export function runCommand(): Command {
   return addRunOptions(new Command('run'))
     .description('backfill every wallet in traders that is not loaded yet; resumes where the last run stopped')
     .action(async (options: RunCommandOptions) => {
-      process.exitCode = await withRunLease(options, parseShard(options.shard), async (backends, runId, lost) =>
-        exitCodeFor(await executeRun(options, backends, runId, lost)),
+      const settings = parseRunSettings(options);
+      process.exitCode = await withRunLease(options, settings.backfill.shard, async (backends, runId, lost) =>
+        exitCodeFor(await executeRun(settings, backends, runId, lost)),
       );
     });
 }
@@ -106,41 +107,53 @@ export function exitCodeFor(summary: RunSummary): number {
   return EXIT.ok;
 }
 
+/** Everything `run` needs, parsed and checked before the lease is taken or the warehouse opened. */
+export interface RunSettings {
+  source: Omit<PolymarketSourceConfig, 'logger'>;
+  backfill: Omit<BackfillOptions, 'runId'>;
+  maxRuntime: { ms: number; text: string } | undefined;
+  json: boolean;
+}
+
+export function parseRunSettings(options: RunCommandOptions): RunSettings {
+  const rateLimits = options.rateLimit ? parseRateLimitSpec(options.rateLimit) : {};
+  const shard = parseShard(options.shard);
+  return {
+    source: {
+      dataApiUrl: options.dataApiUrl,
+      gammaApiUrl: options.gammaApiUrl,
+      timeoutMs: parseDuration(options.timeout, '--timeout'),
+      maxAttempts: parsePositiveInt(options.maxAttempts, '--max-attempts'),
+      rateLimits,
+    },
+    backfill: {
+      concurrency: options.concurrency
+        ? parsePositiveInt(options.concurrency, '--concurrency')
+        : defaultConcurrency({ ...DEFAULT_RATE_LIMITS, ...rateLimits }['data:trades']),
+      commit: commitPolicyFrom(options),
+      retryParked: Boolean(options.retryParked),
+      reuseStaged: !options.refetch,
+      metadataCache: options.metadataCache !== false,
+      breaker: {
+        window: parsePositiveInt(options.breakerWindow, '--breaker-window'),
+        threshold: parseFraction(options.breakerThreshold, '--breaker-threshold'),
+      },
+      ...(shard ? { shard } : {}),
+      ...(options.limit ? { limit: parsePositiveInt(options.limit, '--limit') } : {}),
+    },
+    maxRuntime: options.maxRuntime ? { ms: parseDuration(options.maxRuntime, '--max-runtime'), text: options.maxRuntime } : undefined,
+    json: Boolean(options.json),
+  };
+}
+
 export async function executeRun(
-  options: RunCommandOptions,
+  settings: RunSettings,
   { stage, warehouse, logger }: Backends,
   runId: string,
   leaseLost: AbortSignal,
 ): Promise<RunSummary> {
-  const rateLimits = options.rateLimit ? parseRateLimitSpec(options.rateLimit) : {};
-  const tradesLimit = { ...DEFAULT_RATE_LIMITS, ...rateLimits }['data:trades'];
-  const sourceConfig: PolymarketSourceConfig = {
-    dataApiUrl: options.dataApiUrl,
-    gammaApiUrl: options.gammaApiUrl,
-    timeoutMs: parseDuration(options.timeout, '--timeout'),
-    maxAttempts: parsePositiveInt(options.maxAttempts, '--max-attempts'),
-    rateLimits,
-    logger,
-  };
-  const source = createPolymarketSource(sourceConfig);
-  const backfillOptions: BackfillOptions = {
-    concurrency: options.concurrency
-      ? parsePositiveInt(options.concurrency, '--concurrency')
-      : defaultConcurrency(tradesLimit),
-    commit: commitPolicyFrom(options),
-    retryParked: Boolean(options.retryParked),
-    reuseStaged: !options.refetch,
-    metadataCache: options.metadataCache !== false,
-    runId,
-    breaker: {
-      window: parsePositiveInt(options.breakerWindow, '--breaker-window'),
-      threshold: parseFraction(options.breakerThreshold, '--breaker-threshold'),
-    },
-    ...(parseShard(options.shard) ? { shard: parseShard(options.shard)! } : {}),
-    ...(options.limit ? { limit: parsePositiveInt(options.limit, '--limit') } : {}),
-  };
-  const maxRuntimeMs = options.maxRuntime ? parseDuration(options.maxRuntime, '--max-runtime') : undefined;
-
+  const source = createPolymarketSource({ ...settings.source, logger });
+  const backfillOptions: BackfillOptions = { ...settings.backfill, runId };
   const run = startBackfill({ source, stage, warehouse }, backfillOptions);
   logger.info(
     { runId: run.runId, warehouse: warehouse.description, stage: stage.location, concurrency: backfillOptions.concurrency },
@@ -165,10 +178,11 @@ export async function executeRun(
   leaseLost.addEventListener('abort', onLeaseLost);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const runtimeTimer = maxRuntimeMs === undefined ? undefined : setTimeout(() => run.stop(`--max-runtime ${options.maxRuntime} reached`), maxRuntimeMs);
+  const { maxRuntime } = settings;
+  const runtimeTimer = maxRuntime && setTimeout(() => run.stop(`--max-runtime ${maxRuntime.text} reached`), maxRuntime.ms);
   try {
     const summary = await run.done;
-    printSummary(summary, Boolean(options.json), logger);
+    printSummary(summary, settings.json, logger);
     return summary;
   } finally {
     if (runtimeTimer) clearTimeout(runtimeTimer);

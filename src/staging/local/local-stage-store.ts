@@ -30,24 +30,33 @@ export class LocalStageStore implements StageStore {
     return join(this.location, kind, `${wallet}${extension}`);
   }
 
+  // Five staged files per wallet: create each directory once per run, not once per file.
+  readonly #directories = new Set<string>();
+
+  async #directory(name: string): Promise<void> {
+    if (this.#directories.has(name)) return;
+    await mkdir(join(this.location, name), { recursive: true });
+    this.#directories.add(name);
+  }
+
   /**
    * Unfinished files live in their own directory (same file system, so the final rename stays
    * atomic): the start-up sweep then lists only them, not a directory of a million staged wallets.
    */
   async #tempPath(kind: StageKind | 'manifests', wallet: string): Promise<string> {
-    await mkdir(join(this.location, TEMP_DIR), { recursive: true });
+    await this.#directory(TEMP_DIR);
     return join(this.location, TEMP_DIR, `${kind}.${wallet}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
   }
 
   async createWriter(kind: StageKind, wallet: string): Promise<StageWriter> {
     const finalPath = this.pathFor(kind, wallet);
-    await mkdir(join(this.location, kind), { recursive: true });
+    await this.#directory(kind);
     return openGzipWriter(await this.#tempPath(kind, wallet), finalPath);
   }
 
   async writeManifest(manifest: WalletManifest): Promise<void> {
     const finalPath = this.pathFor('manifests', manifest.wallet);
-    await mkdir(join(this.location, 'manifests'), { recursive: true });
+    await this.#directory('manifests');
     await writeFileAtomically(await this.#tempPath('manifests', manifest.wallet), finalPath, `${JSON.stringify(manifest)}\n`);
   }
 

@@ -1,4 +1,4 @@
-import { checkpointAttemptsSql } from '../checkpoint-sql.js';
+import { checkpointMergeSql as sharedCheckpointMergeSql } from '../checkpoint-sql.js';
 import { WALLET_PATTERN_SQL, missionStatusQueries } from '../status-queries.js';
 import { CHECKPOINT_COLUMNS } from '../table-schemas.js';
 import type { LoadedTableSpec } from '../table-schemas.js';
@@ -86,28 +86,11 @@ export const CHECKPOINT_ROW_TYPE: Record<string, ParamType> = {
 
 /**
  * Upserts checkpoint rows from `@rows` (ARRAY<STRUCT>) in one MERGE — a query, never a streaming
- * insert (rows in the streaming buffer could not be MERGEd by the next batch). `attempts` counts
- * failed runs since the last success; reaching `@max_failed_attempts` parks the wallet. Identical
- * in effect to the DuckDB warehouse's statement.
+ * insert (rows in the streaming buffer could not be MERGEd by the next batch). The statement is the
+ * one DuckDB runs too (../checkpoint-sql.ts).
  */
 export function checkpointMergeSql(n: TableNamer): string {
-  const attempts = checkpointAttemptsSql('@max_failed_attempts');
-  return `MERGE INTO ${n('backfill_checkpoint')} AS t
-USING (
-  SELECT * FROM UNNEST(@rows) WHERE TRUE
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY wallet_address ORDER BY processed_at DESC) = 1
-) AS s
-ON t.wallet_address = s.wallet_address
-WHEN MATCHED THEN UPDATE SET
-  completed = TRUE, upload_successful = s.upload_successful, trade_count = s.trade_count,
-  gcs_file = COALESCE(s.gcs_file, t.gcs_file), processed_at = s.processed_at, error = s.error,
-  attempts = ${attempts.matchedAttempts},
-  parked = ${attempts.matchedParked},
-  run_id = s.run_id
-WHEN NOT MATCHED THEN INSERT
-  (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id)
-  VALUES (s.wallet_address, TRUE, s.upload_successful, s.trade_count, s.gcs_file, s.processed_at, s.error,
-          ${attempts.insertedAttempts}, ${attempts.insertedParked}, s.run_id)`;
+  return sharedCheckpointMergeSql({ target: n('backfill_checkpoint'), incoming: 'UNNEST(@rows)', maxParam: '@max_failed_attempts' });
 }
 
 /**

@@ -6,7 +6,7 @@ import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api
 
 import { BackfillError, ConfigError } from '../../lib/errors.js';
 import type { StageStore } from '../../staging/stage-store.js';
-import { checkpointAttemptsSql } from '../checkpoint-sql.js';
+import { checkpointMergeSql } from '../checkpoint-sql.js';
 import { LOADED_TABLES } from '../table-schemas.js';
 import type { LoadedTableSpec } from '../table-schemas.js';
 import { NORMALIZED_WALLET_SQL, WALLET_PATTERN_SQL, missionStatusQueries } from '../status-queries.js';
@@ -26,6 +26,10 @@ import { DUCKDB_TYPES } from './duckdb-types.js';
 type Params = Record<string, DuckDBValue>;
 
 const WAL_AUTOCHECKPOINT = '256MB';
+
+/** The distinct valid wallets of `traders`, normalised: what the planner and `status` count as to do. */
+const VALID_WALLETS_SQL = `SELECT DISTINCT ${NORMALIZED_WALLET_SQL} AS wallet FROM traders
+  WHERE wallet_address IS NOT NULL AND regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')`;
 export const DEFAULT_MEMORY_LIMIT = '512MB';
 
 function checkedMemoryLimit(value: string): string {
@@ -163,11 +167,7 @@ export class DuckDbWarehouse implements Warehouse {
     try {
       const shard = options.shard ?? { index: 0, count: 1 };
       const result = await reader.stream(
-        `WITH candidates AS (
-           SELECT DISTINCT ${NORMALIZED_WALLET_SQL} AS wallet FROM traders
-           WHERE wallet_address IS NOT NULL
-             AND regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')
-         )
+        `WITH candidates AS (${VALID_WALLETS_SQL})
          SELECT c.wallet FROM candidates c
          LEFT JOIN backfill_checkpoint k ON k.wallet_address = c.wallet
          WHERE (k.wallet_address IS NULL
@@ -302,21 +302,8 @@ export class DuckDbWarehouse implements Warehouse {
           transient: LIST(BOOLEAN),
         },
       );
-      const attempts = checkpointAttemptsSql('$max');
       await c.run(
-        `MERGE INTO backfill_checkpoint AS t
-         USING (SELECT * FROM checkpoint_incoming QUALIFY row_number() OVER (PARTITION BY wallet_address ORDER BY processed_at DESC) = 1) AS s
-         ON t.wallet_address = s.wallet_address
-         WHEN MATCHED THEN UPDATE SET
-           completed = true, upload_successful = s.upload_successful, trade_count = s.trade_count,
-           gcs_file = coalesce(s.gcs_file, t.gcs_file), processed_at = s.processed_at, error = s.error,
-           attempts = ${attempts.matchedAttempts},
-           parked = ${attempts.matchedParked},
-           run_id = s.run_id
-         WHEN NOT MATCHED THEN INSERT
-           (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id)
-           VALUES (s.wallet_address, true, s.upload_successful, s.trade_count, s.gcs_file, s.processed_at, s.error,
-                   ${attempts.insertedAttempts}, ${attempts.insertedParked}, s.run_id)`,
+        checkpointMergeSql({ target: 'backfill_checkpoint', incoming: 'checkpoint_incoming', maxParam: '$max' }),
         { max: BigInt(options.maxFailedAttempts) },
         { max: BIGINT },
       );
@@ -330,14 +317,13 @@ export class DuckDbWarehouse implements Warehouse {
       queries.progress,
     );
     const [ours] = await this.#rows<Record<string, bigint | number | string | null>>(
-      `SELECT
+      `WITH valid AS (${VALID_WALLETS_SQL})
+       SELECT
          (SELECT count(*) FROM backfill_checkpoint WHERE completed AND NOT upload_successful) AS failed,
          (SELECT count(*) FROM backfill_checkpoint WHERE completed AND NOT upload_successful AND parked) AS parked,
-         (SELECT count(DISTINCT ${NORMALIZED_WALLET_SQL}) FROM traders
-            WHERE wallet_address IS NOT NULL AND regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')) AS valid_wallets,
-         (SELECT count(*) FROM (SELECT DISTINCT ${NORMALIZED_WALLET_SQL} AS w FROM traders
-            WHERE wallet_address IS NOT NULL AND regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')) c
-            WHERE NOT EXISTS (SELECT 1 FROM backfill_checkpoint k WHERE k.wallet_address = c.w AND k.completed AND k.upload_successful)) AS pending,
+         (SELECT count(*) FROM valid) AS valid_wallets,
+         (SELECT count(*) FROM valid c
+            WHERE NOT EXISTS (SELECT 1 FROM backfill_checkpoint k WHERE k.wallet_address = c.wallet AND k.completed AND k.upload_successful)) AS pending,
          (SELECT count(DISTINCT wallet_address) FROM traders
             WHERE wallet_address IS NOT NULL AND NOT regexp_full_match(${NORMALIZED_WALLET_SQL}, '${WALLET_PATTERN_SQL}')) AS invalid_wallets,
          (SELECT count(*) FROM trades) AS trades,

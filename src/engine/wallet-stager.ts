@@ -38,7 +38,7 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
 
   const conditionIds = new Set<string>();
   const trades = await writeStaged(deps.stage, 'trades', wallet, async (write) => {
-    for await (const page of deps.source.walletTrades(wallet, signal)) {
+    for await (const page of deps.source.walletTrades(wallet, { signal })) {
       for (const trade of page) {
         conditionIds.add(trade.condition_id);
         await write(trade);

@@ -8,6 +8,9 @@ import { BackfillError } from '../lib/errors.js';
 /** Retry classes, as counted in `SourceStats.retries`. */
 export type RetryClass = '429' | '503' | '5xx' | 'network' | 'html' | 'truncated' | 'timeout';
 
+/** Failures that say the service is down or throttling us, as opposed to one wallet's data being bad. */
+export const OUTAGE_CLASSES: ReadonlySet<RetryClass> = new Set(['429', '503', '5xx', 'network', 'timeout', 'html']);
+
 export interface HttpErrorOptions {
   url: string;
   status?: number;
@@ -26,7 +29,10 @@ export class HttpError extends BackfillError {
   readonly retryClass: RetryClass | undefined;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, options: HttpErrorOptions) {
-    super(message, { cause: options.cause, hint: options.hint });
+    // Still failing after the client's retries: an outage class says the API is unavailable (transient
+    // for the wallet); anything else is about this request.
+    const outage = options.retryClass !== undefined && OUTAGE_CLASSES.has(options.retryClass);
+    super(message, { cause: options.cause, hint: options.hint, kind: outage ? 'transient' : 'permanent' });
     this.url = options.url;
     this.status = options.status;
     this.retryClass = options.retryClass;

@@ -1,6 +1,6 @@
 /** Polymarket source: the real HTTP implementation of PolymarketSource and its building blocks. */
 export type { EventRecord, MarketRecord, TradeRecord, UnresolvedRecord } from './records.js';
-export type { EventLookup, MarketLookup, PolymarketSource, SourceStats } from './source.js';
+export type { EventLookup, MarketLookup, PolymarketSource, SourceStats, WalletTradesOptions } from './source.js';
 export {
   createPolymarketSource,
   parseRateLimitSpec,

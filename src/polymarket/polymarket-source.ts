@@ -7,11 +7,9 @@ import { walletTradePages } from './data-api.js';
 import { lookupEvents, lookupMarkets } from './gamma-api.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimit } from './rate-limiter.js';
-import { HttpError, type RetryClass } from './http-errors.js';
+import { isTransient } from '../lib/errors.js';
 import type { PolymarketSource } from './source.js';
 
-// Failures that say the service is down or throttling us, as opposed to one wallet's data being bad.
-const OUTAGE_CLASSES: ReadonlySet<RetryClass> = new Set(['429', '503', '5xx', 'network', 'timeout', 'html']);
 
 export const DEFAULT_DATA_API_URL = 'https://data-api.polymarket.com';
 export const DEFAULT_GAMMA_API_URL = 'https://gamma-api.polymarket.com';
@@ -100,11 +98,11 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
   const gammaOptions = { batchSize: config.gammaBatchSize, now, logger: config.logger };
 
   return {
-    walletTrades: (wallet, signal) => walletTradePages(http, dataApiUrl, wallet, signal),
+    walletTrades: (wallet, options = {}) => walletTradePages(http, dataApiUrl, wallet, options.signal),
     markets: (conditionIds, signal) => lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal }),
     stats: () => ({ requests: http.requestCounts(), retries: http.retryCounts() }),
-    isOutage: (error) => error instanceof HttpError && error.retryClass !== undefined && OUTAGE_CLASSES.has(error.retryClass),
+    isOutage: isTransient,
     close: () => http.close(),
   };
 }

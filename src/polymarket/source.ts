@@ -19,6 +19,16 @@ export interface EventLookup {
   unresolved: { id: string; reason: string }[];
 }
 
+export interface WalletTradesOptions {
+  signal?: AbortSignal;
+  /**
+   * Only fills at or after this block time (epoch seconds, inclusive); default 1, the full history.
+   * All fills of one transaction share its block time, so a window starting at a whole second
+   * holds whole transactions and `fill_seq` comes out as in the full walk.
+   */
+  startSeconds?: number;
+}
+
 /**
  * What the backfill engine needs from Polymarket. The engine depends on this interface only;
  * `createPolymarketSource` builds the real HTTP implementation.
@@ -28,7 +38,7 @@ export interface PolymarketSource {
    * A wallet's complete trade history (maker and taker fills, full history), one API page at a time,
    * newest first, already normalised and keyed. Never buffers more than one page.
    */
-  walletTrades(wallet: string, signal?: AbortSignal): AsyncIterable<TradeRecord[]>;
+  walletTrades(wallet: string, options?: WalletTradesOptions): AsyncIterable<TradeRecord[]>;
   /** Gamma markets for these condition ids, closed and open alike, in batches of at most 50. */
   markets(conditionIds: readonly string[], signal?: AbortSignal): Promise<MarketLookup>;
   /** Gamma events for these event ids. */

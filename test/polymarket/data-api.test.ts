@@ -193,7 +193,7 @@ describe('walletTrades paging', () => {
     try {
       const controller = new AbortController();
       const shared = makeSource(server.url);
-      const walks = Array.from({ length: 8 }, () => collect(shared.walletTrades(WALLET, controller.signal)));
+      const walks = Array.from({ length: 8 }, () => collect(shared.walletTrades(WALLET, { signal: controller.signal })));
       const results = await Promise.all(walks);
       expect(results.map((pages) => pages.length)).toEqual(Array.from({ length: 8 }, () => HISTORY.length));
       await new Promise((resolve) => setImmediate(resolve));
@@ -209,7 +209,7 @@ describe('walletTrades paging', () => {
     const seen: number[] = [];
     const error = await failure(
       (async () => {
-        for await (const page of makeSource(server.url).walletTrades(WALLET, controller.signal)) {
+        for await (const page of makeSource(server.url).walletTrades(WALLET, { signal: controller.signal })) {
           seen.push(page.length);
           controller.abort(new Error('stop requested'));
         }

@@ -20,8 +20,8 @@ import { DEFAULT_RATE_LIMITS } from '../src/polymarket/index.js';
 import { LocalStageStore } from '../src/staging/local/local-stage-store.js';
 import { startSimulator } from '../src/simulator/index.js';
 import type { RunningSimulator } from '../src/simulator/index.js';
-import { DuckDbWarehouse } from '../src/warehouse/duckdb/duckdb-warehouse.js';
-import { startCli, waitFor } from '../test/helpers/cli.js';
+import { DuckDbWarehouse } from '../src/warehouse/duckdb/index.js';
+import { startCli, waitFor } from '../testkit/cli.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,8 +49,7 @@ async function tempDir(): Promise<string> {
 }
 
 async function seedTraders(dir: string, wallets: readonly string[]): Promise<void> {
-  const stage = new LocalStageStore(join(dir, 'stage'));
-  const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb'), stage });
+  const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb') });
   await warehouse.migrate();
   await warehouse.addTraders(wallets, 'bench');
   await warehouse.close();
@@ -152,8 +151,7 @@ async function resumeStart(): Promise<void> {
   const traders = Number(values.traders);
   const done = Number(values.done);
   const dir = await tempDir();
-  const stage = new LocalStageStore(join(dir, 'stage'));
-  const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb'), stage });
+  const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb') });
   await warehouse.migrate();
   const setup = Date.now();
   await warehouse.query(`INSERT INTO traders SELECT '0x' || lpad(printf('%x', i), 40, '0'), now()::TIMESTAMP, 'bench' FROM range(1, ${traders + 1}) t(i)`);
@@ -183,7 +181,7 @@ async function mergeThroughput(): Promise<void> {
   const n = Number(values['merge-rows']);
   const dir = await tempDir();
   const stage = new LocalStageStore(join(dir, 'stage'));
-  const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb'), stage });
+  const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb') });
   await warehouse.migrate();
   const writer = await stage.createWriter('trades', 'bench');
   const raw = JSON.stringify({ proxy_wallet: '0x'.padEnd(42, 'a'), side: 'BUY', title: 'Will the highest temperature in Dallas be between 100-101°F on September 14?', icon: 'https://polymarket-upload.s3.us-east-2.amazonaws.com/x.jpg' });

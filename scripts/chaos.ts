@@ -1,235 +1,27 @@
 /**
- * `npm run chaos`: the mission's guarantees under kills, faults and a second runner.
- *
- * Against the simulator with API faults and latency on: warehouse faults in-process (loads that fail,
- * checkpoint writes that fail, one wallet whose load always fails), two runners at once, then
- * `backfill run` child processes SIGKILLed and SIGTERMed at random moments, and finally runs to
- * completion. The warehouse must end equal to the simulator's ground truth: every fill once, none
- * missing, none extra, every checkpoint right, nothing temporary left behind.
+ * `npm run chaos`: the full chaos run (see testkit/chaos.ts for what it does and checks).
+ * The suite runs a short version of the same code (test/e2e/chaos-short.test.ts).
  */
-import { readdir } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { startSimulator } from '../src/simulator/index.js';
-import type { FaultRates } from '../src/simulator/index.js';
-import { TEST_RUN_OPTIONS, openWarehouse, paths, runBackfill } from '../test/helpers/backfill-harness.js';
-import { runArgs, startCli, waitFor } from '../test/helpers/cli.js';
-import { withWarehouseFaults } from '../test/helpers/faulty-warehouse.js';
-import { compareWithGroundTruth } from '../test/helpers/ground-truth-diff.js';
-import type { GroundTruthDiff } from '../test/helpers/ground-truth-diff.js';
+import { formatReport, runChaos } from '../testkit/chaos.js';
 
-export interface ChaosOptions {
-  wallets: number;
-  maxTrades: number;
-  kills: number;
-  terms: number;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export interface ChaosReport {
-  killsSurvived: number;
-  termsSurvived: number;
-  slowestTermMs: number;
-  lockRefusals: number;
-  apiFaults: Record<string, number>;
-  warehouseFaults: { loadFailures: number; checkpointFailures: number; poisonLoads: number };
-  poisonReloadTradeRequests: number;
-  diff: GroundTruthDiff;
-  leftovers: string[];
-  seconds: number;
-  ok: boolean;
-}
-
-const API_FAULTS: FaultRates = {
-  rateLimitedWithRetryAfter: 0.02,
-  rateLimitedWithoutRetryAfter: 0.02,
-  unavailable: 0.02,
-  serverError: 0.02,
-  htmlErrorPage: 0.01,
-  truncatedJson: 0.02,
-  connectionReset: 0.02,
-};
-const LEASE_TTL = ['--lease-ttl', '1s'];
-const LEASE_TTL_MS = 1_000;
-
-export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  const started = Date.now();
-  const { log } = options;
-  let random = options.seed;
-  const rand = () => ((random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const sim = await startSimulator({
-    seed: options.seed,
-    wallets: options.wallets,
-    maxTradesPerWallet: options.maxTrades,
-    latencyMs: { min: 1, max: 8 },
-    faults: API_FAULTS,
-    retryAfterSeconds: 0,
-  });
-  const dir = await mkdtemp(join(tmpdir(), 'backfill-chaos-'));
-  const p = paths(dir);
-  const cliArgs = runArgs(p, sim.url, [...LEASE_TTL, '--concurrency', '8', '--commit-every', '10', '--commit-interval', '200ms', '--max-attempts', '4']);
-  try {
-    const seed = await openWarehouse(dir);
-    await seed.addTraders(sim.dataset.wallets(), 'chaos');
-    await seed.close();
-
-    // 1. Faults at the warehouse boundary, in-process.
-    const firstWallets = [...sim.dataset.wallets()].sort().slice(0, 60);
-    const poison = firstWallets.find((w) => sim.dataset.tradeCount(w) > 0)!;
-    let counts = { loadFailures: 0, checkpointFailures: 0 };
-    await runBackfill(dir, sim.url, { limit: 60, commit: { ...TEST_RUN_OPTIONS.commit, maxWallets: 100, maxDelayMs: 60_000 } }, { maxAttempts: 6 }, undefined, (w) => {
-      const faulty = withWarehouseFaults(w, { failLoads: 2, failCheckpoints: 4, poisonWallet: poison });
-      counts = faulty.counts;
-      return faulty.warehouse;
-    });
-    const poisonLoads = counts.loadFailures - 2;
-    log(`warehouse faults: ${counts.loadFailures} failed loads (2 transient + ${poisonLoads} for the poison wallet), ${counts.checkpointFailures} failed checkpoint writes`);
-    const poisonRequestsBefore = sim.stats().tradeRequestsByWallet[poison] ?? 0;
-
-    // 2. Two runners at once: exactly one works.
-    // A longer lease here, so "not taken over before expiry" is not decided by Node's start-up time.
-    const pairArgs = cliArgs.map((arg, i) => (cliArgs[i - 1] === '--lease-ttl' ? '5s' : arg));
-    const requestsBeforeRunners = sim.stats().requests['data:trades'] ?? 0;
-    const a = startCli(pairArgs);
-    const b = startCli(pairArgs);
-    const loser = await Promise.race([a.result.then((r) => ({ r, holder: b })), b.result.then((r) => ({ r, holder: a }))]);
-    let lockRefusals = 0;
-    if (!loser.r.stdout.includes('another run holds the lock')) throw new Error(`second runner did not report the lock: ${loser.r.stdout}${loser.r.stderr}`);
-    lockRefusals += 1;
-    // Kill the holder as soon as it is working, so it dies holding the lease.
-    await Promise.race([waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > requestsBeforeRunners), loser.holder.result]);
-    const stillRunning = loser.holder.child.exitCode === null;
-    loser.holder.child.kill('SIGKILL');
-    await loser.holder.result;
-    if (stillRunning) {
-      const early = await startCli(pairArgs).result;
-      if (!early.stdout.includes('another run holds the lock')) throw new Error('a dead holder was taken over before its lease expired');
-      lockRefusals += 1;
-    }
-    log('two runners: one worked, the other exited naming the holder; a SIGKILLed holder was not taken over before expiry');
-    await new Promise((r) => setTimeout(r, 5_100));
-
-    // 3. Kills and graceful stops at random moments.
-    let killsSurvived = 1;
-    let termsSurvived = 0;
-    let slowestTermMs = 0;
-    const plan = [...Array(options.kills).fill('SIGKILL'), ...Array(options.terms).fill('SIGTERM')] as NodeJS.Signals[];
-    plan.sort(() => rand() - 0.5);
-    for (const signal of plan) {
-      await new Promise((r) => setTimeout(r, LEASE_TTL_MS + 100));
-      const run = startCli(cliArgs);
-      const requestsAtStart = sim.stats().requests['data:trades'] ?? 0;
-      const delayMs = 100 + Math.floor(rand() * 2_000);
-      const exited = await Promise.race([run.result.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), delayMs))]);
-      if (exited) continue;
-      if (signal === 'SIGTERM') {
-        // A SIGTERM right at start-up stops before any work; let it get going first.
-        await Promise.race([waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > requestsAtStart), run.result]);
-      }
-      const sent = Date.now();
-      run.child.kill(signal);
-      const result = await run.result;
-      if (signal === 'SIGTERM') {
-        const took = Date.now() - sent;
-        slowestTermMs = Math.max(slowestTermMs, took);
-        if (result.code !== 3 && result.code !== 0 && result.code !== 2) throw new Error(`SIGTERM exit code ${result.code}: ${result.stderr}`);
-        if (took > 8_000) throw new Error(`SIGTERM took ${took} ms (> 8 s)`);
-        termsSurvived += 1;
-      } else {
-        killsSurvived += 1;
-      }
-      log(`${signal} after ${delayMs} ms (${killsSurvived} kills, ${termsSurvived} terms so far)`);
-    }
-
-    // 4. Runs to completion (API faults stay on; failed wallets are retried by the next run).
-    await new Promise((r) => setTimeout(r, LEASE_TTL_MS + 100));
-    for (let attempt = 0; attempt < 12; attempt += 1) {
-      const result = await startCli([...cliArgs, '--json']).result;
-      const summary = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { planned?: number; outcome?: string };
-      log(`completion run ${attempt + 1}: ${result.stdout.trim().split('\n').pop()?.slice(0, 160)}`);
-      if (summary.outcome === 'complete' && summary.planned === 0) break;
-    }
-    const poisonReloadTradeRequests = (sim.stats().tradeRequestsByWallet[poison] ?? 0) - poisonRequestsBefore;
-
-    const check = await openWarehouse(dir);
-    const diff = await compareWithGroundTruth(check, sim.dataset);
-    const tables = (await check.query<{ name: string }>('SELECT table_name AS name FROM information_schema.tables')).map((t) => t.name);
-    await check.close();
-    const leftovers = [
-      ...tables.filter((t) => !['traders', 'trades', 'markets', 'events', 'unresolved_ids', 'backfill_checkpoint', 'schema_migrations'].includes(t)),
-      ...(await listRecursive(p.stage)).filter((f) => f.includes('.tmp-') || f.endsWith('.lease')),
-    ];
-    const ok =
-      diff.missing === 0 && diff.extra === 0 && diff.duplicates === 0 && diff.marketsMissing === 0 && diff.marketsExtra === 0 &&
-      diff.eventsMissing === 0 && diff.eventsExtra === 0 && diff.unresolvedMismatch === 0 && diff.badCheckpoints.length === 0 &&
-      leftovers.length === 0 && poisonReloadTradeRequests === 0;
-    return {
-      killsSurvived,
-      termsSurvived,
-      slowestTermMs,
-      lockRefusals,
-      apiFaults: sim.stats().faultsInjected,
-      warehouseFaults: { loadFailures: counts.loadFailures - poisonLoads, checkpointFailures: counts.checkpointFailures, poisonLoads },
-      poisonReloadTradeRequests,
-      diff,
-      leftovers,
-      seconds: (Date.now() - started) / 1000,
-      ok,
-    };
-  } finally {
-    await sim.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function listRecursive(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listRecursive(path)));
-    else out.push(path);
-  }
-  return out;
-}
-
-export function formatReport(r: ChaosReport): string {
-  const faults = Object.entries(r.apiFaults).map(([k, v]) => `${k} ${v}`).join(', ');
-  return [
-    `chaos: ${r.ok ? 'PASS' : 'FAIL'} in ${r.seconds.toFixed(0)} s`,
-    `  kills survived (SIGKILL)      ${r.killsSurvived}`,
-    `  graceful stops (SIGTERM)      ${r.termsSurvived} (slowest ${r.slowestTermMs} ms, limit 8000)`,
-    `  second runners refused        ${r.lockRefusals}`,
-    `  API faults injected           ${faults}`,
-    `  warehouse faults injected     ${r.warehouseFaults.loadFailures} failed loads, ${r.warehouseFaults.checkpointFailures} failed checkpoint writes, ${r.warehouseFaults.poisonLoads} poison loads`,
-    `  trade requests to reload the poison wallet after the fault was lifted: ${r.poisonReloadTradeRequests}`,
-    `  rows verified                 ${r.diff.trades} trades (expected ${r.diff.expectedTrades}), ${r.diff.markets} markets, ${r.diff.events} events, ${r.diff.wallets} checkpoints`,
-    `  duplicates ${r.diff.duplicates}, missing ${r.diff.missing}, extra ${r.diff.extra}, markets missing/extra ${r.diff.marketsMissing}/${r.diff.marketsExtra}, events missing/extra ${r.diff.eventsMissing}/${r.diff.eventsExtra}, unresolved mismatches ${r.diff.unresolvedMismatch}, bad checkpoints ${r.diff.badCheckpoints.length}`,
-    `  leftovers (temp files, leases, staging tables): ${r.leftovers.length === 0 ? 'none' : r.leftovers.join(', ')}`,
-  ].join('\n');
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      wallets: { type: 'string', default: '1500' },
-      'max-trades': { type: 'string', default: '3000' },
-      kills: { type: 'string', default: '25' },
-      terms: { type: 'string', default: '5' },
-      seed: { type: 'string', default: '99' },
-    },
-  });
-  const report = await runChaos({
-    wallets: Number(values.wallets),
-    maxTrades: Number(values['max-trades']),
-    kills: Number(values.kills),
-    terms: Number(values.terms),
-    seed: Number(values.seed),
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  process.stdout.write(`${formatReport(report)}\n`);
-  process.exitCode = report.ok ? 0 : 1;
-}
+const { values } = parseArgs({
+  options: {
+    wallets: { type: 'string', default: '1500' },
+    'max-trades': { type: 'string', default: '3000' },
+    kills: { type: 'string', default: '25' },
+    terms: { type: 'string', default: '5' },
+    seed: { type: 'string', default: '99' },
+  },
+});
+const report = await runChaos({
+  wallets: Number(values.wallets),
+  maxTrades: Number(values['max-trades']),
+  kills: Number(values.kills),
+  terms: Number(values.terms),
+  seed: Number(values.seed),
+  log: (line) => process.stderr.write(`${line}\n`),
+});
+process.stdout.write(`${formatReport(report)}\n`);
+process.exitCode = report.ok ? 0 : 1;

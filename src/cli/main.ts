@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { BackfillError, ConfigError, describeError } from '../lib/errors.js';
+import { runExitCleanups } from '../library/shutdown.js';
 import { demoCommand } from './commands/demo.js';
 import { reloadCommand } from './commands/reload.js';
 import { runCommand } from './commands/run.js';
@@ -9,6 +10,27 @@ import { simCommand } from './commands/sim.js';
 import { failedCommand, statusCommand } from './commands/status.js';
 import { tradersCommand } from './commands/traders.js';
 import { EXIT } from './exit-codes.js';
+import { safeText } from './terminal-text.js';
+
+// A reader that went away (`backfill run | head -1`) must not crash a run that still holds its
+// lease: output is dropped, the run goes on and releases the lease when it ends.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
+// Whatever ends the process, the run lease is released first, so the next run need not wait for it to expire.
+const fatal = (error: unknown) => {
+  try {
+    process.stderr.write(`error: unexpected: ${safeText(describeError(error))}\n`);
+  } catch {
+    // stderr may be gone too.
+  }
+  void runExitCleanups().finally(() => process.exit(EXIT.unexpected));
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 
 const program = new Command('backfill')
   .description('Backfill the complete Polymarket trade history of a list of wallets into DuckDB or BigQuery, resumably')
@@ -24,11 +46,15 @@ const program = new Command('backfill')
   .addHelpText(
     'after',
     `
-Exit codes: 0 all done (or another run holds the lock), 2 some wallets failed, 3 stopped early
-            (signal, --max-runtime, circuit breaker), 64 configuration error, 1 unexpected.
-Environment: BACKFILL_WAREHOUSE, BACKFILL_STAGE, BACKFILL_LOG_LEVEL, BACKFILL_RATE_LIMITS,
-             BACKFILL_DUCKDB_MEMORY_LIMIT, POLYMARKET_DATA_API_URL, POLYMARKET_GAMMA_API_URL,
-             CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT (shard), BACKFILL_GCS_API_ENDPOINT and
+Exit codes (--exit-codes strict, the local default): 0 all done, 2 some wallets failed,
+            3 stopped early (signal, --max-runtime, circuit breaker, unwritable stage),
+            75 another run holds the lease, 64 configuration error, 1 unexpected.
+            With --exit-codes schedule (the default on Cloud Run) the normal pauses of a multi-run
+            backfill exit 0: see README.
+Environment: BACKFILL_WAREHOUSE, BACKFILL_STAGE, BACKFILL_LOG_LEVEL, BACKFILL_LOG_FORMAT,
+             BACKFILL_EXIT_CODES, BACKFILL_RATE_LIMITS, BACKFILL_DUCKDB_MEMORY_LIMIT,
+             POLYMARKET_DATA_API_URL, POLYMARKET_GAMMA_API_URL, CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT
+             (shard), CLOUD_RUN_JOB/K_SERVICE (Cloud Run defaults), BACKFILL_GCS_API_ENDPOINT and
              BACKFILL_BIGQUERY_API_ENDPOINT (emulators only)`,
   );
 
@@ -38,10 +64,10 @@ try {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.config;
   } else if (error instanceof ConfigError) {
-    process.stderr.write(`error: ${error.message}\n`);
+    process.stderr.write(`error: ${safeText(error.message)}\n`);
     process.exitCode = EXIT.config;
   } else {
-    process.stderr.write(`error: ${error instanceof BackfillError ? error.message : describeError(error)}\n`);
+    process.stderr.write(`error: ${safeText(error instanceof BackfillError ? error.message : describeError(error))}\n`);
     if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT.unexpected;
   }

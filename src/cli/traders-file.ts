@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-import { parseWalletAddress } from '../engine/wallet-address.js';
+import { parseWalletAddress } from '../domain/wallet-address.js';
 
 export interface TradersFileResult {
   wallets: string[];

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 
 import PQueue from 'p-queue';
 
-import { describeError } from '../lib/errors.js';
+import { describeError, isTransient } from '../lib/errors.js';
 import type { PolymarketSource } from '../polymarket/source.js';
 import type { StageStore } from '../staging/stage-store.js';
 import type { InvalidTrader, Warehouse } from '../warehouse/warehouse.js';
@@ -12,7 +12,7 @@ import type { CommitPolicy } from './commit-batcher.js';
 import { MetadataResolver } from './metadata-resolver.js';
 import { RunEvents } from './run-events.js';
 import { newRunId } from './run-id.js';
-import type { RunSummary } from './run-summary.js';
+import type { RunSummary, StopKind } from './run-summary.js';
 import { stageWallet } from './wallet-stager.js';
 
 export interface BackfillOptions {
@@ -48,7 +48,7 @@ export interface BackfillRun {
   readonly events: RunEvents;
   /** Resolves when the run has committed all it will commit. */
   readonly done: Promise<RunSummary>;
-  stop(reason: string): void;
+  stop(reason: string, kind?: StopKind): void;
 }
 
 export function startBackfill(deps: BackfillDeps, options: BackfillOptions): BackfillRun {
@@ -58,15 +58,17 @@ export function startBackfill(deps: BackfillDeps, options: BackfillOptions): Bac
   // Every in-flight wallet walk listens on the run's stop signal.
   setMaxListeners(0, stopper.signal);
   let stopReason: string | null = null;
+  let stopKind: StopKind | null = null;
   const run: BackfillRun = {
     runId,
     events,
     done: Promise.resolve().then(() =>
-      execute(deps, options, runId, events, stopper.signal, () => stopReason, (reason) => run.stop(reason)),
+      execute(deps, options, runId, events, stopper.signal, () => ({ reason: stopReason, kind: stopKind }), (reason, kind) => run.stop(reason, kind)),
     ),
-    stop(reason: string) {
+    stop(reason: string, kind: StopKind = 'requested') {
       if (stopReason !== null) return;
       stopReason = reason;
+      stopKind = kind;
       events.safeEmit('run:stopping', { reason });
       stopper.abort(new Error(`run stopped: ${reason}`));
     },
@@ -80,13 +82,11 @@ async function execute(
   runId: string,
   events: RunEvents,
   stopSignal: AbortSignal,
-  stopReason: () => string | null,
-  stop: (reason: string) => void,
+  stopState: () => { reason: string | null; kind: StopKind | null },
+  stop: (reason: string, kind: StopKind) => void,
 ): Promise<RunSummary> {
   const started = Date.now();
   const { warehouse, stage, source } = deps;
-  await warehouse.migrate();
-  await stage.sweepTemporaryFiles();
 
   // Scanning a million traders for malformed values must not delay the first request (on two cores
   // it would compete with the plan query): it starts once the first wallet is under way, runs beside
@@ -128,9 +128,9 @@ async function execute(
       // A wallet abandoned because the run is stopping is not a failure: it is simply still to do.
       if (stopSignal.aborted) return;
       events.safeEmit('wallet:failed', { wallet, error: describeError(error), stage: 'fetch' });
-      const outage = source.isOutage(error);
+      const outage = isTransient(error);
       committer.fail(wallet, error, { transient: outage });
-      if (breaker.record(outage)) stop(`circuit breaker open: ${breaker.describe()}; the API looks down, try again later`);
+      if (breaker.record(outage)) stop(`circuit breaker open: ${breaker.describe()}; the API looks down, try again later`, 'circuit-breaker');
       return;
     }
     breaker.record(false);
@@ -164,11 +164,12 @@ async function execute(
 
   const stats = source.stats();
   const { loaded, failed, trades, checkpointWriteFailures } = committer.counters;
-  const reason = stopReason();
+  const { reason, kind } = stopState();
   const summary: RunSummary = {
     runId,
     outcome: reason !== null ? 'stopped' : failed > 0 || invalid.length > 0 || checkpointWriteFailures > 0 ? 'some-failed' : 'complete',
     stopReason: reason,
+    stopKind: kind,
     planned,
     loaded,
     failed,

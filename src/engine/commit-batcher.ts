@@ -1,6 +1,7 @@
-import { describeError } from '../lib/errors.js';
+import { describeError, isTransient } from '../lib/errors.js';
 import { withRetry } from '../lib/retry.js';
-import type { CheckpointRow, Warehouse } from '../warehouse/warehouse.js';
+import type { RetryDecision } from '../lib/retry.js';
+import type { CheckpointRow, LoadResult, Warehouse } from '../warehouse/warehouse.js';
 import type { StagedWallet } from './wallet-stager.js';
 import type { RunEvents } from './run-events.js';
 
@@ -122,21 +123,24 @@ export class CommitBatcher {
     }
   }
 
-  /** Loads the batch; if it keeps failing, loads each wallet alone so one bad file fails one wallet. */
+  /**
+   * Loads the batch, retrying transient failures within the load budget; if it still fails (or
+   * fails permanently at once), loads each wallet alone so one bad file fails one wallet.
+   */
   async #load(batch: StagedWallet[]): Promise<CheckpointRow[]> {
     const started = Date.now();
     try {
-      await this.#retry(() => this.#warehouse.loadBundles(batch.map((s) => s.bundle)), this.#policy.loadAttempts);
+      const result = await this.#retry(() => this.#warehouse.loadBundles(batch.map((s) => s.bundle)), this.#policy.loadAttempts);
       const trades = batch.reduce((sum, s) => sum + s.bundle.tradeCount, 0);
       this.#events.safeEmit('batch:committed', { wallets: batch.length, trades, durationMs: Date.now() - started });
-      return batch.map((s) => this.#loaded(s));
+      if (result.duplicatesRemoved > 0) this.#events.safeEmit('batch:repaired', { wallets: batch.length, duplicates: result.duplicatesRemoved });
+      return batch.map((s) => this.#loaded(s, result));
     } catch (batchError) {
       if (batch.length === 1) return [this.#loadFailed(batch[0]!, batchError)];
       const rows: CheckpointRow[] = [];
       for (const staged of batch) {
         try {
-          await this.#warehouse.loadBundles([staged.bundle]);
-          rows.push(this.#loaded(staged));
+          rows.push(this.#loaded(staged, await this.#warehouse.loadBundles([staged.bundle])));
         } catch (error) {
           rows.push(this.#loadFailed(staged, error));
         }
@@ -145,11 +149,20 @@ export class CommitBatcher {
     }
   }
 
-  #loaded(staged: StagedWallet): CheckpointRow {
+  /** The checkpoint records what the warehouse holds for the wallet after the commit, not what the staged file claims. */
+  #loaded(staged: StagedWallet, result: LoadResult): CheckpointRow {
+    const wallet = staged.bundle.wallet;
+    const held = result.tradeCounts[wallet] ?? 0;
+    if (held < staged.bundle.tradeCount) {
+      return this.#loadFailed(
+        staged,
+        new Error(`the warehouse holds ${held} trade(s) of ${wallet} after the load, but ${staged.bundle.tradeCount} were staged`),
+      );
+    }
     this.counters.loaded += 1;
     this.counters.trades += staged.bundle.tradeCount;
-    this.#events.safeEmit('wallet:loaded', { wallet: staged.bundle.wallet, trades: staged.bundle.tradeCount });
-    return this.#row(staged.bundle.wallet, true, staged.bundle.tradeCount, staged.bundle.files.trades?.uri ?? null, null);
+    this.#events.safeEmit('wallet:loaded', { wallet, trades: held });
+    return this.#row(wallet, true, held, staged.bundle.files.trades?.uri ?? null, null);
   }
 
   #loadFailed(staged: StagedWallet, error: unknown): CheckpointRow {
@@ -157,7 +170,7 @@ export class CommitBatcher {
     this.#onReleaseClaims(staged);
     const message = `load failed (staged files kept, the next run reloads them without calling the API): ${describeError(error)}`;
     this.#events.safeEmit('wallet:failed', { wallet: staged.bundle.wallet, error: message, stage: 'load' });
-    return this.#row(staged.bundle.wallet, false, staged.bundle.tradeCount, staged.bundle.files.trades?.uri ?? null, message);
+    return { ...this.#row(staged.bundle.wallet, false, staged.bundle.tradeCount, staged.bundle.files.trades?.uri ?? null, message), transient: isTransient(error) };
   }
 
   async #writeCheckpoints(rows: CheckpointRow[]): Promise<void> {
@@ -175,12 +188,13 @@ export class CommitBatcher {
     }
   }
 
+  /** The engine's one retry layer over the warehouse: transient failures only, each failure's own backoff when it has one. */
   #retry<T>(work: () => Promise<T>, attempts: number): Promise<T> {
     return withRetry(() => work(), {
       attempts,
       baseDelayMs: this.#policy.retryBaseDelayMs,
       maxDelayMs: this.#policy.retryMaxDelayMs,
-      classify: () => ({ retry: true, label: 'warehouse' }),
+      classify: warehouseRetryDecision,
       ...(this.#policy.sleep ? { sleep: this.#policy.sleep } : {}),
     });
   }
@@ -197,4 +211,11 @@ export class CommitBatcher {
       run_id: this.#runId,
     };
   }
+}
+
+/** Transient warehouse failures are retried (after the delay the failure asks for, if any); permanent ones are not. */
+export function warehouseRetryDecision(error: unknown): RetryDecision {
+  if (!isTransient(error)) return { retry: false };
+  const asked = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  return { retry: true, label: 'warehouse', ...(typeof asked === 'number' ? { delayMs: asked } : {}) };
 }

@@ -1,3 +1,4 @@
+import { bundleFromManifest } from '../staging/manifest.js';
 import type { StageStore } from '../staging/stage-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CommitBatcher } from './commit-batcher.js';
@@ -40,11 +41,7 @@ export async function reloadStaged(
         continue;
       }
       reloaded += 1;
-      await committer.add({
-        bundle: { wallet: manifest.wallet, tradeCount: manifest.trade_count, files: manifest.files },
-        claims: { markets: [], events: [] },
-        reused: true,
-      });
+      await committer.add({ bundle: bundleFromManifest(manifest), claims: { markets: [], events: [] }, reused: true });
     }
   } finally {
     await committer.flush();

@@ -11,6 +11,7 @@ export interface RunEventMap {
   'wallet:loaded': [{ wallet: string; trades: number }];
   'wallet:failed': [{ wallet: string; error: string; stage: 'fetch' | 'load' | 'invalid' }];
   'batch:committed': [{ wallets: number; trades: number; durationMs: number }];
+  'batch:repaired': [{ wallets: number; duplicates: number }];
   'checkpoint:failed': [{ wallets: number; error: string }];
   'run:stopping': [{ reason: string }];
   'run:finished': [RunSummary];

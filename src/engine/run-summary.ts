@@ -1,10 +1,17 @@
 /** How a run ended, mapped to the process exit code in one place (the CLI). */
 export type RunOutcome = 'complete' | 'some-failed' | 'stopped';
 
+/**
+ * Why a run stopped early. `signal` and `max-runtime` are the normal pauses of a multi-run
+ * backfill; `circuit-breaker`, `unwritable` and `lease-lost` say something is wrong.
+ */
+export type StopKind = 'signal' | 'max-runtime' | 'circuit-breaker' | 'unwritable' | 'lease-lost' | 'requested';
+
 export interface RunSummary {
   runId: string;
   outcome: RunOutcome;
   stopReason: string | null;
+  stopKind: StopKind | null;
   planned: number;
   loaded: number;
   failed: number;

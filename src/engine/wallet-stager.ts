@@ -1,4 +1,5 @@
 import type { PolymarketSource } from '../polymarket/source.js';
+import { bundleFromManifest } from '../staging/manifest.js';
 import type { StageKind, StageStore, StagedFile, WalletManifest } from '../staging/stage-store.js';
 import type { WalletBundle } from '../warehouse/warehouse.js';
 import type { MetadataResolver, WalletMetadata } from './metadata-resolver.js';
@@ -27,13 +28,7 @@ export interface WalletStagerDeps {
 export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal?: AbortSignal): Promise<StagedWallet> {
   if (deps.reuseStaged) {
     const manifest = await deps.stage.readManifest(wallet);
-    if (manifest?.files.trades) {
-      return {
-        bundle: { wallet, tradeCount: manifest.trade_count, files: manifest.files },
-        claims: { markets: [], events: [] },
-        reused: true,
-      };
-    }
+    if (manifest?.files.trades) return { bundle: bundleFromManifest(manifest), claims: { markets: [], events: [] }, reused: true };
   }
 
   const conditionIds = new Set<string>();

@@ -7,7 +7,6 @@ import { walletTradePages } from './data-api.js';
 import { lookupEvents, lookupMarkets } from './gamma-api.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimit } from './rate-limiter.js';
-import { isTransient } from '../lib/errors.js';
 import type { PolymarketSource } from './source.js';
 
 
@@ -102,7 +101,6 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
     markets: (conditionIds, signal) => lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal }),
     stats: () => ({ requests: http.requestCounts(), retries: http.retryCounts() }),
-    isOutage: isTransient,
     close: () => http.close(),
   };
 }

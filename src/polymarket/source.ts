@@ -31,7 +31,9 @@ export interface WalletTradesOptions {
 
 /**
  * What the backfill engine needs from Polymarket. The engine depends on this interface only;
- * `createPolymarketSource` builds the real HTTP implementation.
+ * `createPolymarketSource` builds the real HTTP implementation. Errors carry a failure kind
+ * (src/lib/errors.ts): an API that is down or throttling (after the source's own retries) is
+ * transient, which the engine's circuit breaker counts; anything about one wallet's data is permanent.
  */
 export interface PolymarketSource {
   /**
@@ -44,11 +46,5 @@ export interface PolymarketSource {
   /** Gamma events for these event ids. */
   events(eventIds: readonly string[], signal?: AbortSignal): Promise<EventLookup>;
   stats(): SourceStats;
-  /**
-   * True when an error (after the source's own retries) means the API itself is unavailable —
-   * network failures, 5xx, throttling — rather than something wrong with one wallet's data.
-   * The engine's circuit breaker counts these.
-   */
-  isOutage(error: unknown): boolean;
   close(): Promise<void>;
 }

@@ -1,5 +1,3 @@
-import type { RunLock } from '../engine/run-lock.js';
-
 /**
  * Where a wallet's normalised rows are written before any warehouse load. Files are kept after the
  * load, so a failed load can be redone without calling the API again.
@@ -43,10 +41,6 @@ export interface StageStore {
   createWriter(kind: StageKind, wallet: string): Promise<StageWriter>;
   writeManifest(manifest: WalletManifest): Promise<void>;
   readManifest(wallet: string): Promise<WalletManifest | undefined>;
-  /** A local file path holding the staged file's bytes (the file itself for a local store). */
-  localPath(file: StagedFile): Promise<string>;
   /** Removes temporary files left by writers that never committed (a killed run). Returns how many. */
   sweepTemporaryFiles(): Promise<number>;
-  /** The run lease named `name` (one per warehouse and shard), stored beside the staged files. */
-  lock(name: string): RunLock;
 }

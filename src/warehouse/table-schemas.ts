@@ -127,3 +127,94 @@ export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
   col('parked', 'bool'),
   str('run_id'),
 ];
+
+export const TRADERS_COLUMNS: readonly ColumnSpec[] = [str('wallet_address'), col('added_at', 'timestamp'), str('source')];
+
+/** One table of the warehouse as every backend creates it. */
+export interface TableSpec {
+  name: string;
+  description: string;
+  columns: readonly ColumnSpec[];
+  /** Loaded tables carry `loaded_at`, the time of the MERGE that wrote the row. */
+  loadedAt: boolean;
+  /** Partition by month of this TIMESTAMP column where the backend partitions (BigQuery). */
+  monthPartition?: string;
+  /** Cluster on these columns where the backend clusters (BigQuery). */
+  clusterBy?: readonly string[];
+  /** Enforced unique key where the backend enforces one (DuckDB). */
+  primaryKey?: readonly string[];
+  /**
+   * Shared with an existing deployment (the origin's `traders` and `backfill_checkpoint`): when the
+   * table exists without some of our columns, they are added instead of failing.
+   */
+  shared?: boolean;
+}
+
+/**
+ * `trades` is partitioned by MONTH of `timestamp`, not by day. Partition count is not the reason
+ * (six years of days is ~2,200 of the 10,000 allowed); size is: at the origin's 84M trades
+ * (~50 GB with raw JSON) a day holds ~25 MB, far below the size where clustering can prune blocks
+ * inside a partition, whereas a month holds ~700 MB. A batch MERGE spans the months its wallets
+ * traded in and, inside them, the blocks of its wallets (clustering on `proxy_wallet`, the column
+ * every PnL query filters on).
+ */
+export const WAREHOUSE_TABLES: readonly TableSpec[] = [
+  {
+    name: 'traders',
+    description: 'Wallets to backfill. Filled by hand, by sync jobs or by `backfill traders add`; bad values are reported, not rejected.',
+    // No NOT NULL: users fill this table themselves; the planner reports bad rows instead of an insert failing.
+    columns: TRADERS_COLUMNS,
+    loadedAt: false,
+    shared: true,
+  },
+  {
+    name: 'trades',
+    description: 'Every fill of every backfilled wallet; one row per trade_id (MERGE insert-only).',
+    columns: TRADES.columns,
+    loadedAt: true,
+    monthPartition: 'timestamp',
+    clusterBy: ['proxy_wallet'],
+  },
+  {
+    name: 'markets',
+    description: 'Gamma markets by condition_id, with winning_label once resolved (MERGE upsert).',
+    columns: MARKETS.columns,
+    loadedAt: true,
+  },
+  { name: 'events', description: 'Gamma events by event_id (MERGE upsert).', columns: EVENTS.columns, loadedAt: true },
+  {
+    name: 'unresolved_ids',
+    description: 'Condition and event ids Gamma could not resolve, so they are not looked up again.',
+    columns: UNRESOLVED.columns,
+    loadedAt: true,
+  },
+  {
+    name: 'backfill_checkpoint',
+    description: 'One row per wallet: the mission monitoring columns first, then error/attempts/parked/run_id.',
+    columns: CHECKPOINT_COLUMNS,
+    loadedAt: false,
+    clusterBy: ['wallet_address'],
+    primaryKey: ['wallet_address'],
+    shared: true,
+  },
+];
+
+export const SCHEMA_MIGRATIONS_TABLE: TableSpec = {
+  name: 'schema_migrations',
+  description: 'Versions of the backfill schema applied to this dataset.',
+  columns: [col('version', 'int', true), str('description'), col('applied_at', 'timestamp')],
+  loadedAt: false,
+  primaryKey: ['version'],
+};
+
+export interface Migration {
+  version: number;
+  description: string;
+}
+
+/**
+ * Ordered, append-only. Every backend migrates the same way: create the tables of
+ * WAREHOUSE_TABLES that are missing, add their missing columns (nullable), then record the
+ * versions not yet applied. A change is a new version here plus the new columns in the specs.
+ */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: 'traders, trades, markets, events, unresolved ids, checkpoints' }];

@@ -10,6 +10,13 @@ export interface WalletBundle {
 export interface LoadResult {
   /** Rows newly inserted or updated per table by the MERGE (re-loads insert nothing new). */
   merged: Record<'trades' | 'markets' | 'events' | 'unresolved', number>;
+  /**
+   * Trades the warehouse holds for each wallet of the batch after the commit: what its checkpoint
+   * records as `trade_count`, never the staged file's own claim.
+   */
+  tradeCounts: Record<string, number>;
+  /** Trade rows inserted twice by overlapping runners and removed again (backends without transactions). */
+  duplicatesRemoved: number;
 }
 
 /** One row of `backfill_checkpoint`. */
@@ -26,6 +33,8 @@ export interface CheckpointRow {
   run_id: string;
   /** A failure caused by an API outage: recorded and retried, but not counted towards parking. */
   transient?: boolean;
+  /** A `traders` value that is not a wallet: recorded once and parked at once. */
+  invalid?: boolean;
 }
 
 export interface PlanOptions {
@@ -70,12 +79,14 @@ export interface FailedWallet {
 }
 
 /**
- * What the engine needs from a warehouse. One implementation per backend folder; the engine never
- * imports a vendor SDK.
+ * What the engine needs from a warehouse. Implemented once (sql-warehouse.ts) over a driver per
+ * backend folder; the engine never imports a vendor SDK.
  */
 export interface Warehouse {
   /** e.g. `duckdb:/abs/path/backfill.duckdb`. */
   readonly description: string;
+  /** Which data is written, whatever the URI options: the run lease is keyed on it. */
+  readonly identity: string;
   /** Creates or upgrades the tables (versioned migrations); safe to call on every start. */
   migrate(): Promise<void>;
   /** Appends addresses to `traders` (already validated by the caller); returns how many were new. */

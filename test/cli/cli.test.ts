@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { runCli } from '../helpers/cli.js';
-import { withTempDir } from '../helpers/temp-dir.js';
+import { runCli } from '../../testkit/cli.js';
+import { withTempDir } from '../../testkit/temp-dir.js';
 
 describe('the backfill CLI', () => {
   it('prints help for every command and lists the exit codes', async () => {

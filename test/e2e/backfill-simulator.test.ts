@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { expectEqualsGroundTruth } from '../helpers/ground-truth.js';
-import { openWarehouse, paths, runBackfill } from '../helpers/backfill-harness.js';
-import { withTempDir } from '../helpers/temp-dir.js';
+import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
+import { openWarehouse, paths, runBackfill } from '../../testkit/backfill-harness.js';
+import { withTempDir } from '../../testkit/temp-dir.js';
 
 const CLI = 'dist/cli/main.js';
 

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openWarehouse, paths } from '../helpers/backfill-harness.js';
-import { runArgs, runCli } from '../helpers/cli.js';
-import { expectEqualsGroundTruth } from '../helpers/ground-truth.js';
-import { withTempDir } from '../helpers/temp-dir.js';
+import { openWarehouse, paths } from '../../testkit/backfill-harness.js';
+import { runArgs, runCli } from '../../testkit/cli.js';
+import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
+import { withTempDir } from '../../testkit/temp-dir.js';
 
 const MALFORMED = '0x' + 'd'.repeat(40);
 const HTML = '0x' + 'e'.repeat(40);

@@ -4,6 +4,8 @@ import { CommitBatcher } from '../../src/engine/commit-batcher.js';
 import type { CommitPolicy } from '../../src/engine/commit-batcher.js';
 import { RunEvents } from '../../src/engine/run-events.js';
 import type { StagedWallet } from '../../src/engine/wallet-stager.js';
+import { BackfillError } from '../../src/lib/errors.js';
+import type { FailureKind } from '../../src/lib/errors.js';
 import type { CheckpointRow, Warehouse, WalletBundle } from '../../src/warehouse/warehouse.js';
 
 afterEach(() => {
@@ -16,24 +18,28 @@ const staged = (wallet: string): StagedWallet => ({
   reused: false,
 });
 
-/** Records the order of loads and checkpoint writes; fails the calls the test asks it to. */
-function recordingWarehouse(failLoadsFor: (bundles: readonly WalletBundle[]) => boolean, failCheckpoints = 0) {
+/** Records the order of loads and checkpoint writes; fails the calls the test asks it to (as an outage unless told otherwise). */
+function recordingWarehouse(failLoadsFor: (bundles: readonly WalletBundle[]) => boolean, failCheckpoints = 0, kind: FailureKind = 'transient') {
   const log: string[] = [];
   let checkpointFailures = failCheckpoints;
   const warehouse = {
     async loadBundles(bundles: readonly WalletBundle[]) {
       if (failLoadsFor(bundles)) {
         log.push(`load-failed:${bundles.map((b) => b.wallet).join(',')}`);
-        throw new Error('load failed');
+        throw new BackfillError('load failed', { kind });
       }
       log.push(`load:${bundles.map((b) => b.wallet).join(',')}`);
-      return { merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0 } };
+      return {
+        merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0 },
+        tradeCounts: Object.fromEntries(bundles.map((b) => [b.wallet, b.tradeCount])),
+        duplicatesRemoved: 0,
+      };
     },
     async writeCheckpoints(rows: readonly CheckpointRow[]) {
       if (checkpointFailures > 0) {
         checkpointFailures -= 1;
         log.push('checkpoint-failed');
-        throw new Error('checkpoint failed');
+        throw new BackfillError('checkpoint failed', { kind: 'transient' });
       }
       log.push(`checkpoint:${rows.map((r) => `${r.wallet_address}=${r.upload_successful}`).join(',')}`);
     },
@@ -91,6 +97,54 @@ describe('commit batcher', () => {
       'checkpoint:a=true,bad=false,c=true',
     ]);
     expect(b.counters).toMatchObject({ loaded: 2, failed: 1 });
+  });
+
+  it('does not retry a permanent load failure (bad data): it goes straight to wallet-by-wallet loads, and the failure counts towards parking', async () => {
+    const { warehouse, log } = recordingWarehouse((bundles) => bundles.some((x) => x.wallet === 'bad'), 0, 'permanent');
+    const rows: CheckpointRow[] = [];
+    const recording = Object.assign(Object.create(warehouse) as Warehouse, {
+      writeCheckpoints: async (written: readonly CheckpointRow[]) => {
+        rows.push(...written);
+        log.push('checkpoint');
+      },
+    });
+    const b = batcher(recording, { sleep: () => Promise.resolve() });
+    await b.add(staged('a'));
+    await b.add(staged('bad'));
+    await b.flush();
+    expect(log).toEqual(['load-failed:a,bad', 'load:a', 'load-failed:bad', 'checkpoint']);
+    expect(rows.find((r) => r.wallet_address === 'bad')).toMatchObject({ upload_successful: false, transient: false });
+  });
+
+  it('records a load that failed on an outage as transient: retried next run, never counted towards parking', async () => {
+    const { warehouse } = recordingWarehouse((bundles) => bundles.some((x) => x.wallet === 'x'));
+    const rows: CheckpointRow[] = [];
+    const recording = Object.assign(Object.create(warehouse) as Warehouse, {
+      writeCheckpoints: async (written: readonly CheckpointRow[]) => void rows.push(...written),
+    });
+    const b = batcher(recording, { sleep: () => Promise.resolve() });
+    await b.add(staged('x'));
+    await b.flush();
+    expect(rows).toEqual([expect.objectContaining({ wallet_address: 'x', upload_successful: false, transient: true })]);
+  });
+
+  it('checkpoints the count the warehouse holds after the load, not the staged claim; fewer rows than staged fails the wallet with both numbers', async () => {
+    const rows: CheckpointRow[] = [];
+    const warehouse = {
+      loadBundles: async (bundles: readonly WalletBundle[]) => ({
+        merged: { trades: 0, markets: 0, events: 0, unresolved: 0 },
+        tradeCounts: Object.fromEntries(bundles.map((b) => [b.wallet, b.wallet === 'short' ? 0 : 7])),
+        duplicatesRemoved: 0,
+      }),
+      writeCheckpoints: async (written: readonly CheckpointRow[]) => void rows.push(...written),
+    } as unknown as Warehouse;
+    const b = batcher(warehouse, { sleep: () => Promise.resolve() });
+    await b.add(staged('full'));
+    await b.add(staged('short'));
+    await b.flush();
+    expect(rows.find((r) => r.wallet_address === 'full')).toMatchObject({ upload_successful: true, trade_count: 7 });
+    expect(rows.find((r) => r.wallet_address === 'short')).toMatchObject({ upload_successful: false });
+    expect(rows.find((r) => r.wallet_address === 'short')!.error).toMatch(/holds 0 trade\(s\) of short after the load, but 1 were staged/);
   });
 
   it('retries checkpoint writes up to 5 times; after that the wallets count as not checkpointed', async () => {

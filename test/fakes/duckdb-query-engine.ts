@@ -36,7 +36,9 @@ export async function createDuckDbEngine(readObject: (uri: string) => Buffer | u
     'CREATE MACRO regexp_contains(s, p) AS regexp_matches(s, p)',
     // Any deterministic signed 64-bit hash will do: shards only need to be stable within one engine.
     'CREATE MACRO farm_fingerprint(s) AS CAST(hash(s) % 9223372036854775807 AS BIGINT)',
-    'CREATE MACRO format_timestamp(f, ts) AS strftime(ts, f)',
+    // BigQuery's %E6S (seconds with six fractional digits) is %S.%f in DuckDB.
+    "CREATE MACRO format_timestamp(f, ts) AS strftime(ts, replace(f, '%E6S', '%S.%f'))",
+    "CREATE MACRO timestamp_trunc_month(ts) AS date_trunc('month', ts)",
     'CREATE MACRO unix_micros(ts) AS epoch_us(ts)',
   ]) {
     await c.run(macro);

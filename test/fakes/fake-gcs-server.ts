@@ -67,6 +67,8 @@ export interface FakeGcs {
   advanceClock(ms: number): void;
   object(bucket: string, name: string): StoredObject | undefined;
   objects(bucket?: string): StoredObject[];
+  /** Deletes an object directly (an operator or a lifecycle rule behind the product's back). */
+  remove(bucket: string, name: string): void;
   /** Writes an object directly (a test's setup); returns it. */
   put(bucket: string, name: string, data: Buffer | string, custom?: Record<string, string>): StoredObject;
   /** Answers the next `times` requests matching `match` with `status` (default 503). */
@@ -355,6 +357,9 @@ export async function startFakeGcs(options: { clockOffsetMs?: number } = {}): Pr
       offset += ms;
     },
     object: (bucket, name) => store.get(key(bucket, name)),
+    remove: (bucket, name) => {
+      store.delete(key(bucket, name));
+    },
     objects: (bucket) => [...store.values()].filter((o) => bucket === undefined || o.bucket === bucket),
     put(bucket, name, data, custom = {}) {
       return commit(bucket, name, Buffer.isBuffer(data) ? data : Buffer.from(data), { metadata: custom });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { BigQueryJobError, classifyBigQueryError, isRetryableBigQueryError } from '../../src/warehouse/bigquery/bigquery-errors.js';
+import { isTransient } from '../../src/lib/errors.js';
+import { BigQueryJobError, classifyBigQueryError } from '../../src/warehouse/bigquery/errors.js';
 
 /** Proves the retry policy table: which BigQuery failures are retried, and which fail at once. */
 describe('BigQuery error classification (policy as data)', () => {
@@ -36,7 +37,7 @@ describe('BigQuery error classification (policy as data)', () => {
     const error = new BigQueryJobError('job_1', 'merge trades', job('invalidQuery', 'Could not serialize access to table p:d.t due to concurrent update'), 5);
     expect(error.message).toMatch(/merge trades failed after 5 attempts \(job job_1, invalidQuery\): Could not serialize/);
     expect(error.errorClass).toBe('concurrent-update');
-    expect(isRetryableBigQueryError(error)).toBe(true);
-    expect(isRetryableBigQueryError(new BigQueryJobError('job_2', 'load', job('invalidQuery', 'Syntax error'), 1))).toBe(false);
+    expect(isTransient(error)).toBe(true);
+    expect(isTransient(new BigQueryJobError('job_2', 'load', job('invalidQuery', 'Syntax error'), 1))).toBe(false);
   });
 });

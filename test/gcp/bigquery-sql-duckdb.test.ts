@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { tradeId } from '../../src/polymarket/trade-key.js';
-import { fieldsOf } from '../../src/warehouse/bigquery/bigquery-schema.js';
-import { mergeSql, planSql } from '../../src/warehouse/bigquery/bigquery-sql.js';
+import { bigQueryDialect } from '../../src/warehouse/bigquery/dialect.js';
+import { fieldsOf } from '../../src/warehouse/bigquery/schema.js';
+import { mergeSql } from '../../src/warehouse/sql/merge-sql.js';
+import { planSql } from '../../src/warehouse/sql/plan-sql.js';
 import { MARKETS, TRADES } from '../../src/warehouse/table-schemas.js';
 import type { LoadedTableSpec } from '../../src/warehouse/table-schemas.js';
 import { createDuckDbEngine } from '../fakes/duckdb-query-engine.js';
@@ -16,6 +18,7 @@ import { market, trade, wallet } from './gcp-test-helpers.js';
  */
 
 const name = (table: string) => `\`test-project.polycopy_test.${table}\``;
+const bq = bigQueryDialect({ projectId: 'test-project', datasetId: 'polycopy_test' });
 const W = wallet(0x42);
 
 const ts = (iso: string): ParamValue => ({ type: 'TIMESTAMP', value: iso });
@@ -43,7 +46,7 @@ describe('generated BigQuery SQL executed on DuckDB', () => {
   };
 
   const mergeTrades = (min: string, max: string, wallets: string[]) =>
-    db.query(mergeSql(TRADES, name('trades'), name('stage_trades'), { prune: true }), {
+    db.query(mergeSql(bq, TRADES, { relation: name('stage_trades'), unique: false }, { prune: { timeRange: true } }), {
       min_ts: ts(min),
       max_ts: ts(max),
       wallets: strings(wallets),
@@ -98,7 +101,7 @@ describe('generated BigQuery SQL executed on DuckDB', () => {
     const id = `0x${'d'.repeat(64)}`;
     await insertRows('markets', [market(id, 'open', '2024-01-01T00:00:00.000Z')]);
     await insertRows('stage_markets', [market(id, 'closed', '2024-03-01T00:00:00.000Z'), market(id, 'open', '2024-02-01T00:00:00.000Z')]);
-    const result = await db.query(mergeSql(MARKETS, name('markets'), name('stage_markets'), { prune: false }), {});
+    const result = await db.query(mergeSql(bq, MARKETS, { relation: name('stage_markets'), unique: false }), {});
     expect(result.affectedRows).toBe(1);
     expect(await db.sql('SELECT status, winning_label FROM markets')).toEqual([{ status: 'closed', winning_label: 'Yes' }]);
   });
@@ -119,7 +122,7 @@ describe('generated BigQuery SQL executed on DuckDB', () => {
     ]);
     const plan = async (retryParked: boolean, index = 0, count = 1) =>
       (
-        (await db.query(planSql(name), {
+        (await db.query(planSql(bq), {
           retry_parked: { type: 'BOOL', value: String(retryParked) },
           shard_count: { type: 'INT64', value: String(count) },
           shard_index: { type: 'INT64', value: String(index) },

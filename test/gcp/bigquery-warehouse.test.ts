@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { warehouseRetryDecision } from '../../src/engine/commit-batcher.js';
 import { ConfigError } from '../../src/lib/errors.js';
-import { BigQueryJobError } from '../../src/warehouse/bigquery/bigquery-errors.js';
-import { parseBigQueryLocation } from '../../src/warehouse/bigquery/bigquery-location.js';
+import { withRetry } from '../../src/lib/retry.js';
+import { BigQueryJobError } from '../../src/warehouse/bigquery/errors.js';
+import { parseBigQueryLocation } from '../../src/warehouse/bigquery/location.js';
 import { CHECKPOINT_COLUMNS, TRADES } from '../../src/warehouse/table-schemas.js';
 import type { WalletBundle } from '../../src/warehouse/warehouse.js';
 import type { FakeJob, TableResource } from '../fakes/fake-bigquery-server.js';
@@ -21,6 +23,10 @@ import {
 } from './gcp-test-helpers.js';
 
 type Fakes = Awaited<ReturnType<typeof startGcpFakes>>;
+
+/** A warehouse call under the engine's one retry layer (the CommitBatcher's policy), without waiting. */
+const underEngineRetry = <T>(work: () => Promise<T>, attempts = 3) =>
+  withRetry(work, { attempts, baseDelayMs: 1, maxDelayMs: 1, classify: warehouseRetryDecision, sleep: () => Promise.resolve() });
 
 const W1 = wallet(0x11);
 const W2 = wallet(0xaa);
@@ -241,7 +247,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
   });
 
   describe('errors by class', () => {
-    it('"Could not serialize access … due to concurrent update" (400 invalidQuery) is retried under a new job id', async () => {
+    it('"Could not serialize access … due to concurrent update" (400 invalidQuery) is transient: the engine\'s retry runs it again under a new job id', async () => {
       const wh = openWarehouse(f, openStage(f.gcs));
       await wh.migrate();
       const bundles = await twoWalletBatch(f);
@@ -249,26 +255,26 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
         reason: 'invalidQuery',
         message: 'Could not serialize access to table test-project:polycopy_test.trades due to concurrent update',
       });
-      expect((await wh.loadBundles(bundles)).merged.trades).toBe(3);
+      expect((await underEngineRetry(() => wh.loadBundles(bundles))).merged.trades).toBe(3);
       const attempts = merges(f, 'trades');
       expect(attempts).toHaveLength(2);
       expect(attempts[0]!.outcome.error?.message).toMatch(/Could not serialize/);
       expect(attempts[1]!.jobId).not.toBe(attempts[0]!.jobId);
     });
 
-    it('"Transaction is aborted due to concurrent update" on a checkpoint MERGE is retried too', async () => {
+    it('"Transaction is aborted due to concurrent update" on a checkpoint MERGE is transient too', async () => {
       const wh = openWarehouse(f, openStage(f.gcs));
       await wh.migrate();
       f.bq.failJobs(1, (j) => sqlOf(j).startsWith('MERGE INTO `test-project.polycopy_test.backfill_checkpoint`'), {
         reason: 'invalidQuery',
         message: 'Transaction is aborted due to concurrent update against table test-project:polycopy_test.backfill_checkpoint',
       });
-      await wh.writeCheckpoints([checkpoint(W1, true)], { maxFailedAttempts: 3 });
+      await underEngineRetry(() => wh.writeCheckpoints([checkpoint(W1, true)], { maxFailedAttempts: 3 }), 5);
       expect(merges(f, 'backfill_checkpoint')).toHaveLength(2);
       expect(await f.engine!.sql('SELECT wallet_address FROM backfill_checkpoint')).toEqual([{ wallet_address: W1 }]);
     });
 
-    it('jobBackendError: the failed job is confirmed DONE first, then the load is re-submitted under the next id', async () => {
+    it('jobBackendError: the failed job is confirmed DONE first; the engine\'s retry re-submits the load under the next id', async () => {
       const wh = openWarehouse(f, openStage(f.gcs));
       await wh.migrate();
       const bundles = await twoWalletBatch(f);
@@ -277,7 +283,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
         message: 'The job encountered an internal error during execution',
       });
       f.bq.requests.length = 0;
-      expect((await wh.loadBundles(bundles)).merged.trades).toBe(3);
+      expect((await underEngineRetry(() => wh.loadBundles(bundles))).merged.trades).toBe(3);
       const tradeLoads = f.bq.loadJobs().filter((j) => j.configuration.load!.destinationTable.tableId.startsWith('backfill_stage_trades'));
       expect(tradeLoads.map((j) => j.jobId.slice(-2))).toEqual(['_0', '_1']);
       const failedId = tradeLoads[0]!.jobId;
@@ -484,7 +490,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
       maximumBytesBilled: '500',
     });
     const { openBigQueryWarehouse } = await import('../../src/warehouse/bigquery/index.js');
-    const wh = openBigQueryWarehouse(`bigquery://${PROJECT}/${DATASET}?location=US&maximumBytesBilled=123456789`, openStage(f.gcs), {
+    const wh = openBigQueryWarehouse(`bigquery://${PROJECT}/${DATASET}?location=US&maximumBytesBilled=123456789`, {
       apiEndpoint: f.bq.url,
       jobs: { sleep: () => Promise.resolve(), pollInitialMs: 1, pollMaxMs: 1 },
     });

@@ -2,15 +2,16 @@ import { spawn } from 'node:child_process';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { BIGQUERY_ENDPOINT_ENV, GCS_ENDPOINT_ENV, openStage, openWarehouse } from '../../src/cli/backends.js';
+import { resolveBackends } from '../../src/library/backends.js';
+import { ENV, resolveConfig } from '../../src/library/config.js';
 import { startBackfill } from '../../src/engine/backfill-run.js';
 import { ConfigError } from '../../src/lib/errors.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.js';
-import { TEST_RUN_OPTIONS, UNTHROTTLED, noSleep } from '../helpers/backfill-harness.js';
-import { expectEqualsGroundTruth } from '../helpers/ground-truth.js';
+import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
+import { TEST_RUN_OPTIONS, UNTHROTTLED, noSleep } from '../../testkit/backfill-harness.js';
+import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { BUCKET, DATASET, PROJECT, WAREHOUSE_URI, startGcpFakes } from './gcp-test-helpers.js';
 
 type Fakes = Awaited<ReturnType<typeof startGcpFakes>>;
@@ -33,46 +34,48 @@ function runCliWithTsx(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
 describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → fake BigQuery on DuckDB)', () => {
   let sim: RunningSimulator;
   let f: Fakes;
-  const saved = { gcs: process.env[GCS_ENDPOINT_ENV], bq: process.env[BIGQUERY_ENDPOINT_ENV] };
+  const saved = { gcs: process.env[ENV.gcsEndpoint], bq: process.env[ENV.bigqueryEndpoint] };
 
   beforeAll(async () => {
     sim = await startSimulator({ seed: 7, wallets: 40, maxTradesPerWallet: 400 });
     // Jobs finish on arrival, so the production polling defaults cost nothing here.
     f = await startGcpFakes({ pollsBeforeDone: 0 });
-    process.env[GCS_ENDPOINT_ENV] = f.gcs.url;
-    process.env[BIGQUERY_ENDPOINT_ENV] = f.bq.url;
+    process.env[ENV.gcsEndpoint] = f.gcs.url;
+    process.env[ENV.bigqueryEndpoint] = f.bq.url;
   });
   afterAll(async () => {
-    process.env[GCS_ENDPOINT_ENV] = saved.gcs;
-    process.env[BIGQUERY_ENDPOINT_ENV] = saved.bq;
-    if (saved.gcs === undefined) delete process.env[GCS_ENDPOINT_ENV];
-    if (saved.bq === undefined) delete process.env[BIGQUERY_ENDPOINT_ENV];
+    process.env[ENV.gcsEndpoint] = saved.gcs;
+    process.env[ENV.bigqueryEndpoint] = saved.bq;
+    if (saved.gcs === undefined) delete process.env[ENV.gcsEndpoint];
+    if (saved.bq === undefined) delete process.env[ENV.bigqueryEndpoint];
     await f.close();
     await sim.close();
   });
 
-  it('the CLI backends route gs:// and bigquery:// to the GCP code (endpoints from the environment) and refuse mixed pairs', async () => {
-    const stage = openStage(`gs://${BUCKET}/cli`);
-    expect(stage.location).toBe(`gs://${BUCKET}/cli`);
-    expect(stage.lock('run-x').location).toBe(`gs://${BUCKET}/cli/locks/run-x.lease`);
-    const warehouse = await openWarehouse(WAREHOUSE_URI, stage);
+  it('the library wires gs:// and bigquery:// to the GCP code (endpoints from the environment), keeps the run lease in the bucket keyed on the dataset, and refuses mixed pairs', async () => {
+    const wire = (warehouse: string, stage: string) => resolveBackends(resolveConfig({ warehouse, stage }, process.env));
+    const backends = wire(WAREHOUSE_URI, `gs://${BUCKET}/cli`);
+    expect(backends.stage.location).toBe(`gs://${BUCKET}/cli`);
+    expect(backends.leases.location).toMatch(new RegExp(`^gs://${BUCKET}/leases/[0-9a-f]{16}/$`));
+    const warehouse = await backends.openWarehouse();
     expect(warehouse.description).toBe(`bigquery://${PROJECT}/${DATASET}?location=US`);
     await warehouse.migrate();
     expect(f.bq.datasets.has(`${PROJECT}.${DATASET}`)).toBe(true);
-    const got = await stage.lock('run-x').acquire('tester', 60_000);
+    const got = await backends.leases.lock('all').acquire('tester', 60_000);
     expect(got.acquired).toBe(true);
-    expect(f.gcs.object(BUCKET, 'cli/locks/run-x.lease')).toBeDefined();
+    expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('leases/') && o.name.endsWith('/all.lease'))).toHaveLength(1);
     if (got.acquired) await got.lease.release();
 
-    await expect(openWarehouse(WAREHOUSE_URI, openStage('./data/stage'))).rejects.toThrow(/needs a GCS stage/);
-    await expect(openWarehouse('./x.duckdb', stage)).rejects.toBeInstanceOf(ConfigError);
-    await expect(openWarehouse('bigquery://p/d', stage)).rejects.toThrow(/invalid project id/);
-    expect(() => openStage('gs://Bad_Bucket/x')).toThrow(ConfigError);
+    expect(() => wire(WAREHOUSE_URI, './data/stage')).toThrow(/needs a GCS stage/);
+    expect(() => wire('./x.duckdb', `gs://${BUCKET}/cli`)).toThrow(ConfigError);
+    expect(() => wire('bigquery://p/d', `gs://${BUCKET}/cli`)).toThrow(/invalid project id/);
+    expect(() => wire(WAREHOUSE_URI, 'gs://Bad_Bucket/x')).toThrow(ConfigError);
   });
 
   it('a full engine run loads every simulated wallet equal to the ground truth, in few jobs per batch; a second run does nothing', async () => {
-    const stage = openStage(`gs://${BUCKET}/e2e`);
-    const warehouse = await openWarehouse(WAREHOUSE_URI, stage);
+    const backends = resolveBackends(resolveConfig({ warehouse: WAREHOUSE_URI, stage: `gs://${BUCKET}/e2e` }, process.env));
+    const stage = backends.stage;
+    const warehouse = await backends.openWarehouse();
     await warehouse.migrate();
     await warehouse.addTraders(sim.dataset.wallets(), 'test');
     const source = () =>
@@ -110,7 +113,7 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
   });
 
   it('the real CLI (`backfill status`, `backfill run`) opens both backends from --warehouse bigquery:// --stage gs://: mission figures, run lease in GCS', async () => {
-    const env = { [GCS_ENDPOINT_ENV]: f.gcs.url, [BIGQUERY_ENDPOINT_ENV]: f.bq.url };
+    const env = { [ENV.gcsEndpoint]: f.gcs.url, [ENV.bigqueryEndpoint]: f.bq.url };
     const status = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env);
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
@@ -124,10 +127,10 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
       env,
     );
     expect(run.code, run.stderr).toBe(0);
-    const lease = f.gcs.requests.filter((r) => r.object?.startsWith('e2e/locks/run-'));
+    const lease = f.gcs.requests.filter((r) => r.object?.startsWith('leases/'));
     expect(lease.find((r) => r.op === 'upload:multipart')?.query.ifGenerationMatch).toBe('0');
     expect(lease.find((r) => r.op === 'delete')?.query.ifGenerationMatch).toMatch(/^\d+$/);
-    expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('e2e/locks/'))).toEqual([]);
+    expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('leases/'))).toEqual([]);
 
     const mixed = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', './data/stage'], env);
     expect(mixed.code).toBe(64);

@@ -7,7 +7,8 @@ import type { GcsStageStore, OpenGcsStageOptions } from '../../src/staging/gcs/i
 import type { StageKind, StageStore, StagedFile } from '../../src/staging/stage-store.js';
 import type { CheckpointRow, PlanOptions } from '../../src/warehouse/warehouse.js';
 import { openBigQueryWarehouse } from '../../src/warehouse/bigquery/index.js';
-import type { BigQueryWarehouse, OpenBigQueryOptions } from '../../src/warehouse/bigquery/index.js';
+import type { OpenBigQueryOptions } from '../../src/warehouse/bigquery/index.js';
+import type { SqlWarehouse } from '../../src/warehouse/sql-warehouse.js';
 import { createDuckDbEngine } from '../fakes/duckdb-query-engine.js';
 import { startFakeBigQuery } from '../fakes/fake-bigquery-server.js';
 import type { FakeBigQuery } from '../fakes/fake-bigquery-server.js';
@@ -65,8 +66,9 @@ export const WAREHOUSE_URI = `bigquery://${PROJECT}/${DATASET}?location=US`;
 export const FAST_JOBS = { sleep: () => Promise.resolve(), pollInitialMs: 1, pollMaxMs: 1 };
 export const FAST_BQ_RETRIES = { maxRetries: 3, retryDelayMultiplier: 1, maxRetryDelay: 0.01, totalTimeout: 30 };
 
-export function openWarehouse(fakes: { bq: FakeBigQuery }, stage: StageStore, options: OpenBigQueryOptions = {}): BigQueryWarehouse {
-  return openBigQueryWarehouse(WAREHOUSE_URI, stage, {
+/** The BigQuery warehouse on the fake; `_stage` documents which stage its bundles come from (the warehouse itself never needs it). */
+export function openWarehouse(fakes: { bq: FakeBigQuery }, _stage?: StageStore, options: OpenBigQueryOptions = {}): SqlWarehouse {
+  return openBigQueryWarehouse(WAREHOUSE_URI, {
     apiEndpoint: fakes.bq.url,
     retryOptions: FAST_BQ_RETRIES,
     jobs: FAST_JOBS,
@@ -74,7 +76,7 @@ export function openWarehouse(fakes: { bq: FakeBigQuery }, stage: StageStore, op
   });
 }
 
-export { trade } from '../helpers/trade-row.js';
+export { trade } from '../../testkit/trade-row.js';
 
 export const market = (conditionId: string, status = 'open', fetchedAt = '2024-05-01T00:00:00.000Z') => ({
   condition_id: conditionId,
@@ -121,7 +123,7 @@ export const checkpoint = (w: string, ok: boolean, error: string | null = null, 
   run_id: 'r1',
 });
 
-export async function planAll(warehouse: BigQueryWarehouse, options: Partial<PlanOptions> = {}): Promise<string[]> {
+export async function planAll(warehouse: SqlWarehouse, options: Partial<PlanOptions> = {}): Promise<string[]> {
   const out: string[] = [];
   for await (const chunk of warehouse.planWallets({ retryParked: false, chunkSize: 2, ...options })) out.push(...chunk);
   return out;

@@ -2,9 +2,9 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTempDir } from '../helpers/temp-dir.js';
-import { parseZetaType, startZetaSqlServer } from '../helpers/zetasql-analyzer.js';
-import type { BigQueryAnalyzer, TableDescription, ZetaSqlServer } from '../helpers/zetasql-analyzer.js';
+import { withTempDir } from '../../testkit/temp-dir.js';
+import { parseZetaType, startZetaSqlServer } from '../../testkit/zetasql-analyzer.js';
+import type { BigQueryAnalyzer, TableDescription, ZetaSqlServer } from '../../testkit/zetasql-analyzer.js';
 
 /**
  * Proves the ZetaSQL harness is a real analyzer: BigQuery statements our warehouse relies on are

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 
 import { parsePositiveInt } from '../../lib/duration.js';
+import { ENV } from '../../library/config.js';
+import type { Flags } from '../../library/config.js';
 import { startSimulator } from '../../simulator/index.js';
-import { withRunLease } from '../run-lease.js';
-import { DEFAULT_STAGE, DEFAULT_WAREHOUSE } from '../backends.js';
-import { addRunOptions, executeRun, exitCodeFor, parseRunSettings } from './run.js';
-import type { RunCommandOptions } from './run.js';
+import { runExitCode } from '../exit-codes.js';
+import { addRunOptions, withBackfill } from '../options.js';
+import { runAndReport } from './run.js';
 
 /**
  * The README's first command: a whole backfill with no network — the bundled simulator serves the
@@ -16,30 +17,30 @@ export function demoCommand(): Command {
     .description('backfill demo wallets from the bundled Polymarket simulator into a local DuckDB file')
     .option('--demo-wallets <n>', 'how many simulated wallets', '300')
     .option('--seed <n>', 'simulator seed', '7')
-    .action(async (options: RunCommandOptions & { demoWallets: string; seed: string }) => {
-      // Demo data never mixes with a real warehouse unless the user points it there.
-      if (options.warehouse === DEFAULT_WAREHOUSE && !process.env.BACKFILL_WAREHOUSE) options.warehouse = './data/demo/backfill.duckdb';
-      if (options.stage === DEFAULT_STAGE && !process.env.BACKFILL_STAGE) options.stage = './data/demo/stage';
-      const demoWallets = parsePositiveInt(options.demoWallets, '--demo-wallets');
-      const sim = await startSimulator({
-        seed: Number(options.seed),
-        wallets: demoWallets,
-        maxTradesPerWallet: 20_000,
-      });
+    .action(async (flags: Flags) => {
+      const demoWallets = parsePositiveInt(String(flags.demoWallets), '--demo-wallets');
+      const sim = await startSimulator({ seed: Number(flags.seed), wallets: demoWallets, maxTradesPerWallet: 20_000 });
       try {
-        const settings = parseRunSettings({ ...options, dataApiUrl: sim.url, gammaApiUrl: sim.url });
-        process.exitCode = await withRunLease(options, settings.backfill.shard, async (backends, runId, lost) => {
+        // Demo data never mixes with a real warehouse unless the user points it there.
+        const demoFlags: Flags = {
+          ...flags,
+          warehouse: typeof flags.warehouse === 'string' ? flags.warehouse : (process.env[ENV.warehouse] ?? './data/demo/backfill.duckdb'),
+          stage: typeof flags.stage === 'string' ? flags.stage : (process.env[ENV.stage] ?? './data/demo/stage'),
+          dataApiUrl: sim.url,
+          gammaApiUrl: sim.url,
+        };
+        process.exitCode = await withBackfill(demoFlags, async (backfill, logger) => {
           const wallets = sim.dataset.wallets();
-          const added = await backends.warehouse.addTraders(wallets, 'demo');
+          const added = await backfill.addTraders(wallets, 'demo');
           process.stdout.write(`simulator on ${sim.url}: ${wallets.length} wallets (${added} new in traders)\n`);
-          const result = await executeRun(settings, backends, runId, lost);
-          const s = await backends.warehouse.status();
+          const result = await runAndReport(backfill, logger, flags.json === true);
+          const s = await backfill.status();
           process.stdout.write(
             `status: completed ${s.completed} of ${s.total} (${s.percent_complete ?? 0}%), failed ${s.failed}, ` +
               `trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}\n` +
-              `warehouse ${backends.warehouse.description}; try: npx backfill status --warehouse ${options.warehouse}\n`,
+              `warehouse ${s.warehouse}; try: npx backfill status --warehouse ${String(demoFlags.warehouse)}\n`,
           );
-          return exitCodeFor(result);
+          return runExitCode(result, backfill.config.exitCodes);
         });
       } finally {
         await sim.close();

@@ -1,22 +1,23 @@
 import { Command } from 'commander';
 
-import { addGlobalOptions, withBackends } from '../global-options.js';
-import type { GlobalOptions } from '../global-options.js';
+import type { Flags } from '../../library/config.js';
+import { addStoreOptions, withBackfill } from '../options.js';
+import { safeText } from '../terminal-text.js';
 
 export function statusCommand(): Command {
-  return addGlobalOptions(new Command('status'))
+  return addStoreOptions(new Command('status'))
     .description('how many wallets are done, failed, pending; the mission monitoring figures')
     .option('--json', 'print JSON on stdout')
-    .action(async (options: GlobalOptions & { json?: boolean }) => {
-      await withBackends(options, async ({ warehouse }) => {
-        const s = await warehouse.status();
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify({ warehouse: warehouse.description, ...s })}\n`);
+    .action(async (flags: Flags) => {
+      await withBackfill(flags, async (backfill) => {
+        const s = await backfill.status();
+        if (flags.json === true) {
+          process.stdout.write(`${JSON.stringify(s)}\n`);
           return;
         }
         process.stdout.write(
           [
-            `warehouse         ${warehouse.description}`,
+            `warehouse         ${safeText(s.warehouse)}`,
             `completed         ${s.completed}   (checkpoint: completed AND upload_successful)`,
             `total             ${s.total}   (distinct non-null traders.wallet_address)`,
             `percent_complete  ${s.percent_complete ?? '-'}`,
@@ -33,22 +34,22 @@ export function statusCommand(): Command {
 }
 
 export function failedCommand(): Command {
-  return addGlobalOptions(new Command('failed'))
+  return addStoreOptions(new Command('failed'))
     .description('wallets whose last attempt failed (retried by the next run unless parked)')
     .option('--json', 'print JSON lines on stdout')
     .option('--limit <n>', 'at most this many', '1000')
-    .action(async (options: GlobalOptions & { json?: boolean; limit: string }) => {
-      await withBackends(options, async ({ warehouse }) => {
-        const rows = await warehouse.failedWallets({ limit: Number(options.limit) });
+    .action(async (flags: Flags) => {
+      await withBackfill(flags, async (backfill) => {
+        const rows = await backfill.failed({ limit: Number(flags.limit) });
         for (const row of rows) {
-          if (options.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+          if (flags.json === true) process.stdout.write(`${JSON.stringify(row)}\n`);
           else {
             process.stdout.write(
-              `${row.wallet_address}\tattempts=${row.attempts}${row.parked ? ' PARKED' : ''}\ttrades=${row.trade_count}\t${row.processed_at ?? ''}\t${row.error ?? ''}\n`,
+              `${safeText(row.wallet_address)}\tattempts=${row.attempts}${row.parked ? ' PARKED' : ''}\ttrades=${row.trade_count}\t${row.processed_at ?? ''}\t${safeText(row.error)}\n`,
             );
           }
         }
-        if (!options.json) process.stderr.write(`${rows.length} failed wallet(s)\n`);
+        if (flags.json !== true) process.stderr.write(`${rows.length} failed wallet(s)\n`);
       });
     });
 }

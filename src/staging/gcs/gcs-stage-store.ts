@@ -4,11 +4,8 @@ import { createGzip } from 'node:zlib';
 
 import type { Bucket, File, Storage } from '@google-cloud/storage';
 
-import type { RunLock } from '../../engine/run-lock.js';
 import { BackfillError, ConfigError } from '../../lib/errors.js';
 import type { StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
-import { GcsRunLock } from './gcs-lease.js';
-import type { GcsLeaseOptions } from './gcs-lease.js';
 import { gcsUri, objectName, splitGcsUri } from './gcs-location.js';
 import type { GcsLocation } from './gcs-location.js';
 import {
@@ -34,14 +31,13 @@ export interface GcsStageStoreOptions {
   simpleUploadMaxBytes?: number;
   /** Bytes per resumable request (a multiple of 256 KiB); the client keeps one chunk for retries. */
   resumableChunkBytes?: number;
-  lease?: GcsLeaseOptions;
 }
 
 const DEFAULTS = { simpleUploadMaxBytes: 8 * 1024 * 1024, resumableChunkBytes: 8 * 1024 * 1024 };
 
 /**
  * Staged files in GCS, laid out as the local store lays them out on disk:
- * `<prefix>/<kind>/<wallet>.ndjson.gz`, `<prefix>/manifests/<wallet>.json`, `<prefix>/locks/<name>.lease`.
+ * `<prefix>/<kind>/<wallet>.ndjson.gz`, `<prefix>/manifests/<wallet>.json`.
  *
  * An object only appears when its upload completes, so a killed writer leaves nothing behind
  * (an abandoned resumable session expires on its own after a week) and nothing needs sweeping.
@@ -50,7 +46,7 @@ export class GcsStageStore implements StageStore {
   readonly location: string;
   readonly #where: GcsLocation;
   readonly #bucket: Bucket;
-  readonly #options: Required<Omit<GcsStageStoreOptions, 'lease'>> & { lease: GcsLeaseOptions };
+  readonly #options: Required<GcsStageStoreOptions>;
 
   constructor(storage: Storage, where: GcsLocation, options: GcsStageStoreOptions = {}) {
     this.#where = where;
@@ -59,7 +55,6 @@ export class GcsStageStore implements StageStore {
     this.#options = {
       simpleUploadMaxBytes: options.simpleUploadMaxBytes ?? DEFAULTS.simpleUploadMaxBytes,
       resumableChunkBytes: options.resumableChunkBytes ?? DEFAULTS.resumableChunkBytes,
-      lease: options.lease ?? {},
     };
     if (this.#options.resumableChunkBytes % (256 * 1024) !== 0) {
       throw new ConfigError(`resumable chunk size ${this.#options.resumableChunkBytes} is not a multiple of 256 KiB`);
@@ -110,19 +105,13 @@ export class GcsStageStore implements StageStore {
     return manifest;
   }
 
-  async localPath(file: StagedFile): Promise<string> {
-    throw new ConfigError(`staged file ${file.uri} is in GCS; the DuckDB warehouse reads staged files from local disk`, {
-      hint: 'Use a local --stage directory with a DuckDB warehouse, or --warehouse bigquery://PROJECT/DATASET with a gs:// stage',
-    });
-  }
-
   async sweepTemporaryFiles(): Promise<number> {
     return 0;
   }
 
-  lock(name: string): RunLock {
-    const object = objectName(this.#where, `locks/${name}.lease`);
-    return new GcsRunLock(this.#bucket.file(object), `gs://${this.#where.bucket}/${object}`, this.#options.lease);
+  /** The bucket, for the run lease kept beside the staged files (src/lease/gcs-lease.ts). */
+  get bucket(): Bucket {
+    return this.#bucket;
   }
 }
 

@@ -7,7 +7,6 @@ import { parseGcsLocation } from './gcs-location.js';
 
 export { GcsStageStore } from './gcs-stage-store.js';
 export type { GcsStageStoreOptions } from './gcs-stage-store.js';
-export { GcsRunLock } from './gcs-lease.js';
 
 export interface OpenGcsStageOptions extends GcsStageStoreOptions {
   /**

@@ -6,9 +6,7 @@ import { join, resolve } from 'node:path';
 import { createGzip } from 'node:zlib';
 
 import { BackfillError } from '../../lib/errors.js';
-import type { RunLock } from '../../engine/run-lock.js';
-import { LocalFileLock } from './local-lease.js';
-import type { StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
+import type { StageKind, StageStore, StageWriter, WalletManifest } from '../stage-store.js';
 
 const TEMP_MARKER = '.tmp-';
 const TEMP_DIR = 'tmp';
@@ -74,14 +72,6 @@ export class LocalStageStore implements StageStore {
       if (file && !(await fileExists(file.uri))) return undefined;
     }
     return manifest;
-  }
-
-  async localPath(file: StagedFile): Promise<string> {
-    return file.uri;
-  }
-
-  lock(name: string): RunLock {
-    return new LocalFileLock(join(this.location, 'locks', `${name}.lease`));
   }
 
   async sweepTemporaryFiles(): Promise<number> {

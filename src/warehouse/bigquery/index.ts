@@ -2,16 +2,15 @@ import { BigQuery } from '@google-cloud/bigquery';
 import type { BigQueryOptions } from '@google-cloud/bigquery';
 import { PassThroughClient } from 'google-auth-library';
 
-import { ConfigError } from '../../lib/errors.js';
-import type { StageStore } from '../../staging/stage-store.js';
-import { parseBigQueryLocation } from './bigquery-location.js';
-import { BigQueryWarehouse } from './bigquery-warehouse.js';
-import type { BigQueryWarehouseOptions } from './bigquery-warehouse.js';
+import { SqlWarehouse } from '../sql-warehouse.js';
+import { BigQueryDriver } from './driver.js';
+import type { BigQueryDriverOptions } from './driver.js';
+import { parseBigQueryLocation } from './location.js';
 
-export { BigQueryWarehouse } from './bigquery-warehouse.js';
-export { BIGQUERY_ERROR_RULES, classifyBigQueryError, isRetryableBigQueryError, BigQueryJobError } from './bigquery-errors.js';
+export { BigQueryDriver } from './driver.js';
+export { BIGQUERY_ERROR_RULES, classifyBigQueryError, BigQueryJobError } from './errors.js';
 
-export interface OpenBigQueryOptions extends Omit<BigQueryWarehouseOptions, 'where' | 'bigquery'> {
+export interface OpenBigQueryOptions extends Omit<BigQueryDriverOptions, 'where' | 'bigquery'> {
   /**
    * Another REST endpoint (an emulator or a test fake). Requests to it carry no credentials;
    * otherwise the client authenticates with Application Default Credentials (the Cloud Run
@@ -22,15 +21,10 @@ export interface OpenBigQueryOptions extends Omit<BigQueryWarehouseOptions, 'whe
   retryOptions?: BigQueryOptions['retryOptions'];
 }
 
-/** The only module that loads the BigQuery SDK; `src/cli/backends.ts` imports it on demand. */
-export function openBigQueryWarehouse(uri: string, stage: StageStore, options: OpenBigQueryOptions = {}): BigQueryWarehouse {
+/** The only module that loads the BigQuery SDK; the library's backend wiring imports it on demand. */
+export function openBigQueryWarehouse(uri: string, options: OpenBigQueryOptions = {}): SqlWarehouse {
   const where = parseBigQueryLocation(uri);
-  if (!stage.location.startsWith('gs://')) {
-    throw new ConfigError(`--warehouse ${uri} needs a GCS stage; --stage is ${stage.location}`, {
-      hint: 'BigQuery load jobs read staged files from GCS: use --stage gs://BUCKET/PREFIX',
-    });
-  }
-  const { apiEndpoint, retryOptions, ...warehouseOptions } = options;
+  const { apiEndpoint, retryOptions, ...driverOptions } = options;
   const bigquery = new BigQuery({
     projectId: where.projectId,
     location: where.location,
@@ -38,5 +32,5 @@ export function openBigQueryWarehouse(uri: string, stage: StageStore, options: O
     retryOptions: { ...retryOptions, autoRetry: true },
     ...(apiEndpoint ? { apiEndpoint, authClient: new PassThroughClient() } : {}),
   });
-  return new BigQueryWarehouse({ where, bigquery, ...warehouseOptions });
+  return new SqlWarehouse(new BigQueryDriver({ where, bigquery, ...driverOptions }));
 }

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+
+import { DEFAULTS, ENV, resolveConfig } from '../library/config.js';
+import type { BackfillConfig, Flags } from '../library/config.js';
+import { openBackfill } from '../library/open-backfill.js';
+import type { Backfill } from '../library/open-backfill.js';
+import { createLogger } from './logger.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Flags only: no default is set here. resolveConfig holds every default (printed in the help
+ * texts below from the same constants) and applies environment variables beneath the flags.
+ */
+export function addStoreOptions(command: Command): Command {
+  return command
+    .option('--warehouse <path|uri>', `DuckDB file, or bigquery://PROJECT/DATASET?location=US (env ${ENV.warehouse}; default ${DEFAULTS.warehouse})`)
+    .option('--stage <dir|uri>', `staging directory, or gs://BUCKET/PREFIX (env ${ENV.stage}; default ${DEFAULTS.stage})`)
+    .option('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (env ${ENV.logLevel}; default ${DEFAULTS.logLevel})`)
+    .option('--log-format <format>', `json|pretty|gcp (env ${ENV.logFormat}; default gcp on Cloud Run, pretty on a terminal, json otherwise)`);
+}
+
+/** The options of `backfill run` (shared with `backfill demo`). */
+export function addRunOptions(command: Command): Command {
+  return addStoreOptions(command)
+    .option('--concurrency <n>', 'wallets fetched at once, 1-256 (default: sized from the trades rate limit)')
+    .option('--commit-every <n>', `commit (load + MERGE) once this many wallets are staged (default ${DEFAULTS.commitEvery})`)
+    .option('--commit-interval <duration>', `…or this long after the first staged wallet (default ${DEFAULTS.commitInterval})`)
+    .option('--max-failed-attempts <n>', `failed runs after which a wallet is parked (default ${DEFAULTS.maxFailedAttempts})`)
+    .option('--retry-parked', 'also retry parked wallets')
+    .option('--refetch', 'ignore complete staged files of earlier runs and call the API again')
+    .option('--limit <n>', 'process at most this many wallets')
+    .option('--max-runtime <duration>', 'stop taking wallets this long after the process started, commit, exit (e.g. 24m)')
+    .option('--data-api-url <url>', `Data API base URL (env ${ENV.dataApiUrl}; default ${DEFAULTS.dataApiUrl})`)
+    .option('--gamma-api-url <url>', `Gamma API base URL (env ${ENV.gammaApiUrl}; default ${DEFAULTS.gammaApiUrl})`)
+    .option('--rate-limit <spec>', `per-endpoint limits, e.g. data:trades=200/10s,gamma:markets=300/10s (env ${ENV.rateLimits})`)
+    .option('--timeout <duration>', `per-request timeout (default ${DEFAULTS.timeout})`)
+    .option('--max-attempts <n>', `attempts per API request, retries on 429/5xx/network included (default ${DEFAULTS.maxAttempts})`)
+    .option('--shard <i/n>', 'process only hash shard i of n (default from CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT)')
+    .option('--lease-ttl <duration>', `run lease time to live; a crashed runner on another host is taken over after this (default ${DEFAULTS.leaseTtl})`)
+    .option('--breaker-window <n>', `circuit breaker: recent wallets looked at (default ${DEFAULTS.breakerWindow})`)
+    .option('--breaker-threshold <fraction>', `circuit breaker: share of outage failures that stops the run (default ${DEFAULTS.breakerThreshold})`)
+    .option('--exit-codes <mode>', `strict|schedule (env ${ENV.exitCodes}; default schedule on Cloud Run, strict otherwise)`)
+    .option('--no-metadata-cache', "look up every wallet's markets and events on its own (to measure what sharing saves)")
+    .option('--json', 'print the result as JSON on stdout');
+}
+
+/** The configuration for these flags, and the one logger of the process. */
+export function configure(flags: Flags): { config: BackfillConfig; logger: Logger } {
+  const config = resolveConfig(flags, process.env, { stderrIsTty: Boolean(process.stderr.isTTY) });
+  return { config, logger: createLogger(config) };
+}
+
+/** Runs `work` with the library opened on these flags; always closes it. */
+export async function withBackfill<T>(flags: Flags, work: (backfill: Backfill, logger: Logger) => Promise<T>): Promise<T> {
+  const { config, logger } = configure(flags);
+  const backfill = openBackfill(config, { logger, handleSignals: true });
+  try {
+    return await work(backfill, logger);
+  } finally {
+    await backfill.close();
+  }
+}

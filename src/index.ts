@@ -1,0 +1,20 @@
+/**
+ * polycopy-backfill as a library: the same engine, backends and guarantees as the `backfill` CLI.
+ *
+ *   import { openBackfill, resolveConfig } from 'polycopy-backfill';
+ *   const backfill = openBackfill(resolveConfig({ warehouse: './data/backfill.duckdb' }));
+ *   await backfill.addTraders(['0x492442eab586f242b53bda933fd5de859c8a3782'], 'my-app');
+ *   const result = await backfill.run();
+ *   await backfill.close();
+ */
+export { openBackfill, commitPolicy } from './library/open-backfill.js';
+export type { Backfill, LockHeld, Logger, OpenBackfillOptions, ReloadResult, RunResult, StatusReport } from './library/open-backfill.js';
+export { DEFAULTS, BOUNDS, ENV, resolveConfig } from './library/config.js';
+export type { BackfillConfig, ExitCodeMode, Flags, LogFormat, LogLevel, RunSettings, SourceSettings } from './library/config.js';
+export { RunEvents } from './engine/run-events.js';
+export type { RunEventMap } from './engine/run-events.js';
+export type { RunOutcome, RunSummary, StopKind } from './engine/run-summary.js';
+export type { ReloadSummary } from './engine/reload-staged.js';
+export type { FailedWallet, StatusFigures } from './warehouse/warehouse.js';
+export { BackfillError, ConfigError, InvalidInputError, failureKind } from './lib/errors.js';
+export type { FailureKind } from './lib/errors.js';

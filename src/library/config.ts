@@ -1,0 +1,236 @@
+import { parseDuration } from '../lib/duration.js';
+import { ConfigError } from '../lib/errors.js';
+import { DEFAULT_RATE_LIMITS, parseRateLimitSpec } from '../polymarket/index.js';
+import type { RateLimit } from '../polymarket/index.js';
+
+/**
+ * Every setting of the tool, resolved once: defaults < environment < flags. Each default lives in
+ * DEFAULTS and nowhere else; the CLI only names flags, and `--help` prints these values.
+ */
+export const DEFAULTS = {
+  warehouse: './data/backfill.duckdb',
+  stage: './data/stage',
+  duckdbMemoryLimit: '512MB',
+  dataApiUrl: 'https://data-api.polymarket.com',
+  gammaApiUrl: 'https://gamma-api.polymarket.com',
+  timeout: '30s',
+  maxAttempts: 8,
+  commitEvery: 50,
+  commitInterval: '2s',
+  maxFailedAttempts: 5,
+  leaseTtl: '60s',
+  breakerWindow: 20,
+  breakerThreshold: 0.8,
+  logLevel: 'info',
+  /** The mission's budgets: loads retried 3 times, checkpoint writes 5, with exponential backoff. */
+  loadAttempts: 3,
+  checkpointAttempts: 5,
+  retryBaseDelayMs: 1_000,
+  retryMaxDelayMs: 30_000,
+  /** Under Cloud Run's 10 s between SIGTERM and SIGKILL. */
+  shutdownDeadlineMs: 8_000,
+} as const;
+
+/** Bounds of every numeric option; a value outside is a configuration error naming the range. */
+export const BOUNDS = {
+  concurrency: [1, 256],
+  commitEvery: [1, 10_000],
+  commitIntervalMs: [10, 3_600_000],
+  maxFailedAttempts: [1, 1_000],
+  timeoutMs: [100, 600_000],
+  maxAttempts: [1, 50],
+  leaseTtlMs: [1_000, 3_600_000],
+  breakerWindow: [1, 100_000],
+  maxRuntimeMs: [1_000, 7 * 86_400_000],
+  limit: [1, Number.MAX_SAFE_INTEGER],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty', 'gcp'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+export const EXIT_CODE_MODES = ['strict', 'schedule'] as const;
+export type ExitCodeMode = (typeof EXIT_CODE_MODES)[number];
+
+export interface SourceSettings {
+  dataApiUrl: string;
+  gammaApiUrl: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  rateLimits: Record<string, RateLimit>;
+}
+
+export interface RunSettings {
+  concurrency: number;
+  commitEvery: number;
+  commitIntervalMs: number;
+  maxFailedAttempts: number;
+  retryParked: boolean;
+  /** Reuse complete staged bundles of earlier runs instead of calling the API again. */
+  reuseStaged: boolean;
+  metadataCache: boolean;
+  breaker: { window: number; threshold: number };
+  shard?: { index: number; count: number };
+  limit?: number;
+  /** Counted from process start: the platform's task timeout counts from there too. */
+  maxRuntimeMs?: number;
+  maxRuntimeText?: string;
+}
+
+export interface BackfillConfig {
+  warehouse: string;
+  stage: string;
+  duckdbMemoryLimit: string;
+  source: SourceSettings;
+  run: RunSettings;
+  leaseTtlMs: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  exitCodes: ExitCodeMode;
+  /** The mission's retry budgets; fixed, listed here so there is one place to read them. */
+  budgets: { loadAttempts: number; checkpointAttempts: number; retryBaseDelayMs: number; retryMaxDelayMs: number };
+  shutdownDeadlineMs: number;
+  /** Emulator endpoints (tests); unset in production, where the clients use Application Default Credentials. */
+  endpoints: { gcs?: string; bigquery?: string };
+}
+
+/** Flag values as the CLI parser hands them over (strings, booleans, absent). */
+export type Flags = Partial<Record<string, string | boolean | undefined>>;
+
+/** Environment variables read, each documented in `backfill --help` and README. */
+export const ENV = {
+  warehouse: 'BACKFILL_WAREHOUSE',
+  stage: 'BACKFILL_STAGE',
+  logLevel: 'BACKFILL_LOG_LEVEL',
+  logFormat: 'BACKFILL_LOG_FORMAT',
+  exitCodes: 'BACKFILL_EXIT_CODES',
+  rateLimits: 'BACKFILL_RATE_LIMITS',
+  duckdbMemoryLimit: 'BACKFILL_DUCKDB_MEMORY_LIMIT',
+  dataApiUrl: 'POLYMARKET_DATA_API_URL',
+  gammaApiUrl: 'POLYMARKET_GAMMA_API_URL',
+  gcsEndpoint: 'BACKFILL_GCS_API_ENDPOINT',
+  bigqueryEndpoint: 'BACKFILL_BIGQUERY_API_ENDPOINT',
+} as const;
+
+/** True on Cloud Run (a job or a service), where logs go to Cloud Logging and exits are judged by the console. */
+export function onCloudRun(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.CLOUD_RUN_JOB || env.K_SERVICE);
+}
+
+export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.env, options: { stderrIsTty?: boolean } = {}): BackfillConfig {
+  const text = (flag: string, envName?: string): string | undefined => {
+    const value = flags[flag];
+    if (typeof value === 'string') return value;
+    return envName ? env[envName] : undefined;
+  };
+  const rateLimitSpec = text('rateLimit', ENV.rateLimits);
+  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...(rateLimitSpec ? parseRateLimitSpec(rateLimitSpec) : {}) };
+  const concurrencyText = text('concurrency');
+  const maxRuntimeText = text('maxRuntime');
+  const limitText = text('limit');
+  const shard = parseShard(text('shard'), env);
+  const cloud = onCloudRun(env);
+  return {
+    warehouse: nonEmpty(text('warehouse', ENV.warehouse) ?? DEFAULTS.warehouse, '--warehouse'),
+    stage: nonEmpty(text('stage', ENV.stage) ?? DEFAULTS.stage, '--stage'),
+    duckdbMemoryLimit: env[ENV.duckdbMemoryLimit] ?? DEFAULTS.duckdbMemoryLimit,
+    source: {
+      dataApiUrl: text('dataApiUrl', ENV.dataApiUrl) ?? DEFAULTS.dataApiUrl,
+      gammaApiUrl: text('gammaApiUrl', ENV.gammaApiUrl) ?? DEFAULTS.gammaApiUrl,
+      timeoutMs: durationIn(text('timeout') ?? DEFAULTS.timeout, '--timeout', BOUNDS.timeoutMs),
+      maxAttempts: intIn(text('maxAttempts') ?? String(DEFAULTS.maxAttempts), '--max-attempts', BOUNDS.maxAttempts),
+      rateLimits,
+    },
+    run: {
+      concurrency: concurrencyText ? intIn(concurrencyText, '--concurrency', BOUNDS.concurrency) : defaultConcurrency(rateLimits['data:trades']),
+      commitEvery: intIn(text('commitEvery') ?? String(DEFAULTS.commitEvery), '--commit-every', BOUNDS.commitEvery),
+      commitIntervalMs: durationIn(text('commitInterval') ?? DEFAULTS.commitInterval, '--commit-interval', BOUNDS.commitIntervalMs),
+      maxFailedAttempts: intIn(text('maxFailedAttempts') ?? String(DEFAULTS.maxFailedAttempts), '--max-failed-attempts', BOUNDS.maxFailedAttempts),
+      retryParked: flags.retryParked === true,
+      reuseStaged: flags.refetch !== true,
+      metadataCache: flags.metadataCache !== false,
+      breaker: {
+        window: intIn(text('breakerWindow') ?? String(DEFAULTS.breakerWindow), '--breaker-window', BOUNDS.breakerWindow),
+        threshold: fraction(text('breakerThreshold') ?? String(DEFAULTS.breakerThreshold), '--breaker-threshold'),
+      },
+      ...(shard ? { shard } : {}),
+      ...(limitText ? { limit: intIn(limitText, '--limit', BOUNDS.limit) } : {}),
+      ...(maxRuntimeText ? { maxRuntimeMs: durationIn(maxRuntimeText, '--max-runtime', BOUNDS.maxRuntimeMs), maxRuntimeText } : {}),
+    },
+    leaseTtlMs: durationIn(text('leaseTtl') ?? DEFAULTS.leaseTtl, '--lease-ttl', BOUNDS.leaseTtlMs),
+    logLevel: oneOf(text('logLevel', ENV.logLevel) ?? DEFAULTS.logLevel, '--log-level', LOG_LEVELS),
+    logFormat: oneOf(text('logFormat', ENV.logFormat) ?? (cloud ? 'gcp' : options.stderrIsTty ? 'pretty' : 'json'), '--log-format', LOG_FORMATS),
+    exitCodes: oneOf(text('exitCodes', ENV.exitCodes) ?? (cloud ? 'schedule' : 'strict'), '--exit-codes', EXIT_CODE_MODES),
+    budgets: {
+      loadAttempts: DEFAULTS.loadAttempts,
+      checkpointAttempts: DEFAULTS.checkpointAttempts,
+      retryBaseDelayMs: DEFAULTS.retryBaseDelayMs,
+      retryMaxDelayMs: DEFAULTS.retryMaxDelayMs,
+    },
+    shutdownDeadlineMs: DEFAULTS.shutdownDeadlineMs,
+    endpoints: {
+      ...(env[ENV.gcsEndpoint] ? { gcs: env[ENV.gcsEndpoint] } : {}),
+      ...(env[ENV.bigqueryEndpoint] ? { bigquery: env[ENV.bigqueryEndpoint] } : {}),
+    },
+  };
+}
+
+/** Enough wallets in flight to keep the trades limiter busy through ~1 s of latency per page. */
+export function defaultConcurrency(limit: RateLimit | undefined): number {
+  if (!limit) throw new ConfigError('no rate limit configured for data:trades');
+  const perSecond = (limit.requests * 1000) / limit.perMs;
+  return Math.max(2, Math.min(64, Math.ceil(perSecond)));
+}
+
+/** `--shard 2/8`, else Cloud Run's task index and count, else no sharding. */
+export function parseShard(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): { index: number; count: number } | undefined {
+  const text = spec ?? (env.CLOUD_RUN_TASK_COUNT ? `${env.CLOUD_RUN_TASK_INDEX ?? '0'}/${env.CLOUD_RUN_TASK_COUNT}` : undefined);
+  if (text === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || count > 10_000 || index >= count) {
+    throw new ConfigError(`--shard ${JSON.stringify(text)} is not a shard`, { hint: 'Use i/n with 0 <= i < n <= 10000, e.g. --shard 0/4' });
+  }
+  return count === 1 ? undefined : { index, count };
+}
+
+export function durationIn(value: string, option: string, [min, max]: readonly [number, number]): number {
+  const ms = parseDuration(value, option);
+  if (ms < min || ms > max) {
+    throw new ConfigError(`${option} ${JSON.stringify(value)} is out of range`, { hint: `Allowed: ${formatMs(min)} to ${formatMs(max)}` });
+  }
+  return ms;
+}
+
+export function intIn(value: string, option: string, [min, max]: readonly [number, number]): number {
+  const n = Number(value.trim());
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${option} ${JSON.stringify(value)} must be a whole number from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'any size' : max}`);
+  }
+  return n;
+}
+
+function fraction(value: string, option: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new ConfigError(`${option} ${JSON.stringify(value)} must be a number in (0, 1]`);
+  return n;
+}
+
+function oneOf<T extends string>(value: string, option: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`${option} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+}
+
+function nonEmpty(value: string, option: string): string {
+  if (value.trim() === '') throw new ConfigError(`${option} is empty`);
+  return value;
+}
+
+function formatMs(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,220 @@
+import { hostname } from 'node:os';
+
+import { startBackfill } from '../engine/backfill-run.js';
+import type { BackfillOptions } from '../engine/backfill-run.js';
+import type { CommitPolicy } from '../engine/commit-batcher.js';
+import { reloadStaged } from '../engine/reload-staged.js';
+import type { ReloadSummary } from '../engine/reload-staged.js';
+import { RunEvents } from '../engine/run-events.js';
+import { newRunId } from '../engine/run-id.js';
+import type { RunSummary } from '../engine/run-summary.js';
+import { leaseScope, takeLease } from '../lease/held-lease.js';
+import type { HeldLease } from '../lease/held-lease.js';
+import type { LeaseInfo } from '../lease/lease.js';
+import { describeError } from '../lib/errors.js';
+import { createPolymarketSource } from '../polymarket/index.js';
+import type { SourceLogger } from '../polymarket/index.js';
+import type { FailedWallet, StatusFigures, Warehouse } from '../warehouse/warehouse.js';
+import { resolveBackends } from './backends.js';
+import type { Backends } from './backends.js';
+import type { BackfillConfig } from './config.js';
+import { handleStopSignals, onProcessExit } from './shutdown.js';
+
+/** The subset of a pino logger the library uses. */
+export interface Logger extends SourceLogger {
+  error(obj: object, msg?: string): void;
+}
+
+const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface OpenBackfillOptions {
+  logger?: Logger;
+  /** Stop gracefully on SIGTERM/SIGINT during a run (the CLI's behaviour); default false for a library caller. */
+  handleSignals?: boolean;
+}
+
+/** Another live run holds the lease: nothing was done. */
+export interface LockHeld {
+  kind: 'lock-held';
+  holder: LeaseInfo;
+  location: string;
+}
+
+export type RunResult = { kind: 'finished'; summary: RunSummary } | LockHeld;
+export type ReloadResult = { kind: 'finished'; summary: ReloadSummary } | LockHeld;
+
+export interface StatusReport extends StatusFigures {
+  warehouse: string;
+}
+
+/** The tool as a library: what every CLI command does, callable from your own code. */
+export interface Backfill {
+  readonly config: BackfillConfig;
+  /** Backfills every wallet of `traders` that is not loaded yet, under the run lease. */
+  run(options?: { events?: RunEvents }): Promise<RunResult>;
+  /** Loads failed wallets again from their staged files, with no API call, under the run lease. */
+  reload(options?: { includeParked?: boolean; events?: RunEvents }): Promise<ReloadResult>;
+  status(): Promise<StatusReport>;
+  failed(options?: { limit?: number }): Promise<FailedWallet[]>;
+  /** Adds normalised, valid addresses to `traders`; returns how many were new. */
+  addTraders(addresses: readonly string[], source: string): Promise<number>;
+  /** The warehouse, opened (and migrated) on first use. */
+  warehouse(): Promise<Warehouse>;
+  close(): Promise<void>;
+}
+
+export function openBackfill(config: BackfillConfig, options: OpenBackfillOptions = {}): Backfill {
+  const logger = options.logger ?? SILENT;
+  const backends = resolveBackends(config);
+  let opened: Promise<Warehouse> | undefined;
+  const warehouse = () => {
+    opened ??= (async () => {
+      const wh = await backends.openWarehouse();
+      try {
+        await wh.migrate();
+      } catch (error) {
+        await wh.close().catch(() => undefined);
+        throw error;
+      }
+      return wh;
+    })();
+    opened.catch(() => {
+      opened = undefined;
+    });
+    return opened;
+  };
+
+  return {
+    config,
+    warehouse,
+    run: (runOptions = {}) =>
+      underLease(backends, config, logger, config.run.shard, (runId, lease) => executeRun(config, backends, logger, warehouse, runId, lease, runOptions.events ?? new RunEvents(), options.handleSignals ?? false)),
+    reload: (reloadOptions = {}) =>
+      // Reload covers every shard's wallets, so it takes the `all` scope, which no sharded run overlaps.
+      underLease(backends, config, logger, undefined, async (runId) => {
+        const wh = await warehouse();
+        return reloadStaged(
+          { stage: backends.stage, warehouse: wh, events: reloadOptions.events ?? new RunEvents() },
+          { runId, includeParked: reloadOptions.includeParked ?? false, commit: commitPolicy(config) },
+        );
+      }),
+    status: async () => {
+      const wh = await warehouse();
+      return { warehouse: wh.description, ...(await wh.status()) };
+    },
+    failed: async (failedOptions = {}) => (await warehouse()).failedWallets(failedOptions),
+    addTraders: async (addresses, source) => (await warehouse()).addTraders(addresses, source),
+    close: async () => {
+      const current = opened;
+      opened = undefined;
+      if (current) await (await current.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/** The mission's budgets (loads 3 attempts, checkpoint writes 5) plus the batching settings. */
+export function commitPolicy(config: BackfillConfig): CommitPolicy {
+  return {
+    maxWallets: config.run.commitEvery,
+    maxDelayMs: config.run.commitIntervalMs,
+    loadAttempts: config.budgets.loadAttempts,
+    checkpointAttempts: config.budgets.checkpointAttempts,
+    retryBaseDelayMs: config.budgets.retryBaseDelayMs,
+    retryMaxDelayMs: config.budgets.retryMaxDelayMs,
+    maxFailedAttempts: config.run.maxFailedAttempts,
+  };
+}
+
+export function holderName(runId: string): string {
+  return `${hostname()}:${process.pid} run ${runId}`;
+}
+
+/**
+ * Takes the run lease before the warehouse is opened — a second runner learns who holds it at
+ * once, not from DuckDB's file lock — runs `work`, and always releases the lease: on return, on
+ * an error, and (through onProcessExit) on a fatal error or a forced exit.
+ */
+async function underLease<T>(
+  backends: Backends,
+  config: BackfillConfig,
+  logger: Logger,
+  shard: { index: number; count: number } | undefined,
+  work: (runId: string, lease: HeldLease) => Promise<T>,
+): Promise<{ kind: 'finished'; summary: T } | LockHeld> {
+  const runId = newRunId();
+  const taken = await takeLease(backends.leases, leaseScope(shard), holderName(runId), {
+    ttlMs: config.leaseTtlMs,
+    onRenewFailure: (message) => logger.warn({}, message),
+  });
+  if ('refused' in taken) return { kind: 'lock-held', holder: taken.refused.current, location: taken.refused.location };
+  const lease = taken.held;
+  const unregister = onProcessExit(() => lease.release());
+  try {
+    if (lease.tookOver) {
+      logger.warn(
+        { lease: lease.location, previous: lease.tookOver.holder, expiresAt: lease.tookOver.expiresAt },
+        `took over the run lease of ${lease.tookOver.holder}: its process is gone or its lease expired`,
+      );
+    }
+    return { kind: 'finished', summary: await work(runId, lease) };
+  } finally {
+    unregister();
+    await lease.release().catch((error: unknown) => logger.warn({}, `could not release run lease ${lease.location}: ${describeError(error)}`));
+  }
+}
+
+async function executeRun(
+  config: BackfillConfig,
+  backends: Backends,
+  logger: Logger,
+  warehouse: () => Promise<Warehouse>,
+  runId: string,
+  lease: HeldLease,
+  events: RunEvents,
+  handleSignals: boolean,
+): Promise<RunSummary> {
+  const wh = await warehouse();
+  const swept = await backends.stage.sweepTemporaryFiles();
+  if (swept > 0) logger.info({ swept }, 'removed temporary staged files left by a killed run');
+  const source = createPolymarketSource({ ...config.source, logger });
+  const backfillOptions: BackfillOptions = {
+    runId,
+    concurrency: config.run.concurrency,
+    commit: commitPolicy(config),
+    retryParked: config.run.retryParked,
+    reuseStaged: config.run.reuseStaged,
+    metadataCache: config.run.metadataCache,
+    breaker: config.run.breaker,
+    ...(config.run.shard ? { shard: config.run.shard } : {}),
+    ...(config.run.limit !== undefined ? { limit: config.run.limit } : {}),
+  };
+  const run = startBackfill({ source, stage: backends.stage, warehouse: wh, events }, backfillOptions);
+  logger.info(
+    { runId, warehouse: wh.description, stage: backends.stage.location, lease: lease.location, concurrency: config.run.concurrency },
+    'run started',
+  );
+  const signals = handleSignals
+    ? handleStopSignals({
+        onStop: (signal) => run.stop(`received ${signal}`, 'signal'),
+        deadlineMs: config.shutdownDeadlineMs,
+        exitCode: 3,
+        onForcedExit: (message) => logger.error({}, message),
+      })
+    : undefined;
+  const onLeaseLost = () => run.stop(describeError(lease.lost.reason), 'lease-lost');
+  lease.lost.addEventListener('abort', onLeaseLost);
+  const { maxRuntimeMs, maxRuntimeText } = config.run;
+  // Counted from process start, as the platform's task timeout is.
+  const runtimeTimer =
+    maxRuntimeMs === undefined
+      ? undefined
+      : setTimeout(() => run.stop(`--max-runtime ${maxRuntimeText ?? `${maxRuntimeMs}ms`} reached`, 'max-runtime'), Math.max(0, maxRuntimeMs - process.uptime() * 1000));
+  try {
+    return await run.done;
+  } finally {
+    if (runtimeTimer) clearTimeout(runtimeTimer);
+    signals?.dispose();
+    lease.lost.removeEventListener('abort', onLeaseLost);
+    await source.close();
+  }
+}

@@ -1,0 +1,289 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBInstance,
+  LIST,
+  STRUCT,
+  TIMESTAMP,
+  VARCHAR,
+  listValue,
+  structValue,
+  timestampValue,
+} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+
+import type { DriverCapabilities, SqlSession, StagedRelation, WarehouseDriver } from '../driver.js';
+import { param as typed } from '../sql/dialect.js';
+import type { ParamType, Params } from '../sql/dialect.js';
+import type { LoadedTableSpec, LogicalType } from '../table-schemas.js';
+import { DUCKDB_TYPES, duckdbDialect } from './dialect.js';
+import { duckDbError, openError } from './errors.js';
+import type { DuckDbLocation } from './location.js';
+import { ensureTables } from './schema.js';
+
+const WAL_AUTOCHECKPOINT = '256MB';
+export const DEFAULT_MEMORY_LIMIT = '512MB';
+
+type Values = Record<string, DuckDBValue>;
+type Types = Record<string, DuckDBType>;
+
+const CAPABILITIES: DriverCapabilities = {
+  transactions: true,
+  cheapLookups: true,
+  timePartitions: false,
+  duplicateCheck: false,
+  maxRowsPerStatement: 10_000,
+};
+
+/**
+ * The embedded backend: one DuckDB file. Writes (loads, checkpoints, migrations) queue on one
+ * connection, since DuckDB runs one statement per connection at a time; reads (look-ups, status)
+ * use another, so they never wait behind a long MERGE; a plan streams on a connection of its own.
+ */
+export class DuckDbDriver implements WarehouseDriver {
+  readonly dialect = duckdbDialect;
+  readonly capabilities = CAPABILITIES;
+  readonly description: string;
+  readonly identity: string;
+  readonly #instance: DuckDBInstance;
+  readonly #writer: DuckDBConnection;
+  readonly #reader: DuckDBConnection;
+  #writes: Promise<unknown> = Promise.resolve();
+  #reads: Promise<unknown> = Promise.resolve();
+
+  private constructor(location: DuckDbLocation, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection) {
+    this.description = `duckdb:${location.path}`;
+    this.identity = location.identity;
+    this.#instance = instance;
+    this.#writer = writer;
+    this.#reader = reader;
+  }
+
+  static async open(location: DuckDbLocation, options: { memoryLimit: string }): Promise<DuckDbDriver> {
+    if (location.path !== ':memory:') await mkdir(dirname(location.path), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(location.path);
+    } catch (error) {
+      throw openError(location.path, error);
+    }
+    const connect = async () => {
+      const connection = await instance.connect();
+      // Naive TIMESTAMPs are UTC by convention; without this, now() casts to the machine's zone.
+      await connection.run("SET TimeZone = 'UTC'");
+      return connection;
+    };
+    const writer = await connect();
+    // The default (16 MB) rewrites the database file every few batches once raw JSON columns fill
+    // the WAL; a larger WAL checkpoints an order of magnitude less often (measured: commit time 11 s → 2 s
+    // for 1,000 simulated wallets).
+    await writer.run(`SET wal_autocheckpoint = '${WAL_AUTOCHECKPOINT}'`);
+    // DuckDB's default buffer pool is 80 % of RAM; a laptop backfill should not take that.
+    await writer.run(`SET memory_limit = '${options.memoryLimit}'`);
+    // Loads never rely on row order, and keeping it costs memory on large inserts.
+    await writer.run('SET preserve_insertion_order = false');
+    return new DuckDbDriver(location, instance, writer, await connect());
+  }
+
+  migrate(): Promise<void> {
+    return this.transaction((session) => ensureTables(session));
+  }
+
+  query<T = Record<string, unknown>>(what: string, sql: string, params?: Params): Promise<T[]> {
+    return this.#queue('read', () => readAll<T>(this.#reader, what, sql, params));
+  }
+
+  execute(what: string, sql: string, params?: Params): Promise<number> {
+    return this.#queue('write', () => run(this.#writer, what, sql, params));
+  }
+
+  stageFiles(spec: LoadedTableSpec, uris: readonly string[]): Promise<StagedRelation> {
+    return Promise.resolve(stagedFiles(spec, uris));
+  }
+
+  async *stream<T = Record<string, unknown>>(what: string, sql: string, params: Params, chunkSize: number): AsyncIterable<T[]> {
+    // A connection of its own: the plan streams while the writer commits batches.
+    const connection = await this.#instance.connect();
+    try {
+      await connection.run("SET TimeZone = 'UTC'");
+      const { values, types } = bind(params);
+      let result;
+      try {
+        result = await connection.stream(sql, values, types);
+      } catch (error) {
+        throw duckDbError(what, error);
+      }
+      const names = result.columnNames();
+      let pending: T[] = [];
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        for (const row of chunk.getRows()) {
+          pending.push(Object.fromEntries(names.map((name, i) => [name, row[i]])) as T);
+          if (pending.length >= chunkSize) {
+            yield pending;
+            pending = [];
+          }
+        }
+      }
+      if (pending.length > 0) yield pending;
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.#queue('write', async () => {
+      const connection = this.#writer;
+      await connection.run('BEGIN TRANSACTION');
+      // Statements of one transaction share the connection, so they run one after another even
+      // when the caller starts several at once.
+      let chain: Promise<unknown> = Promise.resolve();
+      const serial = <R>(step: () => Promise<R>): Promise<R> => {
+        const next = chain.then(step);
+        chain = next.catch(() => undefined);
+        return next;
+      };
+      const session: SqlSession = {
+        query: <R>(what: string, sql: string, params?: Params) => serial(() => readAll<R>(connection, what, sql, params)),
+        execute: (what, sql, params) => serial(() => run(connection, what, sql, params)),
+        stageFiles: (spec, uris) => Promise.resolve(stagedFiles(spec, uris)),
+      };
+      try {
+        const result = await work(session);
+        await chain;
+        await connection.run('COMMIT');
+        return result;
+      } catch (error) {
+        await chain;
+        await connection.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** Plain DuckDB SQL with untyped values, for tests and diagnostics on the same file. */
+  async sql<T = Record<string, unknown>>(text: string, values?: Values): Promise<T[]> {
+    return this.#queue('write', async () => {
+      const reader = await this.#writer.runAndReadAll(text, values);
+      return reader.getRowObjectsJS() as T[];
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#writes;
+    await this.#reads;
+    this.#reader.closeSync();
+    this.#writer.closeSync();
+    this.#instance.closeSync();
+  }
+
+  #queue<T>(lane: 'read' | 'write', work: () => Promise<T>): Promise<T> {
+    const previous = lane === 'read' ? this.#reads : this.#writes;
+    const next = previous.then(work);
+    if (lane === 'read') this.#reads = next.catch(() => undefined);
+    else this.#writes = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/**
+ * Staged gzip NDJSON read in place by `read_json`, typed by the table spec: no staging table, so
+ * a 500,000-trade wallet is never materialised twice. The file list is a parameter, never text.
+ * Trades are exposed as unique (their ids are unique per wallet and the warehouse checks it
+ * before the MERGE); the small metadata kinds are always de-duplicated, since several wallets of
+ * a batch stage the same market.
+ */
+function stagedFiles(spec: LoadedTableSpec, uris: readonly string[]): StagedRelation {
+  const name = `files_${spec.table}`;
+  const columns = spec.columns.map((c) => `"${c.name}": '${DUCKDB_TYPES[c.type]}'`).join(', ');
+  return {
+    relation: `read_json($${name}, format = 'newline_delimited', compression = 'gzip', columns = {${columns}})`,
+    params: { [name]: typed.strings(uris) },
+    unique: spec.table === 'trades',
+    dispose: () => Promise.resolve(),
+  };
+}
+
+async function readAll<T>(connection: DuckDBConnection, what: string, sql: string, params?: Params): Promise<T[]> {
+  const { values, types } = bind(params);
+  try {
+    const reader = await connection.runAndReadAll(sql, values, types);
+    return reader.getRowObjectsJS() as T[];
+  } catch (error) {
+    throw duckDbError(what, error);
+  }
+}
+
+async function run(connection: DuckDBConnection, what: string, sql: string, params?: Params): Promise<number> {
+  const { values, types } = bind(params);
+  try {
+    const result = await connection.run(sql, values, types);
+    return Number(result.rowsChanged);
+  } catch (error) {
+    throw duckDbError(what, error);
+  }
+}
+
+const SCALAR_TYPES: Record<LogicalType, DuckDBType> = {
+  string: VARCHAR,
+  json: VARCHAR,
+  float: DOUBLE,
+  int: BIGINT,
+  bool: BOOLEAN,
+  timestamp: TIMESTAMP,
+};
+
+function bind(params: Params | undefined): { values?: Values; types?: Types } {
+  if (!params || Object.keys(params).length === 0) return {};
+  const values: Values = {};
+  const types: Types = {};
+  for (const [name, p] of Object.entries(params)) {
+    values[name] = toValue(p.type, p.value);
+    types[name] = toType(p.type);
+  }
+  return { values, types };
+}
+
+function toType(type: ParamType): DuckDBType {
+  if (type === 'string[]') return LIST(VARCHAR);
+  if (typeof type === 'object') return LIST(STRUCT(Object.fromEntries(Object.entries(type.rows).map(([k, t]) => [k, SCALAR_TYPES[t]]))));
+  return SCALAR_TYPES[type];
+}
+
+function toValue(type: ParamType, value: unknown): DuckDBValue {
+  if (type === 'string[]') return listValue((value as readonly string[]).map((v) => v));
+  if (typeof type === 'object') {
+    return listValue(
+      (value as readonly Record<string, unknown>[]).map((row) =>
+        structValue(Object.fromEntries(Object.entries(type.rows).map(([k, t]) => [k, toValue(t, row[k] ?? null)]))),
+      ),
+    );
+  }
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case 'int':
+      return BigInt(value as number | bigint);
+    case 'float':
+      return Number(value);
+    case 'bool':
+      return Boolean(value);
+    case 'timestamp':
+      return timestampValue(isoToMicros(String(value)));
+    default:
+      return String(value);
+  }
+}
+
+/** ISO-8601 UTC → epoch microseconds, keeping all six fractional digits (Date keeps three). */
+export function isoToMicros(iso: string): bigint {
+  const match = /^(.*?)(?:\.(\d{1,9}))?Z$/.exec(iso);
+  const ms = Date.parse(match ? `${match[1]}Z` : iso);
+  if (Number.isNaN(ms)) throw new Error(`not an ISO-8601 UTC timestamp: ${JSON.stringify(iso)}`);
+  const fraction = (match?.[2] ?? '').padEnd(6, '0').slice(0, 6);
+  return BigInt(ms) * 1000n + BigInt(fraction);
+}

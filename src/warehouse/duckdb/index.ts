@@ -1,0 +1,43 @@
+import type { DuckDBValue } from '@duckdb/node-api';
+
+import { ConfigError } from '../../lib/errors.js';
+import { SqlWarehouse } from '../sql-warehouse.js';
+import { DEFAULT_MEMORY_LIMIT, DuckDbDriver } from './driver.js';
+import { parseDuckDbLocation } from './location.js';
+
+export { DEFAULT_MEMORY_LIMIT, DuckDbDriver } from './driver.js';
+export { parseDuckDbLocation } from './location.js';
+
+export interface OpenDuckDbOptions {
+  /** Database file; `:memory:` for throwaway use. */
+  path: string;
+  /** DuckDB's buffer pool limit, e.g. `512MB`; it bounds most of a big load's memory. */
+  memoryLimit?: string;
+}
+
+/** The embedded warehouse: the shared SqlWarehouse over one DuckDB file. */
+export class DuckDbWarehouse extends SqlWarehouse {
+  readonly #driver: DuckDbDriver;
+
+  private constructor(driver: DuckDbDriver) {
+    super(driver);
+    this.#driver = driver;
+  }
+
+  static async open(options: OpenDuckDbOptions): Promise<DuckDbWarehouse> {
+    const memoryLimit = checkedMemoryLimit(options.memoryLimit ?? DEFAULT_MEMORY_LIMIT);
+    return new DuckDbWarehouse(await DuckDbDriver.open(parseDuckDbLocation(options.path), { memoryLimit }));
+  }
+
+  /** Plain DuckDB SQL on the same file (tests, diagnostics); values only as parameters. */
+  query<T = Record<string, unknown>>(sql: string, values?: Record<string, DuckDBValue>): Promise<T[]> {
+    return this.#driver.sql<T>(sql, values);
+  }
+}
+
+export function checkedMemoryLimit(value: string): string {
+  if (!/^\d+(\.\d+)?\s?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value)) {
+    throw new ConfigError(`DuckDB memory limit ${JSON.stringify(value)} is not a size`, { hint: 'Use e.g. 512MB or 2GB (BACKFILL_DUCKDB_MEMORY_LIMIT)' });
+  }
+  return value;
+}

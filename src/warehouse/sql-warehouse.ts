@@ -1,0 +1,350 @@
+import { describeInvalidTrader } from '../domain/wallet-address.js';
+import { BackfillError, ConfigError } from '../lib/errors.js';
+import type { WarehouseDriver, SqlSession, StagedRelation } from './driver.js';
+import { CHECKPOINT_ROW_FIELDS, checkpointMergeSql } from './sql/checkpoint-sql.js';
+import type { CheckpointOutcome } from './sql/checkpoint-sql.js';
+import { param } from './sql/dialect.js';
+import type { Params } from './sql/dialect.js';
+import { knownIdsSql } from './sql/known-ids-sql.js';
+import { mergeSql, repairDuplicateTradesSql, stagedTradesSql, walletTradeCountsSql } from './sql/merge-sql.js';
+import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
+import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
+import { LOADED_TABLES, MIGRATIONS } from './table-schemas.js';
+import { appliedMigrationsSql, recordMigrationSql } from './sql/migration-sql.js';
+import type {
+  CheckpointRow,
+  FailedWallet,
+  InvalidTrader,
+  LoadResult,
+  PlanOptions,
+  StatusFigures,
+  Warehouse,
+  WalletBundle,
+} from './warehouse.js';
+
+type Kind = keyof typeof LOADED_TABLES;
+
+/** Metadata first, trades last: a reader never sees a trade whose market row is still to come. */
+const MERGE_ORDER: readonly Kind[] = ['markets', 'events', 'unresolved', 'trades'];
+
+/** A staged trades file that does not hold what its manifest promised; the wallet is fetched again. */
+export class StagedDataMismatchError extends BackfillError {}
+
+/**
+ * The warehouse, written once for every backend: the domain rules (what is planned, how a
+ * checkpoint counts attempts and parks, what status reports) are the shared SQL of ./sql run
+ * through the backend's driver. A rule changed here changes on every backend at once.
+ */
+export class SqlWarehouse implements Warehouse {
+  readonly #driver: WarehouseDriver;
+  #known: Partial<Record<'market' | 'event', Promise<Set<string>>>> = {};
+
+  constructor(driver: WarehouseDriver) {
+    this.#driver = driver;
+  }
+
+  get description(): string {
+    return this.#driver.description;
+  }
+
+  get identity(): string {
+    return this.#driver.identity;
+  }
+
+  get driver(): WarehouseDriver {
+    return this.#driver;
+  }
+
+  /** Creates what is missing (the driver's DDL), then records the versions not yet applied. */
+  async migrate(): Promise<void> {
+    await this.#driver.migrate();
+    const d = this.#driver.dialect;
+    const applied = new Set((await this.#driver.query<{ version: unknown }>('read migrations', appliedMigrationsSql(d))).map((r) => Number(r.version)));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await this.#driver.execute('record migration', recordMigrationSql(d), {
+        version: param.int(migration.version),
+        description: param.string(migration.description),
+      });
+    }
+  }
+
+  async addTraders(addresses: readonly string[], source: string): Promise<number> {
+    let added = 0;
+    // Chunked: a BigQuery request is limited to 10 MB, and 10,000 addresses are ~0.5 MB.
+    for (const chunk of chunks(addresses, 10_000)) {
+      added += await this.#driver.execute('add traders', addTradersSql(this.#driver.dialect), {
+        wallets: param.strings(chunk),
+        source: param.string(source),
+      });
+    }
+    return added;
+  }
+
+  async *planWallets(options: PlanOptions): AsyncIterable<string[]> {
+    // A plan starts a run: id look-ups start again from the warehouse as it is now.
+    this.#known = {};
+    const shard = options.shard ?? { index: 0, count: 1 };
+    if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
+      throw new ConfigError(`invalid shard ${shard.index}/${shard.count}`, { hint: 'The shard index runs from 0 to count-1' });
+    }
+    const params: Params = {
+      retry_parked: param.bool(options.retryParked),
+      shard_count: param.int(shard.count),
+      shard_index: param.int(shard.index),
+    };
+    for await (const rows of this.#driver.stream<{ wallet: string }>('plan wallets', planSql(this.#driver.dialect), params, options.chunkSize ?? 2048)) {
+      yield rows.map((r) => String(r.wallet));
+    }
+  }
+
+  async recordInvalidTraders(runId: string): Promise<InvalidTrader[]> {
+    const found = await this.#driver.query<{ value: string }>('find invalid traders', invalidTradersSql(this.#driver.dialect));
+    const invalid = found.map(({ value }) => ({ value, reason: describeInvalidTrader(value) }));
+    const now = new Date().toISOString();
+    await this.writeCheckpoints(
+      invalid.map((i) => ({
+        wallet_address: i.value,
+        completed: true,
+        upload_successful: false,
+        trade_count: 0,
+        gcs_file: null,
+        processed_at: now,
+        error: i.reason,
+        run_id: runId,
+        invalid: true,
+      })),
+      { maxFailedAttempts: 1 },
+    );
+    return invalid;
+  }
+
+  knownConditionIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.#knownAmong('market', ids);
+  }
+
+  knownEventIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.#knownAmong('event', ids);
+  }
+
+  /**
+   * An embedded backend answers each look-up with a query. A remote one answers from a snapshot
+   * of all known ids read once per run: each BigQuery query bills at least 10 MB per table it
+   * reads, so per-wallet look-ups over markets + unresolved_ids would bill ~20 MB × 2 × 100,000
+   * wallets ≈ 4 TB and add a job's latency to every wallet. Ids merged by another runner after
+   * the snapshot are merely fetched from Gamma again and upserted.
+   */
+  async #knownAmong(kind: 'market' | 'event', ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const d = this.#driver.dialect;
+    if (this.#driver.capabilities.cheapLookups) {
+      const rows = await this.#driver.query<{ id: string }>(`known ${kind} ids`, knownIdsSql(d, kind, { among: true }), { ids: param.strings(ids) });
+      return new Set(rows.map((r) => String(r.id)));
+    }
+    const snapshot = (this.#known[kind] ??= this.#readKnown(kind).catch((error: unknown) => {
+      delete this.#known[kind];
+      throw error;
+    }));
+    const known = await snapshot;
+    return new Set(ids.filter((id) => known.has(id)));
+  }
+
+  async #readKnown(kind: 'market' | 'event'): Promise<Set<string>> {
+    const known = new Set<string>();
+    for await (const rows of this.#driver.stream<{ id: string }>(`read known ${kind} ids`, knownIdsSql(this.#driver.dialect, kind), {}, 100_000)) {
+      for (const row of rows) known.add(String(row.id));
+    }
+    return known;
+  }
+
+  /**
+   * Staged files → MERGE into every target, metadata first. On a backend with transactions the
+   * whole batch commits at once; without, each MERGE commits alone and a retry of the batch merges
+   * what is missing (MERGE is idempotent). Staging is disposed only after success, so a retry can
+   * reuse it (BigQuery load jobs attach to their finished jobs).
+   */
+  async loadBundles(bundles: readonly WalletBundle[]): Promise<LoadResult> {
+    const uris: Record<Kind, Set<string>> = { trades: new Set(), markets: new Set(), events: new Set(), unresolved: new Set() };
+    for (const bundle of bundles) {
+      for (const kind of MERGE_ORDER) {
+        const file = bundle.files[kind];
+        if (file && file.rows > 0) uris[kind].add(file.uri);
+      }
+    }
+    const wallets = [...new Set(bundles.map((b) => b.wallet))].sort();
+    const kinds = MERGE_ORDER.filter((k) => uris[k].size > 0);
+    const staged: StagedRelation[] = [];
+    const result = await this.#driver.transaction(async (session) => {
+      const relations = await Promise.all(kinds.map((kind) => session.stageFiles(LOADED_TABLES[kind], [...uris[kind]].sort())));
+      staged.push(...relations);
+      const byKind = new Map(kinds.map((kind, i) => [kind, relations[i]!]));
+      const merged: LoadResult['merged'] = { trades: 0, markets: 0, events: 0, unresolved: 0 };
+      for (const kind of kinds) {
+        const relation = byKind.get(kind)!;
+        if (kind === 'trades') {
+          merged.trades = await this.#mergeTrades(session, relation, bundles, wallets);
+        } else {
+          const spec = LOADED_TABLES[kind];
+          merged[kind] = await session.execute(`merge ${spec.table}`, mergeSql(this.#driver.dialect, spec, relation), relation.params);
+        }
+      }
+      const { counts, duplicates } = await this.#tradeCounts(session, wallets);
+      return { merged, tradeCounts: counts, duplicatesRemoved: duplicates };
+    });
+    await Promise.all(staged.map((s) => s.dispose().catch(() => undefined)));
+    return result;
+  }
+
+  async #mergeTrades(session: SqlSession, relation: StagedRelation, bundles: readonly WalletBundle[], wallets: string[]): Promise<number> {
+    const d = this.#driver.dialect;
+    const stats = await session.query<{ wallet: string; row_count: unknown; key_count: unknown; min_ts: string; max_ts: string }>(
+      'check staged trades',
+      stagedTradesSql(d, relation.relation),
+      relation.params,
+    );
+    const expected = new Map(bundles.map((b) => [b.wallet, b]));
+    let unique = true;
+    for (const s of stats) {
+      const bundle = expected.get(String(s.wallet));
+      if (!bundle) {
+        throw new StagedDataMismatchError(
+          `staged trades of this batch hold ${Number(s.row_count)} row(s) of wallet ${JSON.stringify(String(s.wallet))}, which is not in the batch (${wallets.length} wallet(s))`,
+          { hint: 'A staged file holds another wallet\'s rows (a copied or foreign file); the wallet is fetched again', kind: 'permanent' },
+        );
+      }
+      if (Number(s.row_count) !== bundle.tradeCount) {
+        throw new StagedDataMismatchError(
+          `staged trades file ${bundle.files.trades?.uri ?? '?'} of wallet ${bundle.wallet} holds ${Number(s.row_count)} row(s) but its manifest says ${bundle.tradeCount}`,
+          { hint: 'The staged file is damaged or was replaced; the wallet is fetched again', kind: 'permanent' },
+        );
+      }
+      if (Number(s.key_count) !== Number(s.row_count)) unique = false;
+    }
+    for (const bundle of bundles) {
+      if (bundle.tradeCount > 0 && !stats.some((s) => String(s.wallet) === bundle.wallet)) {
+        throw new StagedDataMismatchError(
+          `staged trades file ${bundle.files.trades?.uri ?? '?'} of wallet ${bundle.wallet} holds no row but its manifest says ${bundle.tradeCount}`,
+          { hint: 'The staged file is damaged or was replaced; the wallet is fetched again', kind: 'permanent' },
+        );
+      }
+    }
+    if (stats.length === 0) return 0;
+    const params: Params = { ...relation.params, wallets: param.strings(wallets) };
+    const timeRange = this.#driver.capabilities.timePartitions;
+    if (timeRange) {
+      params.min_ts = param.timestamp(stats.map((s) => s.min_ts).sort()[0]!);
+      params.max_ts = param.timestamp(stats.map((s) => s.max_ts).sort().at(-1)!);
+    }
+    const source = { relation: relation.relation, unique: unique && relation.unique };
+    return session.execute('merge trades', mergeSql(d, LOADED_TABLES.trades, source, { prune: { timeRange } }), params);
+  }
+
+  /** What the warehouse now holds per wallet; duplicates (overlapping runners) removed and counted. */
+  async #tradeCounts(session: SqlSession, wallets: string[]): Promise<{ counts: Record<string, number>; duplicates: number }> {
+    const d = this.#driver.dialect;
+    const read = () => session.query<{ wallet: string; row_count: unknown; key_count: unknown }>('count trades', walletTradeCountsSql(d), { wallets: param.strings(wallets) });
+    let rows = await read();
+    let duplicates = 0;
+    const excess = () => rows.reduce((sum, r) => sum + Number(r.row_count) - Number(r.key_count), 0);
+    if (this.#driver.capabilities.duplicateCheck && excess() > 0) {
+      duplicates = excess();
+      await session.execute('remove duplicate trades', repairDuplicateTradesSql(d), { wallets: param.strings(wallets) });
+      rows = await read();
+      if (excess() > 0) {
+        throw new BackfillError(`${excess()} trade row(s) of this batch are stored twice and could not be removed (they share loaded_at)`, {
+          hint: 'Two runners loaded the same wallets at once; stop all but one runner and run `backfill run` again',
+          kind: 'permanent',
+        });
+      }
+    }
+    const counts: Record<string, number> = Object.fromEntries(wallets.map((w) => [w, 0]));
+    for (const r of rows) counts[String(r.wallet)] = Number(r.key_count);
+    return { counts, duplicates };
+  }
+
+  async writeCheckpoints(rows: readonly CheckpointRow[], options: { maxFailedAttempts: number }): Promise<void> {
+    if (rows.length === 0) return;
+    const sql = checkpointMergeSql(this.#driver.dialect);
+    const chunkRows = this.#driver.capabilities.maxRowsPerStatement;
+    await this.#driver.transaction(async (session) => {
+      for (const chunk of chunks(rows, chunkRows)) {
+        await session.execute('write checkpoints', sql, {
+          rows: param.rows(
+            CHECKPOINT_ROW_FIELDS,
+            chunk.map((r) => ({
+              wallet_address: r.wallet_address,
+              outcome: outcomeOf(r),
+              trade_count: r.trade_count,
+              gcs_file: r.gcs_file,
+              processed_at: r.processed_at,
+              error: r.error === null ? null : truncate(r.error, 4_000),
+              run_id: r.run_id,
+            })),
+          ),
+          max_failed_attempts: param.int(options.maxFailedAttempts),
+        });
+      }
+    });
+  }
+
+  async status(): Promise<StatusFigures> {
+    const d = this.#driver.dialect;
+    const [ours] = await this.#driver.query<Record<string, unknown>>('status figures', statusFiguresSql(d));
+    const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+    let completed = n(ours?.completed);
+    let total = n(ours?.total);
+    let percent: number | null = null;
+    // The mission's progress query divides by the trader count, which BigQuery rejects when it is 0.
+    if (total > 0) {
+      const [mission] = await this.#driver.query<{ completed: unknown; total: unknown; percent_complete: unknown }>('mission progress', missionQueries(d).progress);
+      completed = n(mission?.completed);
+      total = n(mission?.total);
+      percent = mission?.percent_complete === null || mission?.percent_complete === undefined ? null : Number(mission.percent_complete);
+    }
+    return {
+      completed,
+      total,
+      percent_complete: percent,
+      failed: n(ours?.failed),
+      parked: n(ours?.parked),
+      valid_wallets: n(ours?.valid_wallets),
+      pending: n(ours?.pending),
+      invalid_wallets: n(ours?.invalid_wallets),
+      rows: { trades: n(ours?.trades), markets: n(ours?.markets), events: n(ours?.events), unresolved: n(ours?.unresolved) },
+      last_processed_at: (ours?.last_processed_at as string | null | undefined) ?? null,
+    };
+  }
+
+  async failedWallets(options: { limit?: number } = {}): Promise<FailedWallet[]> {
+    const rows = await this.#driver.query<Record<string, unknown>>('failed wallets', failedWalletsSql(this.#driver.dialect), {
+      limit: param.int(options.limit ?? 1_000_000),
+    });
+    return rows.map((r) => ({
+      wallet_address: String(r.wallet_address),
+      trade_count: Number(r.trade_count ?? 0),
+      processed_at: (r.processed_at as string | null) ?? null,
+      error: (r.error as string | null) ?? null,
+      attempts: Number(r.attempts ?? 0),
+      parked: Boolean(r.parked),
+      gcs_file: (r.gcs_file as string | null) ?? null,
+    }));
+  }
+
+  close(): Promise<void> {
+    return this.#driver.close();
+  }
+}
+
+function outcomeOf(row: CheckpointRow): CheckpointOutcome {
+  if (row.upload_successful) return 'loaded';
+  if (row.invalid) return 'invalid';
+  return row.transient ? 'transient' : 'failed';
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

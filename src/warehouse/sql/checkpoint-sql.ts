@@ -1,0 +1,53 @@
+import type { LogicalType } from '../table-schemas.js';
+import type { Dialect } from './dialect.js';
+
+/**
+ * The one writer of `backfill_checkpoint`: every kind of checkpoint row — a loaded wallet, a failed
+ * one, an outage, a malformed `traders` value — goes through this MERGE, one row per wallet (the
+ * latest incoming one wins).
+ *
+ * How failed runs are counted (`t` = the existing row, `s` = the incoming one), by `s.outcome`:
+ * - `loaded`: the count resets and the wallet is unparked;
+ * - `failed`: one more attempt; parked once `max_failed_attempts` is reached;
+ * - `transient`: the API or the machine was unavailable. Recorded and retried like a failure, but
+ *   not counted: an outage says nothing about the wallet, and the wallets at the head of a stable
+ *   plan would otherwise be parked by a long outage;
+ * - `invalid`: a value that is not a wallet; parked at once, since no run can do anything with it.
+ */
+export const CHECKPOINT_ROW_FIELDS = {
+  wallet_address: 'string',
+  outcome: 'string',
+  trade_count: 'int',
+  gcs_file: 'string',
+  processed_at: 'timestamp',
+  error: 'string',
+  run_id: 'string',
+} as const satisfies Record<string, LogicalType>;
+
+export type CheckpointOutcome = 'loaded' | 'failed' | 'transient' | 'invalid';
+
+export function checkpointMergeSql(d: Dialect): string {
+  const outcome = (value: CheckpointOutcome) => d.literal(value);
+  const max = d.param('max_failed_attempts');
+  const counted = `COALESCE(t.attempts, 0) + 1`;
+  // `WHERE TRUE` because BigQuery only accepts QUALIFY beside a WHERE, GROUP BY or HAVING.
+  return `MERGE INTO ${d.table('backfill_checkpoint')} AS t
+USING (
+  SELECT * FROM ${d.rows('rows')} WHERE TRUE
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY wallet_address ORDER BY processed_at DESC) = 1
+) AS s
+ON t.wallet_address = s.wallet_address
+WHEN MATCHED THEN UPDATE SET
+  completed = TRUE, upload_successful = (s.outcome = ${outcome('loaded')}), trade_count = s.trade_count,
+  gcs_file = COALESCE(s.gcs_file, t.gcs_file), processed_at = s.processed_at, error = s.error,
+  attempts = CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN COALESCE(t.attempts, 0) ELSE ${counted} END,
+  parked = CASE s.outcome WHEN ${outcome('loaded')} THEN FALSE WHEN ${outcome('invalid')} THEN TRUE
+                          WHEN ${outcome('transient')} THEN COALESCE(t.parked, FALSE) ELSE ${counted} >= ${max} END,
+  run_id = s.run_id
+WHEN NOT MATCHED THEN INSERT
+  (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id)
+  VALUES (s.wallet_address, TRUE, (s.outcome = ${outcome('loaded')}), s.trade_count, s.gcs_file, s.processed_at, s.error,
+          CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN 0 ELSE 1 END,
+          CASE s.outcome WHEN ${outcome('invalid')} THEN TRUE WHEN ${outcome('failed')} THEN 1 >= ${max} ELSE FALSE END,
+          s.run_id)`;
+}

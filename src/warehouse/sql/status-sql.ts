@@ -1,0 +1,50 @@
+import type { Dialect } from './dialect.js';
+import { isValidWallet, normalizedWallet } from './wallet-sql.js';
+
+/**
+ * The mission document's three monitoring queries, kept verbatim apart from the table names, so
+ * `backfill status` reports exactly what an operator's `bq query` would.
+ */
+export function missionQueries(d: Dialect) {
+  const checkpoint = d.table('backfill_checkpoint');
+  const traders = d.table('traders');
+  return {
+    completed: `SELECT COUNT(*) as completed FROM ${checkpoint} WHERE completed = true AND upload_successful = true`,
+    failed: `SELECT wallet_address, trade_count, processed_at FROM ${checkpoint} WHERE completed = true AND upload_successful = false`,
+    progress: `SELECT (SELECT COUNT(*) FROM ${checkpoint} WHERE completed = true AND upload_successful = true) as completed, (SELECT COUNT(DISTINCT wallet_address) FROM ${traders} WHERE wallet_address IS NOT NULL) as total, ROUND((SELECT COUNT(*) FROM ${checkpoint} WHERE completed = true AND upload_successful = true) * 100.0 / (SELECT COUNT(DISTINCT wallet_address) FROM ${traders} WHERE wallet_address IS NOT NULL), 2) as percent_complete`,
+  };
+}
+
+/**
+ * Our figures beyond the mission's; `total` and `completed` are computed exactly as the mission's
+ * queries do. One statement, so a status costs one query job on BigQuery.
+ */
+export function statusFiguresSql(d: Dialect): string {
+  const ck = d.table('backfill_checkpoint');
+  const tr = d.table('traders');
+  const valid = `SELECT DISTINCT ${normalizedWallet(d, 'wallet_address')} AS w FROM ${tr}
+     WHERE wallet_address IS NOT NULL AND ${isValidWallet(d, 'wallet_address')}`;
+  return `SELECT
+  (SELECT COUNT(*) FROM ${ck} WHERE completed = true AND upload_successful = true) AS completed,
+  (SELECT COUNT(DISTINCT wallet_address) FROM ${tr} WHERE wallet_address IS NOT NULL) AS total,
+  (SELECT COUNT(*) FROM ${ck} WHERE completed AND NOT upload_successful) AS failed,
+  (SELECT COUNT(*) FROM ${ck} WHERE completed AND NOT upload_successful AND parked) AS parked,
+  (SELECT COUNT(*) FROM (${valid}) AS v) AS valid_wallets,
+  (SELECT COUNT(*) FROM (${valid}) AS c
+     WHERE NOT EXISTS (SELECT 1 FROM ${ck} AS k WHERE k.wallet_address = c.w AND k.completed AND k.upload_successful)) AS pending,
+  (SELECT COUNT(DISTINCT wallet_address) FROM ${tr}
+     WHERE wallet_address IS NOT NULL AND NOT ${isValidWallet(d, 'wallet_address')}) AS invalid_wallets,
+  (SELECT COUNT(*) FROM ${d.table('trades')}) AS trades,
+  (SELECT COUNT(*) FROM ${d.table('markets')}) AS markets,
+  (SELECT COUNT(*) FROM ${d.table('events')}) AS events,
+  (SELECT COUNT(*) FROM ${d.table('unresolved_ids')}) AS unresolved,
+  (SELECT ${d.isoSeconds('MAX(processed_at)')} FROM ${ck}) AS last_processed_at`;
+}
+
+/** Failed wallets, parked last, newest first; parameter `limit`. */
+export function failedWalletsSql(d: Dialect): string {
+  return `SELECT k.wallet_address, k.trade_count, ${d.isoSeconds('k.processed_at')} AS processed_at,
+       k.error, k.attempts, k.parked, k.gcs_file
+FROM ${d.table('backfill_checkpoint')} AS k WHERE k.completed = true AND k.upload_successful = false
+ORDER BY k.parked, k.processed_at DESC, k.wallet_address LIMIT ${d.param('limit')}`;
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { openBackfill, resolveConfig } from '../../src/index.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import type { RunningSimulator } from '../../src/simulator/index.js';
+import { withTempDir } from '../../testkit/temp-dir.js';
+
+/** The package's library entry point, used as README shows it, against the simulator. */
+describe('openBackfill (the library under the CLI)', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 11, wallets: 15, maxTradesPerWallet: 400 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('runs a backfill from code with the same defaults as the CLI, and a second run over the same warehouse while the first holds the lease is refused', async () => {
+    await withTempDir(async (dir) => {
+      const config = resolveConfig(
+        { warehouse: join(dir, 'wh.duckdb'), stage: join(dir, 'stage'), dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimit: 'data:trades=100000/10s,gamma:markets=100000/10s,gamma:events=100000/10s' },
+        {},
+      );
+      expect(config.run.commitEvery).toBe(50);
+      expect(config.exitCodes).toBe('strict');
+      const backfill = openBackfill(config);
+      const other = openBackfill({ ...config, stage: join(dir, 'another-stage') });
+      try {
+        expect(await backfill.addTraders(sim.dataset.wallets(), 'library')).toBe(15);
+        const [first, second] = await Promise.all([backfill.run(), other.run()]);
+        expect(first).toMatchObject({ kind: 'finished', summary: { outcome: 'complete', loaded: 15 } });
+        expect(second).toMatchObject({ kind: 'lock-held', location: `${join(dir, 'wh.duckdb')}.leases/all.lease` });
+        expect(await backfill.status()).toMatchObject({ completed: 15, total: 15, percent_complete: 100 });
+        expect(await backfill.failed()).toEqual([]);
+      } finally {
+        await backfill.close();
+        await other.close();
+      }
+    });
+  });
+
+  it('resolves every default once, lets flags beat the environment, and refuses out-of-range options naming the range', () => {
+    expect(resolveConfig({}, { BACKFILL_WAREHOUSE: '/env.duckdb' }).warehouse).toBe('/env.duckdb');
+    expect(resolveConfig({ warehouse: '/flag.duckdb' }, { BACKFILL_WAREHOUSE: '/env.duckdb' }).warehouse).toBe('/flag.duckdb');
+    expect(resolveConfig({}, { CLOUD_RUN_JOB: 'job' })).toMatchObject({ exitCodes: 'schedule', logFormat: 'gcp' });
+    expect(() => resolveConfig({ concurrency: '100000' }, {})).toThrow(/--concurrency "100000" must be a whole number from 1 to 256/);
+    expect(() => resolveConfig({ leaseTtl: '0' }, {})).toThrow(/--lease-ttl "0" is out of range. Allowed: 1s to 1h/);
+    expect(() => resolveConfig({ logLevel: 'silly' }, {})).toThrow(/--log-level "silly" is not one of fatal, error, warn, info, debug, trace, silent/);
+    expect(() => resolveConfig({ exitCodes: 'lenient' }, {})).toThrow(/--exit-codes/);
+  });
+});

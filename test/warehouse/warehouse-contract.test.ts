@@ -1,0 +1,181 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { CheckpointRow, WalletBundle } from '../../src/warehouse/warehouse.js';
+import { trade } from '../../testkit/trade-row.js';
+import { WAREHOUSE_BACKENDS, stageRows } from './warehouse-backends.js';
+import type { WarehouseFixture } from './warehouse-backends.js';
+
+/**
+ * The warehouse contract, run over every backend: what is planned, how loads MERGE, how a
+ * checkpoint counts attempts and parks, what status reports. The rules are written once
+ * (src/warehouse/sql); this proves they hold on each backend that runs them.
+ */
+
+const W1 = '0x' + '1'.repeat(40);
+const W2 = '0x' + 'a'.repeat(40);
+const W3 = '0x' + 'b'.repeat(40);
+
+const checkpoint = (wallet: string, ok: boolean, error: string | null = null): CheckpointRow => ({
+  wallet_address: wallet,
+  completed: true,
+  upload_successful: ok,
+  trade_count: 2,
+  gcs_file: '/x',
+  processed_at: new Date().toISOString(),
+  error,
+  run_id: 'r1',
+});
+
+describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
+  let f: WarehouseFixture;
+  beforeEach(async () => {
+    f = await backend.open();
+  });
+  afterEach(async () => {
+    await f.close();
+  });
+
+  const plan = async (retryParked = false): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const chunk of f.warehouse.planWallets({ retryParked, chunkSize: 2 })) out.push(...chunk);
+    return out;
+  };
+
+  const stageTrades = async (wallet: string, ids: string[], timestamp?: string): Promise<WalletBundle> => ({
+    wallet,
+    tradeCount: ids.length,
+    files: { trades: await stageRows(f.stage, 'trades', wallet, ids.map((id) => trade(wallet, id, timestamp))) },
+  });
+
+  it('migrates idempotently: a second migrate on the same warehouse changes nothing', async () => {
+    await f.warehouse.migrate();
+    const rows = await f.sql<{ version: number }>('SELECT version FROM schema_migrations');
+    expect(rows.map((r) => Number(r.version))).toEqual([1]);
+  });
+
+  it('plans valid wallets once each, normalised and ordered, and records every malformed value by name without harming any table', async () => {
+    const hostile = [
+      `  ${W2.toUpperCase().replace('0X', '0x')}  `,
+      W2,
+      W1,
+      W1,
+      null,
+      '',
+      'not-a-wallet',
+      "0x'; DROP TABLE trades; --",
+      "Robert'); DELETE FROM backfill_checkpoint; --",
+      '0x' + 'g'.repeat(40),
+      '0x' + '1'.repeat(39),
+    ];
+    for (const value of hostile) await f.insertTrader(value);
+    expect(await plan()).toEqual([W1, W2]);
+
+    const invalid = await f.warehouse.recordInvalidTraders('run-1');
+    expect(invalid.map((i) => i.value).sort()).toEqual(
+      ['', 'not-a-wallet', "0x'; DROP TABLE trades; --", "Robert'); DELETE FROM backfill_checkpoint; --", '0x' + 'g'.repeat(40), '0x' + '1'.repeat(39)].sort(),
+    );
+    for (const i of invalid) expect(i.reason).toContain(JSON.stringify(i.value));
+    // Reported once: a second run does not record them again.
+    expect(await f.warehouse.recordInvalidTraders('run-2')).toEqual([]);
+    const failed = await f.warehouse.failedWallets();
+    expect(failed.filter((r) => r.parked)).toHaveLength(6);
+    // Tables intact.
+    const tables = await f.sql<{ name: string }>('SELECT table_name AS name FROM information_schema.tables ORDER BY 1');
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['backfill_checkpoint', 'events', 'markets', 'traders', 'trades', 'unresolved_ids']));
+  });
+
+  it('loads staged files with MERGE: loading the same bundle twice leaves one row per trade, and reports what the warehouse holds per wallet', async () => {
+    const b1 = await stageTrades(W1, ['t1', 't2']);
+    const b2 = await stageTrades(W2, ['t3']);
+    const first = await f.warehouse.loadBundles([b1, b2]);
+    expect(first.merged.trades).toBe(3);
+    expect(first.tradeCounts).toEqual({ [W1]: 2, [W2]: 1 });
+    const again = await f.warehouse.loadBundles([b1]);
+    expect(again.merged.trades).toBe(0);
+    expect(again.tradeCounts).toEqual({ [W1]: 2 });
+    const rows = await f.sql<{ trade_id: string; title: string; ts: string }>(
+      "SELECT trade_id, title, strftime(timestamp, '%Y-%m-%dT%H:%M:%S') AS ts FROM trades ORDER BY trade_id",
+    );
+    expect(rows.map((r) => r.trade_id)).toEqual(['t1', 't2', 't3']);
+    expect(rows[0]!.title).toBe("it's a \"title\"");
+    expect(rows[0]!.ts).toBe('2024-01-02T03:04:05');
+  });
+
+  it('never inserts a key twice, even when the staged rows repeat it (the de-duplicating path)', async () => {
+    const repeated = await stageTrades(W1, ['t1', 't1', 't2']);
+    const result = await f.warehouse.loadBundles([repeated]);
+    expect(result.merged.trades).toBe(2);
+    const [counts] = await f.sql<{ n: bigint; d: bigint }>('SELECT count(*) AS n, count(DISTINCT trade_id) AS d FROM trades');
+    expect([Number(counts!.n), Number(counts!.d)]).toEqual([2, 2]);
+  });
+
+  it('refuses a staged file whose row count is not what its manifest says, or that holds another wallet\'s rows: nothing is merged', async () => {
+    const short = { ...(await stageTrades(W1, ['t1', 't2'])), tradeCount: 5 };
+    await expect(f.warehouse.loadBundles([short])).rejects.toThrow(/holds 2 row\(s\) but its manifest says 5/);
+    const foreign = { wallet: W2, tradeCount: 1, files: { trades: await stageRows(f.stage, 'trades', W2, [trade(W3, 'x1')]) } };
+    await expect(f.warehouse.loadBundles([foreign])).rejects.toThrow(new RegExp(`row\\(s\\) of wallet "${W3}", which is not in the batch`));
+    expect(await f.sql('SELECT trade_id FROM trades')).toEqual([]);
+  });
+
+  it('counts failed attempts across runs, parks at the limit, and a success resets the count', async () => {
+    await f.warehouse.addTraders([W1, W2, W3], 'test');
+    await f.warehouse.writeCheckpoints([checkpoint(W1, true), checkpoint(W2, false, 'boom')], { maxFailedAttempts: 2 });
+    expect(await plan()).toEqual([W2, W3]);
+    await f.warehouse.writeCheckpoints([checkpoint(W2, false, 'boom again')], { maxFailedAttempts: 2 });
+    expect(await plan()).toEqual([W3]);
+    expect(await plan(true)).toEqual([W2, W3]);
+    const [failed] = await f.warehouse.failedWallets();
+    expect(failed).toMatchObject({ wallet_address: W2, attempts: 2, parked: true, error: 'boom again' });
+    await f.warehouse.writeCheckpoints([checkpoint(W2, true)], { maxFailedAttempts: 2 });
+    expect(await f.warehouse.failedWallets()).toEqual([]);
+  });
+
+  it('records a transient (API outage) failure without counting it towards parking', async () => {
+    await f.warehouse.addTraders([W1], 'test');
+    for (let run = 0; run < 3; run += 1) {
+      await f.warehouse.writeCheckpoints([{ ...checkpoint(W1, false, 'API down'), transient: true }], { maxFailedAttempts: 2 });
+    }
+    expect((await f.warehouse.failedWallets())[0]).toMatchObject({ wallet_address: W1, attempts: 0, parked: false, error: 'API down' });
+    expect(await plan()).toEqual([W1]);
+    await f.warehouse.writeCheckpoints([checkpoint(W1, false, 'bad row')], { maxFailedAttempts: 2 });
+    await f.warehouse.writeCheckpoints([{ ...checkpoint(W1, false, 'API down'), transient: true }], { maxFailedAttempts: 2 });
+    expect((await f.warehouse.failedWallets())[0]).toMatchObject({ attempts: 1, parked: false });
+  });
+
+  it("answers the mission document's three monitoring queries, run verbatim with bare table names", async () => {
+    await f.warehouse.addTraders([W1, W2, W3], 'test');
+    await f.warehouse.writeCheckpoints([checkpoint(W1, true), checkpoint(W2, false, 'x')], { maxFailedAttempts: 5 });
+    // Copied from ../shared/seed/000_87d0028ba7c537a7.txt; only the project-qualified names are replaced.
+    const completed = await f.sql('SELECT COUNT(*) as completed FROM backfill_checkpoint WHERE completed = true AND upload_successful = true');
+    const failed = await f.sql('SELECT wallet_address, trade_count, processed_at FROM backfill_checkpoint WHERE completed = true AND upload_successful = false');
+    const progress = await f.sql(
+      'SELECT (SELECT COUNT(*) FROM backfill_checkpoint WHERE completed = true AND upload_successful = true) as completed, (SELECT COUNT(DISTINCT wallet_address) FROM traders WHERE wallet_address IS NOT NULL) as total, ROUND((SELECT COUNT(*) FROM backfill_checkpoint WHERE completed = true AND upload_successful = true) * 100.0 / (SELECT COUNT(DISTINCT wallet_address) FROM traders WHERE wallet_address IS NOT NULL), 2) as percent_complete',
+    );
+    expect(Number(completed[0]!.completed)).toBe(1);
+    expect(failed.map((r) => r.wallet_address)).toEqual([W2]);
+    expect(Number(progress[0]!.total)).toBe(3);
+    expect(Number(progress[0]!.percent_complete)).toBe(33.33);
+    const status = await f.warehouse.status();
+    expect(status).toMatchObject({ completed: 1, total: 3, percent_complete: 33.33, failed: 1, pending: 2, valid_wallets: 3 });
+    expect(status.last_processed_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it('answers id look-ups from markets, events and the ids known to be unresolvable', async () => {
+    await f.sql(`INSERT INTO markets (condition_id) VALUES ('m1')`);
+    await f.sql(`INSERT INTO unresolved_ids (kind, id) VALUES ('market', 'm2'), ('event', 'e9')`);
+    await f.sql(`INSERT INTO events (event_id) VALUES ('e1')`);
+    await plan();
+    expect(await f.warehouse.knownConditionIds(['m1', 'm2', 'm3'])).toEqual(new Set(['m1', 'm2']));
+    expect(await f.warehouse.knownEventIds(['e1', 'e9', 'e2'])).toEqual(new Set(['e1', 'e9']));
+  });
+
+  it('adds traders once each, however often they are listed', async () => {
+    expect(await f.warehouse.addTraders([W1, W2, W1], 'a')).toBe(2);
+    expect(await f.warehouse.addTraders([W2, W3], 'b')).toBe(1);
+    expect(await f.sql<{ wallet_address: string; source: string }>('SELECT wallet_address, source FROM traders ORDER BY 1')).toEqual([
+      { wallet_address: W1, source: 'a' },
+      { wallet_address: W2, source: 'a' },
+      { wallet_address: W3, source: 'b' },
+    ]);
+  });
+});

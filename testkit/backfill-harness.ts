@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+
+import { startBackfill } from '../src/engine/backfill-run.js';
+import type { BackfillOptions } from '../src/engine/backfill-run.js';
+import type { RunEvents } from '../src/engine/run-events.js';
+import type { RunSummary } from '../src/engine/run-summary.js';
+import { createPolymarketSource } from '../src/polymarket/index.js';
+import type { PolymarketSourceConfig } from '../src/polymarket/index.js';
+import { LocalStageStore } from '../src/staging/local/local-stage-store.js';
+import { DuckDbWarehouse } from '../src/warehouse/duckdb/index.js';
+import type { Warehouse } from '../src/warehouse/warehouse.js';
+
+/** Limits far above anything a test reaches, so tests measure behaviour, not throttling. */
+export const UNTHROTTLED = {
+  'data:trades': { requests: 1_000_000, perMs: 10_000 },
+  'gamma:markets': { requests: 1_000_000, perMs: 10_000 },
+  'gamma:events': { requests: 1_000_000, perMs: 10_000 },
+};
+
+export const noSleep = () => Promise.resolve();
+
+export function paths(dir: string) {
+  return { warehouse: join(dir, 'backfill.duckdb'), stage: join(dir, 'stage') };
+}
+
+export async function openWarehouse(dir: string): Promise<DuckDbWarehouse> {
+  const wh = await DuckDbWarehouse.open({ path: paths(dir).warehouse });
+  await wh.migrate();
+  return wh;
+}
+
+export const TEST_RUN_OPTIONS: BackfillOptions = {
+  concurrency: 16,
+  commit: {
+    maxWallets: 50,
+    maxDelayMs: 1000,
+    loadAttempts: 3,
+    checkpointAttempts: 5,
+    retryBaseDelayMs: 1,
+    retryMaxDelayMs: 5,
+    maxFailedAttempts: 100,
+    sleep: noSleep,
+  },
+  retryParked: false,
+  reuseStaged: true,
+};
+
+/** One in-process `backfill run` against the simulator at `url`, on the DuckDB file in `dir`. */
+export async function runBackfill(
+  dir: string,
+  url: string,
+  options: Partial<BackfillOptions> = {},
+  source: Partial<PolymarketSourceConfig> = {},
+  events?: RunEvents,
+  wrapWarehouse: (warehouse: Warehouse) => Warehouse = (w) => w,
+): Promise<RunSummary> {
+  const { stage } = paths(dir);
+  const store = new LocalStageStore(stage);
+  const real = await openWarehouse(dir);
+  const warehouse = wrapWarehouse(real);
+  const polymarket = createPolymarketSource({
+    dataApiUrl: url,
+    gammaApiUrl: url,
+    rateLimits: UNTHROTTLED,
+    sleep: noSleep,
+    timeoutMs: 10_000,
+    ...source,
+  });
+  try {
+    // As the library does at the start of a run: a killed run's temporary files go first.
+    await store.sweepTemporaryFiles();
+    const run = startBackfill({ source: polymarket, stage: store, warehouse, ...(events ? { events } : {}) }, { ...TEST_RUN_OPTIONS, ...options });
+    return await run.done;
+  } finally {
+    await polymarket.close();
+    await real.close();
+  }
+}

@@ -154,6 +154,7 @@ check_locations() {
   local json ds_loc ds_what info b_loc b_type b_dls b_what
   if json="$(bq --project_id="${PROJECT}" --format=json show --dataset "${PROJECT}:${DATASET}" 2>/dev/null)"; then
     ds_loc="$(printf '%s' "${json}" | tr -d '\n' | sed -n 's/.*"location": *"\([^"]*\)".*/\1/p')"
+    [[ -n "${ds_loc}" ]] || die 1 "could not read the location of dataset ${PROJECT}:${DATASET} from 'bq show'"
     ds_what="dataset ${PROJECT}:${DATASET} is in ${ds_loc}"
     if [[ "$(lower "${ds_loc}")" != "$(lower "${BQ_LOCATION}")" ]]; then
       die 64 "${ds_what}, but BQ_LOCATION is ${BQ_LOCATION}: the job would send its queries to the wrong" \

@@ -7,13 +7,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 
 out="$(mktemp)"
 err="$(mktemp)"
-trap 'rm -f "${out}" "${err}"' EXIT
+status_file="$(mktemp)"
+trap 'rm -f "${out}" "${err}" "${status_file}"' EXIT
 
-# `--wait` exits non-zero when the execution fails; that must not skip the figures below.
-status=0
-gcloud run jobs execute "${JOB}" --project "${PROJECT}" --region "${REGION}" --wait \
-  --format='value(metadata.name)' >"${out}" 2>"${err}" || status=$?
-cat "${err}" >&2
+# `--wait` exits non-zero when the execution fails; that must not skip the figures below. Its
+# progress (stderr) is shown as it comes and kept, since a failed execution is named only there.
+echo 0 >"${status_file}"
+{
+  gcloud run jobs execute "${JOB}" --project "${PROJECT}" --region "${REGION}" --wait \
+    --format='value(metadata.name)' 2>&1 >"${out}" || echo "$?" >"${status_file}"
+} | tee "${err}" >&2
+status="$(cat "${status_file}")"
 execution="$(head -n 1 "${out}")"
 if [[ -z "${execution}" ]]; then
   # A failed execution is named only in gcloud's error text ("… executions describe NAME").

@@ -67,7 +67,7 @@ function expectOk(run: ScriptRun): void {
   expect(run.code, `stderr:\n${run.stderr}`).toBe(0);
 }
 
-describe('deploy-all.sh', () => {
+describe.concurrent('deploy-all.sh', () => {
   it('deploys an empty project in order: APIs, bucket and dataset, accounts, image, job, schedule, alerts', async () => {
     const run = await runScript('deploy-all.sh', EMPTY_PROJECT);
     expectOk(run);
@@ -106,7 +106,7 @@ describe('deploy-all.sh', () => {
   });
 });
 
-describe('timing derives from INTERVAL_MINUTES (40-cloud-run-job.sh, 50-scheduler.sh)', () => {
+describe.concurrent('timing derives from INTERVAL_MINUTES (40-cloud-run-job.sh, 50-scheduler.sh)', () => {
   it('runs `backfill run --refresh` with schedule exit codes, a 28m task timeout and a 24m max runtime by default', async () => {
     const run = await runScript('40-cloud-run-job.sh', DEPLOYED_PROJECT);
     expectOk(run);
@@ -189,7 +189,7 @@ describe('timing derives from INTERVAL_MINUTES (40-cloud-run-job.sh, 50-schedule
   });
 });
 
-describe('IAM bindings are retried (20-service-accounts.sh)', () => {
+describe.concurrent('IAM bindings are retried (20-service-accounts.sh)', () => {
   it('grants the runner objectUser and legacyBucketReader on the bucket, dataEditor on the dataset, jobUser on the project', async () => {
     const run = await runScript('20-service-accounts.sh', EMPTY_PROJECT);
     expectOk(run);
@@ -252,7 +252,7 @@ describe('IAM bindings are retried (20-service-accounts.sh)', () => {
   });
 });
 
-describe('locations (10-bucket-and-dataset.sh, 40-cloud-run-job.sh)', () => {
+describe.concurrent('locations (10-bucket-and-dataset.sh, 40-cloud-run-job.sh)', () => {
   it('refuses an EU dataset with a us-central1 bucket before anything is created', async () => {
     const run = await runScript('deploy-all.sh', EMPTY_PROJECT, { BQ_LOCATION: 'EU' });
     expect(run.code).toBe(64);
@@ -323,7 +323,7 @@ describe('locations (10-bucket-and-dataset.sh, 40-cloud-run-job.sh)', () => {
   });
 });
 
-describe('the image (30-build-push.sh)', () => {
+describe.concurrent('the image (30-build-push.sh)', () => {
   it('grants the default build account read of the source bucket, log writing and push to the repository only', async () => {
     const run = await runScript('30-build-push.sh', EMPTY_PROJECT);
     expectOk(run);
@@ -408,7 +408,7 @@ describe('the image (30-build-push.sh)', () => {
   });
 });
 
-describe('run-now.sh', () => {
+describe.concurrent('run-now.sh', () => {
   const FIGURES: Rule[] = [
     { tool: 'bq', match: ['SELECT COUNT(*) as completed FROM'], stdout: '| completed |\n|     1234 |\n' },
     { tool: 'bq', match: ['SELECT wallet_address, trade_count, processed_at'], stdout: '| wallet_address | trade_count |\n| 0xabc | 0 |\n' },
@@ -484,7 +484,7 @@ interface AlertPolicy {
   }[];
 }
 
-describe('alerts (60-alerts.sh)', () => {
+describe.concurrent('alerts (60-alerts.sh)', () => {
   function policies(run: ScriptRun, verb: 'create' | 'update'): AlertPolicy[] {
     return callsTo(run, 'gcloud', `monitoring policies ${verb}`).map((c) => JSON.parse(c.files['--policy-from-file']!) as AlertPolicy);
   }

@@ -10,12 +10,15 @@
 # Every call is recorded as calls/NNNNNN (tool and arguments, NUL-separated), with a copy of the
 # file given to --config or --policy-from-file as calls/NNNNNN.config / .policy-from-file.
 set -euo pipefail
-tool="$(basename "$0")"
+tool="${0##*/}"
 dir="${FAKE_CLOUD_DIR:?}"
 
-count=$(( $(cat "${dir}/count" 2>/dev/null || echo 0) + 1 ))
-printf '%s' "${count}" >"${dir}/count"
-call="$(printf '%s/calls/%06d' "${dir}" "${count}")"
+# Few forks per call: a deploy makes dozens of calls, on a machine that may be busy.
+count=0
+if [[ -f "${dir}/count" ]]; then read -r count <"${dir}/count"; fi
+count=$(( count + 1 ))
+printf '%s\n' "${count}" >"${dir}/count"
+printf -v call '%s/calls/%06d' "${dir}" "${count}"
 printf '%s\0' "${tool}" "$@" >"${call}"
 previous=""
 for arg in "$@"; do
@@ -46,11 +49,12 @@ while IFS=$'\t' read -r rule_tool times code matches; do
     fi
   done
   (( matched )) || continue
-  used="$(cat "${dir}/used.${n}" 2>/dev/null || echo 0)"
+  used=0
+  if [[ -f "${dir}/used.${n}" ]]; then read -r used <"${dir}/used.${n}"; fi
   if [[ "${times}" != "-" ]] && (( used >= times )); then
     continue
   fi
-  printf '%s' $(( used + 1 )) >"${dir}/used.${n}"
+  printf '%s\n' $(( used + 1 )) >"${dir}/used.${n}"
   if [[ -f "${dir}/rule.${n}.stdout" ]]; then cat "${dir}/rule.${n}.stdout"; fi
   if [[ -f "${dir}/rule.${n}.stderr" ]]; then cat "${dir}/rule.${n}.stderr" >&2; fi
   exit "${code}"

@@ -284,6 +284,13 @@ describe.concurrent('locations (10-bucket-and-dataset.sh, 40-cloud-run-job.sh)',
     expect(run.stderr).toContain('but BQ_LOCATION is US');
   });
 
+  it('skips the check only when SKIP_LOCATION_CHECK=1 says so, and says that it did', async () => {
+    const run = await runScript('10-bucket-and-dataset.sh', EMPTY_PROJECT, { BQ_LOCATION: 'EU', SKIP_LOCATION_CHECK: '1' });
+    expectOk(run);
+    expect(run.stderr).toContain('SKIP_LOCATION_CHECK=1: not checking');
+    expect(callsTo(run, 'gcloud', 'storage buckets create')).toHaveLength(1);
+  });
+
   it('creates an EU bucket for an EU dataset when BUCKET_LOCATION says so', async () => {
     const run = await runScript('10-bucket-and-dataset.sh', EMPTY_PROJECT, { BQ_LOCATION: 'EU', BUCKET_LOCATION: 'europe-west1' });
     expectOk(run);

@@ -1,13 +1,14 @@
 /**
  * Gamma lookups by id, in batches. Each batch is asked twice, with `closed=true` and `closed=false`:
- * without an explicit `closed` Gamma applies `closed=false` and silently drops closed markets. An
- * explicit `limit` covers the batch because Gamma's default page is smaller than a batch.
+ * without an explicit `closed` Gamma applies `closed=false` and silently drops closed markets. The
+ * keyset listings answer by default, the legacy ones when keyset is not there (gamma-listing.ts); on
+ * legacy an explicit `limit` covers the batch because Gamma's default page is smaller than a batch.
  */
-import { z } from 'zod';
 import { abortReason } from '../lib/sleep.js';
 import type { HttpClient, SourceLogger } from './http-client.js';
-import { UnexpectedResponseError } from './http-errors.js';
 import { eventIdOf, normalizeEvent } from './event-rows.js';
+import type { GammaKind } from './gamma-keyset.js';
+import { GammaListing } from './gamma-listing.js';
 import { linkedSignal } from './linked-signal.js';
 import { marketConditionId, normalizeMarket } from './market-rows.js';
 import type { EventRecord, MarketRecord } from './records.js';
@@ -26,8 +27,6 @@ export const UNRESOLVED_BAD_EVENT_ID = 'malformed event id — Gamma event ids a
 const CONDITION_ID = /^0x[0-9a-f]{64}$/;
 const EVENT_ID = /^\d+$/;
 
-const arraySchema = z.array(z.unknown());
-
 export interface GammaLookupOptions {
   signal?: AbortSignal;
   /** Ids per request, at most 50. */
@@ -36,6 +35,8 @@ export interface GammaLookupOptions {
   concurrency?: number;
   now?: () => Date;
   logger?: SourceLogger;
+  /** The listing choice to use and update; a source keeps one per kind for its lifetime. Default: a new one. */
+  listing?: GammaListing;
 }
 
 function batchSizeOf(options: GammaLookupOptions): number {
@@ -84,21 +85,21 @@ async function forEachConcurrent<T>(
   if (failure) throw failure.error;
 }
 
-async function getArray(
-  http: HttpClient,
-  url: URL,
-  key: string,
-  signal: AbortSignal,
-): Promise<unknown[]> {
-  const body = await http.getJson(url, key, signal);
-  const parsed = arraySchema.safeParse(body);
-  if (!parsed.success) {
-    const kind = body === null ? 'null' : Array.isArray(body) ? 'array' : typeof body;
-    throw new UnexpectedResponseError(`GET ${url.toString()} returned a JSON ${kind}, not the bare array Gamma documents`, {
-      hint: 'The Gamma response changed shape; report it',
-    });
-  }
-  return parsed.data;
+/** The keyset-first listing for `kind`, falling back to the legacy URLs below. */
+export function createGammaListing(http: HttpClient, gammaApiUrl: string, kind: GammaKind, logger?: SourceLogger): GammaListing {
+  const legacyUrl = kind === 'markets' ? marketsUrl : eventsUrl;
+  const endpointKey = kind === 'markets' ? GAMMA_MARKETS_KEY : GAMMA_EVENTS_KEY;
+  return new GammaListing({
+    http,
+    gammaApiUrl,
+    kind,
+    endpointKey,
+    logger,
+    legacy: async (ids, closed, signal) => {
+      const url = legacyUrl(gammaApiUrl, ids, closed);
+      return { url: url.toString(), body: await http.getJson(url, endpointKey, signal) };
+    },
+  });
 }
 
 function gammaUrl(base: string, path: string): URL {
@@ -148,11 +149,12 @@ export async function lookupMarkets(
   }
   const fetchedAt = (options.now ?? (() => new Date()))().toISOString();
   const found = new Map<string, MarketRecord>();
+  const listing = options.listing ?? createGammaListing(http, gammaApiUrl, 'markets', options.logger);
   await forEachConcurrent(chunk(wanted, batchSize), options.concurrency ?? 4, options.signal, async (batch, signal) => {
     const requested = new Set(batch);
     const [closedRows, openRows] = await Promise.all([
-      getArray(http, marketsUrl(gammaApiUrl, batch, true), GAMMA_MARKETS_KEY, signal),
-      getArray(http, marketsUrl(gammaApiUrl, batch, false), GAMMA_MARKETS_KEY, signal),
+      listing.rows(batch, true, signal),
+      listing.rows(batch, false, signal),
     ]);
     let foreign = 0;
     for (const raw of [...closedRows, ...openRows]) {
@@ -168,7 +170,7 @@ export async function lookupMarkets(
       if (!previous || (record.closed === true && previous.closed !== true)) found.set(id, record);
     }
     if (foreign > 0) {
-      options.logger?.warn({ foreign, batch: batch.length }, 'Gamma /markets returned markets that were not requested; ignored');
+      options.logger?.warn({ foreign, batch: batch.length }, 'Gamma returned markets that were not requested; ignored');
     }
   });
   for (const id of wanted) if (!found.has(id)) unresolved.push({ id, reason: UNRESOLVED_UNKNOWN });
@@ -195,11 +197,12 @@ export async function lookupEvents(
   }
   const fetchedAt = (options.now ?? (() => new Date()))().toISOString();
   const found = new Map<string, EventRecord>();
+  const listing = options.listing ?? createGammaListing(http, gammaApiUrl, 'events', options.logger);
   await forEachConcurrent(chunk(wanted, batchSize), options.concurrency ?? 4, options.signal, async (batch, signal) => {
     const requested = new Set(batch);
     const [closedRows, openRows] = await Promise.all([
-      getArray(http, eventsUrl(gammaApiUrl, batch, true), GAMMA_EVENTS_KEY, signal),
-      getArray(http, eventsUrl(gammaApiUrl, batch, false), GAMMA_EVENTS_KEY, signal),
+      listing.rows(batch, true, signal),
+      listing.rows(batch, false, signal),
     ]);
     let foreign = 0;
     for (const raw of [...closedRows, ...openRows]) {
@@ -213,7 +216,7 @@ export async function lookupEvents(
       if (!previous || (record.closed === true && previous.closed !== true)) found.set(id, record);
     }
     if (foreign > 0) {
-      options.logger?.warn({ foreign, batch: batch.length }, 'Gamma /events returned events that were not requested; ignored');
+      options.logger?.warn({ foreign, batch: batch.length }, 'Gamma returned events that were not requested; ignored');
     }
   });
   for (const id of wanted) if (!found.has(id)) unresolved.push({ id, reason: UNRESOLVED_UNKNOWN });

@@ -34,12 +34,29 @@ export {
   UNRESOLVED_BAD_EVENT_ID,
   UNRESOLVED_COMBO,
   UNRESOLVED_UNKNOWN,
+  createGammaListing,
   eventsUrl,
   lookupEvents,
   lookupMarkets,
   marketsUrl,
   type GammaLookupOptions,
 } from './gamma-api.js';
+export { KEYSET_PAGE_LIMIT, keysetRows, keysetUrl, type GammaKind } from './gamma-keyset.js';
+export { GammaListing, type GammaPaging } from './gamma-listing.js';
+export {
+  DATA_LEADERBOARD_KEY,
+  LEADERBOARD_MAX_PAGE,
+  LEADERBOARD_ORDERS,
+  LEADERBOARD_PERIODS,
+  LEADERBOARD_RATE_LIMIT,
+  checkLeaderboardQuery,
+  leaderboard,
+  leaderboardUrl,
+  type LeaderboardEntry,
+  type LeaderboardOrder,
+  type LeaderboardPeriod,
+  type LeaderboardQuery,
+} from './leaderboard.js';
 export { marketConditionId, normalizeMarket, winningOutcome } from './market-rows.js';
 export { eventIdOf, normalizeEvent } from './event-rows.js';
 export { parseJsonArray, toIsoTimestamp, toNumber } from './gamma-values.js';

@@ -4,10 +4,11 @@
  */
 import { ConfigError } from '../lib/errors.js';
 import { walletTradePages } from './data-api.js';
-import { lookupEvents, lookupMarkets } from './gamma-api.js';
+import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
+import { DATA_LEADERBOARD_KEY, LEADERBOARD_RATE_LIMIT, leaderboard } from './leaderboard.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimit } from './rate-limiter.js';
-import type { PolymarketSource } from './source.js';
+import type { PolymarketSource, SourceStats } from './source.js';
 
 
 export const DEFAULT_DATA_API_URL = 'https://data-api.polymarket.com';
@@ -75,7 +76,8 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
   }
   let rateLimiter: RateLimiter;
   try {
-    rateLimiter = new RateLimiter(config.rateLimits ?? {});
+    // The board is not among the documented per-route limits, so its default lives with its client.
+    rateLimiter = new RateLimiter({ [DATA_LEADERBOARD_KEY]: LEADERBOARD_RATE_LIMIT, ...config.rateLimits });
   } catch (error) {
     throw new ConfigError((error as Error).message, { cause: error });
   }
@@ -95,12 +97,25 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
     now: () => now().getTime(),
   });
   const gammaOptions = { batchSize: config.gammaBatchSize, now, logger: config.logger };
+  // One listing choice per kind for the source's lifetime: the keyset-or-legacy probe happens once per run.
+  const listings = {
+    markets: createGammaListing(http, gammaApiUrl, 'markets', config.logger),
+    events: createGammaListing(http, gammaApiUrl, 'events', config.logger),
+  };
 
   return {
     walletTrades: (wallet, options = {}) => walletTradePages(http, dataApiUrl, wallet, options.signal),
-    markets: (conditionIds, signal) => lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal }),
-    events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal }),
-    stats: () => ({ requests: http.requestCounts(), retries: http.retryCounts() }),
+    markets: (conditionIds, signal) =>
+      lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal, listing: listings.markets }),
+    events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal, listing: listings.events }),
+    leaderboard: (query) => leaderboard(http, dataApiUrl, query, config.logger),
+    stats: () => {
+      const gammaPaging: SourceStats['gammaPaging'] = {};
+      if (listings.markets.paging) gammaPaging.markets = listings.markets.paging;
+      if (listings.events.paging) gammaPaging.events = listings.events.paging;
+      const stats: SourceStats = { requests: http.requestCounts(), retries: http.retryCounts() };
+      return Object.keys(gammaPaging).length > 0 ? { ...stats, gammaPaging } : stats;
+    },
     close: () => http.close(),
   };
 }

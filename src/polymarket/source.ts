@@ -1,11 +1,18 @@
+import type { GammaPaging } from './gamma-listing.js';
+import type { LeaderboardEntry, LeaderboardQuery } from './leaderboard.js';
 import type { EventRecord, MarketRecord, TradeRecord } from './records.js';
 
 /** Counters the source keeps, for progress and benchmarks. */
 export interface SourceStats {
-  /** Requests sent per endpoint key (`data:trades`, `gamma:markets`, `gamma:events`), retries included. */
+  /**
+   * Requests sent per endpoint key (`data:trades`, `data:leaderboard`, `gamma:markets`, `gamma:events`; keyset
+   * and legacy listings share their kind's key), retries included.
+   */
   requests: Record<string, number>;
   /** Retried attempts per error class (`429`, `503`, `5xx`, `network`, `html`, `truncated`, `timeout`). */
   retries: Record<string, number>;
+  /** The Gamma listing that answered each kind of look-up, once one has. */
+  gammaPaging?: Partial<Record<'markets' | 'events', GammaPaging>>;
 }
 
 export interface MarketLookup {
@@ -45,6 +52,11 @@ export interface PolymarketSource {
   markets(conditionIds: readonly string[], signal?: AbortSignal): Promise<MarketLookup>;
   /** Gamma events for these event ids. */
   events(eventIds: readonly string[], signal?: AbortSignal): Promise<EventLookup>;
+  /**
+   * Trader discovery: the first `limit` distinct wallets of a Data API v2 trader board (`/v2/leaderboard`),
+   * best first, paged by cursor.
+   */
+  leaderboard(query: LeaderboardQuery): Promise<LeaderboardEntry[]>;
   stats(): SourceStats;
   close(): Promise<void>;
 }

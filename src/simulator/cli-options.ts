@@ -1,6 +1,6 @@
 /** Parsers for the `backfill sim` command-line options. */
 import { ConfigError } from '../lib/errors.js';
-import type { FaultRates } from './types.js';
+import type { FaultRates, GammaPaging } from './types.js';
 
 /** Short spellings accepted on the command line; the `FaultRates` key names are accepted too. */
 const FAULT_ALIASES: Record<string, keyof FaultRates> = {
@@ -62,4 +62,13 @@ export function parseLatencySpec(spec: string): { min: number; max: number } {
     throw new ConfigError(`Bad latency "${spec}"`, { hint: 'Write MIN-MAX in milliseconds with MIN <= MAX, e.g. 50-150' });
   }
   return { min, max };
+}
+
+/** Parses `keyset`, `legacy` or `both` (any case): which Gamma listings the simulator answers. */
+export function parseGammaPaging(spec: string): GammaPaging {
+  const value = spec.trim().toLowerCase();
+  if (value === 'keyset' || value === 'legacy' || value === 'both') return value;
+  throw new ConfigError(`Bad Gamma paging "${spec}"`, {
+    hint: 'Use keyset (legacy /markets and /events answer 410), legacy (keyset routes answer 404) or both',
+  });
 }

@@ -1,6 +1,7 @@
 /**
- * v2 feed cursors: base64url JSON `{"data":{"type":"trades","params":{"l","ts","sq","d"}},"sig"}` like the live
- * API. They carry only the seek anchor and the page size, so filters must be re-sent on every page.
+ * v2 cursors, base64url JSON `{"data":{"type","params"},"sig"}` like the live API. Feed cursors
+ * (`type: "trades"`, params `l, ts, sq, d`) carry only the seek anchor and the page size, so filters must be re-sent
+ * on every page; board cursors (`type: "leaderboard"`, params `l, o, s, t, c`) pin the board they were minted on.
  */
 import { createHash } from 'node:crypto';
 
@@ -43,4 +44,39 @@ export function decodeCursor(secret: string, text: string, maxLimit: number): Tr
   if (typeof ts !== 'number' || !Number.isInteger(ts)) return undefined;
   if (typeof sq !== 'string' || !/^\d{1,15}$/.test(sq)) return undefined;
   return { l, ts, sq };
+}
+
+/** A `/v2/leaderboard` cursor: page size, offset, and the board it pins (sort, window, category). */
+export interface BoardCursor {
+  l: number;
+  o: number;
+  s: string;
+  t: string;
+  c: string;
+}
+
+export function encodeBoardCursor(secret: string, cursor: BoardCursor): string {
+  const dataJson = JSON.stringify({ type: 'leaderboard', params: { l: cursor.l, o: cursor.o, s: cursor.s, t: cursor.t, c: cursor.c } });
+  return Buffer.from(`{"data":${dataJson},"sig":"${sign(secret, dataJson)}"}`).toString('base64url');
+}
+
+export function decodeBoardCursor(secret: string, text: string, maxLimit: number): BoardCursor | undefined {
+  if (!/^[A-Za-z0-9_\-+/]+={0,2}$/.test(text)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { data, sig } = parsed as { data?: unknown; sig?: unknown };
+  if (typeof data !== 'object' || data === null || typeof sig !== 'string') return undefined;
+  if (sign(secret, JSON.stringify(data)) !== sig) return undefined;
+  const { type, params } = data as { type?: unknown; params?: unknown };
+  if (type !== 'leaderboard' || typeof params !== 'object' || params === null) return undefined;
+  const { l, o, s, t, c } = params as Record<string, unknown>;
+  if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > maxLimit) return undefined;
+  if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) return undefined;
+  if (typeof s !== 'string' || typeof t !== 'string' || typeof c !== 'string') return undefined;
+  return { l, o, s, t, c };
 }

@@ -1,5 +1,8 @@
+import type { Epoch } from './epochs.js';
+import { listedEventCount, planFillCount, walletPlan } from './epochs.js';
+import { Stream, hash32 } from './prng.js';
 import { Universe } from './universe.js';
-import type { GroundTruthFill, SimDataset, SimulatorOptions } from './types.js';
+import type { AdvanceOptions, AdvanceSummary, GroundTruthFill, SimDataset, SimulatorOptions } from './types.js';
 import { MAX_FILLS_PER_WALLET, WalletTrades, generatedTradeCount, walletAddressOf } from './wallets.js';
 
 /** Generated wallets stay cached up to this many fills in total, so a page is served without regenerating. */
@@ -7,9 +10,19 @@ const CACHE_FILLS = 2_000_000;
 
 export type DatasetOptions = Pick<SimulatorOptions, 'seed' | 'wallets' | 'maxTradesPerWallet' | 'whales'>;
 
+/** Ten years: far enough for any test, short enough that Int32 timestamps never overflow. */
+const MAX_ADVANCE_SECONDS = 10 * 365 * 86_400;
+
 function checkCount(name: string, value: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < 0 || value > max) {
     throw new RangeError(`${name} must be an integer between 0 and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function checkShare(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 0 && value <= 1)) {
+    throw new RangeError(`${name} must be a share between 0 and 1, got ${value}`);
   }
   return value;
 }
@@ -26,6 +39,8 @@ export class Dataset implements SimDataset {
   // Map iteration order is insertion order, which makes it a ready-made LRU.
   readonly #cache = new Map<number, WalletTrades>();
   #cachedFills = 0;
+  /** Fill count per wallet after the last epoch; undefined until the first `advance`. */
+  #counts: Int32Array | undefined;
 
   constructor(options: DatasetOptions = {}) {
     this.seed = checkCount('seed', options.seed ?? 1, Number.MAX_SAFE_INTEGER);
@@ -59,10 +74,19 @@ export class Dataset implements SimDataset {
     return this.#addressIndex.get(wallet.toLowerCase());
   }
 
-  tradeCountOf(index: number): number {
+  get clockSeconds(): number {
+    return this.universe.clock;
+  }
+
+  /** Fills of the generated history, before any epoch. */
+  baseTradeCountOf(index: number): number {
     return index < this.#generated
       ? generatedTradeCount(this.seed, index, this.#maxTrades)
       : (this.#whales[index - this.#generated] ?? 0);
+  }
+
+  tradeCountOf(index: number): number {
+    return this.#counts ? (this.#counts[index] ?? 0) : this.baseTradeCountOf(index);
   }
 
   tradeCount(wallet: string): number {
@@ -83,7 +107,8 @@ export class Dataset implements SimDataset {
       this.universe,
       index,
       this.walletAddress(index),
-      this.tradeCountOf(index),
+      this.baseTradeCountOf(index),
+      this.universe.epochs,
     );
     this.#cache.set(index, trades);
     this.#cachedFills += trades.count;
@@ -135,6 +160,66 @@ export class Dataset implements SimDataset {
     const e = this.universe.findEvent(eventId);
     if (e === undefined || this.universe.eventCore(e).ghost) return undefined;
     return this.universe.eventJson(e);
+  }
+
+  advance(options: AdvanceOptions): AdvanceSummary {
+    const seconds = options.seconds;
+    if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_ADVANCE_SECONDS) {
+      throw new RangeError(`advance seconds must be a whole number from 1 to ${MAX_ADVANCE_SECONDS}, got ${seconds}`);
+    }
+    const index = this.universe.epochs.length;
+    const seed = checkCount('advance seed', options.seed ?? hash32(this.seed, Stream.advance, index), Number.MAX_SAFE_INTEGER);
+    const walletShare = checkShare('walletShare', options.walletShare ?? 0.25);
+    const resolveShare = checkShare('resolveShare', options.resolveShare ?? 0.5);
+    const from = this.universe.clock;
+
+    // The designated wallet (see Epoch) is the first wallet with fills from a seeded starting point.
+    let designated = -1;
+    const startAt = this.walletCount === 0 ? 0 : hash32(seed, Stream.advance, index) % this.walletCount;
+    for (let k = 0; k < this.walletCount; k += 1) {
+      const i = (startAt + k) % this.walletCount;
+      if (this.tradeCountOf(i) > 0) {
+        designated = i;
+        break;
+      }
+    }
+    const planned = { index, seed, walletShare, designated };
+    const counts = new Int32Array(this.walletCount);
+    const active: number[] = [];
+    let fills = 0;
+    for (let i = 0; i < this.walletCount; i += 1) {
+      const prior = this.tradeCountOf(i);
+      const added = planFillCount(walletPlan(planned, i, prior > 0));
+      if (prior + added > MAX_FILLS_PER_WALLET) {
+        throw new RangeError(`advance would give wallet ${this.walletAddress(i)} ${prior + added} fills; the simulator supports ${MAX_FILLS_PER_WALLET}`);
+      }
+      counts[i] = prior + added;
+      if (added > 0) active.push(i);
+      fills += added;
+    }
+    const epoch: Epoch = {
+      ...planned,
+      from,
+      to: from + seconds,
+      resolveShare,
+      firstListedEvent: this.universe.eventCount,
+      listedEvents: listedEventCount(active.length),
+    };
+    this.universe.addEpoch(epoch);
+    this.#counts = counts;
+    // Every cached wallet may have grown; they regenerate with the new epoch on their next request.
+    this.#cache.clear();
+    this.#cachedFills = 0;
+    const conditionIds = (markets: number[]): string[] => markets.map((m) => this.universe.conditionIdOf(m));
+    return {
+      step: index,
+      fromSeconds: epoch.from,
+      toSeconds: epoch.to,
+      wallets: active.map((i) => walletAddressOf(this.seed, i)),
+      fills,
+      listedMarkets: conditionIds(this.universe.listedMarkets(epoch)),
+      resolvedMarkets: conditionIds(this.universe.resolvedIn(index)),
+    };
   }
 }
 

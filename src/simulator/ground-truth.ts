@@ -42,7 +42,7 @@ class NdjsonFile {
 
 /**
  * Writes the ground truth into `dir`: `fills.ndjson` (every fill of every wallet, wallet by wallet, newest first),
- * `markets.ndjson` ({condition_id, event_ids}) and `events.ndjson` ({event_id}) for what the fills touch and Gamma
+ * `markets.ndjson` ({condition_id, event_ids, closed}, closed as of the data clock) and `events.ndjson` ({event_id}) for what the fills touch and Gamma
  * serves, and `unresolved.ndjson` ({condition_id, reason}) for touched ids Gamma cannot resolve. Streams wallet by
  * wallet; only the sets of touched ids are held in memory.
  */
@@ -78,7 +78,8 @@ export async function writeGroundTruth(
       if (universe.isResolvable(m)) {
         const e = universe.eventOf(m);
         touchedEvents.add(e);
-        await files.markets.write({ condition_id: conditionId, event_ids: [universe.eventCore(e).id] });
+        const event = universe.eventCore(e);
+        await files.markets.write({ condition_id: conditionId, event_ids: [event.id], closed: event.closed });
       } else {
         await files.unresolved.write({ condition_id: conditionId, reason: 'unknown to Gamma' });
       }

@@ -5,6 +5,8 @@ export interface SimResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Data rows in the body, for the rows-served statistics. */
+  rows?: number;
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): SimResponse {

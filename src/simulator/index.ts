@@ -1,9 +1,13 @@
 /**
- * A local Polymarket: Data API v2 `/v2/trades` and Gamma `/markets`, `/events` over real HTTP, with deterministic
- * synthetic data, fault injection and the ground truth a complete backfill must reproduce.
+ * A local Polymarket: Data API v2 `/v2/trades`, `/v2/leaderboard` and Gamma `/markets`, `/events` (legacy and
+ * keyset) over real HTTP, with deterministic synthetic data, a clock that `advance` moves, fault injection and the
+ * ground truth a complete backfill must reproduce.
  */
 export type {
+  AdvanceOptions,
+  AdvanceSummary,
   FaultRates,
+  GammaPaging,
   GroundTruthFill,
   RunningSimulator,
   SimDataset,
@@ -14,4 +18,4 @@ export type {
 export { createDataset } from './dataset.js';
 export { startSimulator } from './server.js';
 export { writeGroundTruth } from './ground-truth.js';
-export { parseFaultSpec, parseLatencySpec } from './cli-options.js';
+export { parseFaultSpec, parseGammaPaging, parseLatencySpec } from './cli-options.js';

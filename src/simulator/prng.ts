@@ -102,4 +102,10 @@ export const Stream = {
   latency: 12,
   cursor: 13,
   trace: 14,
+  advancePlan: 15,
+  advanceFills: 16,
+  advanceTx: 17,
+  resolve: 18,
+  advance: 19,
+  leaderboard: 20,
 } as const;

@@ -1,6 +1,7 @@
 /**
- * The simulator's HTTP server: Data API v2 `/v2/trades` and Gamma `/markets`, `/events` on one port, with
- * seeded fault injection, optional rate-limit enforcement, latency and request statistics.
+ * The simulator's HTTP server: Data API v2 `/v2/trades`, `/v2/leaderboard` and Gamma `/markets`, `/events`,
+ * `/markets/keyset`, `/events/keyset` on one port, with seeded fault injection, optional rate-limit enforcement,
+ * latency, request statistics and a clock that `advance` moves.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
@@ -8,29 +9,60 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Dataset } from './dataset.js';
 import type { FaultKind } from './faults.js';
 import { FAULT_KINDS, SlidingWindow, checkFaultRates, faultResponse, pickFault } from './faults.js';
-import { handleEvents, handleMarkets } from './gamma-routes.js';
+import {
+  handleEvents,
+  handleEventsKeyset,
+  handleMarkets,
+  handleMarketsKeyset,
+  keysetMissing,
+  legacyGone,
+} from './gamma-routes.js';
 import type { SimResponse } from './http.js';
 import { json, v2Error } from './http.js';
+import { handleLeaderboard, standingsMemo } from './leaderboard-route.js';
 import { Rng, Stream } from './prng.js';
 import { handleTrades } from './trades-route.js';
-import type { FaultRates, RunningSimulator, SimRoute, SimulatorOptions, SimulatorStats } from './types.js';
+import type {
+  FaultRates,
+  GammaPaging,
+  RunningSimulator,
+  SimRoute,
+  SimulatorOptions,
+  SimulatorStats,
+} from './types.js';
 
 type Route = SimRoute | 'other';
 
 const ROUTES: Record<string, SimRoute> = {
   '/v2/trades': 'data:trades',
+  '/v2/leaderboard': 'data:leaderboard',
   '/markets': 'gamma:markets',
+  '/markets/keyset': 'gamma:markets',
   '/events': 'gamma:events',
+  '/events/keyset': 'gamma:events',
 };
+
+const GAMMA_PAGING: readonly GammaPaging[] = ['keyset', 'legacy', 'both'];
 
 function emptyStats(): SimulatorStats {
   const faultsInjected: Record<string, number> = { rateLimitEnforced: 0 };
   for (const kind of FAULT_KINDS) faultsInjected[kind] = 0;
   return {
+    // `data:leaderboard` appears once asked: discovery is rare, and most tests never touch it.
     requests: { 'data:trades': 0, 'gamma:markets': 0, 'gamma:events': 0, other: 0 },
+    requestsByPath: {},
     tradeRequestsByWallet: {},
+    tradeRowsServed: 0,
+    tradeRowsByWallet: {},
     faultsInjected,
   };
+}
+
+function checkGamma(paging: GammaPaging): GammaPaging {
+  if (!GAMMA_PAGING.includes(paging)) {
+    throw new RangeError(`gamma must be one of ${GAMMA_PAGING.join(', ')}, got ${JSON.stringify(paging)}`);
+  }
+  return paging;
 }
 
 function checkLatency(latency: { min: number; max: number }): { min: number; max: number } {
@@ -51,7 +83,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
     throw new RangeError(`retryAfterSeconds must be a non-negative integer, got ${retryAfterSeconds}`);
   }
-  const nowSeconds = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const startNow = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const startClock = dataset.clockSeconds;
+  // The server's clock moves with the data clock, so the default `end` (now + 1 day) never hides new fills.
+  const now = (): number => startNow + (dataset.clockSeconds - startClock);
+  let gamma = checkGamma(options.gamma ?? 'both');
+  const standings = standingsMemo(dataset);
   const cursorSecret = `polymarket-sim-${dataset.seed}`;
   let faults: FaultRates = checkFaultRates(options.faults ?? {});
   let latency = checkLatency(options.latencyMs ?? { min: 0, max: 0 });
@@ -70,15 +107,35 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     record[key] = (record[key] ?? 0) + 1;
   };
 
-  const realResponse = (route: Route, query: URLSearchParams, traceId: string): SimResponse => {
-    switch (route) {
-      case 'data:trades':
-        return handleTrades(query, { dataset, cursorSecret, nowSeconds, traceId });
-      case 'gamma:markets':
+  const realResponse = (path: string, query: URLSearchParams, traceId: string): SimResponse => {
+    const keysetPath = path.endsWith('/keyset');
+    if (path === '/markets' || path === '/events') {
+      if (gamma === 'keyset') return legacyGone();
+    } else if (keysetPath && gamma === 'legacy') {
+      return keysetMissing();
+    }
+    switch (path) {
+      case '/v2/trades':
+        return handleTrades(query, { dataset, cursorSecret, nowSeconds: now(), traceId });
+      case '/v2/leaderboard': {
+        const nowSeconds = now();
+        return handleLeaderboard(query, {
+          dataset,
+          cursorSecret,
+          nowSeconds,
+          traceId,
+          standings: (period, category) => standings(nowSeconds, period, category),
+        });
+      }
+      case '/markets':
         return handleMarkets(query, dataset);
-      case 'gamma:events':
+      case '/events':
         return handleEvents(query, dataset);
-      case 'other':
+      case '/markets/keyset':
+        return handleMarketsKeyset(query, dataset);
+      case '/events/keyset':
+        return handleEventsKeyset(query, dataset);
+      default:
         return v2Error(404, 'not_found', 'route not found', traceId);
     }
   };
@@ -91,7 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const respond = (
     req: IncomingMessage,
     res: ServerResponse,
-    route: Route,
+    path: string,
     query: URLSearchParams,
     traceId: string,
     fault: FaultKind | 'rateLimitEnforced' | undefined,
@@ -113,7 +170,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     let response: SimResponse;
     try {
-      response = realResponse(route, query, traceId);
+      response = realResponse(path, query, traceId);
     } catch (error) {
       response = v2Error(500, 'internal', `simulator bug: ${(error as Error).message}`, traceId);
     }
@@ -124,6 +181,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       res.write(response.body.slice(0, cut));
       res.end();
       return;
+    }
+    if (path === '/v2/trades' && response.status === 200 && response.rows !== undefined) {
+      stats.tradeRowsServed += response.rows;
+      const user = query.get('user');
+      if (user !== null) {
+        const wallet = user.trim().toLowerCase();
+        stats.tradeRowsByWallet[wallet] = (stats.tradeRowsByWallet[wallet] ?? 0) + response.rows;
+      }
     }
     send(res, response, traceId);
   };
@@ -140,9 +205,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       send(res, json(400, { error: 'bad request url' }), traceId);
       return;
     }
-    const known = req.method === 'GET' ? ROUTES[url.pathname.replace(/\/+$/, '') || '/'] : undefined;
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const known = req.method === 'GET' ? ROUTES[path] : undefined;
     const route: Route = known ?? 'other';
     count(stats.requests, route);
+    if (known) count(stats.requestsByPath, path);
     if (route === 'data:trades') {
       const user = url.searchParams.get('user');
       if (user !== null) count(stats.tradeRequestsByWallet, user.trim().toLowerCase());
@@ -163,12 +230,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
     const delay = latency.max > 0 ? latency.min + latencyRng.next() * (latency.max - latency.min) : 0;
     if (delay <= 0) {
-      respond(req, res, route, url.searchParams, traceId, fault, retryAfterMs);
+      respond(req, res, known ? path : '', url.searchParams, traceId, fault, retryAfterMs);
       return;
     }
     const timer = setTimeout(() => {
       timers.delete(timer);
-      respond(req, res, route, url.searchParams, traceId, fault, retryAfterMs);
+      respond(req, res, known ? path : '', url.searchParams, traceId, fault, retryAfterMs);
     }, delay);
     timers.add(timer);
   };
@@ -194,6 +261,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     url: `http://${urlHost}:${port}`,
     port,
     dataset,
+    nowSeconds: now,
+    advance: (advance) => dataset.advance(advance),
     stats: () => structuredClone(stats),
     resetStats: () => {
       stats = emptyStats();
@@ -203,6 +272,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     setLatency: (next) => {
       latency = checkLatency(next);
+    },
+    setGamma: (next) => {
+      gamma = checkGamma(next);
     },
     close: () => {
       closed ??= new Promise<void>((resolve, reject) => {

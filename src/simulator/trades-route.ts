@@ -57,10 +57,12 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
   const end = endParam ? endParam : ctx.nowSeconds + END_SLACK_SECONDS;
 
   const trades = ctx.dataset.tradesOf(user.trim());
-  const respond = (rows: unknown[], offset: number, hasMore: boolean, next: string | null): SimResponse =>
-    json(200, { data: rows, pagination: { limit, offset, has_more: hasMore, next_cursor: next } }, {
+  const respond = (rows: unknown[], offset: number, hasMore: boolean, next: string | null): SimResponse => ({
+    ...json(200, { data: rows, pagination: { limit, offset, has_more: hasMore, next_cursor: next } }, {
       'x-trace-id': traceId,
-    });
+    }),
+    rows: rows.length,
+  });
   if (!trades) return respond([], 0, false, null);
 
   const view = takerOnly === false ? undefined : trades.takerRows;

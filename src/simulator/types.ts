@@ -21,8 +21,48 @@ export interface FaultRates {
   connectionReset?: number;
 }
 
-/** The three rate-limited routes, named as in the stats. */
-export type SimRoute = 'data:trades' | 'gamma:markets' | 'gamma:events';
+/**
+ * The rate-limited routes, named as in the stats. `gamma:markets` covers `/markets` and `/markets/keyset`,
+ * `gamma:events` covers `/events` and `/events/keyset`.
+ */
+export type SimRoute = 'data:trades' | 'data:leaderboard' | 'gamma:markets' | 'gamma:events';
+
+/**
+ * Which Gamma listings answer. `both` (default) serves legacy `/markets`, `/events` and keyset `/markets/keyset`,
+ * `/events/keyset`. `keyset` answers the legacy listings with 410 Gone, as after their announced retirement.
+ * `legacy` answers the keyset routes with 404 (a Gamma that predates them); 404 rather than the documented
+ * `503 keyset pagination is not configured` because clients retry a 503 as an outage before they fall back.
+ */
+export type GammaPaging = 'keyset' | 'legacy' | 'both';
+
+/** One step of the simulator's clock: see `RunningSimulator.advance`. */
+export interface AdvanceOptions {
+  /** How far the clock moves, whole seconds (at least 1). */
+  seconds: number;
+  /** Seed of what this step adds. Default: derived from the dataset seed and the step number. */
+  seed?: number;
+  /** Share of wallets that trade in this step (0..1). Default 0.25. One wallet with fills always trades. */
+  walletShare?: number;
+  /** Share of the open markets whose end date has passed by the new clock that resolve in this step. Default 0.5. */
+  resolveShare?: number;
+}
+
+/** What one `advance` changed. */
+export interface AdvanceSummary {
+  /** 0 for the first advance. */
+  step: number;
+  /** The clock before and after; new fills are in (from, to], boundary transactions at their wallet's previous newest time. */
+  fromSeconds: number;
+  toSeconds: number;
+  /** Wallets that got new fills, in index order. */
+  wallets: string[];
+  /** New fills in total. */
+  fills: number;
+  /** Condition ids of the markets listed in this step (touched by no earlier fill). */
+  listedMarkets: string[];
+  /** Condition ids of the markets that resolved in this step. */
+  resolvedMarkets: string[];
+}
 
 export interface SimulatorOptions {
   /** Seed of all generated data. Default 1. */
@@ -47,10 +87,13 @@ export interface SimulatorOptions {
   /** Sliding-window limits; a request past the limit gets a 429 with `Retry-After` (stats: `rateLimitEnforced`). */
   rateLimits?: Partial<Record<SimRoute, { requests: number; perMs: number }>>;
   /**
-   * The simulator's "now" in epoch seconds, for the 3-year floor and the default `end` (now + 1 day).
-   * Default: the wall clock. Generated trades run up to 2026-10-31, so a "now" earlier than that hides the newest.
+   * The simulator's "now" in epoch seconds, for the 3-year floor, the default `end` (now + 1 day) and the leaderboard
+   * windows; every `advance` moves it forward by the same amount as the data clock. Default: the wall clock.
+   * Generated trades run up to 2026-10-31, so a "now" earlier than that hides the newest.
    */
   nowSeconds?: number;
+  /** Which Gamma listings answer; default `both`. */
+  gamma?: GammaPaging;
 }
 
 /** One fill as the simulator serves it, reduced to the fields that identify it. */
@@ -67,10 +110,16 @@ export interface GroundTruthFill {
 }
 
 export interface SimulatorStats {
-  /** Requests by route: `data:trades`, `gamma:markets`, `gamma:events`, `other`; faulted ones included. */
+  /** Requests by route: `data:trades`, `data:leaderboard`, `gamma:markets`, `gamma:events`, `other`; faulted ones included. */
   requests: Record<string, number>;
+  /** Requests by path of the known routes (`/markets`, `/markets/keyset`, …); faulted ones included. */
+  requestsByPath: Record<string, number>;
   /** Lower-cased `user` → number of `/v2/trades` requests. */
   tradeRequestsByWallet: Record<string, number>;
+  /** Rows served on `/v2/trades` in complete 200 responses: what a client actually received. */
+  tradeRowsServed: number;
+  /** Lower-cased `user` → rows served on `/v2/trades`, as `tradeRowsServed`. */
+  tradeRowsByWallet: Record<string, number>;
   /** Injected faults by `FaultRates` key, plus `rateLimitEnforced`. */
   faultsInjected: Record<string, number>;
 }
@@ -79,6 +128,10 @@ export interface SimulatorStats {
 export interface SimDataset {
   /** Generated wallets plus whales. */
   readonly walletCount: number;
+  /** The data clock: no fill is newer. 2026-10-31T23:59:59Z until the first `advance`. */
+  readonly clockSeconds: number;
+  /** Moves the data clock: new fills for a share of wallets, newly listed markets, resolutions. Deterministic. */
+  advance(options: AdvanceOptions): AdvanceSummary;
   /** Lower-case 0x + 40 hex, deterministic from (seed, index). */
   walletAddress(index: number): string;
   /** All addresses in index order. */
@@ -102,11 +155,23 @@ export interface RunningSimulator {
   url: string;
   port: number;
   dataset: SimDataset;
+  /** The server's "now" (see `SimulatorOptions.nowSeconds`), moved by every `advance`. */
+  nowSeconds(): number;
+  /**
+   * Moves the world forward by `seconds`: a share of wallets trade again (after their newest fill, including a
+   * transaction on that newest timestamp, twin fills and fills in newly listed markets), newly listed events appear
+   * on Gamma, and a share of the open markets whose end date has passed resolve. The dataset, the routes and the
+   * ground truth all serve the new state at once; a `/v2/trades` cursor minted before keeps walking the rows it
+   * would have walked, since new fills sort before its anchor.
+   */
+  advance(options: AdvanceOptions): AdvanceSummary;
   stats(): SimulatorStats;
   resetStats(): void;
   /** Replaces the fault rates, e.g. to lift all faults mid-run. */
   setFaults(faults: FaultRates): void;
   setLatency(latency: { min: number; max: number }): void;
+  /** Switches which Gamma listings answer, e.g. to retire the legacy ones mid-run. */
+  setGamma(paging: GammaPaging): void;
   /** Closes the server and every open socket, and cancels pending delayed responses. */
   close(): Promise<void>;
 }

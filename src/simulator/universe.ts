@@ -2,7 +2,13 @@
  * The synthetic market universe: events, their markets, and the Gamma JSON served for them. Only the layout
  * (which markets belong to which event) is built up front; everything else is derived on demand from
  * (seed, index) and memoised, so big universes cost little until they are touched.
+ *
+ * The universe moves with the simulator's epochs (see epochs.ts): each epoch lists new events after the base ones
+ * and resolves a share of the open events whose end date has passed. Both are pure functions of the epoch list, so
+ * an event built late comes out exactly as one built early and updated.
  */
+import type { Epoch } from './epochs.js';
+import { unitOf } from './epochs.js';
 import { Rng, Stream, hash32 } from './prng.js';
 import type { TagDef } from './text.js';
 import {
@@ -55,11 +61,32 @@ export interface EventCore {
   /** Trading window, epoch seconds. */
   start: number;
   end: number;
+  /** Resolved: as generated, or by an epoch (`resolvedEpoch`). */
   closed: boolean;
   closedTime: number;
   /** Winning member (neg-risk) or winning outcome (binary) once closed. */
   winner: number;
   members: { question: string; slug: string; outcomes: [string, string]; label: string }[];
+  /** Closed as generated, before any epoch; decides which draws the Gamma JSON makes, so they never shift. */
+  baseClosed: boolean;
+  /** The epoch that listed this event; undefined for the generated ones. */
+  listedEpoch: number | undefined;
+  /** The epoch that resolved this event; undefined while open or when it was generated closed. */
+  resolvedEpoch: number | undefined;
+  /** `updatedAt` of the open event: its end, or the clock when it was generated or listed, whichever is earlier. */
+  openUpdatedAt: number;
+}
+
+/** What an event's first draws decide; cheap enough to compute for every event when an epoch needs a census. */
+interface EventTiming {
+  ghost: boolean;
+  negRisk: boolean;
+  kind: EventKind;
+  start: number;
+  end: number;
+  closed: boolean;
+  closedTime: number;
+  winner: number;
 }
 
 export interface MarketCore {
@@ -94,17 +121,30 @@ function decimal(micros: number): string {
   return String(micros / 1e6);
 }
 
+/** Number of markets of event `e`: mostly one, sometimes a neg-risk group of 3 to 8. */
+function eventSize(seed: number, e: number): number {
+  const shape = Rng.of(seed, Stream.eventShape, e);
+  return shape.chance(0.12) ? shape.int(3, 8) : 1;
+}
+
 export class Universe {
-  readonly marketCount: number;
-  readonly eventCount: number;
+  /** Markets and events generated with the universe; those after them were listed by epochs. */
+  readonly baseMarketCount: number;
+  readonly baseEventCount: number;
   readonly #seed: number;
-  readonly #eventFirstMarket: Int32Array;
-  readonly #marketEvent: Int32Array;
+  #marketCount: number;
+  #eventCount: number;
+  #eventFirstMarket: Int32Array;
+  #marketEvent: Int32Array;
   readonly #events: (EventCore | undefined)[] = [];
   readonly #markets: (MarketCore | undefined)[] = [];
   #byConditionId: Map<string, number> | undefined;
   readonly #rankStep: number;
   readonly #rankOffset: number;
+  readonly #epochs: Epoch[] = [];
+  /** Epoch index of each listed event, by `e - baseEventCount`. */
+  readonly #listedIn: number[] = [];
+  #clock = DATA_END;
 
   constructor(seed: number, targetMarkets: number) {
     this.#seed = seed;
@@ -112,15 +152,16 @@ export class Universe {
     let total = 0;
     for (let e = 0; total < targetMarkets; e += 1) {
       firsts.push(total);
-      const shape = Rng.of(seed, Stream.eventShape, e);
-      total += shape.chance(0.12) ? shape.int(3, 8) : 1;
+      total += eventSize(seed, e);
     }
     firsts.push(total);
-    this.marketCount = total;
-    this.eventCount = firsts.length - 1;
+    this.baseMarketCount = total;
+    this.baseEventCount = firsts.length - 1;
+    this.#marketCount = total;
+    this.#eventCount = firsts.length - 1;
     this.#eventFirstMarket = Int32Array.from(firsts);
     this.#marketEvent = new Int32Array(total);
-    for (let e = 0; e < this.eventCount; e += 1) {
+    for (let e = 0; e < this.#eventCount; e += 1) {
       this.#marketEvent.fill(e, firsts[e], firsts[e + 1]);
     }
     // Popularity ranks map onto markets through a fixed permutation, so the hot markets are spread across
@@ -132,9 +173,93 @@ export class Universe {
     this.#rankOffset = perm.int(0, total - 1);
   }
 
-  /** The market at popularity rank `rank` (0 = most traded). */
+  get marketCount(): number {
+    return this.#marketCount;
+  }
+
+  get eventCount(): number {
+    return this.#eventCount;
+  }
+
+  /** Newest time anything in the universe can carry: the end of the generated data, moved by each epoch. */
+  get clock(): number {
+    return this.#clock;
+  }
+
+  get epochs(): readonly Epoch[] {
+    return this.#epochs;
+  }
+
+  /** The market at popularity rank `rank` (0 = most traded) among the generated markets; listed ones have no rank. */
   marketByRank(rank: number): number {
-    return (rank * this.#rankStep + this.#rankOffset) % this.marketCount;
+    return (rank * this.#rankStep + this.#rankOffset) % this.baseMarketCount;
+  }
+
+  /**
+   * Applies `epoch`: lists its events after the existing ones, resolves the open events it resolves and moves the
+   * clock. Epochs must come in order.
+   */
+  addEpoch(epoch: Epoch): void {
+    if (epoch.index !== this.#epochs.length || epoch.from !== this.#clock || epoch.firstListedEvent !== this.#eventCount) {
+      throw new Error(`epoch ${epoch.index} does not follow epoch ${this.#epochs.length - 1} at clock ${this.#clock}`);
+    }
+    const firsts = Array.from(this.#eventFirstMarket);
+    let total = this.#marketCount;
+    for (let i = 0; i < epoch.listedEvents; i += 1) {
+      total += eventSize(this.#seed, this.#eventCount + i);
+      firsts.push(total);
+      this.#listedIn.push(epoch.index);
+    }
+    const marketEvent = new Int32Array(total);
+    marketEvent.set(this.#marketEvent);
+    for (let e = this.#eventCount; e < this.#eventCount + epoch.listedEvents; e += 1) {
+      marketEvent.fill(e, firsts[e], firsts[e + 1]);
+    }
+    if (this.#byConditionId) {
+      for (let m = this.#marketCount; m < total; m += 1) this.#byConditionId.set(this.conditionIdOf(m), m);
+    }
+    this.#eventFirstMarket = Int32Array.from(firsts);
+    this.#marketEvent = marketEvent;
+    this.#marketCount = total;
+    this.#eventCount += epoch.listedEvents;
+    this.#epochs.push(epoch);
+    this.#clock = epoch.to;
+    // Events built before this epoch existed only need this epoch checked; later builds check every epoch.
+    for (const core of this.#events) if (core) this.#applyResolutions(core, epoch.index);
+  }
+
+  /** Condition ids of the markets this epoch listed. */
+  listedMarkets(epoch: Epoch): number[] {
+    const first = this.#eventFirstMarket[epoch.firstListedEvent] ?? 0;
+    const end = this.#eventFirstMarket[epoch.firstListedEvent + epoch.listedEvents] ?? first;
+    return Array.from({ length: end - first }, (_, i) => first + i);
+  }
+
+  /** Markets of the events epoch `index` resolved; a census over every event, so only for summaries. */
+  resolvedIn(index: number): number[] {
+    const out: number[] = [];
+    for (let e = 0; e < this.#eventCount; e += 1) {
+      const core = this.#events[e];
+      let resolved: number | undefined;
+      if (core) {
+        resolved = core.resolvedEpoch;
+      } else {
+        const timing = this.#timing(e, this.#sizeOf(e), Rng.of(this.#seed, Stream.event, e));
+        resolved = timing.closed ? undefined : this.#firstResolution(e, timing, this.#listedEpochOf(e), 0);
+      }
+      if (resolved !== index) continue;
+      const first = this.#eventFirstMarket[e] ?? 0;
+      for (let m = first; m < first + this.#sizeOf(e); m += 1) out.push(m);
+    }
+    return out;
+  }
+
+  /** True when the market could be traded during epoch `index`: listed, not a ghost, not resolved by its end. */
+  isOpenIn(market: number, index: number): boolean {
+    const event = this.eventCore(this.eventOf(market));
+    if (event.ghost || event.baseClosed) return false;
+    if (event.listedEpoch !== undefined && event.listedEpoch > index) return false;
+    return event.resolvedEpoch === undefined || event.resolvedEpoch > index;
   }
 
   eventOf(market: number): number {
@@ -163,6 +288,48 @@ export class Universe {
     return Number.isSafeInteger(e) && e >= 0 && e < this.eventCount ? e : undefined;
   }
 
+  /** First market index of event `e`. */
+  firstMarketOf(e: number): number {
+    const first = this.#eventFirstMarket[e];
+    if (first === undefined) throw new RangeError(`event index ${e} out of range`);
+    return first;
+  }
+
+  #sizeOf(e: number): number {
+    return (this.#eventFirstMarket[e + 1] ?? 0) - (this.#eventFirstMarket[e] ?? 0);
+  }
+
+  #listedEpochOf(e: number): number | undefined {
+    return e < this.baseEventCount ? undefined : this.#listedIn[e - this.baseEventCount];
+  }
+
+  /**
+   * The first epoch from `fromEpoch` on that resolves the event, or undefined. An epoch resolves an open event whose
+   * end date has passed by its new clock, with probability `resolveShare`; never in the epoch that listed it, so a
+   * fill in a fresh market never comes after its resolution. Early resolutions are not simulated.
+   */
+  #firstResolution(e: number, timing: { ghost: boolean; end: number }, listedEpoch: number | undefined, fromEpoch: number): number | undefined {
+    if (timing.ghost) return undefined;
+    for (let k = fromEpoch; k < this.#epochs.length; k += 1) {
+      const epoch = this.#epochs[k];
+      if (!epoch || (listedEpoch !== undefined && listedEpoch >= k) || timing.end > epoch.to) continue;
+      if (unitOf(epoch.seed, Stream.resolve, k, e) < epoch.resolveShare) return k;
+    }
+    return undefined;
+  }
+
+  #applyResolutions(core: EventCore, fromEpoch: number): void {
+    if (core.closed) return;
+    const k = this.#firstResolution(core.index, core, core.listedEpoch, fromEpoch);
+    const epoch = k === undefined ? undefined : this.#epochs[k];
+    if (k === undefined || !epoch) return;
+    // Resolved some time after the end date, within the epoch.
+    const lo = Math.max(core.end, epoch.from + 1);
+    core.closed = true;
+    core.resolvedEpoch = k;
+    core.closedTime = lo + Math.floor(unitOf(epoch.seed, Stream.resolve, k, core.index, 1) * (epoch.to - lo + 1));
+  }
+
   eventCore(e: number): EventCore {
     const cached = this.#events[e];
     if (cached) return cached;
@@ -170,6 +337,7 @@ export class Universe {
     const next = this.#eventFirstMarket[e + 1];
     if (first === undefined || next === undefined) throw new RangeError(`event index ${e} out of range`);
     const core = this.#buildEvent(e, first, next - first);
+    this.#applyResolutions(core, 0);
     this.#events[e] = core;
     return core;
   }
@@ -198,8 +366,8 @@ export class Universe {
       tokenIds: [tokenId(), tokenId()],
       icon: tokens.chance(0.1) ? '' : event.image,
       ghost: event.ghost,
-      tradeStart: Math.max(DATA_START, event.start),
-      tradeEnd: Math.min(DATA_END, event.end),
+      tradeStart: event.listedEpoch === undefined ? Math.max(DATA_START, event.start) : event.start,
+      tradeEnd: event.listedEpoch === undefined ? Math.min(DATA_END, event.end) : event.end,
     };
     this.#markets[m] = core;
     return core;
@@ -215,8 +383,12 @@ export class Universe {
     const event = this.eventCore(core.eventIndex);
     const rng = Rng.of(this.#seed, Stream.market, m, 2);
     const volumeMicros = Math.round(rng.logUniform(50, 5_000_000) * 1e6);
-    const liquidityMicros = event.closed ? 0 : Math.round(rng.logUniform(10, 200_000) * 1e6);
+    // Draws follow the generated state, values the current one: a market resolved by an epoch keeps its tick
+    // size, dates and tags, and only what resolution changes changes.
+    const drawnLiquidity = event.baseClosed ? 0 : Math.round(rng.logUniform(10, 200_000) * 1e6);
+    const liquidityMicros = event.closed ? 0 : drawnLiquidity;
     const tick = rng.chance(0.3) ? 0.001 : 0.01;
+    const thousandths = event.baseClosed ? 0 : rng.int(1, 999);
     let prices: [string, string];
     let last = 0;
     if (event.closed) {
@@ -224,7 +396,6 @@ export class Universe {
       prices = yesWins ? ['1', '0'] : ['0', '1'];
       last = yesWins ? 0.999 : 0.001;
     } else {
-      const thousandths = rng.int(1, 999);
       prices = [String(thousandths / 1000), String((1000 - thousandths) / 1000)];
       last = Math.round(thousandths / 10) / 100;
     }
@@ -249,7 +420,7 @@ export class Universe {
       closed: event.closed,
       marketMakerAddress: '',
       createdAt: isoMicros(createdAt, rng.int(0, 999_999)),
-      updatedAt: isoMicros(event.closed ? event.closedTime : Math.min(event.end, DATA_END), rng.int(0, 999_999)),
+      updatedAt: isoMicros(event.closed ? event.closedTime : event.openUpdatedAt, rng.int(0, 999_999)),
       new: false,
       featured: false,
       archived: false,
@@ -323,7 +494,7 @@ export class Universe {
       openInterest: 0,
       category: event.category,
       createdAt: isoMicros(event.start - 3600, rng.int(0, 999_999)),
-      updatedAt: isoMicros(event.closed ? event.closedTime : Math.min(event.end, DATA_END), rng.int(0, 999_999)),
+      updatedAt: isoMicros(event.closed ? event.closedTime : event.openUpdatedAt, rng.int(0, 999_999)),
       competitive: rng.next(),
       volume24hr: 0,
       enableOrderBook: true,
@@ -356,11 +527,16 @@ export class Universe {
     return slim;
   }
 
-  #buildEvent(e: number, firstMarket: number, size: number): EventCore {
-    const rng = Rng.of(this.#seed, Stream.event, e);
+  /**
+   * The event's first draws. A listed event is never a ghost, starts in the first half of its epoch and is open;
+   * its draws are the same as a generated event's, only their meaning differs.
+   */
+  #timing(e: number, size: number, rng: Rng): EventTiming {
+    const listedEpoch = this.#listedEpochOf(e);
+    const listing = listedEpoch === undefined ? undefined : this.#epochs[listedEpoch];
     const negRisk = size > 1;
     // Event 7 is always a ghost so that even a tiny universe has one market Gamma cannot resolve.
-    const ghost = !negRisk && (e === 7 || rng.chance(0.012));
+    const ghost = !negRisk && (e === 7 || rng.chance(0.012)) && !listing;
     let kind: EventKind;
     if (ghost) kind = 'will';
     else if (negRisk) kind = rng.pick(['election', 'temperature', 'league'] as const);
@@ -374,12 +550,23 @@ export class Universe {
     const earliest = DATA_START;
     // Ghosts are old AMM-era markets, which is why Gamma has lost them.
     const latest = ghost ? DATA_START + 400 * DAY : DATA_END - DAY;
-    let start = earliest + Math.floor(rng.next() * (latest - earliest));
+    const u = rng.next();
+    let start = listing
+      ? listing.from + 1 + Math.floor(u * Math.max(1, Math.floor((listing.to - listing.from) / 2)))
+      : earliest + Math.floor(u * (latest - earliest));
     if (kind === 'updown') start -= start % 900;
     const end = start + duration;
-    const closed = end <= DATA_END - 3 * DAY && rng.chance(0.8);
+    const closed = !listing && end <= DATA_END - 3 * DAY && rng.chance(0.8);
     const closedTime = end + rng.int(600, 2 * DAY);
     const winner = negRisk ? rng.int(0, size - 1) : rng.int(0, 1);
+    return { ghost, negRisk, kind, start, end, closed, closedTime, winner };
+  }
+
+  #buildEvent(e: number, firstMarket: number, size: number): EventCore {
+    const rng = Rng.of(this.#seed, Stream.event, e);
+    const { ghost, negRisk, kind, start, end, closed, closedTime, winner } = this.#timing(e, size, rng);
+    const listedEpoch = this.#listedEpochOf(e);
+    const listedAt = listedEpoch === undefined ? DATA_END : (this.#epochs[listedEpoch]?.to ?? DATA_END);
 
     const members: EventCore['members'] = [];
     let title: string;
@@ -500,6 +687,10 @@ export class Universe {
       closedTime,
       winner,
       members,
+      baseClosed: closed,
+      listedEpoch,
+      resolvedEpoch: undefined,
+      openUpdatedAt: Math.min(end, listedAt),
     };
   }
 }

@@ -1,7 +1,12 @@
 /**
  * Per-wallet trade generation. A wallet's fills are generated once, in one pass, into compact columns sorted the
  * way the API serves them (timestamp DESC, sequence DESC); rows are only materialised as JSON for the page asked.
+ * The fills of each epoch (see epochs.ts) follow the generated history: they are at or after its newest timestamp
+ * and take the next sequence numbers, so a keyset walk anchored before an epoch never meets them.
  */
+import type { Epoch, TxPlan } from './epochs.js';
+import { planFillCount, walletPlan } from './epochs.js';
+import { FLAG_NO_EVENT_SLUG, FLAG_OUTCOME_999, FLAG_TAKER, drawFlags, drawPrice, drawSize } from './fill-draws.js';
 import { Rng, Stream } from './prng.js';
 import { ADJECTIVES, BIOS, IMAGE_BASE, NOUNS } from './text.js';
 import type { Universe } from './universe.js';
@@ -10,10 +15,6 @@ import type { GroundTruthFill } from './types.js';
 
 /** Sort keys pack (timestamp, generation order) into one double; this is the most fills one wallet may have. */
 export const MAX_FILLS_PER_WALLET = 4_194_304;
-
-const FLAG_TAKER = 1;
-const FLAG_OUTCOME_999 = 2;
-const FLAG_NO_EVENT_SLUG = 4;
 
 export interface Profile {
   name: string;
@@ -89,25 +90,23 @@ function profileOf(seed: number, index: number, address: string): Profile {
   };
 }
 
-/** Prices: mostly cents, some tenths of a cent, a few off-tick values like 0.0800000037. */
-function drawPrice(rng: Rng): number {
-  const u = rng.next();
-  if (u < 0.005) {
-    const cents = rng.int(1, 99);
-    return Number((cents / 100 + rng.int(1, 99) / 1e10).toFixed(10));
-  }
-  if (u < 0.25) return rng.int(1, 999) / 1000;
-  return rng.int(1, 99) / 100;
+/** The fill count of a wallet after each epoch: base count plus every epoch's plan, in order. */
+export function countAfterEpochs(base: number, wallet: number, epochs: readonly Epoch[]): number {
+  let count = base;
+  for (const epoch of epochs) count += planFillCount(walletPlan(epoch, wallet, count > 0));
+  return count;
 }
 
-/** Share sizes with up to 6 decimals; about 1% are dust under 0.01 shares (hidden by the API's default filter). */
-function drawSize(rng: Rng): number {
-  const raw = rng.logUniform(1, 20_000);
-  const u = rng.next();
-  if (u < 0.01) return rng.int(1, 9) / 1000;
-  if (u < 0.2) return Math.max(1, Math.round(raw));
-  if (u < 0.6) return Math.max(1, Math.round(raw * 100)) / 100;
-  return Math.max(1, Math.round(raw * 1e6)) / 1e6;
+/** One fill before it is written into the columns. */
+interface NewFill {
+  ts: number;
+  market: number;
+  outcome: number;
+  sell: number;
+  price: number;
+  size: number;
+  tx: number;
+  flags: number;
 }
 
 /** A wallet's fills as columns, newest first. Row r has internal sequence number `count - 1 - r`. */
@@ -130,16 +129,26 @@ export class WalletTrades {
   readonly #combos: Combo[];
   readonly #seed: number;
   readonly #universe: Universe;
+  /** Hashes of the epochs' transactions; their `tx` value is `-1 - k` for hash k. */
+  readonly #epochTxHashes: string[] = [];
 
-  constructor(seed: number, universe: Universe, index: number, address: string, count: number) {
-    if (count > MAX_FILLS_PER_WALLET) {
-      throw new RangeError(`wallet ${index} asks for ${count} fills; the simulator supports ${MAX_FILLS_PER_WALLET}`);
+  /** `count` is the generated history; `epochs` append to it. */
+  constructor(seed: number, universe: Universe, index: number, address: string, count: number, epochs: readonly Epoch[] = []) {
+    const plans: TxPlan[][] = [];
+    let total = count;
+    for (const epoch of epochs) {
+      const plan = walletPlan(epoch, index, total > 0);
+      plans.push(plan);
+      total += planFillCount(plan);
+    }
+    if (total > MAX_FILLS_PER_WALLET) {
+      throw new RangeError(`wallet ${index} asks for ${total} fills; the simulator supports ${MAX_FILLS_PER_WALLET}`);
     }
     this.#seed = seed;
     this.#universe = universe;
     this.index = index;
     this.address = address;
-    this.count = count;
+    this.count = total;
     this.profile = profileOf(seed, index, address);
     this.#combos = [];
 
@@ -154,12 +163,10 @@ export class WalletTrades {
     const gFlags = new Uint8Array(n);
 
     const rng = Rng.of(seed, Stream.walletFills, index);
-    const portfolioSize = Math.min(universe.marketCount, 1 + Math.floor(Math.pow(n, 0.6)));
+    const portfolioSize = Math.min(universe.baseMarketCount, 1 + Math.floor(Math.pow(n, 0.6)));
     const portfolio = new Int32Array(portfolioSize);
-    for (let k = 0; k < portfolioSize; k += 1) portfolio[k] = universe.marketByRank(rng.zipf(universe.marketCount));
+    for (let k = 0; k < portfolioSize; k += 1) portfolio[k] = universe.marketByRank(rng.zipf(universe.baseMarketCount));
     const pickMarket = (): number => portfolio[rng.zipf(portfolioSize)] ?? 0;
-    const drawFlags = (taker: boolean): number =>
-      (taker ? FLAG_TAKER : 0) | (rng.chance(0.02) ? FLAG_OUTCOME_999 : 0) | (rng.chance(0.03) ? FLAG_NO_EVENT_SLUG : 0);
 
     let txNo = -1;
     for (let i = 0; i < n; i += 1) {
@@ -190,13 +197,13 @@ export class WalletTrades {
         if (price === gPrice[prev]) price = price >= 0.5 ? price - 0.01 : price + 0.01;
         gPrice[i] = Number(price.toFixed(10));
         gSize[i] = drawSize(rng);
-        gFlags[i] = drawFlags(((gFlags[prev] ?? 0) & FLAG_TAKER) !== 0);
+        gFlags[i] = drawFlags(rng, ((gFlags[prev] ?? 0) & FLAG_TAKER) !== 0);
         continue;
       }
       txNo += 1;
       gTx[i] = txNo;
       const taker = rng.chance(0.4);
-      gFlags[i] = drawFlags(taker);
+      gFlags[i] = drawFlags(rng, taker);
       gSell[i] = rng.chance(0.35) ? 1 : 0;
       gPrice[i] = drawPrice(rng);
       gSize[i] = drawSize(rng);
@@ -221,40 +228,158 @@ export class WalletTrades {
       gTs[i] = market.tradeStart + Math.floor(rng.next() * (market.tradeEnd - market.tradeStart + 1));
     }
 
-    // Sort by (timestamp, generation order) ascending, then read backwards: newest first, and fills of one
-    // transaction stay adjacent in their generation order.
+    // Sort by (timestamp, generation order) ascending; ascending position p is sequence number p and lands in
+    // row `total - 1 - p`, so rows read newest first and fills of one transaction stay adjacent in their
+    // generation order.
     const keys = new Float64Array(n);
     for (let i = 0; i < n; i += 1) keys[i] = (gTs[i] ?? 0) * MAX_FILLS_PER_WALLET + i;
     keys.sort();
-    this.timestamp = new Int32Array(n);
-    this.market = new Int32Array(n);
-    this.outcome = new Uint8Array(n);
-    this.sell = new Uint8Array(n);
-    this.price = new Float64Array(n);
-    this.size = new Float64Array(n);
-    this.tx = new Int32Array(n);
-    this.flags = new Uint8Array(n);
-    let takers = 0;
-    for (let r = 0; r < n; r += 1) {
-      const i = (keys[n - 1 - r] ?? 0) % MAX_FILLS_PER_WALLET;
-      this.timestamp[r] = gTs[i] ?? 0;
-      this.market[r] = gMarket[i] ?? 0;
-      this.outcome[r] = gOutcome[i] ?? 0;
-      this.sell[r] = gSell[i] ?? 0;
-      this.price[r] = gPrice[i] ?? 0;
-      this.size[r] = gSize[i] ?? 0;
-      this.tx[r] = gTx[i] ?? 0;
-      this.flags[r] = gFlags[i] ?? 0;
-      if (((gFlags[i] ?? 0) & FLAG_TAKER) !== 0) takers += 1;
+    this.timestamp = new Int32Array(total);
+    this.market = new Int32Array(total);
+    this.outcome = new Uint8Array(total);
+    this.sell = new Uint8Array(total);
+    this.price = new Float64Array(total);
+    this.size = new Float64Array(total);
+    this.tx = new Int32Array(total);
+    this.flags = new Uint8Array(total);
+    for (let p = 0; p < n; p += 1) {
+      const i = (keys[p] ?? 0) % MAX_FILLS_PER_WALLET;
+      this.#put(p, {
+        ts: gTs[i] ?? 0,
+        market: gMarket[i] ?? 0,
+        outcome: gOutcome[i] ?? 0,
+        sell: gSell[i] ?? 0,
+        price: gPrice[i] ?? 0,
+        size: gSize[i] ?? 0,
+        tx: gTx[i] ?? 0,
+        flags: gFlags[i] ?? 0,
+      });
     }
+    let written = n;
+    epochs.forEach((epoch, k) => {
+      const fills = this.#epochFills(epoch, plans[k] ?? [], written);
+      for (const fill of fills) this.#put(written++, fill);
+    });
+
+    let takers = 0;
+    for (let r = 0; r < total; r += 1) if (((this.flags[r] ?? 0) & FLAG_TAKER) !== 0) takers += 1;
     this.takerRows = new Int32Array(takers);
-    for (let r = 0, k = 0; r < n; r += 1) {
+    for (let r = 0, k = 0; r < total; r += 1) {
       if (((this.flags[r] ?? 0) & FLAG_TAKER) !== 0) this.takerRows[k++] = r;
     }
   }
 
+  /** Writes the fill with sequence number `p` (ascending position) into its newest-first row. */
+  #put(p: number, fill: NewFill): void {
+    const r = this.count - 1 - p;
+    this.timestamp[r] = fill.ts;
+    this.market[r] = fill.market;
+    this.outcome[r] = fill.outcome;
+    this.sell[r] = fill.sell;
+    this.price[r] = fill.price;
+    this.size[r] = fill.size;
+    this.tx[r] = fill.tx;
+    this.flags[r] = fill.flags;
+  }
+
+  /**
+   * The wallet's fills in `epoch`, in sequence order, given the `written` fills before them. Transactions land in
+   * (from, to], except a boundary one, which shares the previous newest fill's block time and market. A wallet trades
+   * again mostly in the markets it holds that are still open, else in popular open markets; fresh transactions go
+   * to markets the epoch listed, after they start.
+   */
+  #epochFills(epoch: Epoch, plan: readonly TxPlan[], written: number): NewFill[] {
+    if (plan.length === 0) return [];
+    const universe = this.#universe;
+    const rng = Rng.of(epoch.seed, Stream.advanceFills, epoch.index, this.index);
+    const newestRow = this.count - written;
+    const held: number[] = [];
+    const seen = new Set<number>();
+    for (let r = newestRow; r < this.count; r += 1) {
+      const m = this.market[r] ?? -1;
+      if (m < 0 || seen.has(m)) continue;
+      seen.add(m);
+      if (universe.isOpenIn(m, epoch.index)) held.push(m);
+    }
+    held.sort((a, b) => a - b);
+    const listed = universe.listedMarkets(epoch);
+    const pickListed = (): number => listed[rng.int(0, listed.length - 1)] ?? 0;
+    const pickOpen = (): number => {
+      if (held.length > 0 && rng.chance(0.7)) return held[rng.int(0, held.length - 1)] ?? 0;
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const m = universe.marketByRank(rng.zipf(universe.baseMarketCount));
+        if (universe.isOpenIn(m, epoch.index)) return m;
+      }
+      return pickListed();
+    };
+    const span = epoch.to - epoch.from;
+
+    const txs = plan.map((tx, i) => {
+      let ts: number;
+      let market: number;
+      let outcome: number | undefined;
+      if (tx.boundary && written > 0) {
+        ts = this.timestamp[newestRow] ?? 0;
+        market = this.market[newestRow] ?? 0;
+        outcome = this.outcome[newestRow] ?? 0;
+      } else if (tx.fresh) {
+        market = pickListed();
+        const lo = Math.max(universe.eventCore(universe.eventOf(market)).start, epoch.from + 1);
+        ts = lo + Math.floor(rng.next() * (epoch.to - lo + 1));
+      } else {
+        market = pickOpen();
+        ts = epoch.from + 1 + Math.floor(rng.next() * span);
+      }
+      const hash = `0x${Rng.of(epoch.seed, Stream.advanceTx, epoch.index, this.index, i).hex(8)}`;
+      this.#epochTxHashes.push(hash);
+      return { plan: tx, ts, market, outcome, txId: -this.#epochTxHashes.length };
+    });
+    // Stable: equal times keep plan order, and the boundary transaction (oldest) comes first.
+    txs.sort((a, b) => a.ts - b.ts);
+
+    const fills: NewFill[] = [];
+    for (const tx of txs) {
+      const taker = rng.chance(0.4);
+      const outcomeOf = (market: number): number => (market < 0 ? 0 : rng.int(0, 1));
+      const first: NewFill = {
+        ts: tx.ts,
+        market: tx.market,
+        outcome: tx.outcome ?? outcomeOf(tx.market),
+        sell: rng.chance(0.35) ? 1 : 0,
+        price: drawPrice(rng),
+        size: drawSize(rng),
+        tx: tx.txId,
+        flags: drawFlags(rng, taker),
+      };
+      fills.push(first);
+      if (tx.plan.twin) fills.push({ ...first });
+      let previous = first;
+      for (let j = 1; j < tx.plan.fills; j += 1) {
+        const sameMarket = previous.market >= 0 && rng.chance(0.7);
+        const market = sameMarket ? previous.market : pickOpen();
+        let price = drawPrice(rng);
+        if (price === previous.price) price = price >= 0.5 ? price - 0.01 : price + 0.01;
+        const next: NewFill = {
+          ts: tx.ts,
+          market,
+          outcome: sameMarket && rng.chance(0.8) ? previous.outcome : outcomeOf(market),
+          sell: rng.chance(0.8) ? previous.sell : rng.int(0, 1),
+          price: Number(price.toFixed(10)),
+          size: drawSize(rng),
+          tx: tx.txId,
+          flags: drawFlags(rng, taker),
+        };
+        fills.push(next);
+        previous = next;
+      }
+    }
+    return fills;
+  }
+
   transactionHash(row: number): string {
-    return `0x${Rng.of(this.#seed, Stream.transaction, this.index, this.tx[row] ?? 0).hex(8)}`;
+    const tx = this.tx[row] ?? 0;
+    if (tx < 0) return this.#epochTxHashes[-1 - tx] ?? '';
+    return `0x${Rng.of(this.#seed, Stream.transaction, this.index, tx).hex(8)}`;
   }
 
   conditionId(row: number): string {

@@ -36,30 +36,44 @@ function market(n: number): Obj {
   };
 }
 
+type Listings = 'both' | 'legacy';
+
 /**
- * A Gamma `/markets` + `/events` double with Gamma's traps: an omitted `closed` means closed=false,
- * the default page is 20, over 100 condition ids is a 414, and combo ids are a 400.
+ * A Gamma double with Gamma's traps: an omitted `closed` means closed=false, the default page is 20,
+ * over 100 condition ids is a 414, and combo ids are a 400. `/markets` and `/events` answer bare arrays;
+ * `/markets/keyset` and `/events/keyset` (unless `listings` is `legacy`, where they are 404) answer
+ * `{ markets | events, next_cursor? }` with `next_cursor` only on a full page.
  */
-async function gamma(markets: Obj[], events: Obj[] = [], options: { ignoreFilters?: boolean } = {}): Promise<TestServer> {
+async function gamma(
+  markets: Obj[],
+  events: Obj[] = [],
+  options: { ignoreFilters?: boolean; listings?: Listings } = {},
+): Promise<TestServer> {
   return startServer((_req, res, _index, seen) => {
     const closedParam = seen.query.get('closed');
     const wantClosed = closedParam === 'true';
+    const keyset = seen.path.endsWith('/keyset');
+    if (keyset && options.listings === 'legacy') return sendJson(res, 404, { error: 'not found' });
     const limit = Number(seen.query.get('limit') ?? 20);
-    if (seen.path === '/markets') {
+    const kind = seen.path.replace(/\/keyset$/, '');
+    let rows: Obj[];
+    if (kind === '/markets') {
       const ids = seen.query.getAll('condition_ids');
       if (ids.length > 100) return sendJson(res, 414, { error: 'URI too long' });
       if (ids.some((id) => !/^0x[0-9a-f]{64}$/.test(id))) return sendJson(res, 400, { error: 'invalid condition id' });
-      const rows = markets.filter(
-        (m) => options.ignoreFilters || (ids.includes(m.conditionId as string) && m.closed === wantClosed),
-      );
-      return sendJson(res, 200, options.ignoreFilters ? rows : rows.slice(0, limit));
-    }
-    if (seen.path === '/events') {
+      rows = markets.filter((m) => options.ignoreFilters || (ids.includes(m.conditionId as string) && m.closed === wantClosed));
+    } else if (kind === '/events') {
       const ids = seen.query.getAll('id');
-      const rows = events.filter((e) => ids.includes(e.id as string) && e.closed === wantClosed);
-      return sendJson(res, 200, rows.slice(0, limit));
+      rows = events.filter((e) => ids.includes(e.id as string) && e.closed === wantClosed);
+    } else {
+      return sendJson(res, 404, { error: 'not found' });
     }
-    return sendJson(res, 404, { error: 'not found' });
+    if (!keyset) return sendJson(res, 200, options.ignoreFilters ? rows : rows.slice(0, limit));
+    const after = Number(seen.query.get('after_cursor') ?? 0);
+    const page = rows.slice(after, after + Math.min(limit, 100));
+    const body: Obj = { [kind.slice(1)]: page };
+    if (page.length === Math.min(limit, 100)) body.next_cursor = String(after + page.length);
+    return sendJson(res, 200, body);
   });
 }
 
@@ -86,9 +100,12 @@ function makeSource(url: string): PolymarketSource {
 }
 
 describe('markets lookup', () => {
-  it('asks closed=true and closed=false for every batch of at most 50 repeated condition_ids, never sends combo ids, and reports unknown ids', async () => {
+  it.each<[Listings, string, number]>([
+    ['both', '/markets/keyset', 0],
+    ['legacy', '/markets', 1],
+  ])('with %s listings, asks %s closed=true and closed=false for every batch of at most 50 repeated condition_ids, never sends combo ids, and reports unknown ids', async (listings, path, probes) => {
     const known = Array.from({ length: 120 }, (_, i) => market(i + 1));
-    server = await gamma(known);
+    server = await gamma(known, [], { listings });
     const unknown = [cid(9001), cid(9002), cid(9003)];
     const input = [
       ...known.map((m) => m.conditionId as string),
@@ -107,10 +124,11 @@ describe('markets lookup', () => {
       ...unknown.map((id) => ({ id, reason: UNRESOLVED_UNKNOWN })),
     ]);
 
-    // 123 valid ids -> batches of 50, 50, 23, each asked twice.
-    expect(server.requests).toHaveLength(6);
+    // 123 valid ids -> batches of 50, 50, 23, each asked twice; a legacy-only Gamma costs one keyset probe.
+    expect(server.requests).toHaveLength(6 + probes);
+    expect(server.requests.filter((r) => r.path === '/markets/keyset' && path === '/markets')).toHaveLength(probes);
     const byBatch = new Map<string, string[]>();
-    for (const request of server.requests) {
+    for (const request of server.requests.filter((r) => r.path === path)) {
       const ids = request.query.getAll('condition_ids');
       expect(ids.length).toBeLessThanOrEqual(50);
       expect(ids).not.toContain(COMBO);
@@ -124,8 +142,8 @@ describe('markets lookup', () => {
       ['false', 'true'],
       ['false', 'true'],
     ]);
-    expect([...byBatch.keys()].map((key) => key.split(',').length)).toEqual([50, 50, 23]);
-    expect(source?.stats().requests).toEqual({ 'gamma:markets': 6 });
+    expect([...byBatch.keys()].map((key) => key.split(',').length).sort((a, b) => b - a)).toEqual([50, 50, 23]);
+    expect(source?.stats().requests).toEqual({ 'gamma:markets': 6 + probes });
   });
 
   it('records winning label and token of closed markets and leaves open ones without', async () => {
@@ -159,11 +177,22 @@ describe('markets lookup', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('fails with a clear error when Gamma answers with something other than an array', async () => {
-    server = await startServer((_req, res) => sendJson(res, 200, { markets: [] }));
+  it('fails with a clear error naming both listings when keyset is missing and legacy answers something other than an array', async () => {
+    server = await startServer((_req, res, _index, seen) =>
+      seen.path.endsWith('/keyset') ? sendJson(res, 404, { error: 'not found' }) : sendJson(res, 200, { markets: [] }),
+    );
     const gammaSource = makeSource(server.url);
     await expect(gammaSource.markets([cid(1)])).rejects.toThrow(UnexpectedResponseError);
-    await expect(gammaSource.markets([cid(1)])).rejects.toThrow(/returned a JSON object, not the bare array/);
+    await expect(gammaSource.markets([cid(1)])).rejects.toThrow(
+      /\/markets\/keyset answered HTTP 404, and \/markets answered GET .* returned a JSON object, not the bare array/,
+    );
+  });
+
+  it('fails with a clear error when the keyset listing answers something other than its documented page', async () => {
+    server = await startServer((_req, res) => sendJson(res, 200, { data: [] }));
+    await expect(makeSource(server.url).markets([cid(1)])).rejects.toThrow(
+      /returned an object with keys data, not the keyset page \{ markets: \[\.\.\.\], next_cursor\? \}/,
+    );
   });
 });
 
@@ -277,7 +306,7 @@ describe('events lookup', () => {
     markets: [negRisk],
   });
 
-  it('looks up numeric ids in batches of at most 50 with closed=true and closed=false; malformed and unknown ids are unresolved', async () => {
+  it('looks up numeric ids in batches of at most 50 with closed=true and closed=false on /events/keyset; malformed and unknown ids are unresolved', async () => {
     const events = Array.from({ length: 60 }, (_, i) => event(1000 + i, i % 2 === 0));
     server = await gamma([], events);
     const ids = [...events.map((e) => e.id as string), '1000', '999999', 'next-pm-ethiopia', ''];
@@ -290,9 +319,10 @@ describe('events lookup', () => {
     ]);
     expect(server.requests).toHaveLength(4);
     for (const request of server.requests) {
-      expect(request.path).toBe('/events');
+      expect(request.path).toBe('/events/keyset');
       expect(request.query.getAll('id').length).toBeLessThanOrEqual(50);
-      expect(Number(request.query.get('limit'))).toBe(request.query.getAll('id').length);
+      expect(Number(request.query.get('limit'))).toBeGreaterThanOrEqual(request.query.getAll('id').length);
+      expect(request.query.get('include_markets')).toBe('false');
       expect(['true', 'false']).toContain(request.query.get('closed'));
     }
     expect(server.requests.map((r) => r.query.get('closed')).sort()).toEqual(['false', 'false', 'true', 'true']);

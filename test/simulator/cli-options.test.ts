@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseFaultSpec, parseLatencySpec } from '../../src/simulator/index.js';
+import { ConfigError } from '../../src/lib/errors.js';
+import { parseFaultSpec, parseGammaPaging, parseLatencySpec } from '../../src/simulator/index.js';
 
 describe('parseFaultSpec', () => {
   it('maps every short key onto its FaultRates field', () => {
@@ -38,5 +39,15 @@ describe('parseLatencySpec', () => {
 
   it('rejects malformed or inverted ranges', () => {
     for (const bad of ['', 'fast', '150-50', '-5', '1-2-3']) expect(() => parseLatencySpec(bad)).toThrow(/latency/);
+  });
+});
+
+describe('parseGammaPaging', () => {
+  it('accepts keyset, legacy and both in any case, and names the valid values otherwise', () => {
+    expect(parseGammaPaging('keyset')).toBe('keyset');
+    expect(parseGammaPaging(' Legacy ')).toBe('legacy');
+    expect(parseGammaPaging('BOTH')).toBe('both');
+    expect(() => parseGammaPaging('cursor')).toThrow(ConfigError);
+    expect(() => parseGammaPaging('cursor')).toThrow(/Bad Gamma paging "cursor".*keyset.*legacy.*both/);
   });
 });

@@ -3,7 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 
 import { parsePositiveInt } from '../../lib/duration.js';
-import { parseFaultSpec, parseLatencySpec, startSimulator, writeGroundTruth } from '../../simulator/index.js';
+import {
+  parseFaultSpec,
+  parseGammaPaging,
+  parseLatencySpec,
+  startSimulator,
+  writeGroundTruth,
+} from '../../simulator/index.js';
 
 interface SimOptions {
   seed: string;
@@ -14,13 +20,16 @@ interface SimOptions {
   host: string;
   latency?: string;
   faults?: string;
+  gamma: string;
   groundTruth?: string;
   walletsFile?: string;
 }
 
 export function simCommand(): Command {
   return new Command('sim')
-    .description('serve a deterministic Polymarket simulator (Data API v2 /v2/trades, Gamma /markets and /events)')
+    .description(
+      'serve a deterministic Polymarket simulator (Data API v2 /v2/trades and /v2/leaderboard, Gamma /markets and /events, legacy and keyset)',
+    )
     .option('--seed <n>', 'data seed', '1')
     .option('--wallets <n>', 'number of generated wallets', '100')
     .option('--max-trades <n>', 'cap on trades per generated wallet', '100000')
@@ -29,6 +38,11 @@ export function simCommand(): Command {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--latency <min-max>', 'added latency per response in ms, e.g. 50-150')
     .option('--faults <spec>', 'fault rates, e.g. 429=0.05,429-no-retry-after=0.02,503=0.02,500=0.01,html=0.01,truncated=0.01,reset=0.01')
+    .option(
+      '--gamma <listings>',
+      'Gamma listings served: keyset (legacy /markets and /events answer 410 Gone), legacy (/markets/keyset and /events/keyset answer 404) or both',
+      'both',
+    )
     .option('--ground-truth <dir>', 'write the expected fills, markets and events as NDJSON into this directory')
     .option('--wallets-file <file>', 'write the wallet addresses, one per line, for `backfill traders import`')
     .action(async (options: SimOptions) => {
@@ -41,6 +55,7 @@ export function simCommand(): Command {
         host: options.host,
         ...(options.latency ? { latencyMs: parseLatencySpec(options.latency) } : {}),
         ...(options.faults ? { faults: parseFaultSpec(options.faults) } : {}),
+        gamma: parseGammaPaging(options.gamma),
       });
       if (options.walletsFile) await writeFile(options.walletsFile, `${sim.dataset.wallets().join('\n')}\n`);
       if (options.groundTruth) {

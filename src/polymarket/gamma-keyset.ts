@@ -1,0 +1,99 @@
+/**
+ * Gamma keyset listings, `GET /markets/keyset` and `GET /events/keyset`: the same filters as the legacy listings,
+ * paged by `after_cursor` = the previous page's `next_cursor`, which is "present only when the number of returned
+ * rows equals the effective limit". The walk follows `next_cursor` until it is absent and never stops on a short
+ * page: the server clamps `limit` (documented 500, seen clamped to 100), so a page can be shorter than asked and
+ * still not be the last.
+ */
+import { z } from 'zod';
+import type { HttpClient, SourceLogger } from './http-client.js';
+import { PaginationError, UnexpectedResponseError } from './http-errors.js';
+
+export type GammaKind = 'markets' | 'events';
+
+/** Asked per keyset page; above any id batch, so one page normally answers a batch. */
+export const KEYSET_PAGE_LIMIT = 100;
+
+const pageSchemas = {
+  markets: z.object({ markets: z.array(z.unknown()), next_cursor: z.string().nullish() }),
+  events: z.object({ events: z.array(z.unknown()), next_cursor: z.string().nullish() }),
+};
+
+function gammaUrl(base: string, path: string): URL {
+  return new URL(`${base.replace(/\/+$/, '')}${path}`);
+}
+
+/** The keyset URL for one batch, one `closed` value and one page (`afterCursor` absent on the first). */
+export function keysetUrl(
+  gammaApiUrl: string,
+  kind: GammaKind,
+  ids: readonly string[],
+  closed: boolean,
+  afterCursor?: string,
+): URL {
+  const url = gammaUrl(gammaApiUrl, `/${kind}/keyset`);
+  for (const id of ids) url.searchParams.append(kind === 'markets' ? 'condition_ids' : 'id', id);
+  url.searchParams.set('closed', String(closed));
+  url.searchParams.set('limit', String(KEYSET_PAGE_LIMIT));
+  // As on the legacy listings: tags are only served on request; nested markets are dropped from event rows anyway.
+  if (kind === 'markets') url.searchParams.set('include_tag', 'true');
+  else url.searchParams.set('include_markets', 'false');
+  if (afterCursor !== undefined) url.searchParams.set('after_cursor', afterCursor);
+  return url;
+}
+
+function describeBody(body: unknown): string {
+  if (body === null) return 'null';
+  if (Array.isArray(body)) return 'an array';
+  if (typeof body === 'object') return `an object with keys ${Object.keys(body).slice(0, 5).join(', ') || '(none)'}`;
+  return `a ${typeof body}`;
+}
+
+/**
+ * Every row of a keyset walk for one batch. Stops early (with a warning) when the walk returns more rows than
+ * ids were asked for plus one page: Gamma serves an unfiltered listing when it ignores a filter, and such a walk
+ * would page through all of Gamma; the caller ignores rows it did not ask for anyway.
+ */
+export async function keysetRows(
+  http: HttpClient,
+  gammaApiUrl: string,
+  kind: GammaKind,
+  endpointKey: string,
+  ids: readonly string[],
+  closed: boolean,
+  signal: AbortSignal | undefined,
+  logger?: SourceLogger,
+): Promise<unknown[]> {
+  const rows: unknown[] = [];
+  const cursors = new Set<string>();
+  let cursor: string | undefined;
+  for (;;) {
+    const url = keysetUrl(gammaApiUrl, kind, ids, closed, cursor);
+    const body = await http.getJson(url, endpointKey, signal);
+    const parsed = pageSchemas[kind].safeParse(body);
+    if (!parsed.success) {
+      throw new UnexpectedResponseError(
+        `GET ${url.toString()} returned ${describeBody(body)}, not the keyset page { ${kind}: [...], next_cursor? } Gamma documents`,
+        { hint: 'The Gamma keyset response changed shape; report it' },
+      );
+    }
+    const page = parsed.data;
+    rows.push(...('markets' in page ? page.markets : page.events));
+    const next = page.next_cursor ?? undefined;
+    if (next === undefined || next === '') return rows;
+    if (cursors.has(next)) {
+      throw new PaginationError(`GET ${url.toString()} returned next_cursor ${JSON.stringify(next)} a second time in one walk`, {
+        hint: 'Gamma is looping; the look-up of this batch cannot finish. Report it, or retry later',
+      });
+    }
+    cursors.add(next);
+    if (rows.length > ids.length + KEYSET_PAGE_LIMIT) {
+      logger?.warn(
+        { url: url.toString(), rows: rows.length, ids: ids.length },
+        `Gamma /${kind}/keyset kept paging past the ids asked for (filter ignored?); stopped the walk`,
+      );
+      return rows;
+    }
+    cursor = next;
+  }
+}

@@ -10,6 +10,7 @@ import { UnexpectedResponseError } from './http-errors.js';
 import { eventIdOf, normalizeEvent } from './event-rows.js';
 import { linkedSignal } from './linked-signal.js';
 import { marketConditionId, normalizeMarket } from './market-rows.js';
+import { redactUrl } from './redact-url.js';
 import type { EventRecord, MarketRecord } from './records.js';
 import type { EventLookup, MarketLookup } from './source.js';
 
@@ -94,7 +95,7 @@ async function getArray(
   const parsed = arraySchema.safeParse(body);
   if (!parsed.success) {
     const kind = body === null ? 'null' : Array.isArray(body) ? 'array' : typeof body;
-    throw new UnexpectedResponseError(`GET ${url.toString()} returned a JSON ${kind}, not the bare array Gamma documents`, {
+    throw new UnexpectedResponseError(`GET ${redactUrl(url)} returned a JSON ${kind}, not the bare array Gamma documents`, {
       hint: 'The Gamma response changed shape; report it',
     });
   }

@@ -6,7 +6,16 @@ import type { CommitPolicy } from '../../engine/commit-batcher.js';
 import type { RunSummary } from '../../engine/run-summary.js';
 import { parseDuration, parsePositiveInt } from '../../lib/duration.js';
 import { ConfigError, describeError } from '../../lib/errors.js';
-import { createPolymarketSource, DEFAULT_RATE_LIMITS, parseRateLimitSpec } from '../../polymarket/index.js';
+import {
+  checkBaseUrl,
+  createPolymarketSource,
+  DEFAULT_DATA_API_URL,
+  DEFAULT_GAMMA_API_URL,
+  DEFAULT_RATE_LIMITS,
+  parseMaxPagesPerWallet,
+  parseMaxResponseBytes,
+  parseRateLimitSpec,
+} from '../../polymarket/index.js';
 import type { PolymarketSourceConfig } from '../../polymarket/index.js';
 import { EXIT } from '../exit-codes.js';
 import { addGlobalOptions } from '../global-options.js';
@@ -32,6 +41,8 @@ export interface RunCommandOptions extends GlobalOptions {
   rateLimit?: string;
   timeout: string;
   maxAttempts: string;
+  maxResponseBytes: string;
+  maxPagesPerWallet: string;
   json?: boolean;
   shard?: string;
   leaseTtl: string;
@@ -56,6 +67,8 @@ export function addRunOptions(command: Command): Command {
     .option('--rate-limit <spec>', 'per-endpoint limits, e.g. data:trades=200/10s,gamma:markets=300/10s (env BACKFILL_RATE_LIMITS)', process.env.BACKFILL_RATE_LIMITS)
     .option('--timeout <duration>', 'per-request timeout', '30s')
     .option('--max-attempts <n>', 'attempts per API request, retries on 429/5xx/network included', '8')
+    .option('--max-response-bytes <bytes>', 'cap on one API response body, compressed or not (1MB..1GB; KB/MB/GB are 1024-based); a wallet whose response is over it fails', '32MB')
+    .option('--max-pages-per-wallet <n>', 'API pages (1000 fills each) after which a wallet fails instead of paging on (1..1000000)', '20000')
     .option('--shard <i/n>', 'process only hash shard i of n (default from CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT)')
     .option('--lease-ttl <duration>', 'run lease time to live; a crashed runner is taken over after this', '60s')
     .option('--breaker-window <n>', 'circuit breaker: recent wallets looked at', '20')
@@ -120,8 +133,10 @@ export function parseRunSettings(options: RunCommandOptions): RunSettings {
   const shard = parseShard(options.shard);
   return {
     source: {
-      dataApiUrl: options.dataApiUrl,
-      gammaApiUrl: options.gammaApiUrl,
+      dataApiUrl: checkBaseUrl('--data-api-url', options.dataApiUrl, DEFAULT_DATA_API_URL),
+      gammaApiUrl: checkBaseUrl('--gamma-api-url', options.gammaApiUrl, DEFAULT_GAMMA_API_URL),
+      maxResponseBytes: parseMaxResponseBytes(options.maxResponseBytes, '--max-response-bytes'),
+      maxPagesPerWallet: parseMaxPagesPerWallet(options.maxPagesPerWallet, '--max-pages-per-wallet'),
       timeoutMs: parseDuration(options.timeout, '--timeout'),
       maxAttempts: parsePositiveInt(options.maxAttempts, '--max-attempts'),
       rateLimits,

@@ -35,6 +35,8 @@ export function addRunOptions(command: Command): Command {
     .option('--rate-limit <spec>', `per-endpoint limits, e.g. data:trades=200/10s,gamma:markets=300/10s (env ${ENV.rateLimits})`)
     .option('--timeout <duration>', `per-request timeout (default ${DEFAULTS.timeout})`)
     .option('--max-attempts <n>', `attempts per API request, retries on 429/5xx/network included (default ${DEFAULTS.maxAttempts})`)
+    .option('--max-response-bytes <bytes>', 'cap on one API response body, compressed or not, 1MB-1GB (KB/MB/GB are 1024-based; default 32MB); a wallet whose response is over it fails')
+    .option('--max-pages-per-wallet <n>', 'API pages (1000 fills each) after which a wallet fails instead of paging on, 1-1000000 (default 20000)')
     .option('--shard <i/n>', 'process only hash shard i of n (default from CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT)')
     .option('--lease-ttl <duration>', `run lease time to live; a crashed runner on another host is taken over after this (default ${DEFAULTS.leaseTtl})`)
     .option('--breaker-window <n>', `circuit breaker: recent wallets looked at (default ${DEFAULTS.breakerWindow})`)

@@ -1,6 +1,14 @@
 import { parseDuration } from '../lib/duration.js';
 import { ConfigError } from '../lib/errors.js';
-import { DEFAULT_RATE_LIMITS, parseRateLimitSpec } from '../polymarket/index.js';
+import {
+  DEFAULT_MAX_PAGES_PER_WALLET,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_RATE_LIMITS,
+  checkBaseUrl,
+  parseMaxPagesPerWallet,
+  parseMaxResponseBytes,
+  parseRateLimitSpec,
+} from '../polymarket/index.js';
 import type { RateLimit } from '../polymarket/index.js';
 
 /**
@@ -58,6 +66,10 @@ export interface SourceSettings {
   timeoutMs: number;
   maxAttempts: number;
   rateLimits: Record<string, RateLimit>;
+  /** Cap on one response body, compressed or not; a wallet whose response is over it fails. */
+  maxResponseBytes: number;
+  /** Pages after which a wallet fails instead of paging on (a server handing out endless cursors). */
+  maxPagesPerWallet: number;
 }
 
 export interface RunSettings {
@@ -135,8 +147,11 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     stage: nonEmpty(text('stage', ENV.stage) ?? DEFAULTS.stage, '--stage'),
     duckdbMemoryLimit: env[ENV.duckdbMemoryLimit] ?? DEFAULTS.duckdbMemoryLimit,
     source: {
-      dataApiUrl: text('dataApiUrl', ENV.dataApiUrl) ?? DEFAULTS.dataApiUrl,
-      gammaApiUrl: text('gammaApiUrl', ENV.gammaApiUrl) ?? DEFAULTS.gammaApiUrl,
+      // Refused here, before a lease or warehouse is touched, and never echoed with its secret.
+      dataApiUrl: checkBaseUrl('--data-api-url', text('dataApiUrl', ENV.dataApiUrl) ?? DEFAULTS.dataApiUrl, DEFAULTS.dataApiUrl),
+      gammaApiUrl: checkBaseUrl('--gamma-api-url', text('gammaApiUrl', ENV.gammaApiUrl) ?? DEFAULTS.gammaApiUrl, DEFAULTS.gammaApiUrl),
+      maxResponseBytes: parseMaxResponseBytes(text('maxResponseBytes') ?? String(DEFAULT_MAX_RESPONSE_BYTES), '--max-response-bytes'),
+      maxPagesPerWallet: parseMaxPagesPerWallet(text('maxPagesPerWallet') ?? String(DEFAULT_MAX_PAGES_PER_WALLET), '--max-pages-per-wallet'),
       timeoutMs: durationIn(text('timeout') ?? DEFAULTS.timeout, '--timeout', BOUNDS.timeoutMs),
       maxAttempts: intIn(text('maxAttempts') ?? String(DEFAULTS.maxAttempts), '--max-attempts', BOUNDS.maxAttempts),
       rateLimits,

@@ -11,6 +11,7 @@ import type { GammaKind } from './gamma-keyset.js';
 import { GammaListing } from './gamma-listing.js';
 import { linkedSignal } from './linked-signal.js';
 import { marketConditionId, normalizeMarket } from './market-rows.js';
+import { redactUrl } from './redact-url.js';
 import type { EventRecord, MarketRecord } from './records.js';
 import type { EventLookup, MarketLookup } from './source.js';
 
@@ -97,7 +98,7 @@ export function createGammaListing(http: HttpClient, gammaApiUrl: string, kind: 
     logger,
     legacy: async (ids, closed, signal) => {
       const url = legacyUrl(gammaApiUrl, ids, closed);
-      return { url: url.toString(), body: await http.getJson(url, endpointKey, signal) };
+      return { url: redactUrl(url), body: await http.getJson(url, endpointKey, signal) };
     },
   });
 }

@@ -5,6 +5,7 @@
  * page: the server clamps `limit` (documented 500, seen clamped to 100), so a page can be shorter than asked and
  * still not be the last.
  */
+import { redactUrl } from './redact-url.js';
 import { z } from 'zod';
 import type { HttpClient, SourceLogger } from './http-client.js';
 import { PaginationError, UnexpectedResponseError } from './http-errors.js';
@@ -73,7 +74,7 @@ export async function keysetRows(
     const parsed = pageSchemas[kind].safeParse(body);
     if (!parsed.success) {
       throw new UnexpectedResponseError(
-        `GET ${url.toString()} returned ${describeBody(body)}, not the keyset page { ${kind}: [...], next_cursor? } Gamma documents`,
+        `GET ${redactUrl(url)} returned ${describeBody(body)}, not the keyset page { ${kind}: [...], next_cursor? } Gamma documents`,
         { hint: 'The Gamma keyset response changed shape; report it' },
       );
     }
@@ -82,14 +83,14 @@ export async function keysetRows(
     const next = page.next_cursor ?? undefined;
     if (next === undefined || next === '') return rows;
     if (cursors.has(next)) {
-      throw new PaginationError(`GET ${url.toString()} returned next_cursor ${JSON.stringify(next)} a second time in one walk`, {
+      throw new PaginationError(`GET ${redactUrl(url)} returned next_cursor ${JSON.stringify(next)} a second time in one walk`, {
         hint: 'Gamma is looping; the look-up of this batch cannot finish. Report it, or retry later',
       });
     }
     cursors.add(next);
     if (rows.length > ids.length + KEYSET_PAGE_LIMIT) {
       logger?.warn(
-        { url: url.toString(), rows: rows.length, ids: ids.length },
+        { url: redactUrl(url), rows: rows.length, ids: ids.length },
         `Gamma /${kind}/keyset kept paging past the ids asked for (filter ignored?); stopped the walk`,
       );
       return rows;

@@ -3,22 +3,27 @@
  * a cap on requests in flight per host, the shared rate limiter on every attempt, and bounded retries
  * of transient failures (429, 5xx, network errors, HTML error pages, truncated JSON) that honour
  * Retry-After. Anything else fails at once with a message naming the URL and what came back.
+ * Bodies are read as they stream under a byte cap (a body over it is a permanent failure, not a
+ * truncation to retry), and every URL that goes into a message or a log line is redacted first.
  */
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { abortReason, sleep as defaultSleep } from '../lib/sleep.js';
 import { withRetry } from '../lib/retry.js';
+import { BodyDecodeError, BodyTooLargeError, UnsupportedEncodingError, readCappedBody } from './capped-body.js';
 import {
   HttpBodyError,
   HttpError,
   HttpNetworkError,
   HttpStatusError,
+  ResponseTooLargeError,
   describeReceived,
   type RetryClass,
 } from './http-errors.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { redactUrl } from './redact-url.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, MAX_MAX_RESPONSE_BYTES, formatBytes } from './source-limits.js';
 
 /** The subset of a pino logger the source uses. */
 export interface SourceLogger {
@@ -46,15 +51,16 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** Clock for HTTP-date Retry-After values. */
   now?: () => number;
+  /** Cap on a response body, compressed and decoded alike; default 32 MiB. */
+  maxResponseBytes?: number;
 }
 
 const DEFAULT_BASE_DELAY_MS = 500;
 const DEFAULT_MAX_DELAY_MS = 30_000;
 const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
 
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
-const brotli = promisify(zlib.brotliDecompress);
+/** Of an error response only a snippet is ever shown; more is not worth reading. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 /** Transport error codes worth another attempt, by retry class. */
 const TRANSPORT_CODES: Record<string, RetryClass> = {
@@ -122,6 +128,7 @@ export class HttpClient {
   readonly #requests: Record<string, number> = {};
   readonly #retries: Record<string, number> = {};
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #maxResponseBytes: number;
   #closed = false;
 
   constructor(options: HttpClientOptions) {
@@ -131,6 +138,11 @@ export class HttpClient {
     if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
       throw new RangeError(`timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
     }
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1 || maxResponseBytes > MAX_MAX_RESPONSE_BYTES) {
+      throw new RangeError(`maxResponseBytes must be an integer from 1 to ${MAX_MAX_RESPONSE_BYTES}, got ${String(maxResponseBytes)}`);
+    }
+    this.#maxResponseBytes = maxResponseBytes;
     this.#options = options;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#agent = new Agent({
@@ -161,10 +173,19 @@ export class HttpClient {
    */
   async getJson(url: string | URL, endpointKey: string, signal?: AbortSignal): Promise<unknown> {
     const href = url.toString();
+    const shown = redactUrl(href);
     // Fail fast on an unknown key instead of after the first network round trip.
     this.#options.rateLimiter.limitFor(endpointKey);
+    const parsed = new URL(href);
+    if (parsed.username !== '' || parsed.password !== '') {
+      // Base URLs with credentials are refused at configuration; this guards any other caller.
+      throw new HttpError(`GET ${shown} refused: the URL carries credentials (user:password@)`, {
+        url: shown,
+        hint: 'The Polymarket APIs need none; remove them from the URL',
+      });
+    }
     const maxAttempts = this.#options.maxAttempts;
-    return withRetry((attempt) => this.#attempt(href, endpointKey, attempt, signal), {
+    return withRetry((attempt) => this.#attempt(href, shown, endpointKey, attempt, signal), {
       attempts: maxAttempts,
       baseDelayMs: this.#options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS,
       maxDelayMs: this.#options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
@@ -180,7 +201,7 @@ export class HttpClient {
         const retryClass = label ?? 'other';
         this.#retries[retryClass] = (this.#retries[retryClass] ?? 0) + 1;
         this.#options.logger?.warn(
-          { url: href, endpoint: endpointKey, attempt, maxAttempts, delayMs, retryClass, err: (error as Error).message },
+          { url: shown, endpoint: endpointKey, attempt, maxAttempts, delayMs, retryClass, err: (error as Error).message },
           'polymarket request failed; retrying',
         );
       },
@@ -194,8 +215,14 @@ export class HttpClient {
     await this.#agent.destroy();
   }
 
-  async #attempt(url: string, endpointKey: string, attempt: number, signal: AbortSignal | undefined): Promise<unknown> {
-    if (this.#closed) throw new HttpError(`GET ${url} refused: the Polymarket client is closed`, { url });
+  async #attempt(
+    url: string,
+    shown: string,
+    endpointKey: string,
+    attempt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    if (this.#closed) throw new HttpError(`GET ${shown} refused: the Polymarket client is closed`, { url: shown });
     const host = new URL(url).host;
     let queue = this.#hosts.get(host);
     if (!queue) {
@@ -209,7 +236,7 @@ export class HttpClient {
         async () => {
           await this.#options.rateLimiter.acquire(endpointKey, signal);
           this.#requests[endpointKey] = (this.#requests[endpointKey] ?? 0) + 1;
-          return this.#send(url, attempt, signal);
+          return this.#send(url, shown, attempt, signal);
         },
         { signal },
       );
@@ -219,8 +246,9 @@ export class HttpClient {
     }
   }
 
-  async #send(url: string, attempt: number, signal: AbortSignal | undefined): Promise<unknown> {
+  async #send(href: string, url: string, attempt: number, signal: AbortSignal | undefined): Promise<unknown> {
     const { timeoutMs, maxAttempts } = this.#options;
+    // From here on `url` is the redacted form: it is the only one that goes into messages and errors.
     const where = `GET ${url} (attempt ${attempt}/${maxAttempts})`;
     const controller = new AbortController();
     let timedOut = false;
@@ -231,7 +259,7 @@ export class HttpClient {
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const response = await request(url, {
+      const response = await request(href, {
         method: 'GET',
         dispatcher: this.#agent,
         signal: controller.signal,
@@ -242,19 +270,8 @@ export class HttpClient {
         },
       });
       const headers = response.headers;
-      let raw: Buffer;
-      try {
-        raw = Buffer.from(await response.body.arrayBuffer());
-      } catch (error) {
-        if (signal?.aborted || timedOut) throw error;
-        // The status line arrived but the body did not: the same failure as truncated JSON.
-        throw new HttpBodyError(
-          `${where} lost the connection while reading the body (HTTP ${response.statusCode}): ${transportDetail(error)}`,
-          { url, status: response.statusCode, retryClass: 'truncated', cause: error, hint: 'Retried with backoff' },
-        );
-      }
+      const text = await this.#readBody(response, url, where, () => signal?.aborted === true || timedOut);
       const contentType = headerValue(headers, 'content-type');
-      const text = await this.#decode(raw, headerValue(headers, 'content-encoding'), url, response.statusCode, where);
       return this.#interpret(url, where, response.statusCode, contentType, headers, text);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
@@ -289,35 +306,70 @@ export class HttpClient {
     }
   }
 
-  async #decode(raw: Buffer, encoding: string | undefined, url: string, status: number, where: string): Promise<string> {
-    const name = (encoding ?? 'identity').trim().toLowerCase();
+  /**
+   * The decoded body as text, read under the byte cap. A success body over the cap fails for good;
+   * of an error body only the head is read, since only a snippet of it is shown.
+   */
+  async #readBody(
+    response: Dispatcher.ResponseData,
+    url: string,
+    where: string,
+    stopped: () => boolean,
+  ): Promise<string> {
+    const status = response.statusCode;
+    const success = status >= 200 && status < 300;
+    const maxBytes = success ? this.#maxResponseBytes : Math.min(this.#maxResponseBytes, ERROR_BODY_BYTES);
+    const encoding = headerValue(response.headers, 'content-encoding');
+    const lengthText = headerValue(response.headers, 'content-length');
+    const declaredLength = lengthText !== undefined && /^\d+$/.test(lengthText.trim()) ? Number(lengthText) : undefined;
     try {
-      switch (name) {
-        case '':
-        case 'identity':
-          return raw.toString('utf8');
-        case 'gzip':
-        case 'x-gzip':
-          return (await gunzip(raw)).toString('utf8');
-        case 'deflate':
-          return (await inflate(raw)).toString('utf8');
-        case 'br':
-          return (await brotli(raw)).toString('utf8');
-        default:
-          throw new HttpBodyError(`${where} returned an unsupported content-encoding "${name}" (HTTP ${status})`, {
-            url,
-            status,
-            hint: 'The client asked for gzip, deflate or br only; report this as an API change',
-          });
-      }
+      const { bytes } = await readCappedBody(response.body, { encoding, declaredLength, maxBytes, truncate: !success });
+      return bytes.toString('utf8');
     } catch (error) {
-      if (error instanceof HttpError) throw error;
-      // A compressed body cut short fails to inflate: the same failure as truncated JSON.
-      throw new HttpBodyError(
-        `${where} returned a ${name} body that does not decompress (HTTP ${status}, ${raw.length} bytes): ${(error as Error).message}`,
-        { url, status, retryClass: 'truncated', cause: error, hint: 'The connection probably dropped mid-body; retried' },
-      );
+      if (error instanceof BodyTooLargeError) throw this.#tooLarge(error, url, where, status, encoding);
+      if (error instanceof UnsupportedEncodingError) {
+        throw new HttpBodyError(`${where} returned an unsupported content-encoding "${error.encoding}" (HTTP ${status})`, {
+          url,
+          status,
+          hint: 'The client asked for gzip, deflate or br only; report this as an API change',
+        });
+      }
+      if (error instanceof BodyDecodeError) {
+        // A compressed body cut short fails to inflate: the same failure as truncated JSON.
+        throw new HttpBodyError(
+          `${where} returned a ${error.encoding} body that does not decompress (HTTP ${status}, ${error.bytesReceived} bytes): ${(error.cause as Error).message}`,
+          { url, status, retryClass: 'truncated', cause: error.cause, hint: 'The connection probably dropped mid-body; retried' },
+        );
+      }
+      if (stopped()) throw error;
+      // The status line arrived but the body did not: the same failure as truncated JSON.
+      throw new HttpBodyError(`${where} lost the connection while reading the body (HTTP ${status}): ${transportDetail(error)}`, {
+        url,
+        status,
+        retryClass: 'truncated',
+        cause: error,
+        hint: 'Retried with backoff',
+      });
     }
+  }
+
+  #tooLarge(error: BodyTooLargeError, url: string, where: string, status: number, encoding: string | undefined): ResponseTooLargeError {
+    const cap = `${formatBytes(error.maxBytes)} response cap`;
+    const how =
+      error.measure === 'content-length'
+        ? `its content-length is ${error.declaredLength} bytes; nothing was read`
+        : error.measure === 'decompressed'
+          ? `its ${(encoding ?? '').trim().toLowerCase()} content inflates past ${error.maxBytes} bytes; stopped decompressing there`
+          : `more than ${error.maxBytes} bytes arrived; stopped reading there`;
+    return new ResponseTooLargeError(`${where} returned a body over the ${cap} (HTTP ${status}): ${how}`, {
+      url,
+      status,
+      maxBytes: error.maxBytes,
+      // No cause: the message already says what the reader found, and a cause would only repeat it.
+      hint:
+        'Not retried: the same request would send the same body. If the response is legitimate, raise the cap with ' +
+        `--max-response-bytes (maxResponseBytes), up to ${formatBytes(MAX_MAX_RESPONSE_BYTES)}`,
+    });
   }
 
   #interpret(

@@ -1,5 +1,5 @@
 /**
- * Errors of the Polymarket HTTP layer. Each names the request (method, full path and query), the
+ * Errors of the Polymarket HTTP layer. Each names the request (method, path and query, redacted), the
  * status, a short sanitised snippet of what came back, and what the operator can do. Retryable ones
  * carry their retry class, which the client's classifier and the retry counters use.
  */
@@ -12,6 +12,7 @@ export type RetryClass = '429' | '503' | '5xx' | 'network' | 'html' | 'truncated
 export const OUTAGE_CLASSES: ReadonlySet<RetryClass> = new Set(['429', '503', '5xx', 'network', 'timeout', 'html']);
 
 export interface HttpErrorOptions {
+  /** The request URL, already redacted (see redactUrl). */
   url: string;
   status?: number;
   /** Set when the failure is transient and worth another attempt. */
@@ -45,6 +46,18 @@ export class HttpStatusError extends HttpError {}
 
 /** A 2xx response whose body is not usable JSON (an HTML error page, a truncated body). */
 export class HttpBodyError extends HttpError {}
+
+/**
+ * A response body over the client's byte cap, found while it streamed (or from its content-length).
+ * Permanent: the same request would send the same body again, and holding it is what the cap forbids.
+ */
+export class ResponseTooLargeError extends HttpBodyError {
+  readonly maxBytes: number;
+  constructor(message: string, options: HttpErrorOptions & { maxBytes: number }) {
+    super(message, options);
+    this.maxBytes = options.maxBytes;
+  }
+}
 
 /** The request never got a complete response: connection reset, refused, timed out. */
 export class HttpNetworkError extends HttpError {}

@@ -19,6 +19,7 @@ export {
   HttpNetworkError,
   HttpStatusError,
   PaginationError,
+  ResponseTooLargeError,
   UnexpectedResponseError,
   bodySnippet,
   describeReceived,
@@ -26,7 +27,29 @@ export {
 } from './http-errors.js';
 export { FillSequencer, OutOfOrderError, tradeId, type SequencedRow, type TradeKeyFields } from './trade-key.js';
 export { NonTradeRowError, epochSecondsOf, normalizeTradeRow, type NormalizedTradeRow } from './trade-rows.js';
-export { DATA_TRADES_KEY, TRADES_PAGE_SIZE, walletTradePages, walletTradesUrl } from './data-api.js';
+export {
+  DATA_TRADES_KEY,
+  FULL_HISTORY_START,
+  TRADES_PAGE_SIZE,
+  walletTradePages,
+  walletTradesUrl,
+  type WalletWalkOptions,
+} from './data-api.js';
+export { PageGuard, pageDigest } from './page-guard.js';
+export { redactUrl } from './redact-url.js';
+export { checkBaseUrl } from './base-url.js';
+export {
+  DEFAULT_MAX_PAGES_PER_WALLET,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  MAX_MAX_PAGES_PER_WALLET,
+  MAX_MAX_RESPONSE_BYTES,
+  MIN_MAX_PAGES_PER_WALLET,
+  MIN_MAX_RESPONSE_BYTES,
+  formatBytes,
+  parseByteSize,
+  parseMaxPagesPerWallet,
+  parseMaxResponseBytes,
+} from './source-limits.js';
 export {
   GAMMA_EVENTS_KEY,
   GAMMA_MARKETS_KEY,

@@ -8,6 +8,7 @@
  * `user_id` is the proxy wallet, `rank` a competition rank (ties share one), `volume` in shares, not USDC.
  * The board is an offset walk, so a page taken across a data refresh can repeat or skip rows; repeats are dropped.
  */
+import { redactUrl } from './redact-url.js';
 import { z } from 'zod';
 import { ConfigError } from '../lib/errors.js';
 import type { HttpClient, SourceLogger } from './http-client.js';
@@ -139,7 +140,7 @@ export async function leaderboard(
     const page = pageSchema.safeParse(body);
     if (!page.success) {
       throw new UnexpectedResponseError(
-        `GET ${url.toString()} did not return the v2 envelope { data, pagination }: ${summarizeIssues(page.error)}`,
+        `GET ${redactUrl(url)} did not return the v2 envelope { data, pagination }: ${summarizeIssues(page.error)}`,
         { hint: 'The leaderboard response changed shape; report it' },
       );
     }
@@ -147,7 +148,7 @@ export async function leaderboard(
       const row = rowSchema.safeParse(raw);
       if (!row.success) {
         throw new UnexpectedResponseError(
-          `GET ${url.toString()} returned leaderboard row ${index} that cannot be used: ${summarizeIssues(row.error)}`,
+          `GET ${redactUrl(url)} returned leaderboard row ${index} that cannot be used: ${summarizeIssues(row.error)}`,
           { hint: 'The leaderboard row shape changed; report it' },
         );
       }
@@ -172,14 +173,14 @@ export async function leaderboard(
     const next = page.data.pagination.next_cursor ?? null;
     if (entries.length >= query.limit || next === null || next === '') {
       if (next === null && page.data.pagination.has_more === true) {
-        throw new PaginationError(`GET ${url.toString()} says has_more but gives no next_cursor`, {
+        throw new PaginationError(`GET ${redactUrl(url)} says has_more but gives no next_cursor`, {
           hint: 'The board cannot be paged further; report it',
         });
       }
       break;
     }
     if (cursors.has(next)) {
-      throw new PaginationError(`GET ${url.toString()} returned next_cursor ${JSON.stringify(next)} a second time`, {
+      throw new PaginationError(`GET ${redactUrl(url)} returned next_cursor ${JSON.stringify(next)} a second time`, {
         hint: 'The board is looping; report it',
       });
     }

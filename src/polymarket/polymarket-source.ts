@@ -3,13 +3,19 @@
  * HTTP client (one rate limiter per endpoint key, one in-flight cap per host) for all workers.
  */
 import { ConfigError } from '../lib/errors.js';
+import { checkBaseUrl } from './base-url.js';
 import { walletTradePages } from './data-api.js';
 import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DATA_LEADERBOARD_KEY, LEADERBOARD_RATE_LIMIT, leaderboard } from './leaderboard.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimit } from './rate-limiter.js';
+import {
+  DEFAULT_MAX_PAGES_PER_WALLET,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  checkMaxPagesPerWallet,
+  checkMaxResponseBytes,
+} from './source-limits.js';
 import type { PolymarketSource, SourceStats } from './source.js';
-
 
 export const DEFAULT_DATA_API_URL = 'https://data-api.polymarket.com';
 export const DEFAULT_GAMMA_API_URL = 'https://gamma-api.polymarket.com';
@@ -19,10 +25,14 @@ export const DEFAULT_MAX_ATTEMPTS = 8;
 export const DEFAULT_MAX_IN_FLIGHT = 16;
 
 export interface PolymarketSourceConfig {
-  /** Default https://data-api.polymarket.com. */
+  /** Default https://data-api.polymarket.com. No credentials, query or fragment (refused). */
   dataApiUrl?: string;
-  /** Default https://gamma-api.polymarket.com. */
+  /** Default https://gamma-api.polymarket.com. No credentials, query or fragment (refused). */
   gammaApiUrl?: string;
+  /** Cap on every response body, compressed and decoded alike; 1 MiB to 1 GiB, default 32 MiB. */
+  maxResponseBytes?: number;
+  /** Pages after which a wallet walk that still has a cursor fails; 1 to 1 000 000, default 20 000. */
+  maxPagesPerWallet?: number;
   /** Per attempt; default 30 000. */
   timeoutMs?: number;
   /** Attempts per request, first included; default 8. */
@@ -46,19 +56,6 @@ export interface PolymarketSourceConfig {
   userAgent?: string;
 }
 
-function checkUrl(name: string, value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`protocol ${url.protocol}`);
-  } catch (error) {
-    throw new ConfigError(`${name} ${JSON.stringify(value)} is not an http(s) URL`, {
-      cause: error,
-      hint: `Use e.g. ${name === 'dataApiUrl' ? DEFAULT_DATA_API_URL : DEFAULT_GAMMA_API_URL}`,
-    });
-  }
-  return value.replace(/\/+$/, '');
-}
-
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new ConfigError(`${name} must be a whole number >= 1, got ${String(value)}`);
@@ -68,8 +65,10 @@ function positiveInt(name: string, value: number): number {
 
 /** Builds the HTTP-backed source. Call `close()` when done to release connections. */
 export function createPolymarketSource(config: PolymarketSourceConfig = {}): PolymarketSource {
-  const dataApiUrl = checkUrl('dataApiUrl', config.dataApiUrl ?? DEFAULT_DATA_API_URL);
-  const gammaApiUrl = checkUrl('gammaApiUrl', config.gammaApiUrl ?? DEFAULT_GAMMA_API_URL);
+  const dataApiUrl = checkBaseUrl('dataApiUrl', config.dataApiUrl ?? DEFAULT_DATA_API_URL, DEFAULT_DATA_API_URL);
+  const gammaApiUrl = checkBaseUrl('gammaApiUrl', config.gammaApiUrl ?? DEFAULT_GAMMA_API_URL, DEFAULT_GAMMA_API_URL);
+  const maxResponseBytes = checkMaxResponseBytes(config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes');
+  const maxPages = checkMaxPagesPerWallet(config.maxPagesPerWallet ?? DEFAULT_MAX_PAGES_PER_WALLET, 'maxPagesPerWallet');
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new ConfigError(`timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
@@ -95,6 +94,7 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
     logger: config.logger,
     userAgent: config.userAgent,
     now: () => now().getTime(),
+    maxResponseBytes,
   });
   const gammaOptions = { batchSize: config.gammaBatchSize, now, logger: config.logger };
   // One listing choice per kind for the source's lifetime: the keyset-or-legacy probe happens once per run.
@@ -104,7 +104,8 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
   };
 
   return {
-    walletTrades: (wallet, options = {}) => walletTradePages(http, dataApiUrl, wallet, options.signal),
+    walletTrades: (wallet, options = {}) =>
+      walletTradePages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, maxPages }),
     markets: (conditionIds, signal) =>
       lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal, listing: listings.markets }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal, listing: listings.events }),

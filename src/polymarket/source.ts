@@ -29,7 +29,9 @@ export interface EventLookup {
 export interface WalletTradesOptions {
   signal?: AbortSignal;
   /**
-   * Only fills at or after this block time (epoch seconds, inclusive); default 1, the full history.
+   * Only fills at or after this block time (epoch seconds, inclusive; a whole number >= 1, else the
+   * walk fails with InvalidInputError); default 1, the full history. Sent as `start`, with the same
+   * other filters as the full walk.
    * All fills of one transaction share its block time, so a window starting at a whole second
    * holds whole transactions and `fill_seq` comes out as in the full walk.
    */

@@ -76,7 +76,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const dir = await mkdtemp(join(tmpdir(), 'backfill-chaos-'));
   const p = paths(dir);
   const tradeRequests = () => sim.stats().requests['data:trades'] ?? 0;
-  const cliArgs = runArgs(p, sim.url, [...LEASE_TTL, '--concurrency', '8', '--commit-every', '10', '--commit-interval', '200ms', '--max-attempts', '4']);
+  const cliArgs = runArgs(p, sim.url, [...LEASE_TTL, '--concurrency', '8', '--commit-every', '10', '--commit-interval', '200ms', '--max-attempts', '4',
+    // Kills land at random, also on crash suspects tried alone: parking them is the poison test's job, not this one's.
+    '--max-failed-attempts', '100']);
   try {
     const seed = await openWarehouse(dir);
     await seed.addTraders(sim.dataset.wallets(), 'chaos');

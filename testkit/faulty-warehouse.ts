@@ -23,6 +23,12 @@ export function withWarehouseFaults(inner: Warehouse, faults: WarehouseFaults) {
     get identity() {
       return inner.identity;
     },
+    get embedded() {
+      return inner.embedded;
+    },
+    markInFlight: (wallets: readonly string[], runId: string) => inner.markInFlight(wallets, runId),
+    clearInFlight: (runId: string) => inner.clearInFlight(runId),
+    settleCrashed: (o: Parameters<Warehouse['settleCrashed']>[0]) => inner.settleCrashed(o),
     migrate: () => inner.migrate(),
     addTraders: (a: readonly string[], s: string) => inner.addTraders(a, s),
     planWallets: (o: Parameters<Warehouse['planWallets']>[0]) => inner.planWallets(o),

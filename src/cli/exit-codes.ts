@@ -48,5 +48,5 @@ function strictCode(summary: RunSummary): number {
 export function reloadExitCode(result: ReloadResult, mode: ExitCodeMode): number {
   if (result.kind === 'lock-held') return mode === 'schedule' ? EXIT.ok : EXIT.lockHeld;
   const summary: ReloadSummary = result.summary;
-  return summary.failed > 0 ? EXIT.someFailed : EXIT.ok;
+  return summary.failed > 0 || summary.damaged.length > 0 ? EXIT.someFailed : EXIT.ok;
 }

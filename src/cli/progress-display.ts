@@ -19,6 +19,7 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
     counts.failed += 1;
     logger.warn({ wallet, stage }, error);
   });
+  events.on('wallet:damaged', ({ wallet, reason }) => logger.warn({ event: 'staged_damaged', wallet }, `staged files of ${wallet} are damaged (${reason}); fetching it again`));
   events.on('checkpoint:failed', ({ wallets, error }) => logger.error({ wallets }, `checkpoint write failed after retries: ${error}`));
   events.on('run:stopping', ({ reason }) => logger.warn(`stopping: ${reason}; finishing in-flight wallets and committing`));
 

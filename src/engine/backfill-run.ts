@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 
 import PQueue from 'p-queue';
 
-import { describeError, isTransient } from '../lib/errors.js';
+import { describeError, isTransient, unwritablePath } from '../lib/errors.js';
 import type { PolymarketSource } from '../polymarket/source.js';
 import type { StageStore } from '../staging/stage-store.js';
 import type { InvalidTrader, Warehouse } from '../warehouse/warehouse.js';
@@ -130,6 +130,11 @@ async function execute(
       events.safeEmit('wallet:failed', { wallet, error: describeError(error), stage: 'fetch' });
       const outage = isTransient(error);
       committer.fail(wallet, error, { transient: outage });
+      const full = unwritablePath(error);
+      if (full !== undefined) {
+        stop(`cannot write the stage at ${full} (${describeError(error)}); free space or fix permissions there, then run again`, 'unwritable');
+        return;
+      }
       if (breaker.record(outage)) stop(`circuit breaker open: ${breaker.describe()}; the API looks down, try again later`, 'circuit-breaker');
       return;
     }
@@ -139,18 +144,39 @@ async function execute(
     await committer.add(staged);
   };
 
+  // Each wallet's attempt is recorded before its fetch starts: if the process dies while it is in
+  // flight, the next run finds the mark, counts the attempt, and tries the wallet alone first.
+  const marks = new InFlightMarks(warehouse, runId, warehouse.embedded ? 1 : Math.max(32, options.concurrency * 2));
+  let crashParked = 0;
+  const limitReached = () => options.limit !== undefined && planned >= options.limit;
   try {
+    const crash = await warehouse.settleCrashed({ ...(options.shard ? { shard: options.shard } : {}), maxFailedAttempts: options.commit.maxFailedAttempts, runId });
+    crashParked = crash.parked.length;
+    for (const parked of crash.parked) events.safeEmit('wallet:failed', { wallet: parked.wallet, error: parked.error, stage: 'crashed' });
+    if (crash.suspects.length > 0) events.safeEmit('run:suspects', { wallets: crash.suspects.length });
+    const tried = new Set<string>();
+    // Suspects one at a time, each committed before the next, so a wallet that kills the process
+    // is the only one in flight when it does.
+    for (const wallet of crash.suspects) {
+      if (stopSignal.aborted || limitReached()) break;
+      tried.add(wallet);
+      planned += 1;
+      await marks.mark(wallet, [wallet]);
+      await processWallet(wallet);
+      await committer.flush();
+    }
     outer: for await (const chunk of warehouse.planWallets({
       retryParked: options.retryParked,
       ...(options.shard ? { shard: options.shard } : {}),
     })) {
-      for (const wallet of chunk) {
-        if (stopSignal.aborted) break outer;
-        if (options.limit !== undefined && planned >= options.limit) break outer;
+      const todo = chunk.filter((w) => !tried.has(w));
+      for (const [index, wallet] of todo.entries()) {
+        if (stopSignal.aborted || limitReached()) break outer;
         // Keep the queue short so the plan streams instead of being read into memory.
         await queue.onSizeLessThan(options.concurrency);
         if (stopSignal.aborted) break outer;
         planned += 1;
+        await marks.mark(wallet, todo.slice(index));
         void queue.add(() => processWallet(wallet));
         recordInvalid();
       }
@@ -158,12 +184,14 @@ async function execute(
     await queue.onIdle();
   } finally {
     await committer.flush();
+    await warehouse.clearInFlight(runId).catch((error: unknown) => events.safeEmit('checkpoint:failed', { wallets: 0, error: `could not clear in-flight marks: ${describeError(error)}` }));
   }
   recordInvalid();
   const invalid = await invalidRecorded!;
 
   const stats = source.stats();
-  const { loaded, failed, trades, checkpointWriteFailures } = committer.counters;
+  const { loaded, trades, checkpointWriteFailures } = committer.counters;
+  const failed = committer.counters.failed + crashParked;
   const { reason, kind } = stopState();
   const summary: RunSummary = {
     runId,
@@ -186,3 +214,27 @@ async function execute(
   return summary;
 }
 
+
+/**
+ * In-flight marks, written before fetches start. An embedded warehouse marks each wallet as it
+ * starts; a remote one marks a window of the next wallets in one statement, so no wallet waits for
+ * a DML job (a crash then counts the whole window once, and the next run tries those alone).
+ */
+class InFlightMarks {
+  readonly #marked = new Set<string>();
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly runId: string,
+    private readonly window: number,
+  ) {}
+
+  async mark(wallet: string, upcoming: readonly string[]): Promise<void> {
+    if (this.#marked.has(wallet)) {
+      this.#marked.delete(wallet);
+      return;
+    }
+    const batch = upcoming.slice(0, this.window);
+    await this.warehouse.markInFlight(batch, this.runId);
+    for (const w of batch) if (w !== wallet) this.#marked.add(w);
+  }
+}

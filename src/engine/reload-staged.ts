@@ -1,4 +1,4 @@
-import { bundleFromManifest } from '../staging/manifest.js';
+import { bundleFromManifest, checkBundle } from '../staging/manifest.js';
 import type { StageStore } from '../staging/stage-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CommitBatcher } from './commit-batcher.js';
@@ -12,6 +12,8 @@ export interface ReloadSummary {
   failed: number;
   /** Failed wallets with no complete staged bundle: only `backfill run` can redo them. */
   withoutStagedFiles: string[];
+  /** Failed wallets whose staged files are damaged (the path and what is wrong): not loaded; `backfill run` fetches them again. */
+  damaged: { wallet: string; reason: string }[];
   trades: number;
 }
 
@@ -31,6 +33,7 @@ export async function reloadStaged(
     onReleaseClaims: () => undefined,
   });
   const withoutStagedFiles: string[] = [];
+  const damaged: ReloadSummary['damaged'] = [];
   let reloaded = 0;
   try {
     for (const failed of await deps.warehouse.failedWallets()) {
@@ -40,11 +43,17 @@ export async function reloadStaged(
         withoutStagedFiles.push(failed.wallet_address);
         continue;
       }
+      const check = await checkBundle(deps.stage, manifest);
+      if (!check.ok) {
+        damaged.push({ wallet: failed.wallet_address, reason: check.reason });
+        deps.events.safeEmit('wallet:damaged', { wallet: failed.wallet_address, reason: check.reason });
+        continue;
+      }
       reloaded += 1;
       await committer.add({ bundle: bundleFromManifest(manifest), claims: { markets: [], events: [] }, reused: true });
     }
   } finally {
     await committer.flush();
   }
-  return { reloaded, failed: committer.counters.failed, withoutStagedFiles, trades: committer.counters.trades };
+  return { reloaded, failed: committer.counters.failed, withoutStagedFiles, damaged, trades: committer.counters.trades };
 }

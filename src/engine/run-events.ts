@@ -8,8 +8,12 @@ export interface RunEventMap {
   'wallet:start': [{ wallet: string }];
   'wallet:page': [{ wallet: string; trades: number }];
   'wallet:staged': [{ wallet: string; trades: number; reused: boolean }];
+  /** A complete staged bundle failed its check (size, sha256, generation): refetched or reported. */
+  'wallet:damaged': [{ wallet: string; reason: string }];
   'wallet:loaded': [{ wallet: string; trades: number }];
-  'wallet:failed': [{ wallet: string; error: string; stage: 'fetch' | 'load' | 'invalid' }];
+  'wallet:failed': [{ wallet: string; error: string; stage: 'fetch' | 'load' | 'invalid' | 'crashed' }];
+  /** Wallets in flight when an earlier process died, tried alone before the plan. */
+  'run:suspects': [{ wallets: number }];
   'batch:committed': [{ wallets: number; trades: number; durationMs: number }];
   'batch:repaired': [{ wallets: number; duplicates: number }];
   'checkpoint:failed': [{ wallets: number; error: string }];

@@ -1,5 +1,5 @@
 import type { PolymarketSource } from '../polymarket/source.js';
-import { bundleFromManifest } from '../staging/manifest.js';
+import { bundleFromManifest, checkBundle, sealManifest } from '../staging/manifest.js';
 import type { StageKind, StageStore, StagedFile, WalletManifest } from '../staging/stage-store.js';
 import type { WalletBundle } from '../warehouse/warehouse.js';
 import type { MetadataResolver, WalletMetadata } from './metadata-resolver.js';
@@ -28,7 +28,12 @@ export interface WalletStagerDeps {
 export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal?: AbortSignal): Promise<StagedWallet> {
   if (deps.reuseStaged) {
     const manifest = await deps.stage.readManifest(wallet);
-    if (manifest?.files.trades) return { bundle: bundleFromManifest(manifest), claims: { markets: [], events: [] }, reused: true };
+    if (manifest?.files.trades) {
+      const check = await checkBundle(deps.stage, manifest);
+      if (check.ok) return { bundle: bundleFromManifest(manifest), claims: { markets: [], events: [] }, reused: true };
+      // A damaged staged file is never loaded: the wallet is fetched again and the files replaced.
+      deps.events.safeEmit('wallet:damaged', { wallet, reason: check.reason });
+    }
   }
 
   const conditionIds = new Set<string>();
@@ -48,14 +53,7 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
     if (metadata.markets.length > 0) files.markets = await writeRows(deps.stage, 'markets', wallet, metadata.markets);
     if (metadata.events.length > 0) files.events = await writeRows(deps.stage, 'events', wallet, metadata.events);
     if (metadata.unresolved.length > 0) files.unresolved = await writeRows(deps.stage, 'unresolved', wallet, metadata.unresolved);
-    await deps.stage.writeManifest({
-      version: 1,
-      wallet,
-      run_id: deps.runId,
-      staged_at: new Date().toISOString(),
-      trade_count: trades.rows,
-      files,
-    });
+    await deps.stage.writeManifest(sealManifest({ wallet, run_id: deps.runId, staged_at: new Date().toISOString(), trade_count: trades.rows, files }));
     return { bundle: { wallet, tradeCount: trades.rows, files }, claims: metadata.claims, reused: false };
   } catch (error) {
     deps.metadata.release(metadata.claims);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
+import { processExists } from '../lib/process-alive.js';
 import type { HolderProcess, LeaseInfo } from './lease.js';
 
 /**
@@ -26,22 +27,12 @@ export function currentProcess(): HolderProcess {
   return { host: hostname(), pid: process.pid, ...(token ? { startToken: token } : {}) };
 }
 
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** True only when the holder is provably gone: same host, and its process is dead or another one now. */
 export function holderIsGone(info: LeaseInfo, host: string = hostname()): boolean {
   const p = info.process;
   if (!p || p.host !== host || !Number.isInteger(p.pid) || p.pid <= 0) return false;
   if (p.pid === process.pid) return p.startToken !== undefined && p.startToken !== processStartToken(process.pid);
-  if (!pidExists(p.pid)) return true;
+  if (!processExists(p.pid)) return true;
   if (p.startToken === undefined) return false;
   const now = processStartToken(p.pid);
   return now !== undefined && now !== p.startToken;

@@ -55,6 +55,20 @@ export function failureKind(error: unknown): FailureKind {
 
 export const isTransient = (error: unknown): boolean => failureKind(error) === 'transient';
 
+/**
+ * The path the machine cannot write at all (a full disk, a read-only mount) when that is what
+ * failed, anywhere along the cause chain; such a run stops instead of failing every wallet.
+ */
+export function unwritablePath(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth += 1) {
+    const e = current as { unwritable?: unknown; path?: unknown; cause?: unknown };
+    if (e.unwritable === true && typeof e.path === 'string') return e.path;
+    current = e.cause;
+  }
+  return undefined;
+}
+
 /** Turns anything thrown into an Error, keeping the original as `cause`. */
 export function coerceError(value: unknown): Error {
   if (value instanceof Error) return value;

@@ -7,7 +7,7 @@ import { ConfigError } from '../lib/errors.js';
 import { gcsUri, parseGcsLocation } from '../staging/gcs/gcs-location.js';
 import { LocalStageStore } from '../staging/local/local-stage-store.js';
 import type { GcsStageStore } from '../staging/gcs/index.js';
-import type { StageKind, StageStore, StageWriter, WalletManifest } from '../staging/stage-store.js';
+import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../staging/stage-store.js';
 import { parseBigQueryLocation } from '../warehouse/bigquery/location.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb/index.js';
 import { parseDuckDbLocation } from '../warehouse/duckdb/location.js';
@@ -142,6 +142,10 @@ class LazyGcsStage implements StageStore {
 
   async readManifest(wallet: string): Promise<WalletManifest | undefined> {
     return (await this.open()).readManifest(wallet);
+  }
+
+  async verify(file: StagedFile): Promise<FileCheck> {
+    return (await this.open()).verify(file);
   }
 
   async sweepTemporaryFiles(): Promise<number> {

@@ -174,7 +174,8 @@ async function executeRun(
   handleSignals: boolean,
 ): Promise<RunSummary> {
   const wh = await warehouse();
-  const swept = await backends.stage.sweepTemporaryFiles();
+  // Only older than a lease's life: a writer of another warehouse sharing this stage is never touched.
+  const swept = await backends.stage.sweepTemporaryFiles(config.leaseTtlMs);
   if (swept > 0) logger.info({ swept }, 'removed temporary staged files left by a killed run');
   const source = createPolymarketSource({ ...config.source, logger });
   const backfillOptions: BackfillOptions = {

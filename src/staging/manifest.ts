@@ -1,7 +1,74 @@
+import { createHash } from 'node:crypto';
+
+import { z } from 'zod';
+
+import { isValidWallet } from '../domain/wallet-address.js';
 import type { WalletBundle } from '../warehouse/warehouse.js';
-import type { WalletManifest } from './stage-store.js';
+import type { FileCheck, StageStore, WalletManifest } from './stage-store.js';
 
 /** A complete staged bundle as the warehouse loads it; the one place a manifest becomes a bundle. */
 export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
   return { wallet: manifest.wallet, tradeCount: manifest.trade_count, files: manifest.files };
+}
+
+function checksumOf(manifest: Omit<WalletManifest, 'checksum'>): string {
+  const { version, wallet, run_id, staged_at, trade_count, files } = manifest;
+  return createHash('sha256').update(JSON.stringify({ version, wallet, run_id, staged_at, trade_count, files })).digest('hex');
+}
+
+/** The manifest as it is stored: version 2, with the checksum of its own content. */
+export function sealManifest(manifest: Omit<WalletManifest, 'checksum' | 'version'>): WalletManifest {
+  const content = { ...manifest, version: 2 as const };
+  return { ...content, checksum: checksumOf(content) };
+}
+
+const fileSchema = z.object({
+  uri: z.string().min(1),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  generation: z.string().optional(),
+});
+
+const manifestSchema = z.object({
+  version: z.union([z.literal(1), z.literal(2)]),
+  wallet: z.string().refine(isValidWallet),
+  run_id: z.string(),
+  staged_at: z.string(),
+  trade_count: z.number().int().nonnegative(),
+  files: z.object({ trades: fileSchema.optional(), markets: fileSchema.optional(), events: fileSchema.optional(), unresolved: fileSchema.optional() }),
+  checksum: z.string().optional(),
+});
+
+/**
+ * Parses stored manifest text for `wallet`; undefined when it is empty, truncated, not a manifest,
+ * another wallet's, or (version 2) its checksum does not match — a torn write or a bit flip makes
+ * the bundle untrusted, and the wallet is fetched again instead of failing.
+ */
+export function openManifest(text: string, wallet: string): WalletManifest | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const result = manifestSchema.safeParse(parsed);
+  if (!result.success || result.data.wallet !== wallet) return undefined;
+  const manifest = result.data as WalletManifest;
+  if (manifest.version === 2 && manifest.checksum !== checksumOf(manifest)) return undefined;
+  if (manifest.files.trades && manifest.files.trades.rows !== manifest.trade_count) return undefined;
+  return manifest;
+}
+
+/**
+ * Checks every file of a manifest before its bundle is loaded again (a run reusing it, a reload):
+ * a truncated, flipped, emptied or replaced file is reported, never loaded.
+ */
+export async function checkBundle(stage: StageStore, manifest: WalletManifest): Promise<FileCheck> {
+  for (const file of Object.values(manifest.files)) {
+    if (!file) continue;
+    const check = await stage.verify(file);
+    if (!check.ok) return check;
+  }
+  return { ok: true };
 }

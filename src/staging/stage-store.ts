@@ -9,7 +9,12 @@ export interface StagedFile {
   /** Absolute local path or `gs://bucket/object`; this is what `backfill_checkpoint.gcs_file` records. */
   uri: string;
   rows: number;
+  /** Size of the stored (compressed) file. */
   bytes: number;
+  /** sha256 of the stored bytes, computed while they were written. */
+  sha256?: string;
+  /** GCS generation of the object: a later write of the same name has another one. */
+  generation?: string;
 }
 
 /** Streams rows into a staged file; nothing is visible under the final name until `commit`. */
@@ -24,23 +29,39 @@ export interface StageWriter {
 
 /**
  * Written last, after every file of the wallet is committed: its presence is the completeness
- * marker that lets a later run load the wallet without fetching it again.
+ * marker that lets a later run load the wallet without fetching it again. Version 2 carries a
+ * checksum of its own content, and each file's size, sha256 and row count.
  */
 export interface WalletManifest {
-  version: 1;
+  version: 1 | 2;
   wallet: string;
   run_id: string;
   staged_at: string;
   trade_count: number;
   files: Partial<Record<StageKind, StagedFile>>;
+  /** sha256 of the manifest without this field (version 2). */
+  checksum?: string;
 }
+
+/** Whether a staged file is still exactly what was written. */
+export type FileCheck = { ok: true } | { ok: false; reason: string };
 
 export interface StageStore {
   /** Human-readable root, e.g. `/data/stage` or `gs://bucket/prefix`. */
   readonly location: string;
   createWriter(kind: StageKind, wallet: string): Promise<StageWriter>;
   writeManifest(manifest: WalletManifest): Promise<void>;
+  /**
+   * The wallet's manifest, or undefined when there is none usable: absent, empty, damaged (its
+   * checksum does not match), or naming a file that is gone. Never throws for a damaged manifest:
+   * the wallet is simply fetched again.
+   */
   readManifest(wallet: string): Promise<WalletManifest | undefined>;
-  /** Removes temporary files left by writers that never committed (a killed run). Returns how many. */
-  sweepTemporaryFiles(): Promise<number>;
+  /** Checks a staged file against what its manifest recorded (size and sha256, or GCS generation). */
+  verify(file: StagedFile): Promise<FileCheck>;
+  /**
+   * Removes temporary files this tool left behind (a killed writer), only ones older than
+   * `olderThanMs`, so a writer still running elsewhere is never touched. Returns how many.
+   */
+  sweepTemporaryFiles(olderThanMs?: number): Promise<number>;
 }

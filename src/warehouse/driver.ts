@@ -62,6 +62,11 @@ export interface WarehouseDriver extends SqlSession {
   migrate(): Promise<void>;
   /** Rows of a query in chunks, fetched as the consumer asks for them. */
   stream<T = Record<string, unknown>>(what: string, sql: string, params: Params, chunkSize: number): AsyncIterable<T[]>;
+  /**
+   * A small write that must not wait behind a long load (in-flight marks): on a connection of its
+   * own where the backend has connections; the plain `execute` otherwise.
+   */
+  executeAside?(what: string, sql: string, params?: Params): Promise<number>;
   /** Runs `work` in one transaction where the backend has them; otherwise statement by statement. */
   transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;

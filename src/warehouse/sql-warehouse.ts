@@ -1,7 +1,7 @@
 import { describeInvalidTrader } from '../domain/wallet-address.js';
 import { BackfillError, ConfigError } from '../lib/errors.js';
 import type { WarehouseDriver, SqlSession, StagedRelation } from './driver.js';
-import { CHECKPOINT_ROW_FIELDS, checkpointMergeSql } from './sql/checkpoint-sql.js';
+import { CHECKPOINT_ROW_FIELDS, checkpointMergeSql, clearInFlightSql, crashSuspectsSql, markInFlightSql, settleCrashedSql } from './sql/checkpoint-sql.js';
 import type { CheckpointOutcome } from './sql/checkpoint-sql.js';
 import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
@@ -13,6 +13,7 @@ import { LOADED_TABLES, MIGRATIONS } from './table-schemas.js';
 import { appliedMigrationsSql, recordMigrationSql } from './sql/migration-sql.js';
 import type {
   CheckpointRow,
+  CrashSettlement,
   FailedWallet,
   InvalidTrader,
   LoadResult,
@@ -53,6 +54,10 @@ export class SqlWarehouse implements Warehouse {
 
   get driver(): WarehouseDriver {
     return this.#driver;
+  }
+
+  get embedded(): boolean {
+    return this.#driver.capabilities.cheapLookups;
   }
 
   /** Creates what is missing (the driver's DDL), then records the versions not yet applied. */
@@ -260,6 +265,46 @@ export class SqlWarehouse implements Warehouse {
     const counts: Record<string, number> = Object.fromEntries(wallets.map((w) => [w, 0]));
     for (const r of rows) counts[String(r.wallet)] = Number(r.key_count);
     return { counts, duplicates };
+  }
+
+  async markInFlight(wallets: readonly string[], runId: string): Promise<void> {
+    if (wallets.length === 0) return;
+    const execute = this.#driver.executeAside?.bind(this.#driver) ?? this.#driver.execute.bind(this.#driver);
+    await execute('mark wallets in flight', markInFlightSql(this.#driver.dialect), { wallets: param.strings(wallets), run_id: param.string(runId) });
+  }
+
+  async clearInFlight(runId: string): Promise<void> {
+    await this.#driver.execute('clear in-flight marks', clearInFlightSql(this.#driver.dialect), { run_id: param.string(runId) });
+  }
+
+  async settleCrashed(options: { shard?: { index: number; count: number }; maxFailedAttempts: number; runId?: string }): Promise<CrashSettlement> {
+    const d = this.#driver.dialect;
+    const shard = options.shard ?? { index: 0, count: 1 };
+    const scope = { shard_count: param.int(shard.count), shard_index: param.int(shard.index) };
+    await this.#driver.execute('settle crashed attempts', settleCrashedSql(d), { ...scope, max_failed_attempts: param.int(options.maxFailedAttempts) });
+    const rows = await this.#driver.query<{ wallet: string; parked: boolean; error: string | null }>('crash suspects', crashSuspectsSql(d), scope);
+    const parkedNow = rows.filter((r) => r.parked);
+    if (parkedNow.length > 0) {
+      // Parked: no longer suspects, so the next run does not report them again.
+      await this.writeCheckpoints(
+        parkedNow.map((r) => ({
+          wallet_address: String(r.wallet),
+          completed: true,
+          upload_successful: false,
+          trade_count: 0,
+          gcs_file: null,
+          processed_at: new Date().toISOString(),
+          error: r.error,
+          run_id: options.runId ?? 'crash-settlement',
+          transient: true,
+        })),
+        { maxFailedAttempts: options.maxFailedAttempts },
+      );
+    }
+    return {
+      suspects: rows.filter((r) => !r.parked).map((r) => String(r.wallet)),
+      parked: parkedNow.map((r) => ({ wallet: String(r.wallet), error: r.error ?? '' })),
+    };
   }
 
   async writeCheckpoints(rows: readonly CheckpointRow[], options: { maxFailedAttempts: number }): Promise<void> {

@@ -126,6 +126,12 @@ export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
   col('attempts', 'int'),
   col('parked', 'bool'),
   str('run_id'),
+  // An attempt that started and has not ended: set before the wallet's fetch, cleared with its
+  // outcome. Found set at the start of a run, it means the process died while the wallet was in flight.
+  str('in_flight_run_id'),
+  col('in_flight_at', 'timestamp'),
+  /** The wallet was in flight when a process died: the next run tries it alone, first. */
+  col('crash_suspect', 'bool'),
 ];
 
 export const TRADERS_COLUMNS: readonly ColumnSpec[] = [str('wallet_address'), col('added_at', 'timestamp'), str('source')];
@@ -217,4 +223,7 @@ export interface Migration {
  * WAREHOUSE_TABLES that are missing, add their missing columns (nullable), then record the
  * versions not yet applied. A change is a new version here plus the new columns in the specs.
  */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: 'traders, trades, markets, events, unresolved ids, checkpoints' }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'traders, trades, markets, events, unresolved ids, checkpoints' },
+  { version: 2, description: 'checkpoint in-flight marks: a wallet in flight when the process died is counted and tried alone' },
+];

@@ -68,6 +68,13 @@ export interface StatusFigures {
   last_processed_at: string | null;
 }
 
+export interface CrashSettlement {
+  /** Wallets in flight when a process died, not parked: tried alone, first. */
+  suspects: string[];
+  /** Parked now, having been in flight at too many deaths; with the recorded error. */
+  parked: { wallet: string; error: string }[];
+}
+
 export interface FailedWallet {
   wallet_address: string;
   trade_count: number;
@@ -87,6 +94,8 @@ export interface Warehouse {
   readonly description: string;
   /** Which data is written, whatever the URI options: the run lease is keyed on it. */
   readonly identity: string;
+  /** Statements are cheap (embedded): in-flight marks per wallet, look-ups per call. Otherwise they are batched. */
+  readonly embedded: boolean;
   /** Creates or upgrades the tables (versioned migrations); safe to call on every start. */
   migrate(): Promise<void>;
   /** Appends addresses to `traders` (already validated by the caller); returns how many were new. */
@@ -108,6 +117,15 @@ export interface Warehouse {
    * `maxFailedAttempts` is reached.
    */
   writeCheckpoints(rows: readonly CheckpointRow[], options: { maxFailedAttempts: number }): Promise<void>;
+  /** Records that these wallets' attempts start now (before their fetch), for crash-poison detection. */
+  markInFlight(wallets: readonly string[], runId: string): Promise<void>;
+  /** Clears the marks a run left without an outcome (a graceful stop, wallets marked ahead). */
+  clearInFlight(runId: string): Promise<void>;
+  /**
+   * At the start of a run under its lease: wallets left in flight by a dead process (in this shard)
+   * count a failed attempt, parked at the limit; returns the crash suspects to try alone and those parked now.
+   */
+  settleCrashed(options: { shard?: { index: number; count: number }; maxFailedAttempts: number; runId?: string }): Promise<CrashSettlement>;
   status(): Promise<StatusFigures>;
   failedWallets(options?: { limit?: number }): Promise<FailedWallet[]>;
   close(): Promise<void>;

@@ -43,7 +43,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       expect(sim.stats().requests['data:trades'] ?? 0).toBe(0);
       expect(sim.stats().requests['gamma:markets'] ?? 0).toBe(0);
     });
-  });
+  }, 180_000);
 
   it('a run SIGKILLed part-way, then run again, ends equal to the ground truth with no duplicate', async () => {
     expect(existsSync(CLI), `${CLI} missing: run npm run build first`).toBe(true);

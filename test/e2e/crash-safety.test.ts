@@ -168,6 +168,24 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
     });
   });
 
+  it('two runners of one warehouse with two different --stage directories: the second is refused by the lease (not by DuckDB), exit 75, naming the lease', async () => {
+    await withTempDir(async (dir) => {
+      const warehouse = await openWarehouse(dir);
+      await warehouse.addTraders(sim.dataset.wallets(), 'test');
+      await warehouse.close();
+      sim.setLatency({ min: 20, max: 40 });
+      const first = startCli(runArgs(paths(dir), sim.url, ['--concurrency', '2']));
+      await waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > 0);
+      const second = await runCli(runArgs({ warehouse: paths(dir).warehouse, stage: `${dir}/other-stage` }, sim.url));
+      first.child.kill('SIGTERM');
+      await first.result;
+      sim.setLatency({ min: 0, max: 0 });
+      expect(second.code).toBe(75);
+      expect(second.stdout).toContain(`another run holds the lock ${paths(dir).warehouse}.leases/all.lease`);
+      expect(second.stderr).not.toMatch(/Could not open DuckDB|Could not set lock/);
+    });
+  });
+
   it('--max-runtime stops a run the same way: commits what is staged, exits 3, and says why', async () => {
     await withTempDir(async (dir) => {
       const warehouse = await openWarehouse(dir);

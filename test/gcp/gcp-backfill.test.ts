@@ -90,7 +90,12 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
 
     const runJobs = [...f.bq.jobs.values()].slice(jobsBefore);
     const loads = runJobs.filter((j) => j.kind === 'load');
-    const checkpointWrites = runJobs.filter((j) => j.sql?.startsWith('MERGE INTO `test-project.polycopy_test.backfill_checkpoint`'));
+    const checkpointMerges = runJobs.filter((j) => j.sql?.startsWith('MERGE INTO `test-project.polycopy_test.backfill_checkpoint`'));
+    const checkpointWrites = checkpointMerges.filter((j) => 'rows' in j.params);
+    // In-flight marks: one statement per window of 32 wallets (not one per wallet), before their fetches.
+    const marks = checkpointMerges.filter((j) => 'wallets' in j.params);
+    expect(marks.length).toBeGreaterThanOrEqual(2);
+    expect(marks.length).toBeLessThanOrEqual(3);
     const tradeMerges = runJobs.filter((j) => j.sql?.startsWith('MERGE INTO `test-project.polycopy_test.trades`'));
     // 40 wallets in batches of 20: at most one load job per kind per batch, one trades MERGE per batch.
     const batches = tradeMerges.length;

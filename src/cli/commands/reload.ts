@@ -5,6 +5,7 @@ import type { Flags } from '../../library/config.js';
 import { reloadExitCode } from '../exit-codes.js';
 import { addStoreOptions, withBackfill } from '../options.js';
 import { attachProgress } from '../progress-display.js';
+import { safeText } from '../terminal-text.js';
 import { printLockHeld } from './run.js';
 
 export function reloadCommand(): Command {
@@ -30,9 +31,10 @@ export function reloadCommand(): Command {
           printLockHeld(result, false, logger);
         } else {
           const summary = result.summary;
+          for (const d of summary.damaged) process.stdout.write(`damaged staged files of ${safeText(d.wallet)}: ${safeText(d.reason)}; not loaded (\`backfill run\` fetches it again)\n`);
           process.stdout.write(
             `reloaded ${summary.reloaded - summary.failed} wallet(s) from staged files (${summary.trades} trades), ` +
-              `${summary.failed} failed again, ${summary.withoutStagedFiles.length} without a complete staged bundle ` +
+              `${summary.failed} failed again, ${summary.damaged.length} damaged, ${summary.withoutStagedFiles.length} without a complete staged bundle ` +
               `(run \`backfill run\` to fetch those)\n`,
           );
         }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -5,7 +6,8 @@ import { createGzip } from 'node:zlib';
 import type { Bucket, File, Storage } from '@google-cloud/storage';
 
 import { BackfillError, ConfigError } from '../../lib/errors.js';
-import type { StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
+import { openManifest } from '../manifest.js';
+import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
 import { gcsUri, objectName, splitGcsUri } from './gcs-location.js';
 import type { GcsLocation } from './gcs-location.js';
 import {
@@ -93,19 +95,33 @@ export class GcsStageStore implements StageStore {
       if (httpStatus(error) === 404) return undefined;
       throw stagingError(`gs://${this.#where.bucket}/${file.name}`, error);
     }
-    const manifest = JSON.parse(text) as WalletManifest;
+    const manifest = openManifest(text, wallet);
+    if (!manifest) return undefined;
     // A manifest whose files were deleted or replaced since is no longer a completeness marker.
     for (const staged of Object.values(manifest.files)) {
-      if (!staged) continue;
-      const parts = splitGcsUri(staged.uri);
-      if (!parts) return undefined;
-      const found = await readObject(this.#bucket.storage.bucket(parts.bucket).file(parts.name));
-      if (!found || found.state.size !== staged.bytes) return undefined;
+      if (staged && !(await this.verify(staged)).ok) return undefined;
     }
     return manifest;
   }
 
+  /**
+   * An object's bytes never change within one generation, so a matching generation and size prove
+   * the file is what was written, with one metadata read and no download.
+   */
+  async verify(file: StagedFile): Promise<FileCheck> {
+    const parts = splitGcsUri(file.uri);
+    if (!parts) return { ok: false, reason: `${file.uri} is not a gs:// URI` };
+    const found = await readObject(this.#bucket.storage.bucket(parts.bucket).file(parts.name));
+    if (!found) return { ok: false, reason: `${file.uri} is missing` };
+    if (found.state.size !== file.bytes) return { ok: false, reason: `${file.uri} is ${found.state.size} bytes, ${file.bytes} were written` };
+    if (file.generation !== undefined && found.state.generation !== file.generation) {
+      return { ok: false, reason: `${file.uri} was replaced since it was staged (generation ${found.state.generation}, staged ${file.generation})` };
+    }
+    return { ok: true };
+  }
+
   async sweepTemporaryFiles(): Promise<number> {
+    // An object only appears when its upload completes: a killed writer leaves nothing to sweep.
     return 0;
   }
 
@@ -127,6 +143,7 @@ class GcsGzipWriter implements StageWriter {
   readonly #gzip = createGzip({ level: 6 });
   readonly #sink: Writable;
   readonly #uploadId = newUploadId();
+  readonly #hash = createHash('sha256');
   #rows = 0;
   #buffered: string[] = [];
   #bufferedChars = 0;
@@ -183,7 +200,7 @@ class GcsGzipWriter implements StageWriter {
     this.#throwIfFailed();
     const state = this.#uploaded;
     if (!state) throw stagingError(this.#uri, new Error('upload finished without object metadata'));
-    return { uri: this.#uri, rows: this.#rows, bytes: state.size };
+    return { uri: this.#uri, rows: this.#rows, bytes: state.size, sha256: this.#hash.digest('hex'), generation: state.generation };
   }
 
   async abort(): Promise<void> {
@@ -206,6 +223,7 @@ class GcsGzipWriter implements StageWriter {
   }
 
   async #accept(chunk: Buffer): Promise<void> {
+    this.#hash.update(chunk);
     if (this.#upload) {
       await this.#writeToUpload(chunk);
       return;
@@ -290,11 +308,15 @@ function drained(stream: NodeJS.EventEmitter, ...others: NodeJS.EventEmitter[]):
   });
 }
 
+/** GCS unavailable (5xx, throttling, network) is transient; a refusal (403, 404, 412 not ours) is permanent. */
 function stagingError(uri: string, cause: unknown): BackfillError {
   if (cause instanceof BackfillError) return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
+  const status = httpStatus(cause);
+  const transient = status === undefined ? (cause as { code?: unknown } | null)?.code !== undefined : status === 429 || status >= 500;
   return new BackfillError(`Could not write staged file ${uri}: ${message}`, {
     cause,
-    hint: 'Check that the bucket exists and the runner may create objects in it (roles/storage.objectAdmin on the bucket)',
+    kind: transient ? 'transient' : 'permanent',
+    hint: 'Check that the bucket exists and the runner may create objects in it (roles/storage.objectUser on the bucket)',
   });
 }

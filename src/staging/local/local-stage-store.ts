@@ -1,16 +1,48 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
 import { BackfillError } from '../../lib/errors.js';
-import type { StageKind, StageStore, StageWriter, WalletManifest } from '../stage-store.js';
+import { processExists } from '../../lib/process-alive.js';
+import { openManifest } from '../manifest.js';
+import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
 
-const TEMP_MARKER = '.tmp-';
 const TEMP_DIR = 'tmp';
 const WRITE_CHUNK_CHARS = 256 * 1024;
+/** `<kind>.<wallet>.tmp-<writer pid>-<12 hex>`: the only names the sweep may delete. */
+const TEMP_NAME = /^(trades|markets|events|unresolved|manifests)\.0x[0-9a-f]{40}\.tmp-(\d+)-[0-9a-f]{12}$/;
+
+/** The machine, not the data: retried by the next run, never counted towards parking. */
+const INFRASTRUCTURE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'ENOMEM']);
+
+/** A staged file could not be written: which path, why, and (for a full disk) that the run must stop. */
+export class StageWriteError extends BackfillError {
+  readonly path: string;
+  readonly code: string | undefined;
+  /** The stage cannot be written at all (disk full, read-only, no permission): the run stops. */
+  readonly unwritable: boolean;
+
+  constructor(path: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | null)?.code;
+    const infrastructure = code !== undefined && INFRASTRUCTURE_CODES.has(code);
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super(`Could not write staged file ${path}: ${message}`, {
+      cause,
+      kind: infrastructure ? 'transient' : 'permanent',
+      hint:
+        code === 'ENOSPC' || code === 'EDQUOT'
+          ? `The file system of ${path} is full; free space there (or point --stage elsewhere) and run again`
+          : 'Check free disk space and permissions of the --stage directory',
+    });
+    this.path = path;
+    this.code = code;
+    this.unwritable = infrastructure;
+  }
+}
 
 /**
  * Staged files on the local disk: `<root>/<kind>/<wallet>.ndjson.gz`, `<root>/manifests/<wallet>.json`,
@@ -33,7 +65,11 @@ export class LocalStageStore implements StageStore {
 
   async #directory(name: string): Promise<void> {
     if (this.#directories.has(name)) return;
-    await mkdir(join(this.location, name), { recursive: true });
+    try {
+      await mkdir(join(this.location, name), { recursive: true });
+    } catch (error) {
+      throw new StageWriteError(join(this.location, name), error);
+    }
     this.#directories.add(name);
   }
 
@@ -43,7 +79,7 @@ export class LocalStageStore implements StageStore {
    */
   async #tempPath(kind: StageKind | 'manifests', wallet: string): Promise<string> {
     await this.#directory(TEMP_DIR);
-    return join(this.location, TEMP_DIR, `${kind}.${wallet}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+    return join(this.location, TEMP_DIR, `${kind}.${wallet}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   async createWriter(kind: StageKind, wallet: string): Promise<StageWriter> {
@@ -55,7 +91,14 @@ export class LocalStageStore implements StageStore {
   async writeManifest(manifest: WalletManifest): Promise<void> {
     const finalPath = this.pathFor('manifests', manifest.wallet);
     await this.#directory('manifests');
-    await writeFileAtomically(await this.#tempPath('manifests', manifest.wallet), finalPath, `${JSON.stringify(manifest)}\n`);
+    const temp = await this.#tempPath('manifests', manifest.wallet);
+    try {
+      await writeDurably(temp, `${JSON.stringify(manifest)}\n`);
+      await rename(temp, finalPath);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw new StageWriteError(finalPath, error);
+    }
   }
 
   async readManifest(wallet: string): Promise<WalletManifest | undefined> {
@@ -66,68 +109,112 @@ export class LocalStageStore implements StageStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    const manifest = JSON.parse(text) as WalletManifest;
+    const manifest = openManifest(text, wallet);
+    if (!manifest) return undefined;
     // A manifest whose files have since been deleted is no longer a completeness marker.
     for (const file of Object.values(manifest.files)) {
-      if (file && !(await fileExists(file.uri))) return undefined;
+      if (file && (await fileSize(file.uri)) === undefined) return undefined;
     }
     return manifest;
   }
 
-  async sweepTemporaryFiles(): Promise<number> {
+  async verify(file: StagedFile): Promise<FileCheck> {
+    const size = await fileSize(file.uri);
+    if (size === undefined) return { ok: false, reason: `${file.uri} is missing` };
+    if (size !== file.bytes) return { ok: false, reason: `${file.uri} is ${size} bytes, ${file.bytes} were written` };
+    if (file.sha256 === undefined) return { ok: true };
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(file.uri), hash);
+    const actual = hash.digest('hex');
+    return actual === file.sha256 ? { ok: true } : { ok: false, reason: `${file.uri} does not have the sha256 it was written with (${actual.slice(0, 12)}… ≠ ${file.sha256.slice(0, 12)}…)` };
+  }
+
+  async sweepTemporaryFiles(olderThanMs = 0): Promise<number> {
+    const dir = join(this.location, TEMP_DIR);
     let names: string[];
     try {
-      names = await readdir(join(this.location, TEMP_DIR));
+      names = await readdir(dir);
     } catch {
       return 0;
     }
-    for (const name of names) await rm(join(this.location, TEMP_DIR, name), { force: true });
-    return names.length;
+    let removed = 0;
+    const cutoff = Date.now() - olderThanMs;
+    for (const name of names) {
+      const match = TEMP_NAME.exec(name);
+      if (!match) continue;
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      // Its writer is gone (killed), or it is older than any live writer's lease.
+      const writer = Number(match[2]);
+      if (writer !== process.pid && processExists(writer) && info.mtimeMs > cutoff) continue;
+      if (writer === process.pid && info.mtimeMs > cutoff) continue;
+      await rm(path, { force: true });
+      removed += 1;
+    }
+    return removed;
   }
 }
 
-async function fileExists(path: string): Promise<boolean> {
+async function fileSize(path: string): Promise<number | undefined> {
   try {
-    await stat(path);
-    return true;
+    return (await stat(path)).size;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-async function writeFileAtomically(tempPath: string, finalPath: string, content: string): Promise<void> {
-  const handle = await open(tempPath, 'w');
+async function writeDurably(path: string, content: string): Promise<void> {
+  const handle = await open(path, 'w');
   try {
     await handle.writeFile(content);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await rename(tempPath, finalPath);
 }
 
+/**
+ * Rows → gzip → hash → file, as one stream pipeline: an error anywhere (a full disk) ends the write
+ * at once and is reported by the next write or the commit — a writer never waits for a 'drain'
+ * that a failed stream will not send.
+ */
 async function openGzipWriter(tempPath: string, finalPath: string): Promise<StageWriter> {
-  const fileStream = createWriteStream(tempPath);
-  await once(fileStream, 'open');
+  let handle;
+  try {
+    handle = await open(tempPath, 'w');
+  } catch (error) {
+    throw new StageWriteError(finalPath, error);
+  }
   const gzip = createGzip({ level: 6 });
-  gzip.pipe(fileStream);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  let failure: unknown;
+  const done = pipeline(gzip, tap, handle.createWriteStream({ autoClose: true })).catch((error: unknown) => {
+    failure ??= error;
+  });
   let rows = 0;
   // Rows are gathered into ~256 KB strings: one zlib call per row costs more than the compression.
   let buffered: string[] = [];
   let bufferedChars = 0;
-  let failure: Error | undefined;
-  const onError = (error: Error) => {
-    failure ??= error;
+  const check = () => {
+    if (failure !== undefined) throw new StageWriteError(finalPath, failure);
   };
-  gzip.on('error', onError);
-  fileStream.on('error', onError);
 
   const flush = async () => {
     if (buffered.length === 0) return;
     const chunk = buffered.join('');
     buffered = [];
     bufferedChars = 0;
-    if (!gzip.write(chunk)) await once(gzip, 'drain');
+    if (!gzip.write(chunk)) await Promise.race([new Promise((resolveDrain) => gzip.once('drain', resolveDrain)), done]);
+    check();
   };
 
   return {
@@ -135,7 +222,7 @@ async function openGzipWriter(tempPath: string, finalPath: string): Promise<Stag
       return rows;
     },
     async write(row: object) {
-      if (failure) throw stagingError(finalPath, failure);
+      check();
       rows += 1;
       const line = `${JSON.stringify(row)}\n`;
       buffered.push(line);
@@ -143,34 +230,30 @@ async function openGzipWriter(tempPath: string, finalPath: string): Promise<Stag
       if (bufferedChars >= WRITE_CHUNK_CHARS) await flush();
     },
     async commit() {
-      if (failure) throw stagingError(finalPath, failure);
+      check();
       await flush();
       gzip.end();
-      await once(fileStream, 'close');
-      if (failure) throw stagingError(finalPath, failure);
-      // The rename must not become visible before the bytes are on disk.
-      const handle = await open(tempPath, 'r+');
-      let size: number;
+      await done;
+      check();
       try {
-        await handle.sync();
-        size = (await handle.stat()).size;
-      } finally {
-        await handle.close();
+        // The rename must not become visible before the bytes are on disk.
+        const synced = await open(tempPath, 'r+');
+        try {
+          await synced.sync();
+        } finally {
+          await synced.close();
+        }
+        await rename(tempPath, finalPath);
+      } catch (error) {
+        await rm(tempPath, { force: true });
+        throw new StageWriteError(finalPath, error);
       }
-      await rename(tempPath, finalPath);
-      return { uri: finalPath, rows, bytes: size };
+      return { uri: finalPath, rows, bytes, sha256: hash.digest('hex') };
     },
     async abort() {
       gzip.destroy();
-      fileStream.destroy();
+      await done;
       await rm(tempPath, { force: true });
     },
   };
-}
-
-function stagingError(path: string, cause: Error): BackfillError {
-  return new BackfillError(`Could not write staged file ${path}: ${cause.message}`, {
-    cause,
-    hint: 'Check free disk space and permissions of the --stage directory',
-  });
 }

@@ -52,15 +52,18 @@ export class DuckDbDriver implements WarehouseDriver {
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;
   readonly #reader: DuckDBConnection;
+  readonly #aside: DuckDBConnection;
   #writes: Promise<unknown> = Promise.resolve();
   #reads: Promise<unknown> = Promise.resolve();
+  #asides: Promise<unknown> = Promise.resolve();
 
-  private constructor(location: DuckDbLocation, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection) {
+  private constructor(location: DuckDbLocation, instance: DuckDBInstance, connections: { writer: DuckDBConnection; reader: DuckDBConnection; aside: DuckDBConnection }) {
     this.description = `duckdb:${location.path}`;
     this.identity = location.identity;
     this.#instance = instance;
-    this.#writer = writer;
-    this.#reader = reader;
+    this.#writer = connections.writer;
+    this.#reader = connections.reader;
+    this.#aside = connections.aside;
   }
 
   static async open(location: DuckDbLocation, options: { memoryLimit: string }): Promise<DuckDbDriver> {
@@ -86,7 +89,7 @@ export class DuckDbDriver implements WarehouseDriver {
     await writer.run(`SET memory_limit = '${options.memoryLimit}'`);
     // Loads never rely on row order, and keeping it costs memory on large inserts.
     await writer.run('SET preserve_insertion_order = false');
-    return new DuckDbDriver(location, instance, writer, await connect());
+    return new DuckDbDriver(location, instance, { writer, reader: await connect(), aside: await connect() });
   }
 
   migrate(): Promise<void> {
@@ -99,6 +102,14 @@ export class DuckDbDriver implements WarehouseDriver {
 
   execute(what: string, sql: string, params?: Params): Promise<number> {
     return this.#queue('write', () => run(this.#writer, what, sql, params));
+  }
+
+  /**
+   * In-flight marks touch only rows of wallets about to start, never rows a running load writes, so
+   * DuckDB's optimistic concurrency lets them commit beside a long MERGE instead of queueing behind it.
+   */
+  executeAside(what: string, sql: string, params?: Params): Promise<number> {
+    return this.#queue('aside', () => run(this.#aside, what, sql, params));
   }
 
   stageFiles(spec: LoadedTableSpec, uris: readonly string[]): Promise<StagedRelation> {
@@ -177,16 +188,20 @@ export class DuckDbDriver implements WarehouseDriver {
   async close(): Promise<void> {
     await this.#writes;
     await this.#reads;
+    await this.#asides;
+    this.#aside.closeSync();
     this.#reader.closeSync();
     this.#writer.closeSync();
     this.#instance.closeSync();
   }
 
-  #queue<T>(lane: 'read' | 'write', work: () => Promise<T>): Promise<T> {
-    const previous = lane === 'read' ? this.#reads : this.#writes;
+  #queue<T>(lane: 'read' | 'write' | 'aside', work: () => Promise<T>): Promise<T> {
+    const previous = lane === 'read' ? this.#reads : lane === 'write' ? this.#writes : this.#asides;
     const next = previous.then(work);
-    if (lane === 'read') this.#reads = next.catch(() => undefined);
-    else this.#writes = next.catch(() => undefined);
+    const settled = next.catch(() => undefined);
+    if (lane === 'read') this.#reads = settled;
+    else if (lane === 'write') this.#writes = settled;
+    else this.#asides = settled;
     return next;
   }
 }

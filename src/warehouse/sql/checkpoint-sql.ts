@@ -43,11 +43,63 @@ WHEN MATCHED THEN UPDATE SET
   attempts = CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN COALESCE(t.attempts, 0) ELSE ${counted} END,
   parked = CASE s.outcome WHEN ${outcome('loaded')} THEN FALSE WHEN ${outcome('invalid')} THEN TRUE
                           WHEN ${outcome('transient')} THEN COALESCE(t.parked, FALSE) ELSE ${counted} >= ${max} END,
-  run_id = s.run_id
+  run_id = s.run_id, in_flight_run_id = NULL, in_flight_at = NULL, crash_suspect = FALSE
 WHEN NOT MATCHED THEN INSERT
-  (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id)
+  (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id,
+   in_flight_run_id, in_flight_at, crash_suspect)
   VALUES (s.wallet_address, TRUE, (s.outcome = ${outcome('loaded')}), s.trade_count, s.gcs_file, s.processed_at, s.error,
           CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN 0 ELSE 1 END,
           CASE s.outcome WHEN ${outcome('invalid')} THEN TRUE WHEN ${outcome('failed')} THEN 1 >= ${max} ELSE FALSE END,
-          s.run_id)`;
+          s.run_id, NULL, NULL, FALSE)`;
+}
+
+/**
+ * Records that an attempt of these wallets (string list `wallets`) starts, before their fetch:
+ * `in_flight_run_id = @run_id`. A wallet without a row gets one that is not `completed`, so the
+ * mission's monitoring queries count it neither done nor failed while it is in flight.
+ */
+export function markInFlightSql(d: Dialect): string {
+  return `MERGE INTO ${d.table('backfill_checkpoint')} AS t
+USING (SELECT DISTINCT w FROM ${d.list('wallets', 'w')}) AS s
+ON t.wallet_address = s.w
+WHEN MATCHED THEN UPDATE SET in_flight_run_id = ${d.param('run_id')}, in_flight_at = ${d.now()}
+WHEN NOT MATCHED THEN INSERT
+  (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id,
+   in_flight_run_id, in_flight_at, crash_suspect)
+  VALUES (s.w, FALSE, FALSE, 0, NULL, NULL, NULL, 0, FALSE, ${d.param('run_id')}, ${d.param('run_id')}, ${d.now()}, FALSE)`;
+}
+
+/** The end of a run: marks it left (wallets abandoned by a graceful stop, marked but never started) are cleared. */
+export function clearInFlightSql(d: Dialect): string {
+  return `UPDATE ${d.table('backfill_checkpoint')} SET in_flight_run_id = NULL, in_flight_at = NULL
+WHERE in_flight_run_id = ${d.param('run_id')}`;
+}
+
+/**
+ * The start of a run, under its lease: a mark still set in this scope (shard `shard_index` of
+ * `shard_count`) was left by a process that died while the wallet was in flight. Each such wallet
+ * counts one failed attempt, is parked at `max_failed_attempts`, and becomes a crash suspect,
+ * tried alone before anything else. An outage never gets here: it ends an attempt normally.
+ */
+export function settleCrashedSql(d: Dialect): string {
+  const counted = 'COALESCE(attempts, 0) + 1';
+  return `UPDATE ${d.table('backfill_checkpoint')} SET
+  completed = TRUE,
+  attempts = ${counted},
+  parked = ${counted} >= ${d.param('max_failed_attempts')},
+  error = CONCAT('the process died while this wallet was in flight (run ', COALESCE(in_flight_run_id, '?'), ', started ',
+                 COALESCE(${d.isoSeconds('in_flight_at')}, '?'), '): failed attempt ', CAST(${counted} AS STRING), ' of ',
+                 CAST(${d.param('max_failed_attempts')} AS STRING), ' before it is parked'),
+  processed_at = ${d.now()},
+  crash_suspect = TRUE,
+  in_flight_run_id = NULL,
+  in_flight_at = NULL
+WHERE in_flight_run_id IS NOT NULL AND ${d.shard('wallet_address', 'shard_count')} = ${d.param('shard_index')}`;
+}
+
+/** Crash suspects of this scope still to try (not parked), in a stable order. */
+export function crashSuspectsSql(d: Dialect): string {
+  return `SELECT wallet_address AS wallet, COALESCE(parked, FALSE) AS parked, error FROM ${d.table('backfill_checkpoint')}
+WHERE COALESCE(crash_suspect, FALSE) AND ${d.shard('wallet_address', 'shard_count')} = ${d.param('shard_index')}
+ORDER BY wallet_address`;
 }

@@ -19,6 +19,8 @@ import { resolveBackends } from './backends.js';
 import type { Backends } from './backends.js';
 import type { BackfillConfig } from './config.js';
 import { handleStopSignals, onProcessExit } from './shutdown.js';
+import { readTradersFile } from './traders-file.js';
+import type { RejectedLine } from './traders-file.js';
 
 /** The subset of a pino logger the library uses. */
 export interface Logger extends SourceLogger {
@@ -58,6 +60,11 @@ export interface Backfill {
   failed(options?: { limit?: number }): Promise<FailedWallet[]>;
   /** Adds normalised, valid addresses to `traders`; returns how many were new. */
   addTraders(addresses: readonly string[], source: string): Promise<number>;
+  /**
+   * Streams a wallet list (one address per line, or a CSV with a wallet_address column) into
+   * `traders` in batches; rejected lines are reported as they are met.
+   */
+  importTraders(path: string, onRejected: (line: RejectedLine) => void): Promise<{ read: number; valid: number; added: number; rejected: number }>;
   /** The warehouse, opened (and migrated) on first use. */
   warehouse(): Promise<Warehouse>;
   close(): Promise<void>;
@@ -104,6 +111,18 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     },
     failed: async (failedOptions = {}) => (await warehouse()).failedWallets(failedOptions),
     addTraders: async (addresses, source) => (await warehouse()).addTraders(addresses, source),
+    importTraders: async (path, onRejected) => {
+      const wh = await warehouse();
+      const totals = { read: 0, valid: 0, added: 0, rejected: 0 };
+      for await (const batch of readTradersFile(path)) {
+        for (const r of batch.rejected) onRejected(r);
+        totals.read += batch.wallets.length + batch.rejected.length;
+        totals.valid += batch.wallets.length;
+        totals.rejected += batch.rejected.length;
+        totals.added += await wh.addTraders(batch.wallets, `import:${path}`);
+      }
+      return totals;
+    },
     close: async () => {
       const current = opened;
       opened = undefined;

@@ -67,6 +67,11 @@ export interface WarehouseDriver extends SqlSession {
    * own where the backend has connections; the plain `execute` otherwise.
    */
   executeAside?(what: string, sql: string, params?: Params): Promise<number>;
+  /**
+   * Reads a little of the stored data itself (not only counts kept in metadata), so `status` reports
+   * a damaged warehouse instead of figures that look complete; throws what the backend found.
+   */
+  probe?(): Promise<void>;
   /** Runs `work` in one transaction where the backend has them; otherwise statement by statement. */
   transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -333,6 +333,7 @@ export class SqlWarehouse implements Warehouse {
   }
 
   async status(): Promise<StatusFigures> {
+    await this.#driver.probe?.();
     const d = this.#driver.dialect;
     const [ours] = await this.#driver.query<Record<string, unknown>>('status figures', statusFiguresSql(d));
     const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));

@@ -173,7 +173,8 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
       const warehouse = await openWarehouse(dir);
       await warehouse.addTraders(sim.dataset.wallets(), 'test');
       await warehouse.close();
-      sim.setLatency({ min: 20, max: 40 });
+      // Slow enough that the first run is surely still working when the second starts, even on a loaded machine.
+      sim.setLatency({ min: 100, max: 200 });
       const first = startCli(runArgs(paths(dir), sim.url, ['--concurrency', '2']));
       await waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > 0);
       const second = await runCli(runArgs({ warehouse: paths(dir).warehouse, stage: `${dir}/other-stage` }, sim.url));

@@ -6,7 +6,6 @@ import { ConfigError } from '../../lib/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { addStoreOptions, withBackfill } from '../options.js';
 import { safeText } from '../terminal-text.js';
-import { readTradersFile } from '../traders-file.js';
 
 export function tradersCommand(): Command {
   const traders = new Command('traders').description('manage the wallet list (the traders table)');
@@ -33,16 +32,14 @@ export function tradersCommand(): Command {
     .description('import wallets from a file: one address per line, or CSV with a wallet_address column')
     .argument('<file>', 'path to the file')
     .action(async (file: string, flags: Flags) => {
-      const { wallets, rejected } = await readTradersFile(file);
-      for (const r of rejected) process.stderr.write(`${safeText(file)}:${r.line}: rejected: ${safeText(r.reason)}\n`);
       await withBackfill(flags, async (backfill) => {
-        const added = await backfill.addTraders(wallets, `import:${file}`);
+        const totals = await backfill.importTraders(file, (r) => process.stderr.write(`${safeText(file)}:${r.line}: rejected: ${safeText(r.reason)}\n`));
         process.stdout.write(
-          `read ${wallets.length + rejected.length} line(s): added ${added} new wallet(s), ` +
-            `${wallets.length - added} already listed or repeated, ${rejected.length} rejected\n`,
+          `read ${totals.read} line(s): added ${totals.added} new wallet(s), ` +
+            `${totals.valid - totals.added} already listed or repeated, ${totals.rejected} rejected\n`,
         );
+        if (totals.rejected > 0) process.exitCode = EXIT.someFailed;
       });
-      if (rejected.length > 0) process.exitCode = EXIT.someFailed;
     });
 
   return traders;

@@ -25,17 +25,21 @@ const LOCATION_PATTERN = /^[A-Za-z][A-Za-z0-9-]{1,40}$/;
 
 export function parseBigQueryLocation(uri: string): BigQueryLocation {
   const usage = { hint: 'Use bigquery://PROJECT/DATASET?location=US, e.g. bigquery://my-project/polycopy?location=US' };
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new ConfigError(`--warehouse ${uri}: not a URI`, usage);
-  }
-  if (url.protocol !== 'bigquery:') throw new ConfigError(`--warehouse ${uri}: not a bigquery:// URI`, usage);
-  const projectId = decodeURIComponent(url.hostname);
-  const path = url.pathname.replace(/^\/+|\/+$/g, '').split('/').filter(Boolean);
+  // Parsed by hand: WHATWG URL reads a domain-scoped project (example.com:proj) as a host and a bad port.
+  const match = /^bigquery:\/\/([^/?#]*)((?:\/[^/?#]*)*)(?:\?([^#]*))?$/i.exec(uri.trim());
+  if (!match) throw new ConfigError(`--warehouse ${uri}: not a bigquery:// URI`, usage);
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new ConfigError(`--warehouse ${uri}: the ${what} ${JSON.stringify(part)} has a malformed percent-escape`, usage);
+    }
+  };
+  const projectId = decode(match[1]!, 'project');
+  const path = match[2]!.split('/').filter(Boolean);
   if (path.length !== 1) throw new ConfigError(`--warehouse ${uri}: expected exactly one dataset after the project`, usage);
-  const datasetId = decodeURIComponent(path[0]!);
+  const datasetId = decode(path[0]!, 'dataset');
+  const url = { searchParams: new URLSearchParams(match[3] ?? '') };
   if (!PROJECT_PATTERN.test(projectId)) {
     throw new ConfigError(`--warehouse ${uri}: invalid project id ${JSON.stringify(projectId)}`, {
       hint: 'A project id is 6-30 lower-case letters, digits or dashes, starting with a letter (the id, not the display name)',

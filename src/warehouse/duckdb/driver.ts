@@ -21,6 +21,7 @@ import { param as typed } from '../sql/dialect.js';
 import type { ParamType, Params } from '../sql/dialect.js';
 import type { LoadedTableSpec, LogicalType } from '../table-schemas.js';
 import { DUCKDB_TYPES, duckdbDialect } from './dialect.js';
+import { BackfillError } from '../../lib/errors.js';
 import { duckDbError, openError } from './errors.js';
 import type { DuckDbLocation } from './location.js';
 import { ensureTables } from './schema.js';
@@ -110,6 +111,23 @@ export class DuckDbDriver implements WarehouseDriver {
    */
   executeAside(what: string, sql: string, params?: Params): Promise<number> {
     return this.#queue('aside', () => run(this.#aside, what, sql, params));
+  }
+
+  /**
+   * The first and last row groups of `trades`, raw JSON included: a truncated file loses its end,
+   * and count(*) alone is answered from metadata. Cheap at any size (row ids prune to two groups).
+   */
+  async probe(): Promise<void> {
+    try {
+      await this.#queue('read', () =>
+        this.#reader.runAndReadAll('SELECT count(*), max(length(raw)) FROM trades WHERE rowid < 2048 OR rowid >= (SELECT max(rowid) FROM trades) - 2048'),
+      );
+    } catch (error) {
+      throw new BackfillError(`the warehouse ${this.description} is damaged: reading trades failed: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+        hint: 'Restore the file from a copy; the staged files are kept, so `backfill reload` or `backfill run --refetch` can rebuild it',
+      });
+    }
   }
 
   stageFiles(spec: LoadedTableSpec, uris: readonly string[]): Promise<StagedRelation> {

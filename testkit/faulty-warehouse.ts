@@ -12,33 +12,12 @@ export interface WarehouseFaults {
 
 /**
  * Wraps a real warehouse and makes chosen calls fail, to exercise the engine's retry budgets at
- * the warehouse boundary. Everything else goes to the real DuckDB warehouse.
+ * the warehouse boundary. Everything else goes to the real DuckDB warehouse unchanged.
  */
 export function withWarehouseFaults(inner: Warehouse, faults: WarehouseFaults) {
   const counts = { loadFailures: 0, checkpointFailures: 0, loads: 0, checkpointWrites: 0 };
-  const wrapped: Warehouse = {
-    get description() {
-      return inner.description;
-    },
-    get identity() {
-      return inner.identity;
-    },
-    get embedded() {
-      return inner.embedded;
-    },
-    markInFlight: (wallets: readonly string[], runId: string) => inner.markInFlight(wallets, runId),
-    clearInFlight: (runId: string) => inner.clearInFlight(runId),
-    settleCrashed: (o: Parameters<Warehouse['settleCrashed']>[0]) => inner.settleCrashed(o),
-    migrate: () => inner.migrate(),
-    addTraders: (a: readonly string[], s: string) => inner.addTraders(a, s),
-    planWallets: (o: Parameters<Warehouse['planWallets']>[0]) => inner.planWallets(o),
-    recordInvalidTraders: (r: string) => inner.recordInvalidTraders(r),
-    knownConditionIds: (ids: readonly string[]) => inner.knownConditionIds(ids),
-    knownEventIds: (ids: readonly string[]) => inner.knownEventIds(ids),
-    status: () => inner.status(),
-    failedWallets: (o?: { limit?: number }) => inner.failedWallets(o),
-    close: () => inner.close(),
-    async loadBundles(bundles: Parameters<Warehouse['loadBundles']>[0]) {
+  const overrides: Partial<Warehouse> = {
+    async loadBundles(bundles) {
       counts.loads += 1;
       if (faults.poisonWallet && bundles.some((b) => b.wallet === faults.poisonWallet)) {
         counts.loadFailures += 1;
@@ -53,7 +32,7 @@ export function withWarehouseFaults(inner: Warehouse, faults: WarehouseFaults) {
       }
       return inner.loadBundles(bundles);
     },
-    async writeCheckpoints(rows: Parameters<Warehouse['writeCheckpoints']>[0], options: Parameters<Warehouse['writeCheckpoints']>[1]) {
+    async writeCheckpoints(rows, options) {
       counts.checkpointWrites += 1;
       if ((faults.failCheckpoints ?? 0) > 0) {
         faults.failCheckpoints! -= 1;
@@ -63,5 +42,13 @@ export function withWarehouseFaults(inner: Warehouse, faults: WarehouseFaults) {
       return inner.writeCheckpoints(rows, options);
     },
   };
+  const wrapped = new Proxy(inner, {
+    get(target, property) {
+      if (property in overrides) return overrides[property as keyof Warehouse];
+      const value: unknown = Reflect.get(target, property, target);
+      // Methods run on the real warehouse (its private fields live there, not on the proxy).
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
   return { warehouse: wrapped, counts, faults };
 }

@@ -28,7 +28,9 @@ export const EXIT = {
  */
 export function runExitCode(result: RunResult, mode: ExitCodeMode): number {
   if (result.kind === 'lock-held') return mode === 'schedule' ? EXIT.ok : EXIT.lockHeld;
-  return summaryExitCode(result.summary, mode);
+  const codes = [summaryExitCode(result.summary, mode), ...(result.refresh ? [summaryExitCode(result.refresh, mode)] : [])];
+  // The more serious of a backfill and the refresh that followed it: a stop over a failure over success.
+  return codes.find((c) => c === EXIT.stoppedEarly) ?? codes.find((c) => c !== EXIT.ok) ?? EXIT.ok;
 }
 
 export function summaryExitCode(summary: RunSummary, mode: ExitCodeMode): number {

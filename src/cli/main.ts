@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { BackfillError, ConfigError, describeError } from '../lib/errors.js';
 import { runExitCleanups } from '../library/shutdown.js';
 import { demoCommand } from './commands/demo.js';
+import { refreshCommand } from './commands/refresh.js';
 import { reloadCommand } from './commands/reload.js';
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
@@ -38,6 +39,7 @@ const program = new Command('backfill')
   .exitOverride()
   .addCommand(tradersCommand())
   .addCommand(runCommand())
+  .addCommand(refreshCommand())
   .addCommand(reloadCommand())
   .addCommand(statusCommand())
   .addCommand(failedCommand())

@@ -46,6 +46,15 @@ export function addRunOptions(command: Command): Command {
     .option('--json', 'print the result as JSON on stdout');
 }
 
+/** The options of an incremental refresh (`backfill refresh`, `backfill run --refresh`). */
+export function addRefreshOptions(command: Command): Command {
+  return command
+    .option('--wallets <file>', 'refresh only the wallets listed in this file (one per line, or CSV with wallet_address)')
+    .option('--older-than <duration>', 'refresh only wallets not refreshed for this long, e.g. 6h')
+    .option('--overlap <duration>', `each window starts this long before the newest fill held (default ${DEFAULTS.refreshOverlap})`)
+    .option('--market-refresh-after <duration>', `look markets held as open up again after this long, or once their end date passed (default ${DEFAULTS.marketRefreshAfter})`);
+}
+
 /** The configuration for these flags, and the one logger of the process. */
 export function configure(flags: Flags): { config: BackfillConfig; logger: Logger } {
   const config = resolveConfig(flags, process.env, { stderrIsTty: Boolean(process.stderr.isTTY) });

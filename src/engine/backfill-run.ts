@@ -13,6 +13,7 @@ import { MetadataResolver } from './metadata-resolver.js';
 import { RunEvents } from './run-events.js';
 import { newRunId } from './run-id.js';
 import type { RunSummary, StopKind } from './run-summary.js';
+import { refreshMarkets } from './market-refresh.js';
 import { stageWallet } from './wallet-stager.js';
 
 export interface BackfillOptions {
@@ -33,6 +34,24 @@ export interface BackfillOptions {
   /** Stop taking new wallets after this many (mostly for tests and demos). */
   limit?: number;
   runId?: string;
+  /**
+   * Refresh completed wallets instead of backfilling new ones: each wallet's fills from its newest
+   * held fill minus `overlapSeconds`, then markets held as open that may have resolved.
+   */
+  refresh?: RefreshOptions;
+}
+
+export interface RefreshOptions {
+  /** The window starts this long before the newest fill held (all fills of a transaction share its block time). */
+  overlapSeconds: number;
+  /** Only wallets not refreshed since this time (ISO-8601 UTC). */
+  staleBefore?: string;
+  /** Only these wallets. */
+  wallets?: readonly string[];
+  /** Markets held as open are looked up again once fetched longer ago than this, or once their end date passed. */
+  marketRefreshAfterMs: number;
+  /** At most this many markets re-looked-up per run. */
+  marketLimit?: number;
 }
 
 export interface BackfillDeps {
@@ -102,6 +121,7 @@ async function execute(
     invalidRecorded.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
   };
 
+  const refresh = options.refresh;
   const metadata = new MetadataResolver(source, warehouse, { signal: stopSignal, shared: options.metadataCache ?? true });
   const breaker = new CircuitBreaker(options.breaker ?? { window: 20, threshold: 0.8 });
   const committer = new CommitBatcher({
@@ -110,12 +130,14 @@ async function execute(
     events,
     runId,
     onReleaseClaims: (staged) => metadata.release(staged.claims),
+    refresh: refresh !== undefined,
   });
   const queue = new PQueue({ concurrency: options.concurrency });
   let planned = 0;
   let reusedStaged = 0;
 
-  const processWallet = async (wallet: string) => {
+  const processWallet = async (item: PlanItem) => {
+    const { wallet } = item;
     events.safeEmit('wallet:start', { wallet });
     let staged;
     try {
@@ -123,6 +145,7 @@ async function execute(
         wallet,
         { source, stage, metadata, events, runId, reuseStaged: options.reuseStaged },
         stopSignal,
+        item.startSeconds === undefined ? undefined : { startSeconds: item.startSeconds },
       );
     } catch (error) {
       // A wallet abandoned because the run is stopping is not a failure: it is simply still to do.
@@ -149,45 +172,59 @@ async function execute(
   const marks = new InFlightMarks(warehouse, runId, warehouse.embedded ? 1 : Math.max(32, options.concurrency * 2));
   let crashParked = 0;
   const limitReached = () => options.limit !== undefined && planned >= options.limit;
+  // A wallet that killed the process while in flight runs alone, committed before anything else
+  // starts, so it is the only one in flight if it does it again.
+  const alone = async (item: PlanItem) => {
+    await queue.onIdle();
+    await committer.flush();
+    planned += 1;
+    await marks.mark(item.wallet, [item.wallet]);
+    await processWallet(item);
+    await committer.flush();
+  };
+  let markets = { checked: 0, resolved: 0 };
   try {
     const crash = await warehouse.settleCrashed({ ...(options.shard ? { shard: options.shard } : {}), maxFailedAttempts: options.commit.maxFailedAttempts, runId });
     crashParked = crash.parked.length;
     for (const parked of crash.parked) events.safeEmit('wallet:failed', { wallet: parked.wallet, error: parked.error, stage: 'crashed' });
-    if (crash.suspects.length > 0) events.safeEmit('run:suspects', { wallets: crash.suspects.length });
+    const suspects = refresh ? crash.refreshSuspects : crash.suspects;
+    if (suspects.length > 0) events.safeEmit('run:suspects', { wallets: suspects.length });
     const tried = new Set<string>();
-    // Suspects one at a time, each committed before the next, so a wallet that kills the process
-    // is the only one in flight when it does.
-    for (const wallet of crash.suspects) {
-      if (stopSignal.aborted || limitReached()) break;
-      tried.add(wallet);
-      planned += 1;
-      await marks.mark(wallet, [wallet]);
-      await processWallet(wallet);
-      await committer.flush();
+    if (!refresh) {
+      // Backfill suspects first: their plan position does not matter, their isolation does.
+      for (const wallet of suspects) {
+        if (stopSignal.aborted || limitReached()) break;
+        tried.add(wallet);
+        await alone({ wallet });
+      }
     }
-    outer: for await (const chunk of warehouse.planWallets({
-      retryParked: options.retryParked,
-      ...(options.shard ? { shard: options.shard } : {}),
-    })) {
-      const todo = chunk.filter((w) => !tried.has(w));
-      for (const [index, wallet] of todo.entries()) {
+    const refreshSuspects = new Set(refresh ? suspects : []);
+    outer: for await (const chunk of plan(warehouse, options)) {
+      const todo = chunk.filter((item) => !tried.has(item.wallet));
+      for (const [index, item] of todo.entries()) {
         if (stopSignal.aborted || limitReached()) break outer;
+        if (refreshSuspects.has(item.wallet)) {
+          await alone(item);
+          continue;
+        }
         // Keep the queue short so the plan streams instead of being read into memory.
         await queue.onSizeLessThan(options.concurrency);
         if (stopSignal.aborted) break outer;
         planned += 1;
-        await marks.mark(wallet, todo.slice(index));
-        void queue.add(() => processWallet(wallet));
-        recordInvalid();
+        await marks.mark(item.wallet, todo.slice(index).map((i) => i.wallet));
+        void queue.add(() => processWallet(item));
+        if (!refresh) recordInvalid();
       }
     }
     await queue.onIdle();
+    await committer.flush();
+    if (refresh && !stopSignal.aborted) markets = await refreshMarkets({ source, stage, warehouse, events, runId, signal: stopSignal }, refresh);
   } finally {
     await committer.flush();
     await warehouse.clearInFlight(runId).catch((error: unknown) => events.safeEmit('checkpoint:failed', { wallets: 0, error: `could not clear in-flight marks: ${describeError(error)}` }));
   }
-  recordInvalid();
-  const invalid = await invalidRecorded!;
+  if (!refresh) recordInvalid();
+  const invalid = refresh ? [] : await invalidRecorded!;
 
   const stats = source.stats();
   const { loaded, trades, checkpointWriteFailures } = committer.counters;
@@ -195,6 +232,8 @@ async function execute(
   const { reason, kind } = stopState();
   const summary: RunSummary = {
     runId,
+    mode: refresh ? 'refresh' : 'backfill',
+    ...(refresh ? { markets: markets } : {}),
     outcome: reason !== null ? 'stopped' : failed > 0 || invalid.length > 0 || checkpointWriteFailures > 0 ? 'some-failed' : 'complete',
     stopReason: reason,
     stopKind: kind,
@@ -237,4 +276,43 @@ class InFlightMarks {
     await this.warehouse.markInFlight(batch, this.runId);
     for (const w of batch) if (w !== wallet) this.#marked.add(w);
   }
+}
+
+/** One wallet of a plan, and for a refresh where its window starts. */
+interface PlanItem {
+  wallet: string;
+  startSeconds?: number;
+}
+
+/** The backfill plan (wallets not loaded yet), or the refresh plan (completed wallets and their windows). */
+async function* plan(warehouse: Warehouse, options: BackfillOptions): AsyncIterable<PlanItem[]> {
+  const shard = options.shard ? { shard: options.shard } : {};
+  const refresh = options.refresh;
+  if (!refresh) {
+    for await (const chunk of warehouse.planWallets({ retryParked: options.retryParked, ...shard })) yield chunk.map((wallet) => ({ wallet }));
+    return;
+  }
+  // Wallets checkpointed by an older version learn their newest fill once, from the trades held.
+  await warehouse.fillLastTradeAt();
+  for await (const chunk of warehouse.planRefresh({
+    maxFailedAttempts: options.commit.maxFailedAttempts,
+    ...shard,
+    ...(refresh.staleBefore ? { staleBefore: refresh.staleBefore } : {}),
+    ...(refresh.wallets ? { wallets: refresh.wallets } : {}),
+  })) {
+    yield chunk.map(({ wallet, since }) => ({ wallet, startSeconds: windowStart(since, refresh.overlapSeconds) }));
+  }
+}
+
+/**
+ * Whole seconds, inclusive, an overlap before the newest fill held. All fills of one transaction
+ * share its block time, so the window holds whole transactions and their fill_seq — hence their
+ * trade ids — come out as in the full walk; rows already held are matched by the MERGE, never
+ * inserted again.
+ */
+export function windowStart(since: string | null, overlapSeconds: number): number {
+  if (since === null) return 1;
+  const seconds = Math.floor(Date.parse(since) / 1000);
+  if (!Number.isFinite(seconds)) return 1;
+  return Math.max(1, seconds - overlapSeconds);
 }

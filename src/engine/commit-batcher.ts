@@ -42,6 +42,7 @@ export class CommitBatcher {
   readonly #events: RunEvents;
   readonly #runId: string;
   readonly #onReleaseClaims: (staged: StagedWallet) => void;
+  readonly #refresh: boolean;
   #pending: Pending[] = [];
   #failures: CheckpointRow[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -56,12 +57,15 @@ export class CommitBatcher {
     events: RunEvents;
     runId: string;
     onReleaseClaims: (staged: StagedWallet) => void;
+    /** Checkpoints are refresh outcomes of completed wallets (their backfill columns stay). */
+    refresh?: boolean;
   }) {
     this.#warehouse = options.warehouse;
     this.#policy = options.policy;
     this.#events = options.events;
     this.#runId = options.runId;
     this.#onReleaseClaims = options.onReleaseClaims;
+    this.#refresh = options.refresh ?? false;
   }
 
   /**
@@ -162,7 +166,7 @@ export class CommitBatcher {
     this.counters.loaded += 1;
     this.counters.trades += staged.bundle.tradeCount;
     this.#events.safeEmit('wallet:loaded', { wallet, trades: held });
-    return this.#row(wallet, true, held, staged.bundle.files.trades?.uri ?? null, null);
+    return { ...this.#row(wallet, true, held, staged.bundle.files.trades?.uri ?? null, null), last_trade_at: result.lastTradeAt[wallet] ?? null };
   }
 
   #loadFailed(staged: StagedWallet, error: unknown): CheckpointRow {
@@ -209,6 +213,7 @@ export class CommitBatcher {
       processed_at: new Date().toISOString(),
       error,
       run_id: this.#runId,
+      ...(this.#refresh ? { refresh: true } : {}),
     };
   }
 }

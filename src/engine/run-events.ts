@@ -18,6 +18,9 @@ export interface RunEventMap {
   'batch:repaired': [{ wallets: number; duplicates: number }];
   'checkpoint:failed': [{ wallets: number; error: string }];
   'run:stopping': [{ reason: string }];
+  /** A refresh looked markets held as open up again; `resolved` of them had closed. */
+  'markets:refreshed': [{ checked: number; resolved: number }];
+  'markets:failed': [{ markets: number; error: string }];
   'run:finished': [RunSummary];
 }
 

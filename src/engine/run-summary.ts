@@ -9,6 +9,10 @@ export type StopKind = 'signal' | 'max-runtime' | 'circuit-breaker' | 'unwritabl
 
 export interface RunSummary {
   runId: string;
+  /** A backfill of wallets not loaded yet, or a refresh of completed ones. */
+  mode: 'backfill' | 'refresh';
+  /** A refresh: markets held as open looked up again, and how many of them had resolved. */
+  markets?: { checked: number; resolved: number };
   outcome: RunOutcome;
   stopReason: string | null;
   stopKind: StopKind | null;

@@ -21,12 +21,18 @@ export interface WalletStagerDeps {
   reuseStaged: boolean;
 }
 
+/** A refresh window: fills from this block time on, staged apart from the backfill's files and never reused. */
+export interface RefreshWindow {
+  startSeconds: number;
+}
+
 /**
  * Fetch → stage for one wallet. Trades stream page by page into the staged file, so a whale's
  * history is never held in memory; the manifest is written last and marks the bundle complete.
  */
-export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal?: AbortSignal): Promise<StagedWallet> {
-  if (deps.reuseStaged) {
+export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal?: AbortSignal, window?: RefreshWindow): Promise<StagedWallet> {
+  const area = window ? 'refresh' : 'backfill';
+  if (deps.reuseStaged && !window) {
     const manifest = await deps.stage.readManifest(wallet);
     if (manifest?.files.trades) {
       const check = await checkBundle(deps.stage, manifest);
@@ -37,8 +43,8 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
   }
 
   const conditionIds = new Set<string>();
-  const trades = await writeStaged(deps.stage, 'trades', wallet, async (write) => {
-    for await (const page of deps.source.walletTrades(wallet, { signal })) {
+  const trades = await writeStaged(deps.stage, 'trades', wallet, area, async (write) => {
+    for await (const page of deps.source.walletTrades(wallet, { signal, ...(window ? { startSeconds: window.startSeconds } : {}) })) {
       for (const trade of page) {
         conditionIds.add(trade.condition_id);
         await write(trade);
@@ -50,10 +56,11 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
   const metadata = await deps.metadata.resolve(conditionIds);
   try {
     const files: WalletManifest['files'] = { trades };
-    if (metadata.markets.length > 0) files.markets = await writeRows(deps.stage, 'markets', wallet, metadata.markets);
-    if (metadata.events.length > 0) files.events = await writeRows(deps.stage, 'events', wallet, metadata.events);
-    if (metadata.unresolved.length > 0) files.unresolved = await writeRows(deps.stage, 'unresolved', wallet, metadata.unresolved);
-    await deps.stage.writeManifest(sealManifest({ wallet, run_id: deps.runId, staged_at: new Date().toISOString(), trade_count: trades.rows, files }));
+    if (metadata.markets.length > 0) files.markets = await writeRows(deps.stage, 'markets', wallet, area, metadata.markets);
+    if (metadata.events.length > 0) files.events = await writeRows(deps.stage, 'events', wallet, area, metadata.events);
+    if (metadata.unresolved.length > 0) files.unresolved = await writeRows(deps.stage, 'unresolved', wallet, area, metadata.unresolved);
+    // A refresh window is not a complete history: it never becomes a bundle a backfill could reuse.
+    if (!window) await deps.stage.writeManifest(sealManifest({ wallet, run_id: deps.runId, staged_at: new Date().toISOString(), trade_count: trades.rows, files }));
     return { bundle: { wallet, tradeCount: trades.rows, files }, claims: metadata.claims, reused: false };
   } catch (error) {
     deps.metadata.release(metadata.claims);
@@ -61,13 +68,14 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
   }
 }
 
-async function writeStaged(
+export async function writeStaged(
   stage: StageStore,
   kind: StageKind,
-  wallet: string,
+  name: string,
+  area: 'backfill' | 'refresh',
   produce: (write: (row: object) => Promise<void>) => Promise<void>,
 ): Promise<StagedFile> {
-  const writer = await stage.createWriter(kind, wallet);
+  const writer = await stage.createWriter(kind, name, { area });
   try {
     await produce((row) => writer.write(row));
     return await writer.commit();
@@ -77,8 +85,8 @@ async function writeStaged(
   }
 }
 
-function writeRows(stage: StageStore, kind: StageKind, wallet: string, rows: readonly object[]): Promise<StagedFile> {
-  return writeStaged(stage, kind, wallet, async (write) => {
+export function writeRows(stage: StageStore, kind: StageKind, name: string, area: 'backfill' | 'refresh', rows: readonly object[]): Promise<StagedFile> {
+  return writeStaged(stage, kind, name, area, async (write) => {
     for (const row of rows) await write(row);
   });
 }

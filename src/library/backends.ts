@@ -7,7 +7,7 @@ import { ConfigError } from '../lib/errors.js';
 import { gcsUri, parseGcsLocation } from '../staging/gcs/gcs-location.js';
 import { LocalStageStore } from '../staging/local/local-stage-store.js';
 import type { GcsStageStore } from '../staging/gcs/index.js';
-import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../staging/stage-store.js';
+import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../staging/stage-store.js';
 import { parseBigQueryLocation } from '../warehouse/bigquery/location.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb/index.js';
 import { parseDuckDbLocation } from '../warehouse/duckdb/location.js';
@@ -132,8 +132,8 @@ class LazyGcsStage implements StageStore {
     return this.#store;
   }
 
-  async createWriter(kind: StageKind, wallet: string): Promise<StageWriter> {
-    return (await this.open()).createWriter(kind, wallet);
+  async createWriter(kind: StageKind, name: string, options?: WriterOptions): Promise<StageWriter> {
+    return (await this.open()).createWriter(kind, name, options);
   }
 
   async writeManifest(manifest: WalletManifest): Promise<void> {

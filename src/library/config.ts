@@ -37,6 +37,10 @@ export const DEFAULTS = {
   retryMaxDelayMs: 30_000,
   /** Under Cloud Run's 10 s between SIGTERM and SIGKILL. */
   shutdownDeadlineMs: 8_000,
+  /** A refresh window starts this long before the newest fill held (CDN caching delays the first page up to 5 min). */
+  refreshOverlap: '1h',
+  /** Markets held as open are looked up again after this long (or once their end date passed). */
+  marketRefreshAfter: '24h',
 } as const;
 
 /** Bounds of every numeric option; a value outside is a configuration error naming the range. */
@@ -50,6 +54,9 @@ export const BOUNDS = {
   leaseTtlMs: [1_000, 3_600_000],
   breakerWindow: [1, 100_000],
   maxRuntimeMs: [1_000, 7 * 86_400_000],
+  refreshOverlapMs: [0, 7 * 86_400_000],
+  olderThanMs: [1_000, 365 * 86_400_000],
+  marketRefreshAfterMs: [0, 365 * 86_400_000],
   limit: [1, Number.MAX_SAFE_INTEGER],
 } as const satisfies Record<string, readonly [number, number]>;
 
@@ -89,12 +96,22 @@ export interface RunSettings {
   maxRuntimeText?: string;
 }
 
+export interface RefreshSettings {
+  overlapMs: number;
+  /** Only wallets not refreshed for this long. */
+  olderThanMs?: number;
+  /** Only the wallets listed in this file (same formats as `traders import`). */
+  walletsFile?: string;
+  marketRefreshAfterMs: number;
+}
+
 export interface BackfillConfig {
   warehouse: string;
   stage: string;
   duckdbMemoryLimit: string;
   source: SourceSettings;
   run: RunSettings;
+  refresh: RefreshSettings;
   leaseTtlMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -171,6 +188,12 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       ...(shard ? { shard } : {}),
       ...(limitText ? { limit: intIn(limitText, '--limit', BOUNDS.limit) } : {}),
       ...(maxRuntimeText ? { maxRuntimeMs: durationIn(maxRuntimeText, '--max-runtime', BOUNDS.maxRuntimeMs), maxRuntimeText } : {}),
+    },
+    refresh: {
+      overlapMs: durationIn(text('overlap') ?? DEFAULTS.refreshOverlap, '--overlap', BOUNDS.refreshOverlapMs),
+      marketRefreshAfterMs: durationIn(text('marketRefreshAfter') ?? DEFAULTS.marketRefreshAfter, '--market-refresh-after', BOUNDS.marketRefreshAfterMs),
+      ...(text('olderThan') ? { olderThanMs: durationIn(text('olderThan')!, '--older-than', BOUNDS.olderThanMs) } : {}),
+      ...(text('wallets') ? { walletsFile: text('wallets')! } : {}),
     },
     leaseTtlMs: durationIn(text('leaseTtl') ?? DEFAULTS.leaseTtl, '--lease-ttl', BOUNDS.leaseTtlMs),
     logLevel: oneOf(text('logLevel', ENV.logLevel) ?? DEFAULTS.logLevel, '--log-level', LOG_LEVELS),

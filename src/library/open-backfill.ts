@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 
 import { startBackfill } from '../engine/backfill-run.js';
-import type { BackfillOptions } from '../engine/backfill-run.js';
+import type { BackfillOptions, RefreshOptions } from '../engine/backfill-run.js';
 import type { CommitPolicy } from '../engine/commit-batcher.js';
 import { reloadStaged } from '../engine/reload-staged.js';
 import type { ReloadSummary } from '../engine/reload-staged.js';
@@ -14,6 +14,7 @@ import type { LeaseInfo } from '../lease/lease.js';
 import { describeError } from '../lib/errors.js';
 import { createPolymarketSource } from '../polymarket/index.js';
 import type { SourceLogger } from '../polymarket/index.js';
+import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
 import type { FailedWallet, StatusFigures, Warehouse } from '../warehouse/warehouse.js';
 import { resolveBackends } from './backends.js';
 import type { Backends } from './backends.js';
@@ -42,7 +43,7 @@ export interface LockHeld {
   location: string;
 }
 
-export type RunResult = { kind: 'finished'; summary: RunSummary } | LockHeld;
+export type RunResult = { kind: 'finished'; summary: RunSummary; refresh?: RunSummary } | LockHeld;
 export type ReloadResult = { kind: 'finished'; summary: ReloadSummary } | LockHeld;
 
 export interface StatusReport extends StatusFigures {
@@ -52,12 +53,17 @@ export interface StatusReport extends StatusFigures {
 /** The tool as a library: what every CLI command does, callable from your own code. */
 export interface Backfill {
   readonly config: BackfillConfig;
-  /** Backfills every wallet of `traders` that is not loaded yet, under the run lease. */
-  run(options?: { events?: RunEvents }): Promise<RunResult>;
+  /**
+   * Backfills every wallet of `traders` that is not loaded yet, under the run lease; with
+   * `refresh`, then refreshes completed wallets with what is left of --max-runtime.
+   */
+  run(options?: { events?: RunEvents; refresh?: boolean }): Promise<RunResult>;
+  /** Refreshes completed wallets (new fills since the newest held, market resolutions), under the run lease. */
+  refresh(options?: { events?: RunEvents }): Promise<RunResult>;
   /** Loads failed wallets again from their staged files, with no API call, under the run lease. */
   reload(options?: { includeParked?: boolean; events?: RunEvents }): Promise<ReloadResult>;
   status(): Promise<StatusReport>;
-  failed(options?: { limit?: number }): Promise<FailedWallet[]>;
+  failed(options?: { limit?: number; kind?: 'backfill' | 'refresh' }): Promise<FailedWallet[]>;
   /** Adds normalised, valid addresses to `traders`; returns how many were new. */
   addTraders(addresses: readonly string[], source: string): Promise<number>;
   /**
@@ -65,6 +71,11 @@ export interface Backfill {
    * `traders` in batches; rejected lines are reported as they are met.
    */
   importTraders(path: string, onRejected: (line: RejectedLine) => void): Promise<{ read: number; valid: number; added: number; rejected: number }>;
+  /**
+   * Adds the wallets of Polymarket's public trader leaderboard to `traders` (source
+   * `leaderboard:<category>:<period>:<order>`); wallets already listed are not added again.
+   */
+  discoverLeaderboard(query: LeaderboardQuery): Promise<{ found: number; added: number; source: string }>;
   /** The warehouse, opened (and migrated) on first use. */
   warehouse(): Promise<Warehouse>;
   close(): Promise<void>;
@@ -94,8 +105,24 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
   return {
     config,
     warehouse,
-    run: (runOptions = {}) =>
-      underLease(backends, config, logger, config.run.shard, (runId, lease) => executeRun(config, backends, logger, warehouse, runId, lease, runOptions.events ?? new RunEvents(), options.handleSignals ?? false)),
+    run: async (runOptions = {}) => {
+      const events = runOptions.events ?? new RunEvents();
+      const signals = options.handleSignals ?? false;
+      const result = await underLease(backends, config, logger, config.run.shard, async (runId, lease) => {
+        const summary = await executeRun(config, backends, logger, warehouse, runId, lease, events, signals);
+        if (!runOptions.refresh || !backfillLeftTime(summary) || lease.lost.aborted) return { summary };
+        const refresh = await executeRun(config, backends, logger, warehouse, newRunId(), lease, events, signals, await refreshOptions(config));
+        return { summary, refresh };
+      });
+      return result.kind === 'finished' ? { kind: 'finished', ...result.summary } : result;
+    },
+    refresh: async (runOptions = {}) => {
+      const events = runOptions.events ?? new RunEvents();
+      const refresh = await refreshOptions(config);
+      return underLease(backends, config, logger, config.run.shard, (runId, lease) =>
+        executeRun(config, backends, logger, warehouse, runId, lease, events, options.handleSignals ?? false, refresh),
+      );
+    },
     reload: (reloadOptions = {}) =>
       // Reload covers every shard's wallets, so it takes the `all` scope, which no sharded run overlaps.
       underLease(backends, config, logger, undefined, async (runId) => {
@@ -111,6 +138,20 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     },
     failed: async (failedOptions = {}) => (await warehouse()).failedWallets(failedOptions),
     addTraders: async (addresses, source) => (await warehouse()).addTraders(addresses, source),
+    discoverLeaderboard: async (query) => {
+      const source = createPolymarketSource({ ...config.source, logger });
+      try {
+        const entries = await source.leaderboard(query);
+        const tag = `leaderboard:${query.category ?? 'overall'}:${query.timePeriod ?? 'day'}:${query.orderBy ?? 'PNL'}`;
+        const added = await (await warehouse()).addTraders(
+          entries.map((e) => e.wallet),
+          tag,
+        );
+        return { found: entries.length, added, source: tag };
+      } finally {
+        await source.close();
+      }
+    },
     importTraders: async (path, onRejected) => {
       const wh = await warehouse();
       const totals = { read: 0, valid: 0, added: 0, rejected: 0 };
@@ -182,6 +223,10 @@ async function underLease<T>(
   }
 }
 
+/**
+ * One engine run (a backfill, or with `refresh` options a refresh) under a lease already held:
+ * stop on signals, on a lost lease and at --max-runtime (counted from process start).
+ */
 async function executeRun(
   config: BackfillConfig,
   backends: Backends,
@@ -191,6 +236,7 @@ async function executeRun(
   lease: HeldLease,
   events: RunEvents,
   handleSignals: boolean,
+  refresh?: RefreshOptions,
 ): Promise<RunSummary> {
   const wh = await warehouse();
   // Only older than a lease's life: a writer of another warehouse sharing this stage is never touched.
@@ -207,11 +253,12 @@ async function executeRun(
     breaker: config.run.breaker,
     ...(config.run.shard ? { shard: config.run.shard } : {}),
     ...(config.run.limit !== undefined ? { limit: config.run.limit } : {}),
+    ...(refresh ? { refresh } : {}),
   };
   const run = startBackfill({ source, stage: backends.stage, warehouse: wh, events }, backfillOptions);
   logger.info(
-    { runId, warehouse: wh.description, stage: backends.stage.location, lease: lease.location, concurrency: config.run.concurrency },
-    'run started',
+    { runId, mode: refresh ? 'refresh' : 'backfill', warehouse: wh.description, stage: backends.stage.location, lease: lease.location, concurrency: config.run.concurrency },
+    refresh ? 'refresh started' : 'run started',
   );
   const signals = handleSignals
     ? handleStopSignals({
@@ -237,4 +284,22 @@ async function executeRun(
     lease.lost.removeEventListener('abort', onLeaseLost);
     await source.close();
   }
+}
+
+/** The refresh options of the engine, from the configuration (the wallet list read from its file). */
+async function refreshOptions(config: BackfillConfig): Promise<RefreshOptions> {
+  const r = config.refresh;
+  const wallets: string[] = [];
+  if (r.walletsFile) for await (const batch of readTradersFile(r.walletsFile)) wallets.push(...batch.wallets);
+  return {
+    overlapSeconds: Math.round(r.overlapMs / 1000),
+    marketRefreshAfterMs: r.marketRefreshAfterMs,
+    ...(r.olderThanMs !== undefined ? { staleBefore: new Date(Date.now() - r.olderThanMs).toISOString() } : {}),
+    ...(r.walletsFile ? { wallets } : {}),
+  };
+}
+
+/** After a backfill that ran to its end (not stopped), the refresh gets what is left of --max-runtime. */
+function backfillLeftTime(summary: RunSummary): boolean {
+  return summary.outcome !== 'stopped';
 }

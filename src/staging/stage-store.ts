@@ -43,13 +43,25 @@ export interface WalletManifest {
   checksum?: string;
 }
 
+export interface WriterOptions {
+  area?: 'backfill' | 'refresh';
+}
+
+/** Names a staged file may have: wallets and batch names, never a path. */
+export const STAGED_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
 /** Whether a staged file is still exactly what was written. */
 export type FileCheck = { ok: true } | { ok: false; reason: string };
 
 export interface StageStore {
   /** Human-readable root, e.g. `/data/stage` or `gs://bucket/prefix`. */
   readonly location: string;
-  createWriter(kind: StageKind, wallet: string): Promise<StageWriter>;
+  /**
+   * A writer for one staged file of `name` (a wallet, or a batch name such as `resolutions-<run>`).
+   * The `refresh` area holds an incremental refresh's windows, so the backfill's full-history
+   * files stay as they were loaded.
+   */
+  createWriter(kind: StageKind, name: string, options?: WriterOptions): Promise<StageWriter>;
   writeManifest(manifest: WalletManifest): Promise<void>;
   /**
    * The wallet's manifest, or undefined when there is none usable: absent, empty, damaged (its

@@ -1,8 +1,17 @@
 import { describeInvalidTrader } from '../domain/wallet-address.js';
 import { BackfillError, ConfigError } from '../lib/errors.js';
 import type { WarehouseDriver, SqlSession, StagedRelation } from './driver.js';
-import { CHECKPOINT_ROW_FIELDS, checkpointMergeSql, clearInFlightSql, crashSuspectsSql, markInFlightSql, settleCrashedSql } from './sql/checkpoint-sql.js';
-import type { CheckpointOutcome } from './sql/checkpoint-sql.js';
+import {
+  CHECKPOINT_ROW_FIELDS,
+  checkpointMergeSql,
+  clearInFlightSql,
+  crashSuspectsSql,
+  markInFlightSql,
+  refreshCheckpointSql,
+  settleCrashedSql,
+} from './sql/checkpoint-sql.js';
+import type { CheckpointOutcome, RefreshOutcome } from './sql/checkpoint-sql.js';
+import { fillLastTradeAtSql, missingLastTradeAtSql, refreshFailuresSql, refreshPlanSql, staleMarketsSql } from './sql/refresh-sql.js';
 import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
 import { knownIdsSql } from './sql/known-ids-sql.js';
@@ -14,6 +23,8 @@ import { appliedMigrationsSql, recordMigrationSql } from './sql/migration-sql.js
 import type {
   CheckpointRow,
   CrashSettlement,
+  RefreshItem,
+  RefreshPlanOptions,
   FailedWallet,
   InvalidTrader,
   LoadResult,
@@ -176,7 +187,7 @@ export class SqlWarehouse implements Warehouse {
         if (file && file.rows > 0) uris[kind].add(file.uri);
       }
     }
-    const wallets = [...new Set(bundles.map((b) => b.wallet))].sort();
+    const wallets = [...new Set(bundles.filter((b) => !b.metadataOnly).map((b) => b.wallet))].sort();
     const kinds = MERGE_ORDER.filter((k) => uris[k].size > 0);
     const staged: StagedRelation[] = [];
     const result = await this.#driver.transaction(async (session) => {
@@ -193,8 +204,8 @@ export class SqlWarehouse implements Warehouse {
           merged[kind] = await session.execute(`merge ${spec.table}`, mergeSql(this.#driver.dialect, spec, relation), relation.params);
         }
       }
-      const { counts, duplicates } = await this.#tradeCounts(session, wallets);
-      return { merged, tradeCounts: counts, duplicatesRemoved: duplicates };
+      const { counts, lastTradeAt, duplicates } = wallets.length > 0 ? await this.#tradeCounts(session, wallets) : { counts: {}, lastTradeAt: {}, duplicates: 0 };
+      return { merged, tradeCounts: counts, lastTradeAt, duplicatesRemoved: duplicates };
     });
     await Promise.all(staged.map((s) => s.dispose().catch(() => undefined)));
     return result;
@@ -245,9 +256,15 @@ export class SqlWarehouse implements Warehouse {
   }
 
   /** What the warehouse now holds per wallet; duplicates (overlapping runners) removed and counted. */
-  async #tradeCounts(session: SqlSession, wallets: string[]): Promise<{ counts: Record<string, number>; duplicates: number }> {
+  async #tradeCounts(
+    session: SqlSession,
+    wallets: string[],
+  ): Promise<{ counts: Record<string, number>; lastTradeAt: Record<string, string | null>; duplicates: number }> {
     const d = this.#driver.dialect;
-    const read = () => session.query<{ wallet: string; row_count: unknown; key_count: unknown }>('count trades', walletTradeCountsSql(d), { wallets: param.strings(wallets) });
+    const read = () =>
+      session.query<{ wallet: string; row_count: unknown; key_count: unknown; newest: string | null }>('count trades', walletTradeCountsSql(d), {
+        wallets: param.strings(wallets),
+      });
     let rows = await read();
     let duplicates = 0;
     const excess = () => rows.reduce((sum, r) => sum + Number(r.row_count) - Number(r.key_count), 0);
@@ -263,8 +280,12 @@ export class SqlWarehouse implements Warehouse {
       }
     }
     const counts: Record<string, number> = Object.fromEntries(wallets.map((w) => [w, 0]));
-    for (const r of rows) counts[String(r.wallet)] = Number(r.key_count);
-    return { counts, duplicates };
+    const lastTradeAt: Record<string, string | null> = Object.fromEntries(wallets.map((w) => [w, null]));
+    for (const r of rows) {
+      counts[String(r.wallet)] = Number(r.key_count);
+      lastTradeAt[String(r.wallet)] = r.newest ?? null;
+    }
+    return { counts, lastTradeAt, duplicates };
   }
 
   async markInFlight(wallets: readonly string[], runId: string): Promise<void> {
@@ -282,54 +303,108 @@ export class SqlWarehouse implements Warehouse {
     const shard = options.shard ?? { index: 0, count: 1 };
     const scope = { shard_count: param.int(shard.count), shard_index: param.int(shard.index) };
     await this.#driver.execute('settle crashed attempts', settleCrashedSql(d), { ...scope, max_failed_attempts: param.int(options.maxFailedAttempts) });
-    const rows = await this.#driver.query<{ wallet: string; parked: boolean; error: string | null }>('crash suspects', crashSuspectsSql(d), scope);
-    const parkedNow = rows.filter((r) => r.parked);
-    if (parkedNow.length > 0) {
-      // Parked: no longer suspects, so the next run does not report them again.
+    const rows = await this.#driver.query<{ wallet: string; parked: boolean; error: string | null; done: boolean; refresh_attempts: unknown; refresh_error: string | null }>(
+      'crash suspects',
+      crashSuspectsSql(d),
+      scope,
+    );
+    const max = options.maxFailedAttempts;
+    // Given up on: a backfill parked, or a refresh that died with the process too often.
+    const givenUp = rows.filter((r) => (r.done ? Number(r.refresh_attempts) >= max : r.parked));
+    if (givenUp.length > 0) {
+      // No longer suspects, so the next run does not report them again; counts stay as they are.
+      const now = new Date().toISOString();
       await this.writeCheckpoints(
-        parkedNow.map((r) => ({
+        givenUp.map((r) => ({
           wallet_address: String(r.wallet),
           completed: true,
           upload_successful: false,
           trade_count: 0,
           gcs_file: null,
-          processed_at: new Date().toISOString(),
-          error: r.error,
+          processed_at: now,
+          error: r.done ? r.refresh_error : r.error,
           run_id: options.runId ?? 'crash-settlement',
           transient: true,
+          ...(r.done ? { refresh: true } : {}),
         })),
-        { maxFailedAttempts: options.maxFailedAttempts },
+        { maxFailedAttempts: max },
       );
     }
+    const open = rows.filter((r) => !givenUp.includes(r));
     return {
-      suspects: rows.filter((r) => !r.parked).map((r) => String(r.wallet)),
-      parked: parkedNow.map((r) => ({ wallet: String(r.wallet), error: r.error ?? '' })),
+      suspects: open.filter((r) => !r.done).map((r) => String(r.wallet)),
+      refreshSuspects: open.filter((r) => r.done).map((r) => String(r.wallet)),
+      parked: givenUp.map((r) => ({ wallet: String(r.wallet), error: (r.done ? r.refresh_error : r.error) ?? '' })),
     };
   }
 
   async writeCheckpoints(rows: readonly CheckpointRow[], options: { maxFailedAttempts: number }): Promise<void> {
     if (rows.length === 0) return;
-    const sql = checkpointMergeSql(this.#driver.dialect);
+    const d = this.#driver.dialect;
     const chunkRows = this.#driver.capabilities.maxRowsPerStatement;
+    const groups = [
+      { sql: checkpointMergeSql(d), rows: rows.filter((r) => !r.refresh), what: 'write checkpoints' },
+      { sql: refreshCheckpointSql(d), rows: rows.filter((r) => r.refresh), what: 'write refresh checkpoints' },
+    ];
     await this.#driver.transaction(async (session) => {
-      for (const chunk of chunks(rows, chunkRows)) {
-        await session.execute('write checkpoints', sql, {
-          rows: param.rows(
-            CHECKPOINT_ROW_FIELDS,
-            chunk.map((r) => ({
-              wallet_address: r.wallet_address,
-              outcome: outcomeOf(r),
-              trade_count: r.trade_count,
-              gcs_file: r.gcs_file,
-              processed_at: r.processed_at,
-              error: r.error === null ? null : truncate(r.error, 4_000),
-              run_id: r.run_id,
-            })),
-          ),
-          max_failed_attempts: param.int(options.maxFailedAttempts),
-        });
+      for (const group of groups) {
+        for (const chunk of chunks(group.rows, chunkRows)) {
+          await session.execute(group.what, group.sql, {
+            rows: param.rows(
+              CHECKPOINT_ROW_FIELDS,
+              chunk.map((r) => ({
+                wallet_address: r.wallet_address,
+                outcome: outcomeOf(r),
+                trade_count: r.trade_count,
+                gcs_file: r.gcs_file,
+                processed_at: r.processed_at,
+                error: r.error === null ? null : truncate(r.error, 4_000),
+                run_id: r.run_id,
+                last_trade_at: r.last_trade_at ?? null,
+              })),
+            ),
+            ...(group.rows === groups[0]!.rows ? { max_failed_attempts: param.int(options.maxFailedAttempts) } : {}),
+          });
+        }
       }
     });
+  }
+
+  async *planRefresh(options: RefreshPlanOptions): AsyncIterable<RefreshItem[]> {
+    this.#known = {};
+    const shard = options.shard ?? { index: 0, count: 1 };
+    const params: Params = {
+      max_failed_attempts: param.int(options.maxFailedAttempts),
+      stale_before: { type: 'timestamp', value: options.staleBefore ?? null },
+      shard_count: param.int(shard.count),
+      shard_index: param.int(shard.index),
+      ...(options.wallets ? { wallets: param.strings(options.wallets) } : {}),
+    };
+    const sql = refreshPlanSql(this.#driver.dialect, { onlyListed: options.wallets !== undefined });
+    for await (const rows of this.#driver.stream<{ wallet: string; since: string | null }>('plan refresh', sql, params, options.chunkSize ?? 2048)) {
+      yield rows.map((r) => ({ wallet: String(r.wallet), since: r.since === null ? null : String(r.since) }));
+    }
+  }
+
+  async fillLastTradeAt(): Promise<number> {
+    const d = this.#driver.dialect;
+    const missing = (await this.#driver.query<{ wallet: string }>('wallets without last_trade_at', missingLastTradeAtSql(d))).map((r) => String(r.wallet));
+    let filled = 0;
+    for (const chunk of chunks(missing, 10_000)) {
+      filled += await this.#driver.execute('fill last_trade_at', fillLastTradeAtSql(d), { wallets: param.strings(chunk) });
+    }
+    return filled;
+  }
+
+  async staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<{ id: string; eventIds: string[] }[]> {
+    const rows = await this.#driver.query<{ id: string; event_ids: string | null }>('stale markets', staleMarketsSql(this.#driver.dialect), {
+      now: param.timestamp(options.now),
+      // Ended markets awaiting resolution are asked at most once an hour (or per stale window, if shorter).
+      recent_before: param.timestamp(new Date(Math.max(Date.parse(options.staleBefore), Date.parse(options.now) - 3_600_000)).toISOString()),
+      stale_before: param.timestamp(options.staleBefore),
+      limit: param.int(options.limit),
+    });
+    return rows.map((r) => ({ id: String(r.id), eventIds: parseIdList(r.event_ids) }));
   }
 
   async status(): Promise<StatusFigures> {
@@ -358,11 +433,19 @@ export class SqlWarehouse implements Warehouse {
       invalid_wallets: n(ours?.invalid_wallets),
       rows: { trades: n(ours?.trades), markets: n(ours?.markets), events: n(ours?.events), unresolved: n(ours?.unresolved) },
       last_processed_at: (ours?.last_processed_at as string | null | undefined) ?? null,
+      refresh: {
+        refreshed_wallets: n(ours?.refreshed_wallets),
+        failed: n(ours?.refresh_failed),
+        last_refreshed_at: (ours?.last_refreshed_at as string | null | undefined) ?? null,
+        oldest_at: (ours?.oldest_refresh_at as string | null | undefined) ?? null,
+      },
     };
   }
 
-  async failedWallets(options: { limit?: number } = {}): Promise<FailedWallet[]> {
-    const rows = await this.#driver.query<Record<string, unknown>>('failed wallets', failedWalletsSql(this.#driver.dialect), {
+  async failedWallets(options: { limit?: number; kind?: 'backfill' | 'refresh' } = {}): Promise<FailedWallet[]> {
+    const d = this.#driver.dialect;
+    const sql = options.kind === 'refresh' ? refreshFailuresSql(d) : failedWalletsSql(d);
+    const rows = await this.#driver.query<Record<string, unknown>>(`${options.kind ?? 'backfill'} failures`, sql, {
       limit: param.int(options.limit ?? 1_000_000),
     });
     return rows.map((r) => ({
@@ -381,10 +464,20 @@ export class SqlWarehouse implements Warehouse {
   }
 }
 
-function outcomeOf(row: CheckpointRow): CheckpointOutcome {
+function outcomeOf(row: CheckpointRow): CheckpointOutcome | RefreshOutcome {
+  if (row.refresh) return row.upload_successful ? 'refreshed' : row.transient ? 'refresh-transient' : 'refresh-failed';
   if (row.upload_successful) return 'loaded';
   if (row.invalid) return 'invalid';
   return row.transient ? 'transient' : 'failed';
+}
+
+function parseIdList(json: string | null): string[] {
+  try {
+    const parsed: unknown = JSON.parse(json ?? '[]');
+    return Array.isArray(parsed) ? parsed.map(String) : [];
+  } catch {
+    return [];
+  }
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

@@ -132,6 +132,14 @@ export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
   col('in_flight_at', 'timestamp'),
   /** The wallet was in flight when a process died: the next run tries it alone, first. */
   col('crash_suspect', 'bool'),
+  // Incremental refresh of completed wallets: the newest fill held (the next window starts an
+  // overlap before it), the last successful refresh, and the last refresh failure (kept apart
+  // from `error`: the backfilled history stays complete up to last_trade_at).
+  col('last_trade_at', 'timestamp'),
+  col('refreshed_at', 'timestamp'),
+  str('refresh_error'),
+  col('refresh_attempted_at', 'timestamp'),
+  col('refresh_attempts', 'int'),
 ];
 
 export const TRADERS_COLUMNS: readonly ColumnSpec[] = [str('wallet_address'), col('added_at', 'timestamp'), str('source')];
@@ -226,4 +234,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'traders, trades, markets, events, unresolved ids, checkpoints' },
   { version: 2, description: 'checkpoint in-flight marks: a wallet in flight when the process died is counted and tried alone' },
+  { version: 3, description: 'incremental refresh: last_trade_at, refreshed_at, refresh_error, refresh_attempted_at, refresh_attempts' },
 ];

@@ -5,6 +5,8 @@ export interface WalletBundle {
   wallet: string;
   tradeCount: number;
   files: Partial<Record<StageKind, StagedFile>>;
+  /** Markets and events of no wallet (a refresh's market resolutions): no trade counts are read for it. */
+  metadataOnly?: boolean;
 }
 
 export interface LoadResult {
@@ -15,6 +17,8 @@ export interface LoadResult {
    * records as `trade_count`, never the staged file's own claim.
    */
   tradeCounts: Record<string, number>;
+  /** The newest fill the warehouse holds for each wallet of the batch (ISO-8601 UTC), null for none. */
+  lastTradeAt: Record<string, string | null>;
   /** Trade rows inserted twice by overlapping runners and removed again (backends without transactions). */
   duplicatesRemoved: number;
 }
@@ -35,6 +39,27 @@ export interface CheckpointRow {
   transient?: boolean;
   /** A `traders` value that is not a wallet: recorded once and parked at once. */
   invalid?: boolean;
+  /** A refresh of a completed wallet: only the refresh columns change (see refreshCheckpointSql). */
+  refresh?: boolean;
+  /** The newest fill held after a load (ISO-8601 UTC); the next refresh window starts an overlap before it. */
+  last_trade_at?: string | null;
+}
+
+/** A completed wallet to refresh and where its window starts (the newest fill held, ISO-8601 UTC; null for none). */
+export interface RefreshItem {
+  wallet: string;
+  since: string | null;
+}
+
+export interface RefreshPlanOptions {
+  /** Wallets whose refresh failed this often are left out. */
+  maxFailedAttempts: number;
+  /** Only wallets not refreshed since this time (ISO-8601 UTC); all when absent. */
+  staleBefore?: string;
+  /** Only these wallets (normalised). */
+  wallets?: readonly string[];
+  shard?: { index: number; count: number };
+  chunkSize?: number;
 }
 
 export interface PlanOptions {
@@ -66,11 +91,15 @@ export interface StatusFigures {
   invalid_wallets: number;
   rows: { trades: number; markets: number; events: number; unresolved: number };
   last_processed_at: string | null;
+  /** Incremental refresh: completed wallets refreshed at least once, those whose last refresh failed, and when. */
+  refresh: { refreshed_wallets: number; failed: number; last_refreshed_at: string | null; oldest_at: string | null };
 }
 
 export interface CrashSettlement {
   /** Wallets in flight when a process died, not parked: tried alone, first. */
   suspects: string[];
+  /** Completed wallets that were being refreshed when a process died: a refresh tries them alone. */
+  refreshSuspects: string[];
   /** Parked now, having been in flight at too many deaths; with the recorded error. */
   parked: { wallet: string; error: string }[];
 }
@@ -126,7 +155,14 @@ export interface Warehouse {
    * count a failed attempt, parked at the limit; returns the crash suspects to try alone and those parked now.
    */
   settleCrashed(options: { shard?: { index: number; count: number }; maxFailedAttempts: number; runId?: string }): Promise<CrashSettlement>;
+  /** Completed wallets to refresh, with where each window starts, streamed in chunks. */
+  planRefresh(options: RefreshPlanOptions): AsyncIterable<RefreshItem[]>;
+  /** Gives `last_trade_at` to completed wallets checkpointed before it existed; returns how many. */
+  fillLastTradeAt(): Promise<number>;
+  /** Markets held as open that may have resolved since (end date passed, or fetched before `staleBefore`). */
+  staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<{ id: string; eventIds: string[] }[]>;
   status(): Promise<StatusFigures>;
-  failedWallets(options?: { limit?: number }): Promise<FailedWallet[]>;
+  /** Backfill failures (default), or completed wallets whose last refresh failed. */
+  failedWallets(options?: { limit?: number; kind?: 'backfill' | 'refresh' }): Promise<FailedWallet[]>;
   close(): Promise<void>;
 }

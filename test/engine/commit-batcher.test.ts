@@ -32,6 +32,7 @@ function recordingWarehouse(failLoadsFor: (bundles: readonly WalletBundle[]) => 
       return {
         merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0 },
         tradeCounts: Object.fromEntries(bundles.map((b) => [b.wallet, b.tradeCount])),
+        lastTradeAt: Object.fromEntries(bundles.map((b) => [b.wallet, null])),
         duplicatesRemoved: 0,
       };
     },
@@ -134,6 +135,7 @@ describe('commit batcher', () => {
       loadBundles: async (bundles: readonly WalletBundle[]) => ({
         merged: { trades: 0, markets: 0, events: 0, unresolved: 0 },
         tradeCounts: Object.fromEntries(bundles.map((b) => [b.wallet, b.wallet === 'short' ? 0 : 7])),
+        lastTradeAt: {},
         duplicatesRemoved: 0,
       }),
       writeCheckpoints: async (written: readonly CheckpointRow[]) => void rows.push(...written),

@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/lib/errors.js';
 import { withRetry } from '../../src/lib/retry.js';
 import { BigQueryJobError } from '../../src/warehouse/bigquery/errors.js';
 import { parseBigQueryLocation } from '../../src/warehouse/bigquery/location.js';
-import { CHECKPOINT_COLUMNS, TRADES } from '../../src/warehouse/table-schemas.js';
+import { CHECKPOINT_COLUMNS, MIGRATIONS, TRADES } from '../../src/warehouse/table-schemas.js';
 import type { WalletBundle } from '../../src/warehouse/warehouse.js';
 import type { FakeJob, TableResource } from '../fakes/fake-bigquery-server.js';
 import {
@@ -102,7 +102,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     f.bq.requests.length = 0;
     await openWarehouse(f, openStage(f.gcs)).migrate();
     expect(insertedTables(f)).toEqual([]);
-    expect(await f.engine!.sql('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 1n }, { version: 2n }]);
+    expect(await f.engine!.sql('SELECT version FROM schema_migrations ORDER BY version')).toEqual(MIGRATIONS.map((m) => ({ version: BigInt(m.version) })));
     expectEveryQueryCapped(f);
   });
 
@@ -124,7 +124,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(patches).toHaveLength(2);
     const checkpointPatch = patches.find((r) => r.path.endsWith('/backfill_checkpoint'))!.body as { schema: { fields: { name: string; mode: string }[] } };
     expect(checkpointPatch.schema.fields.slice(6)).toEqual(
-      ['error', 'attempts', 'parked', 'run_id', 'in_flight_run_id', 'in_flight_at', 'crash_suspect'].map((name) => expect.objectContaining({ name, mode: 'NULLABLE' })),
+      CHECKPOINT_COLUMNS.slice(6).map(({ name }) => expect.objectContaining({ name, mode: 'NULLABLE' })),
     );
     expect(await wh.addTraders([W1, W2], 'test')).toBe(1);
     expect(await planAll(wh)).toEqual([W1, W2]);

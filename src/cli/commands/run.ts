@@ -6,30 +6,36 @@ import type { Backfill, LockHeld, RunResult } from '../../library/open-backfill.
 import { RunEvents } from '../../engine/run-events.js';
 import { runExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { addRunOptions, withBackfill } from '../options.js';
+import { addRefreshOptions, addRunOptions, withBackfill } from '../options.js';
 import { attachProgress } from '../progress-display.js';
 import { safeText } from '../terminal-text.js';
 
 export function runCommand(): Command {
-  return addRunOptions(new Command('run'))
+  return addRefreshOptions(addRunOptions(new Command('run')))
     .description('backfill every wallet in traders that is not loaded yet; resumes where the last run stopped')
+    .option('--refresh', 'then refresh completed wallets with what is left of --max-runtime (one scheduled job does both)')
     .action(async (flags: Flags) => {
-      process.exitCode = await withBackfill(flags, async (backfill, logger) => runExitCode(await runAndReport(backfill, logger, flags.json === true), backfill.config.exitCodes));
+      const mode = flags.refresh === true ? 'run+refresh' : 'run';
+      process.exitCode = await withBackfill(flags, async (backfill, logger) => runExitCode(await runAndReport(backfill, logger, flags.json === true, mode), backfill.config.exitCodes));
     });
 }
 
-/** One run with its progress display and its result printed; shared by `run` and `demo`. */
-export async function runAndReport(backfill: Backfill, logger: Logger, json: boolean): Promise<RunResult> {
+/** One run with its progress display and its result printed; shared by `run`, `refresh` and `demo`. */
+export async function runAndReport(backfill: Backfill, logger: Logger, json: boolean, mode: 'run' | 'run+refresh' | 'refresh' = 'run'): Promise<RunResult> {
   const events = new RunEvents();
   const detach = attachProgress(events, logger, { tty: Boolean(process.stderr.isTTY) });
   let result: RunResult;
   try {
-    result = await backfill.run({ events });
+    result = mode === 'refresh' ? await backfill.refresh({ events }) : await backfill.run({ events, refresh: mode === 'run+refresh' });
   } finally {
     detach();
   }
-  if (result.kind === 'lock-held') printLockHeld(result, json, logger);
-  else printSummary(result.summary, json, logger, runExitCode(result, backfill.config.exitCodes));
+  if (result.kind === 'lock-held') {
+    printLockHeld(result, json, logger);
+  } else {
+    printSummary(result.summary, json, logger, runExitCode({ kind: 'finished', summary: result.summary }, backfill.config.exitCodes));
+    if (result.refresh) printSummary(result.refresh, json, logger, runExitCode({ kind: 'finished', summary: result.refresh }, backfill.config.exitCodes));
+  }
   return result;
 }
 
@@ -47,9 +53,10 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return;
   }
+  const markets = summary.markets ? `, ${summary.markets.checked} open market(s) looked up again (${summary.markets.resolved} resolved)` : '';
   process.stdout.write(
-    `run ${summary.runId}: ${summary.outcome}${summary.stopReason ? ` (${safeText(summary.stopReason)})` : ''} — ` +
-      `${summary.loaded} wallet(s) loaded, ${summary.failed} failed, ${summary.invalid} invalid, ` +
-      `${summary.trades} trades, ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+    `${summary.mode === 'refresh' ? 'refresh' : 'run'} ${summary.runId}: ${summary.outcome}${summary.stopReason ? ` (${safeText(summary.stopReason)})` : ''} — ` +
+      `${summary.loaded} wallet(s) ${summary.mode === 'refresh' ? 'refreshed' : 'loaded'}, ${summary.failed} failed, ${summary.invalid} invalid, ` +
+      `${summary.trades} ${summary.mode === 'refresh' ? 'new ' : ''}trades${markets}, ${(summary.durationMs / 1000).toFixed(1)} s\n`,
   );
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 
+import { intIn } from '../../library/config.js';
 import type { Flags } from '../../library/config.js';
 import { addStoreOptions, withBackfill } from '../options.js';
 import { safeText } from '../terminal-text.js';
@@ -26,6 +27,7 @@ export function statusCommand(): Command {
             `invalid addresses ${s.invalid_wallets}`,
             `rows              trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}, unresolved ids ${s.rows.unresolved}`,
             `last processed    ${s.last_processed_at ?? '-'}`,
+            `refresh           ${s.refresh.refreshed_wallets} wallet(s) refreshed, last ${s.refresh.last_refreshed_at ?? '-'}, oldest ${s.refresh.oldest_at ?? '-'}; ${s.refresh.failed} failed (see: backfill failed --refresh)`,
             '',
           ].join('\n'),
         );
@@ -38,9 +40,10 @@ export function failedCommand(): Command {
     .description('wallets whose last attempt failed (retried by the next run unless parked)')
     .option('--json', 'print JSON lines on stdout')
     .option('--limit <n>', 'at most this many', '1000')
+    .option('--refresh', 'completed wallets whose last refresh failed (their backfill stays complete), instead of backfill failures')
     .action(async (flags: Flags) => {
       await withBackfill(flags, async (backfill) => {
-        const rows = await backfill.failed({ limit: Number(flags.limit) });
+        const rows = await backfill.failed({ limit: intIn(String(flags.limit), '--limit', [1, 10_000_000]), kind: flags.refresh === true ? 'refresh' : 'backfill' });
         for (const row of rows) {
           if (flags.json === true) process.stdout.write(`${JSON.stringify(row)}\n`);
           else {
@@ -49,7 +52,7 @@ export function failedCommand(): Command {
             );
           }
         }
-        if (flags.json !== true) process.stderr.write(`${rows.length} failed wallet(s)\n`);
+        if (flags.json !== true) process.stderr.write(`${rows.length} ${flags.refresh === true ? 'failed refresh(es)' : 'failed wallet(s)'}\n`);
       });
     });
 }

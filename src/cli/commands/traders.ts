@@ -4,6 +4,9 @@ import { parseWalletAddress } from '../../domain/wallet-address.js';
 import type { Flags } from '../../library/config.js';
 import { ConfigError } from '../../lib/errors.js';
 import { EXIT } from '../exit-codes.js';
+import { ENV, intIn } from '../../library/config.js';
+import { LEADERBOARD_ORDERS, LEADERBOARD_PERIODS } from '../../polymarket/leaderboard.js';
+import type { LeaderboardOrder, LeaderboardPeriod } from '../../polymarket/leaderboard.js';
 import { addStoreOptions, withBackfill } from '../options.js';
 import { safeText } from '../terminal-text.js';
 
@@ -39,6 +42,31 @@ export function tradersCommand(): Command {
             `${totals.valid - totals.added} already listed or repeated, ${totals.rejected} rejected\n`,
         );
         if (totals.rejected > 0) process.exitCode = EXIT.someFailed;
+      });
+    });
+
+  addStoreOptions(traders.command('discover'))
+    .description("add the wallets of Polymarket's public trader leaderboard (Data API /v2/leaderboard)")
+    .requiredOption('--leaderboard', 'discover from the trader leaderboard')
+    .option('--category <name>', 'overall, or a market category such as sports, politics, crypto', 'overall')
+    .option('--period <period>', `time period: ${LEADERBOARD_PERIODS.join('|')}`, 'week')
+    .option('--order-by <order>', `rank by ${LEADERBOARD_ORDERS.join('|')}`, 'PNL')
+    .option('--count <n>', 'how many wallets at most (1-10000)', '100')
+    .option('--data-api-url <url>', `Data API base URL (env ${ENV.dataApiUrl})`)
+    .action(async (flags: Flags) => {
+      const period = String(flags.period);
+      const order = String(flags.orderBy).toUpperCase();
+      if (!(LEADERBOARD_PERIODS as readonly string[]).includes(period)) throw new ConfigError(`--period ${JSON.stringify(period)} is not one of ${LEADERBOARD_PERIODS.join(', ')}`);
+      if (!(LEADERBOARD_ORDERS as readonly string[]).includes(order)) throw new ConfigError(`--order-by ${JSON.stringify(order)} is not one of ${LEADERBOARD_ORDERS.join(', ')}`);
+      const count = intIn(String(flags.count), '--count', [1, 10_000]);
+      await withBackfill(flags, async (backfill) => {
+        const result = await backfill.discoverLeaderboard({
+          category: String(flags.category),
+          timePeriod: period as LeaderboardPeriod,
+          orderBy: order as LeaderboardOrder,
+          limit: count,
+        });
+        process.stdout.write(`leaderboard ${result.source}: ${result.found} wallet(s) found, ${result.added} new in traders\n`);
       });
     });
 

@@ -7,7 +7,8 @@ import type { Bucket, File, Storage } from '@google-cloud/storage';
 
 import { BackfillError, ConfigError } from '../../lib/errors.js';
 import { openManifest } from '../manifest.js';
-import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
+import { STAGED_NAME } from '../stage-store.js';
+import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../stage-store.js';
 import { gcsUri, objectName, splitGcsUri } from './gcs-location.js';
 import type { GcsLocation } from './gcs-location.js';
 import {
@@ -63,13 +64,14 @@ export class GcsStageStore implements StageStore {
     }
   }
 
-  objectFor(kind: StageKind | 'manifests', wallet: string): string {
+  objectFor(kind: StageKind | 'manifests', name: string, area: WriterOptions['area'] = 'backfill'): string {
+    if (!STAGED_NAME.test(name)) throw new Error(`invalid staged file name ${JSON.stringify(name)}`);
     const extension = kind === 'manifests' ? '.json' : '.ndjson.gz';
-    return objectName(this.#where, `${kind}/${wallet}${extension}`);
+    return objectName(this.#where, `${area === 'refresh' ? 'refresh/' : ''}${kind}/${name}${extension}`);
   }
 
-  async createWriter(kind: StageKind, wallet: string): Promise<StageWriter> {
-    const name = this.objectFor(kind, wallet);
+  async createWriter(kind: StageKind, wallet: string, options: WriterOptions = {}): Promise<StageWriter> {
+    const name = this.objectFor(kind, wallet, options.area);
     return new GcsGzipWriter(this.#bucket.file(name), `gs://${this.#where.bucket}/${name}`, this.#options);
   }
 

@@ -9,12 +9,13 @@ import { createGzip } from 'node:zlib';
 import { BackfillError } from '../../lib/errors.js';
 import { processExists } from '../../lib/process-alive.js';
 import { openManifest } from '../manifest.js';
-import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest } from '../stage-store.js';
+import { STAGED_NAME } from '../stage-store.js';
+import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../stage-store.js';
 
 const TEMP_DIR = 'tmp';
 const WRITE_CHUNK_CHARS = 256 * 1024;
-/** `<kind>.<wallet>.tmp-<writer pid>-<12 hex>`: the only names the sweep may delete. */
-const TEMP_NAME = /^(trades|markets|events|unresolved|manifests)\.0x[0-9a-f]{40}\.tmp-(\d+)-[0-9a-f]{12}$/;
+/** `<kind>.<name>.tmp-<writer pid>-<12 hex>`: the only names the sweep may delete. */
+const TEMP_NAME = /^(trades|markets|events|unresolved|manifests)\.[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.tmp-(\d+)-[0-9a-f]{12}$/;
 
 /** The machine, not the data: retried by the next run, never counted towards parking. */
 const INFRASTRUCTURE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'ENOMEM']);
@@ -55,9 +56,10 @@ export class LocalStageStore implements StageStore {
     this.location = resolve(root);
   }
 
-  pathFor(kind: StageKind | 'manifests', wallet: string): string {
+  pathFor(kind: StageKind | 'manifests', name: string, area: WriterOptions['area'] = 'backfill'): string {
+    if (!STAGED_NAME.test(name)) throw new Error(`invalid staged file name ${JSON.stringify(name)}`);
     const extension = kind === 'manifests' ? '.json' : '.ndjson.gz';
-    return join(this.location, kind, `${wallet}${extension}`);
+    return area === 'refresh' ? join(this.location, 'refresh', kind, `${name}${extension}`) : join(this.location, kind, `${name}${extension}`);
   }
 
   // Five staged files per wallet: create each directory once per run, not once per file.
@@ -82,10 +84,10 @@ export class LocalStageStore implements StageStore {
     return join(this.location, TEMP_DIR, `${kind}.${wallet}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
-  async createWriter(kind: StageKind, wallet: string): Promise<StageWriter> {
-    const finalPath = this.pathFor(kind, wallet);
-    await this.#directory(kind);
-    return openGzipWriter(await this.#tempPath(kind, wallet), finalPath);
+  async createWriter(kind: StageKind, name: string, options: WriterOptions = {}): Promise<StageWriter> {
+    const finalPath = this.pathFor(kind, name, options.area);
+    await this.#directory(options.area === 'refresh' ? join('refresh', kind) : kind);
+    return openGzipWriter(await this.#tempPath(kind, name), finalPath);
   }
 
   async writeManifest(manifest: WalletManifest): Promise<void> {

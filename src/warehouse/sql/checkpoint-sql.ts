@@ -13,6 +13,9 @@ import type { Dialect } from './dialect.js';
  *   not counted: an outage says nothing about the wallet, and the wallets at the head of a stable
  *   plan would otherwise be parked by a long outage;
  * - `invalid`: a value that is not a wallet; parked at once, since no run can do anything with it.
+ *
+ * A refresh of a completed wallet writes through refreshCheckpointSql below instead: its outcome
+ * never touches `completed`, `upload_successful` or `error`, only the refresh columns.
  */
 export const CHECKPOINT_ROW_FIELDS = {
   wallet_address: 'string',
@@ -22,9 +25,11 @@ export const CHECKPOINT_ROW_FIELDS = {
   processed_at: 'timestamp',
   error: 'string',
   run_id: 'string',
+  last_trade_at: 'timestamp',
 } as const satisfies Record<string, LogicalType>;
 
 export type CheckpointOutcome = 'loaded' | 'failed' | 'transient' | 'invalid';
+export type RefreshOutcome = 'refreshed' | 'refresh-failed' | 'refresh-transient';
 
 export function checkpointMergeSql(d: Dialect): string {
   const outcome = (value: CheckpointOutcome) => d.literal(value);
@@ -43,14 +48,41 @@ WHEN MATCHED THEN UPDATE SET
   attempts = CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN COALESCE(t.attempts, 0) ELSE ${counted} END,
   parked = CASE s.outcome WHEN ${outcome('loaded')} THEN FALSE WHEN ${outcome('invalid')} THEN TRUE
                           WHEN ${outcome('transient')} THEN COALESCE(t.parked, FALSE) ELSE ${counted} >= ${max} END,
-  run_id = s.run_id, in_flight_run_id = NULL, in_flight_at = NULL, crash_suspect = FALSE
+  run_id = s.run_id, in_flight_run_id = NULL, in_flight_at = NULL, crash_suspect = FALSE,
+  last_trade_at = CASE s.outcome WHEN ${outcome('loaded')} THEN s.last_trade_at ELSE t.last_trade_at END
 WHEN NOT MATCHED THEN INSERT
   (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id,
-   in_flight_run_id, in_flight_at, crash_suspect)
+   in_flight_run_id, in_flight_at, crash_suspect, last_trade_at)
   VALUES (s.wallet_address, TRUE, (s.outcome = ${outcome('loaded')}), s.trade_count, s.gcs_file, s.processed_at, s.error,
           CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN 0 ELSE 1 END,
           CASE s.outcome WHEN ${outcome('invalid')} THEN TRUE WHEN ${outcome('failed')} THEN 1 >= ${max} ELSE FALSE END,
-          s.run_id, NULL, NULL, FALSE)`;
+          s.run_id, NULL, NULL, FALSE, s.last_trade_at)`;
+}
+
+/**
+ * A refresh's outcome for completed wallets, by `s.outcome`: `refreshed` moves `trade_count` (what
+ * the warehouse now holds), `last_trade_at` and `refreshed_at` and clears the refresh error;
+ * `refresh-failed` records the error and counts a refresh attempt; `refresh-transient` (an outage)
+ * records it without counting. The backfill's own columns are never touched.
+ */
+export function refreshCheckpointSql(d: Dialect): string {
+  const outcome = (value: RefreshOutcome) => d.literal(value);
+  const refreshed = `s.outcome = ${outcome('refreshed')}`;
+  return `MERGE INTO ${d.table('backfill_checkpoint')} AS t
+USING (
+  SELECT * FROM ${d.rows('rows')} WHERE TRUE
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY wallet_address ORDER BY processed_at DESC) = 1
+) AS s
+ON t.wallet_address = s.wallet_address
+WHEN MATCHED THEN UPDATE SET
+  trade_count = CASE WHEN ${refreshed} THEN s.trade_count ELSE t.trade_count END,
+  last_trade_at = CASE WHEN ${refreshed} THEN COALESCE(s.last_trade_at, t.last_trade_at) ELSE t.last_trade_at END,
+  refreshed_at = CASE WHEN ${refreshed} THEN s.processed_at ELSE t.refreshed_at END,
+  refresh_error = CASE WHEN ${refreshed} THEN NULL ELSE s.error END,
+  refresh_attempted_at = s.processed_at,
+  refresh_attempts = CASE s.outcome WHEN ${outcome('refreshed')} THEN 0 WHEN ${outcome('refresh-transient')} THEN COALESCE(t.refresh_attempts, 0)
+                                    ELSE COALESCE(t.refresh_attempts, 0) + 1 END,
+  in_flight_run_id = NULL, in_flight_at = NULL, crash_suspect = FALSE`;
 }
 
 /**
@@ -82,24 +114,39 @@ WHERE in_flight_run_id = ${d.param('run_id')}`;
  * tried alone before anything else. An outage never gets here: it ends an attempt normally.
  */
 export function settleCrashedSql(d: Dialect): string {
+  const done = 'COALESCE(completed, FALSE) AND COALESCE(upload_successful, FALSE)';
   const counted = 'COALESCE(attempts, 0) + 1';
+  const refreshCounted = 'COALESCE(refresh_attempts, 0) + 1';
+  const max = d.param('max_failed_attempts');
+  const died = (n: string) =>
+    `CONCAT('the process died while this wallet was in flight (run ', COALESCE(in_flight_run_id, '?'), ', started ',
+                 COALESCE(${d.isoSeconds('in_flight_at')}, '?'), '): failed attempt ', CAST(${n} AS STRING), ' of ',
+                 CAST(${max} AS STRING), ' before it is parked')`;
+  // A completed wallet was being refreshed: its backfill stays complete; the refresh columns count the death.
   return `UPDATE ${d.table('backfill_checkpoint')} SET
   completed = TRUE,
-  attempts = ${counted},
-  parked = ${counted} >= ${d.param('max_failed_attempts')},
-  error = CONCAT('the process died while this wallet was in flight (run ', COALESCE(in_flight_run_id, '?'), ', started ',
-                 COALESCE(${d.isoSeconds('in_flight_at')}, '?'), '): failed attempt ', CAST(${counted} AS STRING), ' of ',
-                 CAST(${d.param('max_failed_attempts')} AS STRING), ' before it is parked'),
-  processed_at = ${d.now()},
+  attempts = CASE WHEN ${done} THEN attempts ELSE ${counted} END,
+  parked = CASE WHEN ${done} THEN parked ELSE ${counted} >= ${max} END,
+  error = CASE WHEN ${done} THEN error ELSE ${died(counted)} END,
+  processed_at = CASE WHEN ${done} THEN processed_at ELSE ${d.now()} END,
+  refresh_attempts = CASE WHEN ${done} THEN ${refreshCounted} ELSE refresh_attempts END,
+  refresh_error = CASE WHEN ${done} THEN ${died(refreshCounted)} ELSE refresh_error END,
+  refresh_attempted_at = CASE WHEN ${done} THEN ${d.now()} ELSE refresh_attempted_at END,
   crash_suspect = TRUE,
   in_flight_run_id = NULL,
   in_flight_at = NULL
 WHERE in_flight_run_id IS NOT NULL AND ${d.shard('wallet_address', 'shard_count')} = ${d.param('shard_index')}`;
 }
 
-/** Crash suspects of this scope still to try (not parked), in a stable order. */
+/**
+ * Crash suspects of this scope, in a stable order: `parked` when the backfill gave up on them, and
+ * `completed` when they died during a refresh (a refresh run tries those; a backfill run the others).
+ */
 export function crashSuspectsSql(d: Dialect): string {
-  return `SELECT wallet_address AS wallet, COALESCE(parked, FALSE) AS parked, error FROM ${d.table('backfill_checkpoint')}
+  return `SELECT wallet_address AS wallet, COALESCE(parked, FALSE) AS parked, error,
+  COALESCE(completed, FALSE) AND COALESCE(upload_successful, FALSE) AS done,
+  COALESCE(refresh_attempts, 0) AS refresh_attempts, refresh_error
+FROM ${d.table('backfill_checkpoint')}
 WHERE COALESCE(crash_suspect, FALSE) AND ${d.shard('wallet_address', 'shard_count')} = ${d.param('shard_index')}
 ORDER BY wallet_address`;
 }

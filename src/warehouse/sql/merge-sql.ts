@@ -74,7 +74,8 @@ FROM ${relation} GROUP BY ${q('proxy_wallet')}`;
  */
 export function walletTradeCountsSql(d: Dialect): string {
   const q = (column: string) => d.id(column);
-  return `SELECT ${q('proxy_wallet')} AS wallet, COUNT(*) AS row_count, COUNT(DISTINCT ${q('trade_id')}) AS key_count
+  return `SELECT ${q('proxy_wallet')} AS wallet, COUNT(*) AS row_count, COUNT(DISTINCT ${q('trade_id')}) AS key_count,
+  ${d.isoMicros(`MAX(${q('timestamp')})`)} AS newest
 FROM ${d.table('trades')} WHERE ${d.inList(q('proxy_wallet'), 'wallets')} GROUP BY ${q('proxy_wallet')}`;
 }
 

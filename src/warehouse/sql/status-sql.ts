@@ -38,7 +38,11 @@ export function statusFiguresSql(d: Dialect): string {
   (SELECT COUNT(*) FROM ${d.table('markets')}) AS markets,
   (SELECT COUNT(*) FROM ${d.table('events')}) AS events,
   (SELECT COUNT(*) FROM ${d.table('unresolved_ids')}) AS unresolved,
-  (SELECT ${d.isoSeconds('MAX(processed_at)')} FROM ${ck}) AS last_processed_at`;
+  (SELECT ${d.isoSeconds('MAX(processed_at)')} FROM ${ck}) AS last_processed_at,
+  (SELECT COUNT(*) FROM ${ck} WHERE completed AND upload_successful AND refreshed_at IS NOT NULL) AS refreshed_wallets,
+  (SELECT COUNT(*) FROM ${ck} WHERE completed AND upload_successful AND refresh_error IS NOT NULL) AS refresh_failed,
+  (SELECT ${d.isoSeconds('MAX(refreshed_at)')} FROM ${ck}) AS last_refreshed_at,
+  (SELECT ${d.isoSeconds('MIN(COALESCE(refreshed_at, processed_at))')} FROM ${ck} WHERE completed AND upload_successful) AS oldest_refresh_at`;
 }
 
 /** Failed wallets, parked last, newest first; parameter `limit`. */

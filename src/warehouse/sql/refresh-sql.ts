@@ -1,0 +1,61 @@
+import type { Dialect } from './dialect.js';
+
+/**
+ * Completed wallets to refresh, in a stable order, each with the newest fill held (NULL for a
+ * wallet that holds none: its whole history is fetched, which is as cheap as a window). Parameters:
+ * `max_failed_attempts` (a wallet whose refresh failed that often is left out), `stale_before`
+ * (only wallets not refreshed since; NULL for all), `shard_count`/`shard_index`, and with
+ * `onlyListed` the string list `wallets`.
+ */
+export function refreshPlanSql(d: Dialect, options: { onlyListed: boolean }): string {
+  return `SELECT k.wallet_address AS wallet, ${d.isoMicros('k.last_trade_at')} AS since
+FROM ${d.table('backfill_checkpoint')} AS k
+WHERE COALESCE(k.completed, FALSE) AND COALESCE(k.upload_successful, FALSE)
+  AND COALESCE(k.refresh_attempts, 0) < ${d.param('max_failed_attempts')}
+  AND (${d.param('stale_before')} IS NULL OR COALESCE(k.refreshed_at, k.processed_at) < ${d.param('stale_before')})
+  AND ${d.shard('k.wallet_address', 'shard_count')} = ${d.param('shard_index')}${options.onlyListed ? `\n  AND ${d.inList('k.wallet_address', 'wallets')}` : ''}
+ORDER BY k.wallet_address`;
+}
+
+/**
+ * Wallets checkpointed before `last_trade_at` existed get it from the trades they hold, once; after
+ * that every load and refresh keeps it, so a refresh plan never scans `trades`.
+ */
+export function fillLastTradeAtSql(d: Dialect): string {
+  const q = (c: string) => d.id(c);
+  return `UPDATE ${d.table('backfill_checkpoint')} AS k SET last_trade_at = s.newest
+FROM (
+  SELECT ${q('proxy_wallet')} AS wallet, MAX(${q('timestamp')}) AS newest FROM ${d.table('trades')}
+  WHERE ${d.inList(q('proxy_wallet'), 'wallets')} GROUP BY ${q('proxy_wallet')}
+) AS s
+WHERE k.wallet_address = s.wallet AND k.last_trade_at IS NULL`;
+}
+
+/** Completed wallets without `last_trade_at` that hold trades (checkpointed by an older version). */
+export function missingLastTradeAtSql(d: Dialect): string {
+  return `SELECT wallet_address AS wallet FROM ${d.table('backfill_checkpoint')}
+WHERE COALESCE(completed, FALSE) AND COALESCE(upload_successful, FALSE) AND last_trade_at IS NULL AND COALESCE(trade_count, 0) > 0
+ORDER BY wallet_address`;
+}
+
+/**
+ * Markets held as open that may have resolved: their end date has passed (and they were not looked
+ * at in the last `recent_before` window, so one awaiting resolution is not asked every run), or
+ * they were fetched before `stale_before`. At most `limit`, the longest unrefreshed first.
+ * Parameters: `now`, `recent_before`, `stale_before`, `limit`.
+ */
+export function staleMarketsSql(d: Dialect): string {
+  return `SELECT condition_id AS id, event_ids FROM ${d.table('markets')}
+WHERE NOT COALESCE(closed, FALSE)
+  AND ((end_date < ${d.param('now')} AND (fetched_at IS NULL OR fetched_at < ${d.param('recent_before')})) OR fetched_at < ${d.param('stale_before')} OR fetched_at IS NULL)
+ORDER BY fetched_at, condition_id LIMIT ${d.param('limit')}`;
+}
+
+/** Wallets whose last refresh failed, newest failure first: shown apart from backfill failures. Parameter `limit`. */
+export function refreshFailuresSql(d: Dialect): string {
+  return `SELECT k.wallet_address, k.trade_count, ${d.isoSeconds('k.refresh_attempted_at')} AS processed_at,
+       k.refresh_error AS error, COALESCE(k.refresh_attempts, 0) AS attempts, FALSE AS parked, k.gcs_file
+FROM ${d.table('backfill_checkpoint')} AS k
+WHERE COALESCE(k.completed, FALSE) AND COALESCE(k.upload_successful, FALSE) AND k.refresh_error IS NOT NULL
+ORDER BY k.refresh_attempted_at DESC, k.wallet_address LIMIT ${d.param('limit')}`;
+}

@@ -1,0 +1,396 @@
+/**
+ * The dashboard page in real headless Chromium (Debian's /usr/bin/chromium, installed by .ci/run),
+ * served by the real server, fed by a fake status that changes between polls like a run does.
+ * If Chromium cannot start, every test here fails with the reason: a dashboard that was never
+ * rendered is not a passing dashboard.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { startDashboard } from '../../src/dashboard/server.js';
+import type { Dashboard } from '../../src/dashboard/server.js';
+import type { StatusJson } from '../../src/dashboard/status-json.js';
+import {
+  HOSTILE_HTML,
+  HOSTILE_TERMINAL,
+  HOSTILE_TERMINAL_SHOWN,
+  emptyWarehouseStatus,
+  finishedStatus,
+  runningStatus,
+  staleStatus,
+  warehouseStatus,
+} from './fake-status.js';
+
+/*
+ * The callbacks given to page.evaluate run in Chromium. The project compiles without the DOM lib (it
+ * is a Node tool), so the little of the browser they touch is declared here, for this module only.
+ */
+interface DashboardProbe {
+  renders: number;
+  errors: number;
+  chartPoints: number;
+  lastStatus: StatusJson | null;
+  chart: { data: number[][] } | null;
+  error: string | null;
+}
+interface DomElement {
+  dataset: Record<string, string | undefined>;
+  style: { width: string };
+  textContent: string | null;
+  querySelector(selector: string): DomElement | null;
+  value?: number;
+}
+interface CanvasElement {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+declare const window: { __dashboard: DashboardProbe };
+declare const document: {
+  addEventListener(type: 'securitypolicyviolation', listener: (e: { violatedDirective: string; blockedURI: string }) => void): void;
+  querySelector(selector: string): unknown;
+};
+
+const CHROMIUM = '/usr/bin/chromium';
+// Without the background-networking flags Chromium's own connections are refused by this
+// machine's closed network and it stalls.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const POLL = '?interval=200';
+// eslint-disable-next-line no-control-regex -- the very characters the page must never emit raw
+const UNPRINTABLE = /[\u0000-\u0008\u000e-\u001f\u007f]/;
+
+async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing, so the dashboard cannot be tested in a browser: apt-get install -y chromium (.ci/run installs it)`);
+  }
+  try {
+    return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  } catch (error) {
+    throw new Error(`headless Chromium (${CHROMIUM}) did not start: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** What the status function answers; tests switch it. */
+type Mode = { kind: 'run'; step: number; advancing: boolean } | { kind: 'fixed'; status: StatusJson } | { kind: 'error'; message: string };
+
+let browser: Browser;
+let context: BrowserContext;
+let dashboard: Dashboard;
+let mode: Mode = { kind: 'run', step: 0, advancing: true };
+const wallStarted = performance.now();
+
+/**
+ * Started by the first test and shared: a launch failure then fails every test with its reason,
+ * where a failing beforeAll would only mark them skipped.
+ */
+let setup: Promise<void> | undefined;
+function ready(): Promise<void> {
+  setup ??= (async () => {
+    dashboard = await startDashboard({ port: 0, minRefreshMs: 0, status: async () => currentStatus() });
+    browser = await launchChromium();
+    context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
+  })();
+  return setup;
+}
+
+function currentStatus(): StatusJson {
+  if (mode.kind === 'error') throw new Error(mode.message);
+  if (mode.kind === 'fixed') return mode.status;
+  if (mode.advancing) mode.step += 1;
+  return runningStatus(mode.step);
+}
+
+interface Watched {
+  page: Page;
+  dialogs: string[];
+  problems: string[];
+}
+
+/** A page with every dialog, script error, console error and CSP violation recorded. */
+async function openPage(): Promise<Watched> {
+  await ready();
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const problems: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/status of 503/.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return { page, dialogs, problems };
+}
+
+const renders = (page: Page): Promise<number> => page.evaluate(() => window.__dashboard.renders);
+
+/** Waits until the page has rendered `count` more times than now. */
+async function waitForRenders(page: Page, count: number): Promise<void> {
+  const target = (await renders(page)) + count;
+  await page.waitForFunction((n) => window.__dashboard.renders >= n, target, { timeout: 15_000 });
+}
+
+const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
+const en = (n: number, digits = 0): string => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits }).format(n);
+
+async function fetchStatus(): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${dashboard.url}api/status`);
+  return { status: res.status, body: await res.json() };
+}
+
+function lookup(object: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), object);
+}
+
+/** Every [data-field] on the page carries the raw value of its JSON path. */
+async function expectFieldsMatch(page: Page, status: StatusJson): Promise<void> {
+  const fields = await page.$$eval('[data-field]', (els) => els.map((el) => ({ field: (el as DomElement).dataset.field!, value: (el as DomElement).dataset.value! })));
+  expect(fields.length).toBeGreaterThan(25);
+  for (const { field, value } of fields) {
+    const expected = lookup(status, field);
+    const shown = expected === undefined || expected === null ? '' : typeof expected === 'object' ? JSON.stringify(expected) : String(expected);
+    expect(value, field).toBe(shown);
+  }
+}
+
+async function expectProgress(page: Page, status: StatusJson): Promise<void> {
+  const percent = status.percent_complete!;
+  expect(await page.locator('#progress-fill').evaluate((el) => (el as DomElement).style.width)).toBe(`${percent}%`);
+  expect(await page.locator('#progress-bar').getAttribute('aria-valuenow')).toBe(String(percent));
+  expect(await text(page, '#progress-text')).toBe(`${en(percent, 2)} % complete — ${en(status.completed)} of ${en(status.total)} wallets`);
+  expect(await page.title()).toBe(`${en(percent, 2)} % · Backfill dashboard`);
+}
+
+async function expectApiBudget(page: Page, status: StatusJson): Promise<void> {
+  const api = status.run!.api;
+  const rows = await page.$$eval('#api-rows tr', (trs) =>
+    trs.map((tr) => ({
+      endpoint: (tr as DomElement).dataset.endpoint,
+      name: (tr as DomElement).querySelector('th')!.textContent,
+      requests: (tr as DomElement).querySelector('.requests')!.textContent,
+      retries: (tr as DomElement).querySelector('.retries')!.textContent,
+      use: (tr as DomElement).querySelector('.use-text')?.textContent,
+      meter: (tr as DomElement).querySelector('meter')?.value,
+    })),
+  );
+  const endpoints = Object.keys(api.requests).sort();
+  expect(rows.map((r) => r.endpoint)).toEqual(endpoints);
+  for (const row of rows) {
+    const endpoint = row.endpoint!;
+    expect(row.name).toBe(endpoint);
+    expect(row.requests, endpoint).toBe(en(api.requests[endpoint]!));
+    expect(row.retries, endpoint).toBe(en(api.retries[endpoint] ?? 0));
+    expect(row.use, endpoint).toBe(`${en(api.rate_limit_utilisation[endpoint]! * 100, 2)} %`);
+    expect(row.meter, endpoint).toBeCloseTo(api.rate_limit_utilisation[endpoint]!, 6);
+  }
+  expect(await text(page, '#throttled-count')).toBe(en(api.throttled_429));
+}
+
+/** Pixels of the chart canvas close to a series colour: the lines were really drawn. */
+function seriesPixels(page: Page): Promise<{ wallets: number; trades: number; painted: number }> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('#chart canvas') as CanvasElement;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const near = (i: number, rgb: number[]) => Math.abs(data[i]! - rgb[0]!) + Math.abs(data[i + 1]! - rgb[1]!) + Math.abs(data[i + 2]! - rgb[2]!) < 60 && data[i + 3]! > 200;
+    let wallets = 0;
+    let trades = 0;
+    let painted = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3]! > 0) painted += 1;
+      if (near(i, [0x1f, 0x5f, 0xa8])) wallets += 1;
+      if (near(i, [0xc2, 0x41, 0x0c])) trades += 1;
+    }
+    return { wallets, trades, painted };
+  });
+}
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await dashboard?.close();
+  console.log(`dashboard browser tests: ${Math.round(performance.now() - wallStarted)} ms wall time, Chromium start-up included`);
+});
+
+describe('dashboard page in headless Chromium', () => {
+  it('during a run: follows the growing figures and shows exactly what /api/status says', async () => {
+    mode = { kind: 'run', step: 0, advancing: true };
+    const { page, dialogs, problems } = await openPage();
+    await page.goto(`${dashboard.url}${POLL}`);
+    await waitForRenders(page, 1);
+    const probe = () => page.evaluate(() => ({ chartPoints: window.__dashboard.chartPoints, completed: window.__dashboard.lastStatus!.completed }));
+    const first = await probe();
+    await waitForRenders(page, 3);
+    const later = await probe();
+    // The page refreshes itself: more throughput points, more wallets completed.
+    expect(later.chartPoints).toBeGreaterThan(first.chartPoints);
+    expect(later.completed).toBeGreaterThan(first.completed);
+
+    // Freeze the run, let the page catch up, then compare the page with the API.
+    if (mode.kind === 'run') mode.advancing = false;
+    await waitForRenders(page, 2);
+    const { status: code, body } = await fetchStatus();
+    expect(code).toBe(200);
+    const status = body as StatusJson;
+    const run = status.run!;
+    expect(await page.evaluate(() => window.__dashboard.lastStatus)).toEqual(status);
+
+    expect(await text(page, '#state')).toBe('live');
+    expect(await text(page, '#warehouse')).toBe(status.warehouse);
+    await expectProgress(page, status);
+    await expectFieldsMatch(page, status);
+    expect(await text(page, '[data-field="completed"]')).toBe(en(status.completed));
+    expect(await text(page, '[data-field="rows.trades"]')).toBe(en(status.rows.trades));
+    expect(await text(page, '[data-field="run.wallets_per_minute"]')).toBe(en(run.wallets_per_minute, 1));
+    expect(await text(page, '#eta')).toMatch(/^12 min 34 s \(around \d{1,2}:\d{2}\s?[AP]M\)$/);
+    await expectApiBudget(page, status);
+    expect(await page.locator('#bigquery').isVisible()).toBe(true);
+    expect(await text(page, '#bytes-billed')).toBe('1.50 GiB');
+    expect(await page.locator('#bytes-billed').getAttribute('data-value')).toBe(String(status.bigquery!.bytes_billed));
+
+    // Failures by class, most frequent first, with the latest examples.
+    const classes = await page.$$eval('.failure-class', (els) => els.map((el) => (el as DomElement).dataset.errorClass));
+    expect(classes).toEqual(['transient', 'invalid_address', 'permanent']);
+    for (const name of classes) {
+      const entry = status.failures.by_class[name!]!;
+      const block = page.locator(`.failure-class[data-error-class="${name}"]`);
+      expect(await block.locator('h3 .count').textContent()).toBe(`${entry.count} wallets`);
+      expect(await block.locator('tbody tr').count()).toBe(entry.latest.length);
+    }
+
+    // Hostile values are text: nothing injected, nothing run, escapes made visible.
+    const invalid = page.locator('.failure-class[data-error-class="invalid_address"] tbody tr').first();
+    expect(await invalid.locator('.wallet').textContent()).toBe(HOSTILE_HTML);
+    expect(await invalid.locator('.error-text').textContent()).toBe(`traders.wallet_address ${HOSTILE_HTML} is not a 0x address`);
+    const terminal = await page.locator('.failure-class[data-error-class="permanent"] .error-text').textContent();
+    expect(terminal).toBe(HOSTILE_TERMINAL_SHOWN);
+    expect(terminal).not.toContain(HOSTILE_TERMINAL);
+    expect(await page.locator('img, [onerror]').count()).toBe(0);
+    expect(await page.locator('body').textContent()).not.toMatch(UNPRINTABLE);
+
+    // The chart: one uPlot point per throughput bucket, and its lines on the canvas.
+    const chart = await page.evaluate(() => {
+      const { chartPoints, chart } = window.__dashboard;
+      return { points: chartPoints, xs: chart!.data[0]!.length, wallets: chart!.data[1]!, trades: chart!.data[2]! };
+    });
+    expect(chart.points).toBe(run.throughput.length);
+    expect(chart.xs).toBe(run.throughput.length);
+    expect(chart.wallets[0]).toBeCloseTo((run.throughput[0]!.wallets * 60) / 10, 6);
+    expect(chart.trades[0]).toBeCloseTo(run.throughput[0]!.trades / 10, 6);
+    const pixels = await seriesPixels(page);
+    expect(pixels.wallets).toBeGreaterThan(200);
+    expect(pixels.trades).toBeGreaterThan(100);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    if (process.env.UPDATE_DASHBOARD_SCREENSHOT === '1') await page.screenshot({ path: join(ROOT, 'docs', 'dashboard.png'), fullPage: true });
+
+    expect(dialogs).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('after a run: finished, with no ETA and no BigQuery section on DuckDB', async () => {
+    const status = finishedStatus();
+    mode = { kind: 'fixed', status };
+    const { page, dialogs, problems } = await openPage();
+    await page.goto(`${dashboard.url}${POLL}`);
+    await waitForRenders(page, 1);
+    expect(await text(page, '#state')).toBe('finished');
+    expect(await page.locator('#state').getAttribute('data-state')).toBe('finished');
+    await expectProgress(page, status);
+    await expectFieldsMatch(page, status);
+    expect(await text(page, '#eta')).toBe('— (run finished)');
+    expect(await text(page, '#current-batch')).toBe('none');
+    expect(await page.locator('#bigquery').isHidden()).toBe(true);
+    await expectApiBudget(page, status);
+    expect(await page.evaluate(() => window.__dashboard.chartPoints)).toBe(status.run!.throughput.length);
+    expect((await seriesPixels(page)).wallets).toBeGreaterThan(200);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-finished.png'), fullPage: true });
+    expect(dialogs).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a snapshot left by a dead run: stale, said in words', async () => {
+    const status = staleStatus();
+    mode = { kind: 'fixed', status };
+    const { page, problems } = await openPage();
+    await page.goto(`${dashboard.url}${POLL}`);
+    await waitForRenders(page, 1);
+    expect(await text(page, '#state')).toBe('stale (run ended unexpectedly)');
+    expect(await text(page, '#eta')).toBe('— (run ended unexpectedly)');
+    await expectProgress(page, status);
+    await expectFieldsMatch(page, status);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('from the warehouse with no run: totals shown, run, chart and API hidden; then an empty warehouse', async () => {
+    const status = warehouseStatus();
+    mode = { kind: 'fixed', status };
+    const { page, problems } = await openPage();
+    await page.goto(`${dashboard.url}${POLL}`);
+    await waitForRenders(page, 1);
+    expect(await text(page, '#state')).toBe('from the warehouse');
+    await expectProgress(page, status);
+    await expectFieldsMatch(page, status);
+    expect(await page.locator('#run').isHidden()).toBe(true);
+    expect(await page.locator('#no-run').isVisible()).toBe(true);
+    expect(await page.locator('#chart').isHidden()).toBe(true);
+    expect(await page.locator('#chart-empty').isVisible()).toBe(true);
+    expect(await page.locator('#api-table').isHidden()).toBe(true);
+    expect(await page.locator('#no-api').isVisible()).toBe(true);
+    expect(await page.locator('#bigquery').isVisible()).toBe(true);
+    expect(await page.evaluate(() => window.__dashboard.chartPoints)).toBe(0);
+
+    mode = { kind: 'fixed', status: emptyWarehouseStatus() };
+    await waitForRenders(page, 2);
+    expect(await text(page, '#progress-text')).toBe('No wallets to backfill yet.');
+    expect(await page.locator('#progress-bar').getAttribute('aria-valuenow')).toBeNull();
+    expect(await page.locator('#progress-fill').evaluate((el) => (el as DomElement).style.width)).toBe('0%');
+    expect(await page.locator('#no-failures').isVisible()).toBe(true);
+    expect(await page.locator('.failure-class').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a failing status() is a 503 shown as an error instead of stale numbers, and the page recovers', async () => {
+    mode = { kind: 'run', step: 5, advancing: false };
+    const { page, dialogs, problems } = await openPage();
+    await page.goto(`${dashboard.url}${POLL}`);
+    await waitForRenders(page, 1);
+    expect(await page.locator('#figures').isVisible()).toBe(true);
+
+    const message = `BigQuery: Access Denied ${HOSTILE_HTML} ${HOSTILE_TERMINAL}`;
+    mode = { kind: 'error', message };
+    const api = await fetchStatus();
+    expect(api.status).toBe(503);
+    expect(api.body).toEqual({ error: message });
+    await page.locator('#error').waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await page.locator('#figures').isHidden()).toBe(true);
+    expect(await text(page, '#state')).toBe('status unavailable');
+    expect(await text(page, '#error-text')).toBe(`BigQuery: Access Denied ${HOSTILE_HTML} ${HOSTILE_TERMINAL_SHOWN}`);
+    expect(await page.locator('img, [onerror]').count()).toBe(0);
+
+    mode = { kind: 'run', step: 6, advancing: false };
+    await waitForRenders(page, 1);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    expect(await page.locator('#figures').isVisible()).toBe(true);
+    expect(await text(page, '#state')).toBe('live');
+    expect(dialogs).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});

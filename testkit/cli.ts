@@ -16,6 +16,17 @@ export interface RunningCli {
   result: Promise<CliResult>;
 }
 
+/** Children still running: killed after each test (test/setup.ts), so a failed or timed-out test leaves no run working. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every CLI child still running; returns how many there were. */
+export function killStrayChildren(): number {
+  const stray = [...running];
+  for (const child of stray) child.kill('SIGKILL');
+  running.clear();
+  return stray.length;
+}
+
 /** Starts the built CLI as a real child process (so signals and exit codes are the real ones). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
@@ -23,12 +34,16 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCl
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const result = new Promise<CliResult>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    }),
   );
   return { child, result };
 }

@@ -1,10 +1,18 @@
-import { pino } from 'pino';
-import type { Logger, LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+
+import type * as Pino from 'pino';
+import type { Logger as PinoLogger, LoggerOptions } from 'pino';
+import type PinoPretty from 'pino-pretty';
 
 import type { BackfillConfig, LogFormat } from '../library/config.js';
 
-export type { Logger };
+/** A pino logger that also tags every later line with the run it belongs to. */
+export type Logger = PinoLogger & { setRunId(runId: string): void };
+
+// Required, not imported (both are CommonJS: an ESM import has Node scan their sources for export
+// names), and pino-pretty only for a terminal: start-up time is most of a `status` call.
+const require = createRequire(import.meta.url);
+const { pino } = require('pino') as typeof Pino;
 
 /** pino level → Cloud Logging severity (https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry#logseverity). */
 const SEVERITY: Record<string, string> = {
@@ -30,8 +38,21 @@ export function createLogger(config: Pick<BackfillConfig, 'logLevel' | 'logForma
 }
 
 export function buildLogger(level: string, format: LogFormat, stream: NodeJS.WritableStream & { fd?: number }): Logger {
-  const base: LoggerOptions = { level, base: undefined };
+  // A mixin rather than pino bindings: setBindings appends, so a second run in one process would
+  // write the label twice.
+  const context: { runId?: string } = {};
+  const base: LoggerOptions = { level, base: undefined, mixin: () => (context.runId === undefined ? {} : { run_id: context.runId }) };
+  const logger = pinoFor(format, base, stream);
+  return Object.assign(logger, {
+    setRunId: (runId: string) => {
+      context.runId = runId;
+    },
+  });
+}
+
+function pinoFor(format: LogFormat, base: LoggerOptions, stream: NodeJS.WritableStream & { fd?: number }): PinoLogger {
   if (format === 'pretty') {
+    const pretty = require('pino-pretty') as typeof PinoPretty;
     return pino(
       base,
       pretty({
@@ -40,7 +61,9 @@ export function buildLogger(level: string, format: LogFormat, stream: NodeJS.Wri
         colorize: Boolean((stream as { isTTY?: boolean }).isTTY),
         translateTime: 'SYS:HH:MM:ss',
         ignore: 'pid,hostname,run_id',
-        singleLine: true,
+        // Short lines for a person: every message says what happened on its own; the fields
+        // are for machines (json, gcp).
+        hideObject: true,
       }),
     );
   }
@@ -69,4 +92,30 @@ export function buildLogger(level: string, format: LogFormat, stream: NodeJS.Wri
     },
     destination,
   );
+}
+
+/**
+ * The format for a line written before (or without) a logger, e.g. a configuration error or a
+ * crash: the same choice resolveConfig makes, from the raw arguments and environment, because the
+ * configuration itself may be what failed.
+ */
+export function fallbackLogFormat(argv: readonly string[], env: NodeJS.ProcessEnv, stderrIsTty: boolean): LogFormat {
+  const index = argv.findIndex((arg) => arg === '--log-format' || arg.startsWith('--log-format='));
+  const flag = index < 0 ? undefined : argv[index]?.includes('=') ? argv[index]?.slice('--log-format='.length) : argv[index + 1];
+  const chosen = flag ?? env.BACKFILL_LOG_FORMAT;
+  if (chosen === 'json' || chosen === 'pretty' || chosen === 'gcp') return chosen;
+  if (env.CLOUD_RUN_JOB || env.K_SERVICE) return 'gcp';
+  return stderrIsTty ? 'pretty' : 'json';
+}
+
+/**
+ * One error line outside the logger: plain text on a terminal or in JSON-lines logs (where people
+ * grep for `error:`), a Cloud Logging entry with severity ERROR and the stack — so Error Reporting
+ * groups it — under `gcp`.
+ */
+export function errorLine(format: LogFormat, message: string, error?: unknown): string {
+  if (format !== 'gcp') return `error: ${message}\n`;
+  const entry: Record<string, unknown> = { severity: 'ERROR', time: new Date().toISOString(), message: `error: ${message}` };
+  if (error instanceof Error && error.stack) entry.stack_trace = error.stack;
+  return `${JSON.stringify(entry)}\n`;
 }

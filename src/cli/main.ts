@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 
-import { BackfillError, ConfigError, describeError } from '../lib/errors.js';
+import { BackfillError, BusyError, ConfigError, describeError } from '../lib/errors.js';
 import { runExitCleanups } from '../library/shutdown.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 import { refreshCommand } from './commands/refresh.js';
 import { reloadCommand } from './commands/reload.js';
@@ -11,6 +12,7 @@ import { simCommand } from './commands/sim.js';
 import { failedCommand, statusCommand } from './commands/status.js';
 import { tradersCommand } from './commands/traders.js';
 import { EXIT } from './exit-codes.js';
+import { errorLine, fallbackLogFormat } from './logger.js';
 import { safeText } from './terminal-text.js';
 
 // A reader that went away (`backfill run | head -1`) must not crash a run that still holds its
@@ -22,9 +24,10 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 // Whatever ends the process, the run lease is released first, so the next run need not wait for it to expire.
+const errorFormat = fallbackLogFormat(process.argv, process.env, Boolean(process.stderr.isTTY));
 const fatal = (error: unknown) => {
   try {
-    process.stderr.write(`error: unexpected: ${safeText(describeError(error))}\n`);
+    process.stderr.write(errorLine(errorFormat, `unexpected: ${safeText(describeError(error))}`, error));
   } catch {
     // stderr may be gone too.
   }
@@ -35,7 +38,9 @@ process.on('unhandledRejection', fatal);
 
 const program = new Command('backfill')
   .description('Backfill the complete Polymarket trade history of a list of wallets into DuckDB or BigQuery, resumably')
-  .showHelpAfterError()
+  // Under Cloud Logging a usage error is one ERROR entry, not a help text spread over DEFAULT lines.
+  .showHelpAfterError(errorFormat !== 'gcp')
+  .configureOutput({ outputError: (text, write) => write(errorFormat === 'gcp' ? errorLine('gcp', text.trim().replace(/^error: /, '')) : text) })
   .exitOverride()
   .addCommand(tradersCommand())
   .addCommand(runCommand())
@@ -43,6 +48,7 @@ const program = new Command('backfill')
   .addCommand(reloadCommand())
   .addCommand(statusCommand())
   .addCommand(failedCommand())
+  .addCommand(dashboardCommand())
   .addCommand(simCommand())
   .addCommand(demoCommand())
   .addHelpText(
@@ -60,17 +66,30 @@ Environment: BACKFILL_WAREHOUSE, BACKFILL_STAGE, BACKFILL_LOG_LEVEL, BACKFILL_LO
              BACKFILL_BIGQUERY_API_ENDPOINT (emulators only)`,
   );
 
+// addCommand (unlike .command) does not pass the program's settings down; the error output and the
+// exit override must hold for `backfill run --bogus` as they do for `backfill --bogus`.
+const inherit = (parent: Command): void => {
+  for (const command of parent.commands) {
+    command.copyInheritedSettings(parent);
+    inherit(command);
+  }
+};
+inherit(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.config;
   } else if (error instanceof ConfigError) {
-    process.stderr.write(`error: ${safeText(error.message)}\n`);
+    process.stderr.write(errorLine(errorFormat, safeText(error.message)));
     process.exitCode = EXIT.config;
+  } else if (error instanceof BusyError) {
+    process.stderr.write(errorLine(errorFormat, safeText(error.message)));
+    process.exitCode = EXIT.lockHeld;
   } else {
-    process.stderr.write(`error: ${safeText(error instanceof BackfillError ? error.message : describeError(error))}\n`);
-    if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(errorLine(errorFormat, safeText(error instanceof BackfillError ? error.message : describeError(error)), error));
+    if (process.env.DEBUG && error instanceof Error && errorFormat !== 'gcp') process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT.unexpected;
   }
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 
 import { DEFAULTS, ENV, resolveConfig } from '../library/config.js';
 import type { BackfillConfig, Flags } from '../library/config.js';
-import { openBackfill } from '../library/open-backfill.js';
 import type { Backfill } from '../library/open-backfill.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
@@ -64,6 +63,7 @@ export function configure(flags: Flags): { config: BackfillConfig; logger: Logge
 /** Runs `work` with the library opened on these flags; always closes it. */
 export async function withBackfill<T>(flags: Flags, work: (backfill: Backfill, logger: Logger) => Promise<T>): Promise<T> {
   const { config, logger } = configure(flags);
+  const { openBackfill } = await import('../library/open-backfill.js');
   const backfill = openBackfill(config, { logger, handleSignals: true });
   try {
     return await work(backfill, logger);

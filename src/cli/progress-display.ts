@@ -1,4 +1,6 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+
+import type CliProgress from 'cli-progress';
 
 import type { RunEvents } from '../engine/run-events.js';
 import type { Logger } from './logger.js';
@@ -15,15 +17,26 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
     counts.loaded += 1;
     counts.trades += trades;
   });
-  events.on('wallet:failed', ({ wallet, error, stage }) => {
+  // The `event` fields are what the deploy's log-based alerts filter on (deploy/60-alerts.sh).
+  events.on('wallet:failed', ({ wallet, error, stage, kind }) => {
     counts.failed += 1;
-    logger.warn({ wallet, stage }, error);
+    logger.warn({ event: 'wallet_failed', wallet, stage, error_kind: kind }, `wallet ${wallet} failed (${stage}): ${error}`);
   });
   events.on('wallet:damaged', ({ wallet, reason }) => logger.warn({ event: 'staged_damaged', wallet }, `staged files of ${wallet} are damaged (${reason}); fetching it again`));
-  events.on('checkpoint:failed', ({ wallets, error }) => logger.error({ wallets }, `checkpoint write failed after retries: ${error}`));
-  events.on('run:stopping', ({ reason }) => logger.warn(`stopping: ${reason}; finishing in-flight wallets and committing`));
+  events.on('checkpoint:failed', ({ wallets, error }) => logger.error({ event: 'checkpoint_failed', wallets }, `checkpoint write failed after retries: ${error}`));
+  events.on('run:stopping', ({ reason, kind }) => {
+    const message = `stopping: ${reason}; finishing in-flight wallets and committing`;
+    // A tripped breaker, a full disk or a lost lease need someone; a signal or the time limit do not.
+    if (kind === 'circuit-breaker') logger.error({ event: 'circuit_breaker_open', stop_kind: kind }, message);
+    else if (kind === 'unwritable' || kind === 'lease-lost') logger.error({ event: 'run_stopping', stop_kind: kind }, message);
+    else logger.warn({ event: 'run_stopping', stop_kind: kind }, message);
+  });
+  events.on('markets:refreshed', ({ checked, resolved }) => logger.info({ event: 'markets_refreshed', checked, resolved }, `looked up ${checked} open market(s) again: ${resolved} resolved`));
+  events.on('markets:failed', ({ markets, error }) => logger.warn({ event: 'markets_refresh_failed', markets }, `market refresh failed for ${markets} market(s): ${error}`));
 
   if (options.tty) {
+    // Loaded only for a terminal; required because it is CommonJS (see cli/logger.ts).
+    const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
     const bar = new cliProgress.SingleBar(
       {
         format: '{bar} wallets {value}/{total} | loaded {loaded} failed {failed} | trades {trades} | {duration_formatted}',
@@ -44,7 +57,10 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
       bar.stop();
     };
   }
-  const timer = setInterval(() => logger.info({ ...counts }, 'progress'), options.intervalMs ?? 10_000);
+  const timer = setInterval(
+    () => logger.info({ event: 'progress', ...counts }, `progress: ${counts.loaded} wallet(s) loaded, ${counts.failed} failed, ${counts.trades} trades, ${counts.started} started`),
+    options.intervalMs ?? 10_000,
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -12,7 +12,7 @@ import { ConfigError } from '../lib/errors.js';
 import { loadAssets } from './assets.js';
 import type { Asset } from './assets.js';
 import { sharedStatus } from './shared-status.js';
-import type { StatusJson } from './status-json.js';
+import type { StatusJson } from '../library/status-json.js';
 
 export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
 export const DEFAULT_DASHBOARD_PORT = 8787;

@@ -88,7 +88,7 @@ export function startBackfill(deps: BackfillDeps, options: BackfillOptions): Bac
       if (stopReason !== null) return;
       stopReason = reason;
       stopKind = kind;
-      events.safeEmit('run:stopping', { reason });
+      events.safeEmit('run:stopping', { reason, kind });
       stopper.abort(new Error(`run stopped: ${reason}`));
     },
   };
@@ -114,7 +114,7 @@ async function execute(
   const recordInvalid = () => {
     if (invalidRecorded) return;
     invalidRecorded = warehouse.recordInvalidTraders(runId).then((invalid) => {
-      for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid' });
+      for (const trader of invalid) events.safeEmit('wallet:failed', { wallet: trader.value, error: trader.reason, stage: 'invalid', kind: 'permanent' });
       events.safeEmit('run:planned', { runId, invalid: invalid.length });
       return invalid;
     });
@@ -150,8 +150,8 @@ async function execute(
     } catch (error) {
       // A wallet abandoned because the run is stopping is not a failure: it is simply still to do.
       if (stopSignal.aborted) return;
-      events.safeEmit('wallet:failed', { wallet, error: describeError(error), stage: 'fetch' });
       const outage = isTransient(error);
+      events.safeEmit('wallet:failed', { wallet, error: describeError(error), stage: 'fetch', kind: outage ? 'transient' : 'permanent' });
       committer.fail(wallet, error, { transient: outage });
       const full = unwritablePath(error);
       if (full !== undefined) {
@@ -186,7 +186,7 @@ async function execute(
   try {
     const crash = await warehouse.settleCrashed({ ...(options.shard ? { shard: options.shard } : {}), maxFailedAttempts: options.commit.maxFailedAttempts, runId });
     crashParked = crash.parked.length;
-    for (const parked of crash.parked) events.safeEmit('wallet:failed', { wallet: parked.wallet, error: parked.error, stage: 'crashed' });
+    for (const parked of crash.parked) events.safeEmit('wallet:failed', { wallet: parked.wallet, error: parked.error, stage: 'crashed', kind: 'permanent' });
     const suspects = refresh ? crash.refreshSuspects : crash.suspects;
     if (suspects.length > 0) events.safeEmit('run:suspects', { wallets: suspects.length });
     const tried = new Set<string>();

@@ -133,6 +133,7 @@ export class CommitBatcher {
    */
   async #load(batch: StagedWallet[]): Promise<CheckpointRow[]> {
     const started = Date.now();
+    this.#events.safeEmit('batch:start', { wallets: batch.length });
     try {
       const result = await this.#retry(() => this.#warehouse.loadBundles(batch.map((s) => s.bundle)), this.#policy.loadAttempts);
       const trades = batch.reduce((sum, s) => sum + s.bundle.tradeCount, 0);
@@ -173,8 +174,9 @@ export class CommitBatcher {
     this.counters.failed += 1;
     this.#onReleaseClaims(staged);
     const message = `load failed (staged files kept, the next run reloads them without calling the API): ${describeError(error)}`;
-    this.#events.safeEmit('wallet:failed', { wallet: staged.bundle.wallet, error: message, stage: 'load' });
-    return { ...this.#row(staged.bundle.wallet, false, staged.bundle.tradeCount, staged.bundle.files.trades?.uri ?? null, message), transient: isTransient(error) };
+    const transient = isTransient(error);
+    this.#events.safeEmit('wallet:failed', { wallet: staged.bundle.wallet, error: message, stage: 'load', kind: transient ? 'transient' : 'permanent' });
+    return { ...this.#row(staged.bundle.wallet, false, staged.bundle.tradeCount, staged.bundle.files.trades?.uri ?? null, message), transient };
   }
 
   async #writeCheckpoints(rows: CheckpointRow[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-import type { RunSummary } from './run-summary.js';
+import type { RunSummary, StopKind } from './run-summary.js';
 
 /** What a run reports while it works; the CLI turns these into a progress bar or log lines. */
 export interface RunEventMap {
@@ -11,13 +11,15 @@ export interface RunEventMap {
   /** A complete staged bundle failed its check (size, sha256, generation): refetched or reported. */
   'wallet:damaged': [{ wallet: string; reason: string }];
   'wallet:loaded': [{ wallet: string; trades: number }];
-  'wallet:failed': [{ wallet: string; error: string; stage: 'fetch' | 'load' | 'invalid' | 'crashed' }];
+  /** `kind`: transient failures (outages, timeouts) are retried by the next run; permanent ones need a look. */
+  'wallet:failed': [{ wallet: string; error: string; stage: 'fetch' | 'load' | 'invalid' | 'crashed'; kind: 'transient' | 'permanent' }];
   /** Wallets in flight when an earlier process died, tried alone before the plan. */
   'run:suspects': [{ wallets: number }];
+  'batch:start': [{ wallets: number }];
   'batch:committed': [{ wallets: number; trades: number; durationMs: number }];
   'batch:repaired': [{ wallets: number; duplicates: number }];
   'checkpoint:failed': [{ wallets: number; error: string }];
-  'run:stopping': [{ reason: string }];
+  'run:stopping': [{ reason: string; kind: StopKind }];
   /** A refresh looked markets held as open up again; `resolved` of them had closed. */
   'markets:refreshed': [{ checked: number; resolved: number }];
   'markets:failed': [{ markets: number; error: string }];

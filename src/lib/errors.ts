@@ -35,6 +35,13 @@ export class BackfillError extends Error {
 /** Bad configuration or command-line input: the run cannot start. */
 export class ConfigError extends BackfillError {}
 
+/** Busy right now (another process holds what is needed), nothing was done: try again shortly. */
+export class BusyError extends BackfillError {
+  constructor(message: string, options: Omit<BackfillErrorOptions, 'kind'> = {}) {
+    super(message, { ...options, kind: 'transient' });
+  }
+}
+
 /** Input data (an address, an API row) that cannot be used; the wallet concerned fails, the run goes on. */
 export class InvalidInputError extends BackfillError {
   constructor(message: string, options: Omit<BackfillErrorOptions, 'kind'> = {}) {

@@ -9,7 +9,6 @@ import { LocalStageStore } from '../staging/local/local-stage-store.js';
 import type { GcsStageStore } from '../staging/gcs/index.js';
 import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../staging/stage-store.js';
 import { parseBigQueryLocation } from '../warehouse/bigquery/location.js';
-import { DuckDbWarehouse } from '../warehouse/duckdb/index.js';
 import { parseDuckDbLocation } from '../warehouse/duckdb/location.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { BackfillConfig } from './config.js';
@@ -17,7 +16,8 @@ import type { BackfillConfig } from './config.js';
 /**
  * Where the backends are wired, and the only place that knows which stage goes with which
  * warehouse: DuckDB reads staged files from local disk, BigQuery loads them from GCS. Vendor SDKs
- * are imported only when their URI is used, so the embedded default never loads them.
+ * are imported only when their URI is used, so the embedded default never loads them, and DuckDB
+ * only when a warehouse is opened.
  */
 export interface Backends {
   kind: 'duckdb' | 'bigquery';
@@ -26,7 +26,13 @@ export interface Backends {
   leases: LeaseStore;
   /** Which data is written (the lease is keyed on it). */
   warehouseIdentity: string;
-  openWarehouse(): Promise<Warehouse>;
+  /**
+   * Where a run publishes its status every few seconds, for `status` and the dashboard while the
+   * run holds an embedded warehouse no other process can open; none for a remote one.
+   */
+  statusSnapshotPath?: string;
+  /** `lockWaitMs`: how long an embedded file held by another process is waited for (default 5 s). */
+  openWarehouse(options?: { lockWaitMs?: number }): Promise<Warehouse>;
 }
 
 type Target = { kind: 'duckdb'; path: string } | { kind: 'bigquery'; uri: string };
@@ -90,7 +96,11 @@ export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stag
       stage,
       leases,
       warehouseIdentity: location.identity,
-      openWarehouse: async () => DuckDbWarehouse.open({ path: target.path, memoryLimit: config.duckdbMemoryLimit }),
+      ...(location.path === ':memory:' ? {} : { statusSnapshotPath: `${location.path}.status.json` }),
+      // Loaded on first use: `status` during a run reads the snapshot and never needs DuckDB's
+      // native module, a third of a second of start-up.
+      openWarehouse: async (options = {}) =>
+        (await import('../warehouse/duckdb/index.js')).DuckDbWarehouse.open({ path: target.path, memoryLimit: config.duckdbMemoryLimit, ...options }),
     };
   }
   const where = parseBigQueryLocation(target.uri);

@@ -1,15 +1,11 @@
 import { parseDuration } from '../lib/duration.js';
 import { ConfigError } from '../lib/errors.js';
-import {
-  DEFAULT_MAX_PAGES_PER_WALLET,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  DEFAULT_RATE_LIMITS,
-  checkBaseUrl,
-  parseMaxPagesPerWallet,
-  parseMaxResponseBytes,
-  parseRateLimitSpec,
-} from '../polymarket/index.js';
-import type { RateLimit } from '../polymarket/index.js';
+// The modules themselves, not the polymarket barrel: reading the configuration must not load the
+// HTTP client and every schema (a `status` during a run needs neither).
+import { checkBaseUrl } from '../polymarket/base-url.js';
+import { DEFAULT_RATE_LIMITS } from '../polymarket/rate-limiter.js';
+import type { RateLimit } from '../polymarket/rate-limiter.js';
+import { DEFAULT_MAX_PAGES_PER_WALLET, DEFAULT_MAX_RESPONSE_BYTES, parseMaxPagesPerWallet, parseMaxResponseBytes, parseRateLimitSpec } from '../polymarket/source-limits.js';
 
 /**
  * Every setting of the tool, resolved once: defaults < environment < flags. Each default lives in
@@ -41,6 +37,8 @@ export const DEFAULTS = {
   refreshOverlap: '1h',
   /** Markets held as open are looked up again after this long (or once their end date passed). */
   marketRefreshAfter: '24h',
+  /** A run publishes its status beside an embedded warehouse this often. */
+  statusInterval: '3s',
 } as const;
 
 /** Bounds of every numeric option; a value outside is a configuration error naming the range. */
@@ -119,6 +117,8 @@ export interface BackfillConfig {
   /** The mission's retry budgets; fixed, listed here so there is one place to read them. */
   budgets: { loadAttempts: number; checkpointAttempts: number; retryBaseDelayMs: number; retryMaxDelayMs: number };
   shutdownDeadlineMs: number;
+  /** How often a run publishes its status snapshot. */
+  statusIntervalMs: number;
   /** Emulator endpoints (tests); unset in production, where the clients use Application Default Credentials. */
   endpoints: { gcs?: string; bigquery?: string };
 }
@@ -206,6 +206,7 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       retryMaxDelayMs: DEFAULTS.retryMaxDelayMs,
     },
     shutdownDeadlineMs: DEFAULTS.shutdownDeadlineMs,
+    statusIntervalMs: durationIn(env.BACKFILL_STATUS_INTERVAL ?? DEFAULTS.statusInterval, 'BACKFILL_STATUS_INTERVAL', [100, 600_000]),
     endpoints: {
       ...(env[ENV.gcsEndpoint] ? { gcs: env[ENV.gcsEndpoint] } : {}),
       ...(env[ENV.bigqueryEndpoint] ? { bigquery: env[ENV.bigqueryEndpoint] } : {}),

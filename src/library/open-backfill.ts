@@ -1,9 +1,7 @@
 import { hostname } from 'node:os';
 
-import { startBackfill } from '../engine/backfill-run.js';
 import type { BackfillOptions, RefreshOptions } from '../engine/backfill-run.js';
 import type { CommitPolicy } from '../engine/commit-batcher.js';
-import { reloadStaged } from '../engine/reload-staged.js';
 import type { ReloadSummary } from '../engine/reload-staged.js';
 import { RunEvents } from '../engine/run-events.js';
 import { newRunId } from '../engine/run-id.js';
@@ -12,20 +10,32 @@ import { leaseScope, takeLease } from '../lease/held-lease.js';
 import type { HeldLease } from '../lease/held-lease.js';
 import type { LeaseInfo } from '../lease/lease.js';
 import { describeError } from '../lib/errors.js';
-import { createPolymarketSource } from '../polymarket/index.js';
 import type { SourceLogger } from '../polymarket/index.js';
 import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
 import type { FailedWallet, StatusFigures, Warehouse } from '../warehouse/warehouse.js';
 import { resolveBackends } from './backends.js';
 import type { Backends } from './backends.js';
 import type { BackfillConfig } from './config.js';
+import { FAILURE_SAMPLE, readLiveStatus } from './live-status.js';
+import { RunStatusTracker, publishSnapshots } from './run-status.js';
 import { handleStopSignals, onProcessExit } from './shutdown.js';
-import { readTradersFile } from './traders-file.js';
+import type { StatusJson } from './status-json.js';
 import type { RejectedLine } from './traders-file.js';
+
+/*
+ * The engine, the Polymarket client and the CSV reader are imported when first used: a `status`
+ * or the dashboard during a run needs none of them, and on a busy two-core machine their start-up
+ * is most of its answer time.
+ */
+const engine = () => import('../engine/backfill-run.js');
+const polymarket = () => import('../polymarket/index.js');
+const tradersFile = () => import('./traders-file.js');
 
 /** The subset of a pino logger the library uses. */
 export interface Logger extends SourceLogger {
   error(obj: object, msg?: string): void;
+  /** Called as each run starts, so a logger can tag every later line with it (Cloud Logging's run_id label). */
+  setRunId?(runId: string): void;
 }
 
 const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -63,6 +73,11 @@ export interface Backfill {
   /** Loads failed wallets again from their staged files, with no API call, under the run lease. */
   reload(options?: { includeParked?: boolean; events?: RunEvents }): Promise<ReloadResult>;
   status(): Promise<StatusReport>;
+  /**
+   * The status as `backfill status --json` and the dashboard show it: from the warehouse when it
+   * can be read, from a live run's snapshot while the run holds an embedded warehouse.
+   */
+  liveStatus(): Promise<StatusJson>;
   failed(options?: { limit?: number; kind?: 'backfill' | 'refresh' }): Promise<FailedWallet[]>;
   /** Adds normalised, valid addresses to `traders`; returns how many were new. */
   addTraders(addresses: readonly string[], source: string): Promise<number>;
@@ -108,7 +123,7 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     run: async (runOptions = {}) => {
       const events = runOptions.events ?? new RunEvents();
       const signals = options.handleSignals ?? false;
-      const result = await underLease(backends, config, logger, config.run.shard, async (runId, lease) => {
+      const result = await underLease(backends, config, logger, newRunId(), config.run.shard, async (runId, lease) => {
         const summary = await executeRun(config, backends, logger, warehouse, runId, lease, events, signals);
         if (!runOptions.refresh || !backfillLeftTime(summary) || lease.lost.aborted) return { summary };
         const refresh = await executeRun(config, backends, logger, warehouse, newRunId(), lease, events, signals, await refreshOptions(config));
@@ -119,14 +134,15 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     refresh: async (runOptions = {}) => {
       const events = runOptions.events ?? new RunEvents();
       const refresh = await refreshOptions(config);
-      return underLease(backends, config, logger, config.run.shard, (runId, lease) =>
+      return underLease(backends, config, logger, newRunId(), config.run.shard, (runId, lease) =>
         executeRun(config, backends, logger, warehouse, runId, lease, events, options.handleSignals ?? false, refresh),
       );
     },
     reload: (reloadOptions = {}) =>
       // Reload covers every shard's wallets, so it takes the `all` scope, which no sharded run overlaps.
-      underLease(backends, config, logger, undefined, async (runId) => {
+      underLease(backends, config, logger, newRunId(), undefined, async (runId) => {
         const wh = await warehouse();
+        const { reloadStaged } = await import('../engine/reload-staged.js');
         return reloadStaged(
           { stage: backends.stage, warehouse: wh, events: reloadOptions.events ?? new RunEvents() },
           { runId, includeParked: reloadOptions.includeParked ?? false, commit: commitPolicy(config) },
@@ -136,10 +152,28 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       const wh = await warehouse();
       return { warehouse: wh.description, ...(await wh.status()) };
     },
+    liveStatus: () =>
+      readLiveStatus({
+        leases: backends.leases,
+        snapshotPath: backends.statusSnapshotPath,
+        // Reuse the warehouse this object already has open; otherwise open one for this read only,
+        // so a dashboard polling between runs never keeps a run from opening an embedded file.
+        open: async () => {
+          if (opened) return { warehouse: await warehouse(), release: async () => undefined };
+          const wh = await backends.openWarehouse({ lockWaitMs: 0 });
+          try {
+            await wh.migrate();
+          } catch (error) {
+            await wh.close();
+            throw error;
+          }
+          return { warehouse: wh, release: () => wh.close() };
+        },
+      }),
     failed: async (failedOptions = {}) => (await warehouse()).failedWallets(failedOptions),
     addTraders: async (addresses, source) => (await warehouse()).addTraders(addresses, source),
     discoverLeaderboard: async (query) => {
-      const source = createPolymarketSource({ ...config.source, logger });
+      const source = (await polymarket()).createPolymarketSource({ ...config.source, logger });
       try {
         const entries = await source.leaderboard(query);
         const tag = `leaderboard:${query.category ?? 'overall'}:${query.timePeriod ?? 'day'}:${query.orderBy ?? 'PNL'}`;
@@ -155,7 +189,7 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     importTraders: async (path, onRejected) => {
       const wh = await warehouse();
       const totals = { read: 0, valid: 0, added: 0, rejected: 0 };
-      for await (const batch of readTradersFile(path)) {
+      for await (const batch of (await tradersFile()).readTradersFile(path)) {
         for (const r of batch.rejected) onRejected(r);
         totals.read += batch.wallets.length + batch.rejected.length;
         totals.valid += batch.wallets.length;
@@ -198,10 +232,11 @@ async function underLease<T>(
   backends: Backends,
   config: BackfillConfig,
   logger: Logger,
+  runId: string,
   shard: { index: number; count: number } | undefined,
   work: (runId: string, lease: HeldLease) => Promise<T>,
 ): Promise<{ kind: 'finished'; summary: T } | LockHeld> {
-  const runId = newRunId();
+  logger.setRunId?.(runId);
   const taken = await takeLease(backends.leases, leaseScope(shard), holderName(runId), {
     ttlMs: config.leaseTtlMs,
     onRenewFailure: (message) => logger.warn({}, message),
@@ -238,10 +273,9 @@ async function executeRun(
   handleSignals: boolean,
   refresh?: RefreshOptions,
 ): Promise<RunSummary> {
+  logger.setRunId?.(runId);
   const wh = await warehouse();
-  // Only older than a lease's life: a writer of another warehouse sharing this stage is never touched.
-  const swept = await backends.stage.sweepTemporaryFiles(config.leaseTtlMs);
-  if (swept > 0) logger.info({ swept }, 'removed temporary staged files left by a killed run');
+  const [{ startBackfill }, { createPolymarketSource }] = await Promise.all([engine(), polymarket()]);
   const source = createPolymarketSource({ ...config.source, logger });
   const backfillOptions: BackfillOptions = {
     runId,
@@ -255,10 +289,31 @@ async function executeRun(
     ...(config.run.limit !== undefined ? { limit: config.run.limit } : {}),
     ...(refresh ? { refresh } : {}),
   };
+  const publisher = backends.statusSnapshotPath
+    ? publishSnapshots({
+        path: backends.statusSnapshotPath,
+        intervalMs: config.statusIntervalMs,
+        description: wh.description,
+        tracker: new RunStatusTracker({ runId, leaseHolder: lease.info.holder, events, stats: () => source.stats(), limits: config.source.rateLimits }),
+        figures: async () => ({ figures: await wh.status(), failed: await wh.failedWallets({ limit: FAILURE_SAMPLE }) }),
+        onError: (message) => logger.warn({}, message),
+      })
+    : undefined;
+  try {
+    // Only after the first snapshot is under way, so a big stage's sweep does not keep `status`
+    // waiting; and only files older than a lease's life, so a writer of another warehouse sharing
+    // this stage is never touched.
+    const swept = await backends.stage.sweepTemporaryFiles(config.leaseTtlMs);
+    if (swept > 0) logger.info({ swept }, 'removed temporary staged files left by a killed run');
+  } catch (error) {
+    await publisher?.finish('stopped');
+    await source.close();
+    throw error;
+  }
   const run = startBackfill({ source, stage: backends.stage, warehouse: wh, events }, backfillOptions);
   logger.info(
     { runId, mode: refresh ? 'refresh' : 'backfill', warehouse: wh.description, stage: backends.stage.location, lease: lease.location, concurrency: config.run.concurrency },
-    refresh ? 'refresh started' : 'run started',
+    `${refresh ? 'refresh' : 'run'} started: ${runId} on ${wh.description}, stage ${backends.stage.location}, concurrency ${config.run.concurrency}`,
   );
   const signals = handleSignals
     ? handleStopSignals({
@@ -276,9 +331,13 @@ async function executeRun(
     maxRuntimeMs === undefined
       ? undefined
       : setTimeout(() => run.stop(`--max-runtime ${maxRuntimeText ?? `${maxRuntimeMs}ms`} reached`, 'max-runtime'), Math.max(0, maxRuntimeMs - process.uptime() * 1000));
+  let state: 'finished' | 'stopped' = 'stopped';
   try {
-    return await run.done;
+    const summary = await run.done;
+    state = summary.outcome === 'stopped' ? 'stopped' : 'finished';
+    return summary;
   } finally {
+    await publisher?.finish(state);
     if (runtimeTimer) clearTimeout(runtimeTimer);
     signals?.dispose();
     lease.lost.removeEventListener('abort', onLeaseLost);
@@ -290,7 +349,7 @@ async function executeRun(
 async function refreshOptions(config: BackfillConfig): Promise<RefreshOptions> {
   const r = config.refresh;
   const wallets: string[] = [];
-  if (r.walletsFile) for await (const batch of readTradersFile(r.walletsFile)) wallets.push(...batch.wallets);
+  if (r.walletsFile) for await (const batch of (await tradersFile()).readTradersFile(r.walletsFile)) wallets.push(...batch.wallets);
   return {
     overlapSeconds: Math.round(r.overlapMs / 1000),
     marketRefreshAfterMs: r.marketRefreshAfterMs,

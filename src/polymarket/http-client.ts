@@ -127,6 +127,7 @@ export class HttpClient {
   readonly #hosts = new Map<string, PQueue>();
   readonly #requests: Record<string, number> = {};
   readonly #retries: Record<string, number> = {};
+  readonly #retriesByEndpoint: Record<string, number> = {};
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #maxResponseBytes: number;
   #closed = false;
@@ -167,6 +168,11 @@ export class HttpClient {
     return { ...this.#retries };
   }
 
+  /** Retried attempts per endpoint key. */
+  retryCountsByEndpoint(): Record<string, number> {
+    return { ...this.#retriesByEndpoint };
+  }
+
   /**
    * GETs `url` and returns the parsed JSON body. `endpointKey` selects the rate limit
    * (`data:trades`, `gamma:markets`, `gamma:events`).
@@ -200,9 +206,10 @@ export class HttpClient {
       onRetry: ({ attempt, delayMs, error, label }) => {
         const retryClass = label ?? 'other';
         this.#retries[retryClass] = (this.#retries[retryClass] ?? 0) + 1;
+        this.#retriesByEndpoint[endpointKey] = (this.#retriesByEndpoint[endpointKey] ?? 0) + 1;
         this.#options.logger?.warn(
           { url: shown, endpoint: endpointKey, attempt, maxAttempts, delayMs, retryClass, err: (error as Error).message },
-          'polymarket request failed; retrying',
+          `GET ${shown} failed (${retryClass}, attempt ${attempt}/${maxAttempts}); retrying in ${delayMs} ms`,
         );
       },
     });

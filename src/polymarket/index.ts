@@ -3,7 +3,6 @@ export type { EventRecord, MarketRecord, TradeRecord, UnresolvedRecord } from '.
 export type { EventLookup, MarketLookup, PolymarketSource, SourceStats, WalletTradesOptions } from './source.js';
 export {
   createPolymarketSource,
-  parseRateLimitSpec,
   DEFAULT_DATA_API_URL,
   DEFAULT_GAMMA_API_URL,
   DEFAULT_MAX_ATTEMPTS,
@@ -49,6 +48,7 @@ export {
   parseByteSize,
   parseMaxPagesPerWallet,
   parseMaxResponseBytes,
+  parseRateLimitSpec,
 } from './source-limits.js';
 export {
   GAMMA_EVENTS_KEY,

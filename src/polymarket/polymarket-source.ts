@@ -8,7 +8,7 @@ import { walletTradePages } from './data-api.js';
 import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DATA_LEADERBOARD_KEY, LEADERBOARD_RATE_LIMIT, leaderboard } from './leaderboard.js';
-import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimit } from './rate-limiter.js';
+import { RateLimiter, type RateLimit } from './rate-limiter.js';
 import {
   DEFAULT_MAX_PAGES_PER_WALLET,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -114,43 +114,9 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
       const gammaPaging: SourceStats['gammaPaging'] = {};
       if (listings.markets.paging) gammaPaging.markets = listings.markets.paging;
       if (listings.events.paging) gammaPaging.events = listings.events.paging;
-      const stats: SourceStats = { requests: http.requestCounts(), retries: http.retryCounts() };
+      const stats: SourceStats = { requests: http.requestCounts(), retries: http.retryCounts(), retriesByEndpoint: http.retryCountsByEndpoint() };
       return Object.keys(gammaPaging).length > 0 ? { ...stats, gammaPaging } : stats;
     },
     close: () => http.close(),
   };
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-const TOKEN = /^([a-z][a-z0-9_-]*:[a-z0-9_/-]+)=(\d+)\/(\d+(?:\.\d+)?)?(ms|s|m)$/i;
-
-/**
- * Parses `data:trades=200/10s,gamma:markets=300/10s` (units ms, s, m; `20/s` means per 1 s) into
- * rate-limit overrides. Throws ConfigError naming the bad token, or an unknown endpoint key.
- */
-export function parseRateLimitSpec(spec: string): Record<string, RateLimit> {
-  const limits: Record<string, RateLimit> = {};
-  const known = Object.keys(DEFAULT_RATE_LIMITS);
-  for (const token of spec.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
-    const match = TOKEN.exec(token);
-    if (!match) {
-      throw new ConfigError(`rate limit ${JSON.stringify(token)} is not of the form <endpoint>=<requests>/<window>`, {
-        hint: 'Example: data:trades=200/10s,gamma:markets=300/10s (window units: ms, s, m)',
-      });
-    }
-    const [, keyText = '', requestsText = '', amountText, unit = 's'] = match;
-    const key = keyText.toLowerCase();
-    if (!known.includes(key)) {
-      throw new ConfigError(`rate limit ${JSON.stringify(token)} names an unknown endpoint "${key}"`, {
-        hint: `Known endpoints: ${known.join(', ')}`,
-      });
-    }
-    const requests = Number(requestsText);
-    const perMs = (amountText === undefined ? 1 : Number(amountText)) * (UNIT_MS[unit.toLowerCase()] ?? 1000);
-    if (requests < 1 || perMs <= 0) {
-      throw new ConfigError(`rate limit ${JSON.stringify(token)} must allow at least 1 request per non-empty window`);
-    }
-    limits[key] = { requests, perMs };
-  }
-  return limits;
 }

@@ -4,6 +4,7 @@
  * one passes the other.
  */
 import { ConfigError } from '../lib/errors.js';
+import { DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limiter.js';
 
 export const KIB = 1024;
 export const MIB = 1024 * KIB;
@@ -42,8 +43,11 @@ export function parseByteSize(text: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
+/** `1000000` → `1,000,000`, without toLocaleString: loading ICU's locale data at import costs every command ~30 ms. */
+const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 const RESPONSE_RANGE = `${formatBytes(MIN_MAX_RESPONSE_BYTES)} (${MIN_MAX_RESPONSE_BYTES}) to ${formatBytes(MAX_MAX_RESPONSE_BYTES)} (${MAX_MAX_RESPONSE_BYTES})`;
-const PAGES_RANGE = `${MIN_MAX_PAGES_PER_WALLET} to ${MAX_MAX_PAGES_PER_WALLET.toLocaleString('en-US')}`;
+const PAGES_RANGE = `${MIN_MAX_PAGES_PER_WALLET} to ${thousands(MAX_MAX_PAGES_PER_WALLET)}`;
 
 /** Checks a response cap in bytes; `name` is the option or config key shown in the error. */
 export function checkMaxResponseBytes(value: number, name: string, shown: string = String(value)): number {
@@ -59,7 +63,7 @@ export function checkMaxResponseBytes(value: number, name: string, shown: string
 export function checkMaxPagesPerWallet(value: number, name: string, shown: string = String(value)): number {
   if (!Number.isSafeInteger(value) || value < MIN_MAX_PAGES_PER_WALLET || value > MAX_MAX_PAGES_PER_WALLET) {
     throw new ConfigError(`${name} ${JSON.stringify(shown)} is out of range: allowed a whole number from ${PAGES_RANGE}`, {
-      hint: `The default, ${DEFAULT_MAX_PAGES_PER_WALLET}, allows ${(DEFAULT_MAX_PAGES_PER_WALLET * 1000).toLocaleString('en-US')} fills per wallet at 1000 per page`,
+      hint: `The default, ${DEFAULT_MAX_PAGES_PER_WALLET}, allows ${thousands(DEFAULT_MAX_PAGES_PER_WALLET * 1000)} fills per wallet at 1000 per page`,
     });
   }
   return value;
@@ -81,4 +85,38 @@ export function parseMaxPagesPerWallet(text: string, option = '--max-pages-per-w
   const trimmed = text.trim();
   const value = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
   return checkMaxPagesPerWallet(value, option, text);
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const TOKEN = /^([a-z][a-z0-9_-]*:[a-z0-9_/-]+)=(\d+)\/(\d+(?:\.\d+)?)?(ms|s|m)$/i;
+
+/**
+ * Parses `data:trades=200/10s,gamma:markets=300/10s` (units ms, s, m; `20/s` means per 1 s) into
+ * rate-limit overrides. Throws ConfigError naming the bad token, or an unknown endpoint key.
+ */
+export function parseRateLimitSpec(spec: string): Record<string, RateLimit> {
+  const limits: Record<string, RateLimit> = {};
+  const known = Object.keys(DEFAULT_RATE_LIMITS);
+  for (const token of spec.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const match = TOKEN.exec(token);
+    if (!match) {
+      throw new ConfigError(`rate limit ${JSON.stringify(token)} is not of the form <endpoint>=<requests>/<window>`, {
+        hint: 'Example: data:trades=200/10s,gamma:markets=300/10s (window units: ms, s, m)',
+      });
+    }
+    const [, keyText = '', requestsText = '', amountText, unit = 's'] = match;
+    const key = keyText.toLowerCase();
+    if (!known.includes(key)) {
+      throw new ConfigError(`rate limit ${JSON.stringify(token)} names an unknown endpoint "${key}"`, {
+        hint: `Known endpoints: ${known.join(', ')}`,
+      });
+    }
+    const requests = Number(requestsText);
+    const perMs = (amountText === undefined ? 1 : Number(amountText)) * (UNIT_MS[unit.toLowerCase()] ?? 1000);
+    if (requests < 1 || perMs <= 0) {
+      throw new ConfigError(`rate limit ${JSON.stringify(token)} must allow at least 1 request per non-empty window`);
+    }
+    limits[key] = { requests, perMs };
+  }
+  return limits;
 }

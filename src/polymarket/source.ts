@@ -11,6 +11,8 @@ export interface SourceStats {
   requests: Record<string, number>;
   /** Retried attempts per error class (`429`, `503`, `5xx`, `network`, `html`, `truncated`, `timeout`). */
   retries: Record<string, number>;
+  /** Retried attempts per endpoint key. */
+  retriesByEndpoint: Record<string, number>;
   /** The Gamma listing that answered each kind of look-up, once one has. */
   gammaPaging?: Partial<Record<'markets' | 'events', GammaPaging>>;
 }

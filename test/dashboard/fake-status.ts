@@ -3,7 +3,7 @@
  * between polls), the same run finished, left stale by a dead process, and the warehouse's figures
  * with no run. Failure examples carry hostile values, as a real API error or traders list may.
  */
-import type { StatusJson, ThroughputPoint } from '../../src/dashboard/status-json.js';
+import type { StatusJson, ThroughputPoint } from '../../src/library/status-json.js';
 
 export const HOSTILE_HTML = '<img src=x onerror=alert(1)>';
 /** SGR red, then an OSC window-title change terminated by BEL. */
@@ -17,12 +17,13 @@ const TOTAL = 1000;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Deterministic, wavy figures so the chart has shape. */
+/** Deterministic, wavy figures so the chart has shape; the last bucket is half over, as a running one is. */
 function throughput(points: number): ThroughputPoint[] {
   return Array.from({ length: points }, (_, i) => ({
     t: iso(START + i * BUCKET_MS),
     wallets: 6 + Math.round(3 * Math.sin(i / 2)),
     trades: 900 + Math.round(400 * Math.cos(i / 3)),
+    seconds: i === points - 1 ? BUCKET_MS / 2000 : BUCKET_MS / 1000,
   }));
 }
 
@@ -50,6 +51,7 @@ export function runningStatus(step: number): StatusJson {
     invalid_wallets: 3,
     rows: { trades: 1_250_000 + tradesLoaded, markets: 48_211, events: 9_730, unresolved: 12 },
     last_processed_at: iso(asOf - 1500),
+    refresh: { refreshed_wallets: 250, failed: 2, last_refreshed_at: iso(asOf - 3_600_000), oldest_at: iso(asOf - 86_400_000) },
     failures: {
       by_class: {
         transient: {
@@ -106,10 +108,18 @@ export function finishedStatus(): StatusJson {
   };
 }
 
-/** A snapshot whose writer died (kill -9): still "running" inside, stale by the server's judgement. */
+/** The figures after a run that died (kill -9): its snapshot still said "running", so it is stale and shown stopped. */
 export function staleStatus(): StatusJson {
   const last = runningStatus(8);
-  return { ...last, warehouse: 'duckdb:/srv/backfill/backfill.duckdb', live: false, stale: true, bigquery: null };
+  return {
+    ...last,
+    warehouse: 'duckdb:/srv/backfill/backfill.duckdb',
+    source: 'warehouse',
+    live: false,
+    stale: true,
+    bigquery: null,
+    run: { ...last.run!, state: 'stopped', eta_seconds: null, current_batch: null },
+  };
 }
 
 /** `backfill status` read from the warehouse with no run snapshot around. */
@@ -132,6 +142,7 @@ export function emptyWarehouseStatus(): StatusJson {
     invalid_wallets: 0,
     rows: { trades: 0, markets: 0, events: 0, unresolved: 0 },
     last_processed_at: null,
+    refresh: { refreshed_wallets: 0, failed: 0, last_refreshed_at: null, oldest_at: null },
     failures: { by_class: {} },
   };
 }

@@ -49,7 +49,7 @@ describe('createPolymarketSource', () => {
     for (const config of bad) expect(() => createPolymarketSource(config), JSON.stringify(config)).toThrow(ConfigError);
   });
 
-  it('accepts a pino logger, logs each retry, and counts requests and retries per class in stats()', async () => {
+  it('accepts a pino logger, logs each retry, and counts requests, and retries per class and per endpoint, in stats()', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
     const rows = fixture<{ data: unknown[] }>('v2-trades.json');
@@ -63,7 +63,7 @@ describe('createPolymarketSource', () => {
     for await (const page of source.walletTrades('0x379a410a36c101e3b8dfb6c90d1176eb0def4b1a')) pages.push(page);
     expect(pages).toHaveLength(1);
     expect(delays).toEqual([1000]);
-    expect(source.stats()).toEqual({ requests: { 'data:trades': 2 }, retries: { '503': 1 } });
+    expect(source.stats()).toEqual({ requests: { 'data:trades': 2 }, retries: { '503': 1 }, retriesByEndpoint: { 'data:trades': 1 } });
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 40, retryClass: '503', delayMs: 1000, attempt: 1, maxAttempts: 8 });
     // A trailing slash on the base URL does not double the path separator.

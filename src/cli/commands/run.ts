@@ -7,6 +7,7 @@ import { RunEvents } from '../../engine/run-events.js';
 import { runExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
 import { addRefreshOptions, addRunOptions, withBackfill } from '../options.js';
+import { dashboardAddress, serveDashboard } from './dashboard.js';
 import { attachProgress } from '../progress-display.js';
 import { safeText } from '../terminal-text.js';
 
@@ -14,9 +15,19 @@ export function runCommand(): Command {
   return addRefreshOptions(addRunOptions(new Command('run')))
     .description('backfill every wallet in traders that is not loaded yet; resumes where the last run stopped')
     .option('--refresh', 'then refresh completed wallets with what is left of --max-runtime (one scheduled job does both)')
+    .option('--dashboard', 'serve the live dashboard while the run works (see `backfill dashboard`)')
+    .option('--dashboard-port <n>', 'its port (default 8787; 0 = any free port)')
+    .option('--dashboard-host <address>', 'its listen address (default 127.0.0.1)')
     .action(async (flags: Flags) => {
       const mode = flags.refresh === true ? 'run+refresh' : 'run';
-      process.exitCode = await withBackfill(flags, async (backfill, logger) => runExitCode(await runAndReport(backfill, logger, flags.json === true, mode), backfill.config.exitCodes));
+      process.exitCode = await withBackfill(flags, async (backfill, logger) => {
+        const dashboard = flags.dashboard === true ? await serveDashboard(backfill, logger, dashboardAddress(flags.dashboardPort, flags.dashboardHost, '--dashboard-port')) : undefined;
+        try {
+          return runExitCode(await runAndReport(backfill, logger, flags.json === true, mode), backfill.config.exitCodes);
+        } finally {
+          await dashboard?.close();
+        }
+      });
     });
 }
 
@@ -48,7 +59,7 @@ export function printLockHeld(result: LockHeld, json: boolean, logger: Logger): 
 }
 
 function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCode: number): void {
-  logger.info({ event: 'run_finished', ...summary, exit_code: exitCode }, 'run finished');
+  logger.info({ event: 'run_finished', ...summary, exit_code: exitCode }, `run finished: ${summary.outcome}, ${summary.loaded} loaded, ${summary.failed} failed, exit ${exitCode}`);
   if (json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return;

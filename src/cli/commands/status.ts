@@ -1,38 +1,58 @@
 import { Command } from 'commander';
 
 import { intIn } from '../../library/config.js';
+import type { StatusJson } from '../../library/status-json.js';
 import type { Flags } from '../../library/config.js';
 import { addStoreOptions, withBackfill } from '../options.js';
 import { safeText } from '../terminal-text.js';
 
 export function statusCommand(): Command {
   return addStoreOptions(new Command('status'))
-    .description('how many wallets are done, failed, pending; the mission monitoring figures')
-    .option('--json', 'print JSON on stdout')
+    .description('how many wallets are done, failed, pending — the mission monitoring figures; works while a run holds the warehouse')
+    .option('--json', 'print JSON on stdout (the same document as the dashboard\'s /api/status)')
     .action(async (flags: Flags) => {
       await withBackfill(flags, async (backfill) => {
-        const s = await backfill.status();
+        const s = await backfill.liveStatus();
         if (flags.json === true) {
           process.stdout.write(`${JSON.stringify(s)}\n`);
           return;
         }
-        process.stdout.write(
-          [
-            `warehouse         ${safeText(s.warehouse)}`,
-            `completed         ${s.completed}   (checkpoint: completed AND upload_successful)`,
-            `total             ${s.total}   (distinct non-null traders.wallet_address)`,
-            `percent_complete  ${s.percent_complete ?? '-'}`,
-            `failed            ${s.failed}   (${s.parked} parked; see: backfill failed)`,
-            `pending           ${s.pending} of ${s.valid_wallets} valid wallets`,
-            `invalid addresses ${s.invalid_wallets}`,
-            `rows              trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}, unresolved ids ${s.rows.unresolved}`,
-            `last processed    ${s.last_processed_at ?? '-'}`,
-            `refresh           ${s.refresh.refreshed_wallets} wallet(s) refreshed, last ${s.refresh.last_refreshed_at ?? '-'}, oldest ${s.refresh.oldest_at ?? '-'}; ${s.refresh.failed} failed (see: backfill failed --refresh)`,
-            '',
-          ].join('\n'),
-        );
+        process.stdout.write(`${statusLines(s).join('\n')}\n`);
       });
     });
+}
+
+/** The status for a terminal: where the figures come from first, then the mission's three figures. */
+export function statusLines(s: StatusJson): string[] {
+  const origin = s.source === 'snapshot'
+    ? `live snapshot of run ${s.run?.run_id ?? '?'} as of ${s.as_of}${s.live ? '' : ' (the run is no longer publishing)'}`
+    : `the warehouse, as of ${s.as_of}`;
+  const lines = [
+    `warehouse         ${safeText(s.warehouse)}`,
+    `figures from      ${origin}`,
+    `completed         ${s.completed}   (checkpoint: completed AND upload_successful)`,
+    `total             ${s.total}   (distinct non-null traders.wallet_address)`,
+    `percent_complete  ${s.percent_complete ?? '-'}`,
+    `failed            ${s.failed}   (${s.parked} parked; see: backfill failed)`,
+    `pending           ${s.pending} of ${s.valid_wallets} valid wallets`,
+    `invalid addresses ${s.invalid_wallets}`,
+    `rows              trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}, unresolved ids ${s.rows.unresolved}`,
+    `last processed    ${s.last_processed_at ?? '-'}`,
+  ];
+  const { refresh } = s;
+  if (refresh.refreshed_wallets > 0 || refresh.failed > 0) {
+    lines.push(`refresh           ${refresh.refreshed_wallets} wallet(s) refreshed, last ${refresh.last_refreshed_at ?? '-'}, oldest ${refresh.oldest_at ?? '-'}; ${refresh.failed} failed (see: backfill failed --refresh)`);
+  }
+  if (s.run) {
+    const r = s.run;
+    const state = s.stale ? 'ended unexpectedly (stale: its last snapshot still said running)' : r.state;
+    lines.push(
+      `run               ${r.run_id} ${state}, started ${r.started_at}: ${r.loaded} loaded, ${r.failed} failed, ${r.trades_loaded} trades; ` +
+        `${r.wallets_per_minute} wallets/min, ${r.trades_per_second} trades/s${r.eta_seconds !== null ? `, ETA ${Math.round(r.eta_seconds / 60)} min` : ''}`,
+    );
+  }
+  if (s.bigquery) lines.push(`bigquery          ${s.bigquery.bytes_billed} bytes billed (~$${s.bigquery.estimated_cost_usd.toFixed(4)})`);
+  return lines;
 }
 
 export function failedCommand(): Command {

@@ -220,13 +220,16 @@
 
   /**
    * Points are counts per bucket; the chart shows rates, so each count is divided by the bucket's
-   * width (the median gap between points: a missing empty bucket must not halve a rate).
+   * width (the median gap between points: a missing empty bucket must not halve a rate), or by the
+   * part of it the run covered.
    */
   function throughputSeries(points) {
     const xs = points.map((p) => Date.parse(p.t) / 1000);
     const gaps = xs.slice(1).map((x, i) => x - xs[i]).filter((g) => g > 0).sort((a, b) => a - b);
     const width = gaps.length > 0 ? gaps[Math.floor(gaps.length / 2)] : 10;
-    return [xs, points.map((p) => (p.wallets * 60) / width), points.map((p) => p.trades / width)];
+    // A partial bucket (the first, the one in progress) is divided by the seconds it covered.
+    const span = (p) => (typeof p.seconds === 'number' && p.seconds > 0 ? Math.min(p.seconds, width) : width);
+    return [xs, points.map((p) => (p.wallets * 60) / span(p)), points.map((p) => p.trades / span(p))];
   }
 
   function chartWidth() {

@@ -1,20 +1,9 @@
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
-import {
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
-  DuckDBInstance,
-  LIST,
-  STRUCT,
-  TIMESTAMP,
-  VARCHAR,
-  listValue,
-  structValue,
-  timestampValue,
-} from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type * as DuckDbApi from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 
 import type { DriverCapabilities, SqlSession, StagedRelation, WarehouseDriver } from '../driver.js';
 import { param as typed } from '../sql/dialect.js';
@@ -22,11 +11,20 @@ import type { ParamType, Params } from '../sql/dialect.js';
 import type { LoadedTableSpec, LogicalType } from '../table-schemas.js';
 import { DUCKDB_TYPES, duckdbDialect } from './dialect.js';
 import { BackfillError } from '../../lib/errors.js';
+import { sleep } from '../../lib/sleep.js';
 import { duckDbError, openError } from './errors.js';
 import type { DuckDbLocation } from './location.js';
 import { ensureTables } from './schema.js';
 
+// Required, not imported: the package is CommonJS, and an ESM import has Node scan its whole
+// source for export names first — two thirds of its load time, paid by every `status`.
+const { BIGINT, BOOLEAN, DOUBLE, DuckDBInstance: Instance, LIST, STRUCT, TIMESTAMP, VARCHAR, listValue, structValue, timestampValue } = createRequire(import.meta.url)(
+  '@duckdb/node-api',
+) as typeof DuckDbApi;
+
 const WAL_AUTOCHECKPOINT = '256MB';
+/** How long an open waits, by default, for another process's brief hold on the file (a status read) to end. */
+const LOCK_WAIT_MS = 5_000;
 export const DEFAULT_MEMORY_LIMIT = '512MB';
 
 type Values = Record<string, DuckDBValue>;
@@ -67,13 +65,19 @@ export class DuckDbDriver implements WarehouseDriver {
     this.#aside = connections.aside;
   }
 
-  static async open(location: DuckDbLocation, options: { memoryLimit: string }): Promise<DuckDbDriver> {
+  static async open(location: DuckDbLocation, options: { memoryLimit: string; lockWaitMs?: number }): Promise<DuckDbDriver> {
     if (location.path !== ':memory:') await mkdir(dirname(location.path), { recursive: true });
-    let instance: DuckDBInstance;
-    try {
-      instance = await DuckDBInstance.create(location.path);
-    } catch (error) {
-      throw openError(location.path, error);
+    let instance: DuckDBInstance | undefined;
+    // A `status` or dashboard read holds the file for a moment; a run starting then waits it out.
+    for (let waited = 0; !instance; ) {
+      try {
+        instance = await Instance.create(location.path);
+      } catch (error) {
+        const locked = /Could not set lock|Conflicting lock/i.test(error instanceof Error ? error.message : String(error));
+        if (!locked || waited >= (options.lockWaitMs ?? LOCK_WAIT_MS)) throw openError(location.path, error);
+        await sleep(100);
+        waited += 100;
+      }
     }
     const connect = async () => {
       const connection = await instance.connect();

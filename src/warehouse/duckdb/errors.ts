@@ -1,4 +1,4 @@
-import { BackfillError, ConfigError } from '../../lib/errors.js';
+import { BackfillError, BusyError, ConfigError } from '../../lib/errors.js';
 import type { FailureKind } from '../../lib/errors.js';
 
 /**
@@ -27,7 +27,7 @@ export function duckDbError(what: string, error: unknown): BackfillError {
 export function openError(path: string, error: unknown): BackfillError {
   const message = messageOf(error);
   if (/Could not set lock|Conflicting lock/i.test(message)) {
-    return new ConfigError(`Could not open DuckDB warehouse ${path}: ${message}`, {
+    return new BusyError(`Could not open DuckDB warehouse ${path}: ${message}`, {
       cause: error,
       hint: 'Another process holds the file open (DuckDB allows one writer process); while a run holds it, `backfill status` reads its live snapshot instead',
     });

@@ -13,6 +13,11 @@ export interface OpenDuckDbOptions {
   path: string;
   /** DuckDB's buffer pool limit, e.g. `512MB`; it bounds most of a big load's memory. */
   memoryLimit?: string;
+  /**
+   * How long to wait for another process's hold on the file to end (default 5 s, so a run waits
+   * out a `status` read); 0 fails at once with a BusyError.
+   */
+  lockWaitMs?: number;
 }
 
 /** The embedded warehouse: the shared SqlWarehouse over one DuckDB file. */
@@ -26,7 +31,7 @@ export class DuckDbWarehouse extends SqlWarehouse {
 
   static async open(options: OpenDuckDbOptions): Promise<DuckDbWarehouse> {
     const memoryLimit = checkedMemoryLimit(options.memoryLimit ?? DEFAULT_MEMORY_LIMIT);
-    return new DuckDbWarehouse(await DuckDbDriver.open(parseDuckDbLocation(options.path), { memoryLimit }));
+    return new DuckDbWarehouse(await DuckDbDriver.open(parseDuckDbLocation(options.path), { memoryLimit, ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}) }));
   }
 
   /** Plain DuckDB SQL on the same file (tests, diagnostics); values only as parameters. */

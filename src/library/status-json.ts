@@ -30,7 +30,9 @@ export interface BigQueryUsage {
 export interface ApiUsage {
   /** Requests sent, per endpoint (retries included). */
   requests: Record<string, number>;
+  /** Retried attempts, per endpoint. */
   retries: Record<string, number>;
+  /** Attempts answered 429 (retried). */
   throttled_429: number;
   /** 0..1 per endpoint: the share of its rate limit used over the last few minutes. */
   rate_limit_utilisation: Record<string, number>;
@@ -43,6 +45,11 @@ export interface ThroughputPoint {
   wallets: number;
   /** Trades loaded in that bucket. */
   trades: number;
+  /**
+   * Seconds of the bucket the run covered: less than its width for the bucket the run started in
+   * and the one in progress, so a rate drawn from a partial bucket is not understated.
+   */
+  seconds: number;
 }
 
 export interface RunStatus {
@@ -83,6 +90,8 @@ export interface StatusJson {
   invalid_wallets: number;
   rows: { trades: number; markets: number; events: number; unresolved: number };
   last_processed_at: string | null;
+  /** Incremental refresh: completed wallets refreshed at least once, those whose last refresh failed, and when. */
+  refresh: { refreshed_wallets: number; failed: number; last_refreshed_at: string | null; oldest_at: string | null };
   failures: { by_class: Record<string, FailureClass> };
   /** Null on DuckDB. */
   bigquery: BigQueryUsage | null;

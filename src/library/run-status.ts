@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+import type { RunEvents } from '../engine/run-events.js';
+import { currentProcess } from '../lease/holder-process.js';
+import type { HolderProcess } from '../lease/lease.js';
+import { describeError } from '../lib/errors.js';
+import type { RateLimit, SourceStats } from '../polymarket/index.js';
+import type { FailedWallet, StatusFigures } from '../warehouse/warehouse.js';
+import type { FailureClass, RunState, RunStatus, StatusJson, ThroughputPoint } from './status-json.js';
+
+/** What a run writes beside the warehouse every few seconds, replaced atomically. */
+export interface RunSnapshot {
+  version: 1;
+  written_at: string;
+  /** The writing process: a snapshot whose writer is gone is stale, never live. */
+  process: HolderProcess;
+  interval_ms: number;
+  status: StatusJson;
+}
+
+const BUCKET_MS = 10_000;
+/** Throughput and ETA are averaged over this long. */
+const RATE_WINDOW_MS = 5 * 60_000;
+/** Points kept for the chart: six hours of 10 s buckets. */
+const MAX_POINTS = 2_160;
+
+/**
+ * Follows a run through its events: wallets started, loaded, failed, the batch being committed,
+ * and loaded wallets and trades per 10 s bucket for the chart and the rates.
+ */
+export class RunStatusTracker {
+  readonly #runId: string;
+  readonly #leaseHolder: string;
+  readonly #startedAt: number;
+  readonly #now: () => number;
+  readonly #stats: () => SourceStats;
+  readonly #limits: Record<string, RateLimit>;
+  #planned = 0;
+  #loaded = 0;
+  #failed = 0;
+  #trades = 0;
+  #batch: { wallets: number; started_at: string } | null = null;
+  #buckets = new Map<number, { wallets: number; trades: number }>();
+  /** Request counts sampled over time, for the share of each rate limit in use. */
+  #samples: { at: number; requests: Record<string, number> }[] = [];
+
+  constructor(options: { runId: string; leaseHolder: string; events: RunEvents; stats: () => SourceStats; limits: Record<string, RateLimit>; now?: () => number }) {
+    this.#runId = options.runId;
+    this.#leaseHolder = options.leaseHolder;
+    this.#now = options.now ?? Date.now;
+    this.#startedAt = this.#now();
+    this.#stats = options.stats;
+    this.#limits = options.limits;
+    const { events } = options;
+    events.on('wallet:start', () => (this.#planned += 1));
+    events.on('wallet:loaded', ({ trades }) => {
+      this.#loaded += 1;
+      this.#trades += trades;
+      const bucket = Math.floor(this.#now() / BUCKET_MS) * BUCKET_MS;
+      const entry = this.#buckets.get(bucket) ?? { wallets: 0, trades: 0 };
+      entry.wallets += 1;
+      entry.trades += trades;
+      this.#buckets.set(bucket, entry);
+      if (this.#buckets.size > MAX_POINTS) this.#buckets.delete(this.#buckets.keys().next().value!);
+    });
+    events.on('wallet:failed', () => (this.#failed += 1));
+    events.on('batch:start', ({ wallets }) => (this.#batch = { wallets, started_at: new Date(this.#now()).toISOString() }));
+    events.on('batch:committed', () => (this.#batch = null));
+  }
+
+  get runId(): string {
+    return this.#runId;
+  }
+
+  runStatus(state: RunState, pending: number): RunStatus {
+    const now = this.#now();
+    const stats = this.#stats();
+    this.#samples.push({ at: now, requests: stats.requests });
+    while (this.#samples.length > 2 && this.#samples[0]!.at < now - 60_000) this.#samples.shift();
+    const since = Math.max(this.#startedAt, now - RATE_WINDOW_MS);
+    let recentWallets = 0;
+    let recentTrades = 0;
+    for (const [bucket, entry] of this.#buckets) {
+      if (bucket + BUCKET_MS <= since) continue;
+      recentWallets += entry.wallets;
+      recentTrades += entry.trades;
+    }
+    const seconds = Math.max(1, (now - since) / 1000);
+    const walletsPerMinute = (recentWallets * 60) / seconds;
+    const throughput: ThroughputPoint[] = [...this.#buckets].map(([bucket, entry]) => ({
+      t: new Date(bucket).toISOString(),
+      ...entry,
+      seconds: round((Math.min(bucket + BUCKET_MS, now) - Math.max(bucket, this.#startedAt)) / 1000),
+    }));
+    return {
+      run_id: this.#runId,
+      started_at: new Date(this.#startedAt).toISOString(),
+      lease_holder: this.#leaseHolder,
+      state,
+      planned: this.#planned,
+      loaded: this.#loaded,
+      failed: this.#failed,
+      trades_loaded: this.#trades,
+      wallets_per_minute: round(walletsPerMinute),
+      trades_per_second: round(recentTrades / seconds),
+      eta_seconds: state === 'running' && walletsPerMinute > 0 ? Math.round((pending / walletsPerMinute) * 60) : null,
+      current_batch: state === 'running' ? this.#batch : null,
+      api: {
+        requests: stats.requests,
+        retries: stats.retriesByEndpoint,
+        throttled_429: stats.retries['429'] ?? 0,
+        rate_limit_utilisation: this.#utilisation(),
+      },
+      throughput,
+    };
+  }
+
+  /** Requests over the sampled window against what each endpoint's limit allows in that time. */
+  #utilisation(): Record<string, number> {
+    const first = this.#samples[0];
+    const last = this.#samples.at(-1);
+    if (!first || !last || last.at <= first.at) return {};
+    const out: Record<string, number> = {};
+    for (const [endpoint, limit] of Object.entries(this.#limits)) {
+      const sent = (last.requests[endpoint] ?? 0) - (first.requests[endpoint] ?? 0);
+      const allowed = (limit.requests * (last.at - first.at)) / limit.perMs;
+      if (allowed > 0) out[endpoint] = round(Math.min(1, sent / allowed));
+    }
+    return out;
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** A failure's class, from its recorded error: the dashboard groups failures by it. */
+export function failureClass(error: string | null): string {
+  const text = error ?? '';
+  if (/^invalid wallet address/.test(text)) return 'invalid address';
+  if (/process died while this wallet was in flight/.test(text)) return 'process died';
+  if (/response cap|more rows than|--max-pages-per-wallet|same \d+ row\(s\) as page/.test(text)) return 'hostile response';
+  if (/HTTP (429|5\d\d)|network error|timed out|HTML page/.test(text)) return 'API unavailable';
+  if (/^load failed|DuckDB|BigQuery|staged/.test(text)) return 'load';
+  return 'data';
+}
+
+/** Failed wallets grouped by class, with the newest examples of each. */
+export function failuresByClass(rows: readonly FailedWallet[], examples = 3): Record<string, FailureClass> {
+  const out: Record<string, FailureClass> = {};
+  for (const row of rows) {
+    const entry = (out[failureClass(row.error)] ??= { count: 0, latest: [] });
+    entry.count += 1;
+    if (entry.latest.length < examples) entry.latest.push({ wallet: row.wallet_address, error: row.error ?? '', at: row.processed_at });
+  }
+  return out;
+}
+
+/** The status document from warehouse figures (the same keys whichever way it was produced). */
+export function statusJson(
+  warehouse: string,
+  figures: StatusFigures,
+  failed: readonly FailedWallet[],
+  extra: { source: StatusJson['source']; live: boolean; stale: boolean; run: RunStatus | null; asOf?: string },
+): StatusJson {
+  return {
+    warehouse,
+    source: extra.source,
+    live: extra.live,
+    stale: extra.stale,
+    as_of: extra.asOf ?? new Date().toISOString(),
+    ...figures,
+    failures: { by_class: failuresByClass(failed) },
+    bigquery: null,
+    run: extra.run,
+  };
+}
+
+/** Writes the snapshot atomically: a reader sees the previous one or this one, never half of either. */
+export async function writeSnapshot(path: string, snapshot: RunSnapshot): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(`${JSON.stringify(snapshot)}\n`);
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path).catch(async (error: unknown) => {
+    await rm(temp, { force: true });
+    throw error;
+  });
+}
+
+export async function readSnapshot(path: string): Promise<RunSnapshot | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<RunSnapshot>;
+    return parsed.version === 1 && parsed.status && parsed.process ? (parsed as RunSnapshot) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SnapshotPublisher {
+  /** The final snapshot, with the run's end state; stops the timer. */
+  finish(state: RunState): Promise<void>;
+}
+
+/**
+ * Publishes a run's status beside the warehouse every `intervalMs`: the warehouse's own figures
+ * (read on the run's connection, which other processes cannot open while the run holds the file)
+ * and the run's progress. A failed write is logged and retried on the next tick.
+ */
+export function publishSnapshots(options: {
+  path: string;
+  intervalMs: number;
+  description: string;
+  tracker: RunStatusTracker;
+  figures: () => Promise<{ figures: StatusFigures; failed: FailedWallet[] }>;
+  onError?: (message: string) => void;
+}): SnapshotPublisher {
+  const process = currentProcess();
+  let writing: Promise<void> = Promise.resolve();
+  const publish = (state: RunState) => {
+    writing = writing.then(async () => {
+      try {
+        const { figures, failed } = await options.figures();
+        const status = statusJson(options.description, figures, failed, {
+          source: 'snapshot',
+          live: state === 'running',
+          stale: false,
+          run: options.tracker.runStatus(state, figures.pending),
+        });
+        await writeSnapshot(options.path, { version: 1, written_at: status.as_of, process, interval_ms: options.intervalMs, status });
+      } catch (error) {
+        options.onError?.(`could not publish the run's status to ${options.path}: ${describeError(error)}`);
+      }
+    });
+    return writing;
+  };
+  void publish('running');
+  const timer = setInterval(() => void publish('running'), options.intervalMs);
+  timer.unref();
+  return {
+    finish: async (state) => {
+      clearInterval(timer);
+      await publish(state);
+    },
+  };
+}

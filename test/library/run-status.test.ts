@@ -1,0 +1,147 @@
+/**
+ * What a run publishes about itself: rates and ETA from its events on a controlled clock, partial
+ * buckets, API budget per endpoint, failure classes, and a snapshot file that is replaced whole.
+ */
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { RunEvents } from '../../src/engine/run-events.js';
+import { currentProcess } from '../../src/lease/holder-process.js';
+import { RunStatusTracker, failureClass, failuresByClass, publishSnapshots, readSnapshot, writeSnapshot } from '../../src/library/run-status.js';
+import type { SourceStats } from '../../src/polymarket/index.js';
+import type { FailedWallet, StatusFigures } from '../../src/warehouse/warehouse.js';
+import { withTempDir } from '../../testkit/temp-dir.js';
+
+const T0 = Date.parse('2026-11-30T12:00:05Z');
+
+function tracked(stats: SourceStats = { requests: {}, retries: {}, retriesByEndpoint: {} }) {
+  let now = T0;
+  const events = new RunEvents();
+  const tracker = new RunStatusTracker({
+    runId: 'r1',
+    leaseHolder: 'host:1 run r1',
+    events,
+    stats: () => stats,
+    limits: { 'data:trades': { requests: 200, perMs: 10_000 } },
+    now: () => now,
+  });
+  return { events, tracker, stats, advance: (ms: number) => (now += ms) };
+}
+
+const FIGURES: StatusFigures = {
+  completed: 3,
+  total: 10,
+  percent_complete: 30,
+  failed: 1,
+  parked: 0,
+  pending: 6,
+  valid_wallets: 10,
+  invalid_wallets: 0,
+  rows: { trades: 30, markets: 2, events: 1, unresolved: 0 },
+  last_processed_at: null,
+  refresh: { refreshed_wallets: 0, failed: 0, last_refreshed_at: null, oldest_at: null },
+};
+
+describe('RunStatusTracker', () => {
+  it('counts wallets and trades per 10 s bucket, with the covered seconds of a partial bucket, and derives rates and an ETA', () => {
+    const { events, tracker, advance } = tracked();
+    for (let i = 0; i < 6; i += 1) events.safeEmit('wallet:start', { wallet: `w${i}` });
+    // 12:00:05 → first bucket 12:00:00, of which the run covers 5 s.
+    events.safeEmit('wallet:loaded', { wallet: 'w0', trades: 100 });
+    advance(10_000); // 12:00:15, second bucket, 5 s into it
+    events.safeEmit('wallet:loaded', { wallet: 'w1', trades: 50 });
+    events.safeEmit('wallet:loaded', { wallet: 'w2', trades: 50 });
+    events.safeEmit('wallet:failed', { wallet: 'w3', error: 'HTTP 503', stage: 'fetch', kind: 'transient' });
+    const status = tracker.runStatus('running', 30);
+    expect(status.throughput).toEqual([
+      { t: '2026-11-30T12:00:00.000Z', wallets: 1, trades: 100, seconds: 5 },
+      { t: '2026-11-30T12:00:10.000Z', wallets: 2, trades: 100, seconds: 5 },
+    ]);
+    expect(status).toMatchObject({ planned: 6, loaded: 3, failed: 1, trades_loaded: 200, state: 'running' });
+    // 3 wallets in the 10 s since the start: 18 per minute; 30 pending → 100 s.
+    expect(status.wallets_per_minute).toBe(18);
+    expect(status.trades_per_second).toBe(20);
+    expect(status.eta_seconds).toBe(100);
+    expect(tracker.runStatus('finished', 0)).toMatchObject({ eta_seconds: null, current_batch: null, state: 'finished' });
+  });
+
+  it('shows the batch being committed until it is', () => {
+    const { events, tracker } = tracked();
+    events.safeEmit('batch:start', { wallets: 7 });
+    expect(tracker.runStatus('running', 1).current_batch).toEqual({ wallets: 7, started_at: new Date(T0).toISOString() });
+    events.safeEmit('batch:committed', { wallets: 7, trades: 10, durationMs: 5 });
+    expect(tracker.runStatus('running', 1).current_batch).toBeNull();
+  });
+
+  it('reports requests and retries per endpoint, 429s, and the share of each rate limit used over the sampled window', () => {
+    const stats: SourceStats = { requests: { 'data:trades': 0 }, retries: {}, retriesByEndpoint: {} };
+    const { tracker, advance } = tracked(stats);
+    tracker.runStatus('running', 0);
+    advance(10_000);
+    stats.requests = { 'data:trades': 100, 'gamma:markets': 3 };
+    stats.retries = { '429': 4, network: 1 };
+    stats.retriesByEndpoint = { 'data:trades': 5 };
+    const { api } = tracker.runStatus('running', 0);
+    expect(api.requests).toEqual({ 'data:trades': 100, 'gamma:markets': 3 });
+    expect(api.retries).toEqual({ 'data:trades': 5 });
+    expect(api.throttled_429).toBe(4);
+    // 100 requests in 10 s against 200 per 10 s.
+    expect(api.rate_limit_utilisation).toEqual({ 'data:trades': 0.5 });
+  });
+});
+
+describe('failure classes', () => {
+  it('groups recorded errors into the classes the dashboard shows, newest examples first', () => {
+    expect(failureClass('invalid wallet address "0x12": not 40 hex digits')).toBe('invalid address');
+    expect(failureClass('the process died while this wallet was in flight (attempt 3)')).toBe('process died');
+    expect(failureClass('GET https://x/v2/trades returned a body over the 32 MiB response cap')).toBe('hostile response');
+    expect(failureClass('GET https://x failed after 6 attempts: HTTP 503')).toBe('API unavailable');
+    expect(failureClass('load failed (staged files kept, …): BigQuery job failed')).toBe('load');
+    expect(failureClass('row 3: side "SIDEWAYS" is not BUY or SELL')).toBe('data');
+    const rows: FailedWallet[] = ['HTTP 503 a', 'HTTP 503 b', 'HTTP 503 c', 'HTTP 503 d', 'row 1 bad'].map((error, i) => ({
+      wallet_address: `0x${i}`,
+      trade_count: 0,
+      processed_at: `2026-11-30T12:00:0${i}Z`,
+      error,
+      attempts: 1,
+      parked: false,
+      gcs_file: null,
+    }));
+    const grouped = failuresByClass(rows, 3);
+    expect(grouped['API unavailable']).toEqual({ count: 4, latest: rows.slice(0, 3).map((r) => ({ wallet: r.wallet_address, error: r.error, at: r.processed_at })) });
+    expect(grouped.data?.count).toBe(1);
+  });
+});
+
+describe('snapshots', () => {
+  it('are replaced whole (no temporary file left), read back, and unreadable ones are treated as absent', async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, 'w.duckdb.status.json');
+      const { tracker } = tracked();
+      let reads = 0;
+      const publisher = publishSnapshots({
+        path,
+        intervalMs: 60_000,
+        description: 'duckdb:/w',
+        tracker,
+        figures: async () => {
+          reads += 1;
+          return { figures: FIGURES, failed: [] };
+        },
+      });
+      await publisher.finish('finished');
+      const snapshot = await readSnapshot(path);
+      expect(snapshot).toMatchObject({ version: 1, process: currentProcess(), interval_ms: 60_000 });
+      expect(snapshot!.status).toMatchObject({ source: 'snapshot', live: false, completed: 3, percent_complete: 30, run: { run_id: 'r1', state: 'finished' } });
+      expect(reads).toBe(2); // the first publish at start, the final one
+      expect(await readdir(dir)).toEqual(['w.duckdb.status.json']);
+
+      await writeSnapshot(path, { ...snapshot!, written_at: 'later' });
+      expect((await readSnapshot(path))?.written_at).toBe('later');
+      await writeFile(path, '{"version":1,"status":');
+      expect(await readSnapshot(path)).toBeUndefined();
+    });
+  });
+});

@@ -15,6 +15,10 @@ ENV_VARS="${ENV_VARS}@BACKFILL_EXIT_CODES=${EXIT_CODES}"
 if [[ -n "${RATE_LIMITS}" ]]; then
   ENV_VARS="${ENV_VARS}@BACKFILL_RATE_LIMITS=${RATE_LIMITS}"
 fi
+# The run repeats the location check at start-up; skipping it here skips it there too.
+if [[ "${SKIP_LOCATION_CHECK:-0}" == "1" ]]; then
+  ENV_VARS="${ENV_VARS}@BACKFILL_SKIP_LOCATION_CHECK=1"
+fi
 
 # --refresh: wallets not yet loaded first, then an incremental refresh of completed wallets with
 # what is left of the runtime. --max-runtime < --task-timeout (arithmetic in config.sh): the run

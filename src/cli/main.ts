@@ -61,6 +61,7 @@ Exit codes (--exit-codes strict, the local default): 0 all done, 2 some wallets 
             backfill exit 0: see README.
 Environment: BACKFILL_WAREHOUSE, BACKFILL_STAGE, BACKFILL_LOG_LEVEL, BACKFILL_LOG_FORMAT,
              BACKFILL_EXIT_CODES, BACKFILL_RATE_LIMITS, BACKFILL_DUCKDB_MEMORY_LIMIT,
+             BACKFILL_STATUS_INTERVAL (live snapshot, default 3s), BACKFILL_SKIP_LOCATION_CHECK=1,
              POLYMARKET_DATA_API_URL, POLYMARKET_GAMMA_API_URL, CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT
              (shard), CLOUD_RUN_JOB/K_SERVICE (Cloud Run defaults), BACKFILL_GCS_API_ENDPOINT and
              BACKFILL_BIGQUERY_API_ENDPOINT (emulators only)`,

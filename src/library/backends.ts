@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { LeaseStore, RunLock } from '../lease/lease.js';
 import { LocalLeaseStore } from '../lease/local-file-lease.js';
 import { ConfigError } from '../lib/errors.js';
+import { checkBucketFitsDataset } from './location-fit.js';
 import { gcsUri, parseGcsLocation } from '../staging/gcs/gcs-location.js';
 import { LocalStageStore } from '../staging/local/local-stage-store.js';
 import type { GcsStageStore } from '../staging/gcs/index.js';
@@ -33,6 +34,11 @@ export interface Backends {
   statusSnapshotPath?: string;
   /** `lockWaitMs`: how long an embedded file held by another process is waited for (default 5 s). */
   openWarehouse(options?: { lockWaitMs?: number }): Promise<Warehouse>;
+  /**
+   * What the configuration alone cannot tell, checked before a run or reload touches data (one
+   * metadata read): on BigQuery, that the stage bucket lies inside the dataset's location.
+   */
+  preflight(): Promise<void>;
 }
 
 type Target = { kind: 'duckdb'; path: string } | { kind: 'bigquery'; uri: string };
@@ -78,7 +84,7 @@ function schemeOf(location: string): string | undefined {
   return match[1]!.toLowerCase();
 }
 
-export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stage' | 'duckdbMemoryLimit' | 'endpoints'>): Backends {
+export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stage' | 'duckdbMemoryLimit' | 'endpoints' | 'skipLocationCheck'>): Backends {
   const target = parseWarehouseTarget(config.warehouse);
   const stageTarget = parseStageTarget(config.stage);
   if (target.kind === 'duckdb') {
@@ -101,6 +107,7 @@ export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stag
       // native module, a third of a second of start-up.
       openWarehouse: async (options = {}) =>
         (await import('../warehouse/duckdb/index.js')).DuckDbWarehouse.open({ path: target.path, memoryLimit: config.duckdbMemoryLimit, ...options }),
+      preflight: async () => undefined,
     };
   }
   const where = parseBigQueryLocation(target.uri);
@@ -120,6 +127,12 @@ export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stag
     openWarehouse: async () => {
       const { openBigQueryWarehouse } = await import('../warehouse/bigquery/index.js');
       return openBigQueryWarehouse(target.uri, config.endpoints.bigquery ? { apiEndpoint: config.endpoints.bigquery } : {});
+    },
+    // The dataset's own location is checked against the URI when the warehouse opens; this is the bucket's.
+    preflight: async () => {
+      if (config.skipLocationCheck) return;
+      const placement = await (await stage.open()).bucketPlacement();
+      checkBucketFitsDataset(where.location, `${where.projectId}:${where.datasetId}`, `gs://${parseGcsLocation(stageTarget.uri).bucket}`, placement);
     },
   };
 }

@@ -119,6 +119,8 @@ export interface BackfillConfig {
   shutdownDeadlineMs: number;
   /** How often a run publishes its status snapshot. */
   statusIntervalMs: number;
+  /** Skip the start-up check that the GCS stage bucket lies inside the BigQuery dataset's location. */
+  skipLocationCheck: boolean;
   /** Emulator endpoints (tests); unset in production, where the clients use Application Default Credentials. */
   endpoints: { gcs?: string; bigquery?: string };
 }
@@ -207,6 +209,7 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     },
     shutdownDeadlineMs: DEFAULTS.shutdownDeadlineMs,
     statusIntervalMs: durationIn(env.BACKFILL_STATUS_INTERVAL ?? DEFAULTS.statusInterval, 'BACKFILL_STATUS_INTERVAL', [100, 600_000]),
+    skipLocationCheck: env.BACKFILL_SKIP_LOCATION_CHECK === '1',
     endpoints: {
       ...(env[ENV.gcsEndpoint] ? { gcs: env[ENV.gcsEndpoint] } : {}),
       ...(env[ENV.bigqueryEndpoint] ? { bigquery: env[ENV.bigqueryEndpoint] } : {}),

@@ -116,6 +116,17 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     });
     return opened;
   };
+  // The warehouse, and the checks a write needs (once per process): what runs and reloads use.
+  let checked: Promise<void> | undefined;
+  const writableWarehouse = async () => {
+    const wh = await warehouse();
+    checked ??= backends.preflight();
+    checked.catch(() => {
+      checked = undefined;
+    });
+    await checked;
+    return wh;
+  };
 
   return {
     config,
@@ -124,9 +135,9 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       const events = runOptions.events ?? new RunEvents();
       const signals = options.handleSignals ?? false;
       const result = await underLease(backends, config, logger, newRunId(), config.run.shard, async (runId, lease) => {
-        const summary = await executeRun(config, backends, logger, warehouse, runId, lease, events, signals);
+        const summary = await executeRun(config, backends, logger, writableWarehouse, runId, lease, events, signals);
         if (!runOptions.refresh || !backfillLeftTime(summary) || lease.lost.aborted) return { summary };
-        const refresh = await executeRun(config, backends, logger, warehouse, newRunId(), lease, events, signals, await refreshOptions(config));
+        const refresh = await executeRun(config, backends, logger, writableWarehouse, newRunId(), lease, events, signals, await refreshOptions(config));
         return { summary, refresh };
       });
       return result.kind === 'finished' ? { kind: 'finished', ...result.summary } : result;
@@ -135,13 +146,13 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       const events = runOptions.events ?? new RunEvents();
       const refresh = await refreshOptions(config);
       return underLease(backends, config, logger, newRunId(), config.run.shard, (runId, lease) =>
-        executeRun(config, backends, logger, warehouse, runId, lease, events, options.handleSignals ?? false, refresh),
+        executeRun(config, backends, logger, writableWarehouse, runId, lease, events, options.handleSignals ?? false, refresh),
       );
     },
     reload: (reloadOptions = {}) =>
       // Reload covers every shard's wallets, so it takes the `all` scope, which no sharded run overlaps.
       underLease(backends, config, logger, newRunId(), undefined, async (runId) => {
-        const wh = await warehouse();
+        const wh = await writableWarehouse();
         const { reloadStaged } = await import('../engine/reload-staged.js');
         return reloadStaged(
           { stage: backends.stage, warehouse: wh, events: reloadOptions.events ?? new RunEvents() },

@@ -126,6 +126,13 @@ describe.concurrent('timing derives from INTERVAL_MINUTES (40-cloud-run-job.sh, 
     ]);
   });
 
+  it('with SKIP_LOCATION_CHECK=1 the job skips the run\'s start-up location check too', async () => {
+    const run = await runScript('40-cloud-run-job.sh', DEPLOYED_PROJECT, { SKIP_LOCATION_CHECK: '1' });
+    expectOk(run);
+    expect(run.stderr).toContain('SKIP_LOCATION_CHECK=1: not checking');
+    expect(flagValue(only(run, 'gcloud', 'run jobs deploy'), '--set-env-vars')!.slice(3).split('@')).toContain('BACKFILL_SKIP_LOCATION_CHECK=1');
+  });
+
   it('starts the job every 30 minutes through the scheduler account, which may only invoke it', async () => {
     const run = await runScript('50-scheduler.sh', [
       { tool: 'gcloud', match: ['scheduler jobs describe'], exit: 1, stderr: 'NOT_FOUND\n' },

@@ -14,6 +14,7 @@ import type { FaultRule, RunningServer } from './http-util.js';
  *   (session start, chunked `PUT`s with `Content-Range`, status queries `bytes *\/*`, 308 + `Range`);
  * - `GET /storage/v1/b/:bucket/o/:object` (metadata; `alt=media` for the bytes, with `x-goog-hash`);
  * - `DELETE /storage/v1/b/:bucket/o/:object`; `GET /storage/v1/b/:bucket/o` (list, prefix, paging);
+ * - `GET /storage/v1/b/:bucket` (the bucket's placement: location, locationType, customPlacementConfig);
  * - preconditions `ifGenerationMatch` (0 = must not exist), `ifGenerationNotMatch`,
  *   `ifMetagenerationMatch` → 412; every write makes a new, larger generation;
  * - a controllable clock: `Date` headers and `timeCreated`/`updated` come from it;
@@ -37,7 +38,7 @@ export interface GcsRequest {
   method: string;
   path: string;
   query: Record<string, string>;
-  /** e.g. `upload:multipart`, `upload:resumable-start`, `upload:resumable-put`, `get`, `media`, `delete`, `list`. */
+  /** e.g. `upload:multipart`, `upload:resumable-start`, `upload:resumable-put`, `get`, `media`, `delete`, `list`, `bucket`. */
   op: string;
   bucket?: string;
   object?: string;
@@ -77,6 +78,8 @@ export interface FakeGcs {
   dropAfterProcessing(times: number, match: (r: GcsRequest) => boolean): void;
   /** Runs before each request is handled (after fault checks): lets a test interleave another writer. */
   beforeHandle(hook: ((r: GcsRequest) => void) | undefined): void;
+  /** Where a bucket says it is (default `US`, multi-region), as `buckets.get` reports it. */
+  placeBucket(bucket: string, placement: { location: string; locationType: string; dataLocations?: string[] }): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ export async function startFakeGcs(options: { clockOffsetMs?: number } = {}): Pr
   let offset = options.clockOffsetMs ?? 0;
   let hook: ((r: GcsRequest) => void) | undefined;
   let lastGeneration = 0n;
+  const placements = new Map<string, { location: string; locationType: string; dataLocations?: string[] }>();
   const now = () => Date.now() + offset;
   const key = (bucket: string, name: string) => `${bucket}\u0000${name}`;
 
@@ -166,7 +170,23 @@ export async function startFakeGcs(options: { clockOffsetMs?: number } = {}): Pr
     const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(log.path);
     const object = /^\/(?:download\/)?storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(log.path);
     const list = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(log.path);
+    const bucketPath = /^\/storage\/v1\/b\/([^/]+)$/.exec(log.path);
 
+    if (bucketPath && req.method === 'GET') {
+      const name = bucketPath[1]!;
+      const placement = placements.get(name) ?? { location: 'US', locationType: 'multi-region' };
+      return [
+        200,
+        {
+          kind: 'storage#bucket',
+          id: name,
+          name,
+          location: placement.location,
+          locationType: placement.locationType,
+          ...(placement.dataLocations ? { customPlacementConfig: { dataLocations: placement.dataLocations } } : {}),
+        },
+      ];
+    }
     if (upload && req.method === 'POST' && query.uploadType === 'resumable') {
       const bucket = upload[1]!;
       const metadata = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
@@ -298,13 +318,15 @@ export async function startFakeGcs(options: { clockOffsetMs?: number } = {}): Pr
           : query.alt === 'media'
             ? 'media'
             : 'get'
-        : 'list';
+        : /^\/storage\/v1\/b\/[^/]+$/.test(url.pathname)
+          ? 'bucket'
+          : 'list';
     const log: GcsRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
       query,
       op,
-      bucket: upload?.[1] ?? objectPath?.[1],
+      bucket: upload?.[1] ?? objectPath?.[1] ?? /^\/storage\/v1\/b\/([^/]+)/.exec(url.pathname)?.[1],
       object: objectPath ? decodeURIComponent(objectPath[2]!) : query.name,
       bytes: 0,
     };
@@ -372,6 +394,9 @@ export async function startFakeGcs(options: { clockOffsetMs?: number } = {}): Pr
     },
     beforeHandle(next) {
       hook = next;
+    },
+    placeBucket(bucket, placement) {
+      placements.set(bucket, placement);
     },
     close: () => running.close(),
   };

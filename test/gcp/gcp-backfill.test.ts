@@ -141,4 +141,29 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     expect(mixed.code).toBe(64);
     expect(mixed.stderr).toMatch(/needs a GCS stage/);
   });
+
+  it('a run whose stage bucket lies outside the dataset\'s location stops at start-up (exit 64, one bucket metadata read, no API call, lease released); BACKFILL_SKIP_LOCATION_CHECK=1 lets it go', async () => {
+    const env = { [ENV.gcsEndpoint]: f.gcs.url, [ENV.bigqueryEndpoint]: f.bq.url };
+    const args = ['run', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--data-api-url', sim.url, '--gamma-api-url', sim.url, '--log-level', 'error', '--retry-parked'];
+    f.gcs.placeBucket(BUCKET, { location: 'EUROPE-WEST1', locationType: 'region' });
+    try {
+      f.gcs.requests.length = 0;
+      const requestsBefore = sim.stats().requests['data:trades'] ?? 0;
+      const refused = await runCliWithTsx(args, env);
+      expect(refused.code).toBe(64);
+      expect(refused.stderr).toContain(`location mismatch: the stage bucket gs://${BUCKET} is in EUROPE-WEST1 (region), but dataset ${PROJECT}:${DATASET} is in US`);
+      expect(f.gcs.requests.filter((r) => r.op === 'bucket')).toHaveLength(1);
+      expect(sim.stats().requests['data:trades'] ?? 0).toBe(requestsBefore);
+      expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('leases/'))).toEqual([]);
+
+      const skipped = await runCliWithTsx(args, { ...env, BACKFILL_SKIP_LOCATION_CHECK: '1' });
+      expect(skipped.code, skipped.stderr).toBe(0);
+
+      // A us-* region and a US dual-region fit a US dataset.
+      f.gcs.placeBucket(BUCKET, { location: 'US', locationType: 'dual-region', dataLocations: ['US-EAST1', 'US-WEST1'] });
+      expect((await runCliWithTsx(args, env)).code).toBe(0);
+    } finally {
+      f.gcs.placeBucket(BUCKET, { location: 'US', locationType: 'multi-region' });
+    }
+  });
 });

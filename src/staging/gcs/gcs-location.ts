@@ -53,3 +53,13 @@ export function splitGcsUri(uri: string): { bucket: string; name: string } | und
   const match = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
   return match ? { bucket: match[1]!, name: match[2]! } : undefined;
 }
+
+/** A bucket's placement as GCS reports it (`buckets.get`: location, locationType, customPlacementConfig). */
+export interface BucketPlacement {
+  /** e.g. `US`, `EU`, `US-CENTRAL1`, `NAM4`. */
+  location: string;
+  /** `multi-region`, `dual-region` or `region`. */
+  locationType: string;
+  /** The two regions of a configurable dual-region; empty otherwise. */
+  dataLocations: readonly string[];
+}

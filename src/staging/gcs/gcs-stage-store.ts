@@ -10,7 +10,7 @@ import { openManifest } from '../manifest.js';
 import { STAGED_NAME } from '../stage-store.js';
 import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../stage-store.js';
 import { gcsUri, objectName, splitGcsUri } from './gcs-location.js';
-import type { GcsLocation } from './gcs-location.js';
+import type { BucketPlacement, GcsLocation } from './gcs-location.js';
 import {
   UPLOAD_ID_KEY,
   currentGeneration,
@@ -62,6 +62,16 @@ export class GcsStageStore implements StageStore {
     if (this.#options.resumableChunkBytes % (256 * 1024) !== 0) {
       throw new ConfigError(`resumable chunk size ${this.#options.resumableChunkBytes} is not a multiple of 256 KiB`);
     }
+  }
+
+  /** Where the bucket's data lives (one metadata read; needs storage.buckets.get). */
+  async bucketPlacement(): Promise<BucketPlacement> {
+    const [metadata] = await this.#bucket.getMetadata();
+    return {
+      location: metadata.location ?? '',
+      locationType: metadata.locationType ?? '',
+      dataLocations: metadata.customPlacementConfig?.dataLocations ?? [],
+    };
   }
 
   objectFor(kind: StageKind | 'manifests', name: string, area: WriterOptions['area'] = 'backfill'): string {

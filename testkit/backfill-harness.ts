@@ -29,6 +29,16 @@ export async function openWarehouse(dir: string): Promise<DuckDbWarehouse> {
   return wh;
 }
 
+/** A DuckDB file in `dir` whose traders are these wallets; closed again, for a run to open. */
+export async function seedTraders(dir: string, wallets: readonly string[]): Promise<void> {
+  const warehouse = await openWarehouse(dir);
+  try {
+    await warehouse.addTraders(wallets, 'test');
+  } finally {
+    await warehouse.close();
+  }
+}
+
 export const TEST_RUN_OPTIONS: BackfillOptions = {
   concurrency: 16,
   commit: {

@@ -5,6 +5,7 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import type { RefreshOptions } from './backfill-run.js';
 import type { RunEvents } from './run-events.js';
 import { writeRows } from './wallet-stager.js';
+import { parseEventIds } from '../polymarket/market-rows.js';
 
 export interface MarketRefreshDeps {
   source: PolymarketSource;
@@ -36,7 +37,7 @@ export async function refreshMarkets(deps: MarketRefreshDeps, options: RefreshOp
       deps.signal,
     );
     const resolved = lookup.markets.filter((m) => m.closed === true);
-    const eventIds = [...new Set(resolved.flatMap((m) => parseIdList(m.event_ids)))];
+    const eventIds = [...new Set(resolved.flatMap((m) => parseEventIds(m.event_ids)))];
     const events = eventIds.length > 0 ? (await deps.source.events(eventIds, deps.signal)).events : [];
     const name = `markets-${deps.runId}`;
     const files: WalletManifest['files'] = {};
@@ -52,11 +53,3 @@ export async function refreshMarkets(deps: MarketRefreshDeps, options: RefreshOp
   }
 }
 
-function parseIdList(json: string): string[] {
-  try {
-    const parsed: unknown = JSON.parse(json);
-    return Array.isArray(parsed) ? parsed.map(String) : [];
-  } catch {
-    return [];
-  }
-}

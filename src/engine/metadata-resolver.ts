@@ -2,6 +2,7 @@ import type { PolymarketSource } from '../polymarket/source.js';
 import type { EventRecord, MarketRecord, UnresolvedRecord } from '../polymarket/records.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CoalescingBatcher } from './coalescing-batcher.js';
+import { parseEventIds } from '../polymarket/market-rows.js';
 
 export interface WalletMetadata {
   markets: MarketRecord[];
@@ -67,7 +68,7 @@ export class MetadataResolver {
       for (const [id, reason] of markets.unresolved) result.unresolved.push({ kind: 'market', id, reason, recorded_at: now });
 
       const eventIds = new Set<string>();
-      for (const market of result.markets) for (const id of parseIdList(market.event_ids)) eventIds.add(id);
+      for (const market of result.markets) for (const id of parseEventIds(market.event_ids)) eventIds.add(id);
       result.claims.events = await this.#claim([...eventIds], this.#claimedEvents, (ids) =>
         this.#warehouse.knownEventIds(ids),
       );
@@ -102,11 +103,3 @@ export class MetadataResolver {
   }
 }
 
-function parseIdList(json: string): string[] {
-  try {
-    const parsed: unknown = JSON.parse(json);
-    return Array.isArray(parsed) ? parsed.map(String) : [];
-  } catch {
-    return [];
-  }
-}

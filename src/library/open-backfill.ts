@@ -167,10 +167,11 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       readLiveStatus({
         leases: backends.leases,
         snapshotPath: backends.statusSnapshotPath,
-        // Reuse the warehouse this object already has open; otherwise open one for this read only,
-        // so a dashboard polling between runs never keeps a run from opening an embedded file.
+        // Reuse the warehouse this object already has open, and keep a remote one open (its
+        // clients and table checks are not worth redoing every poll); an embedded file is opened
+        // for this read only, so a dashboard polling between runs never keeps a run out of it.
         open: async () => {
-          if (opened) return { warehouse: await warehouse(), release: async () => undefined };
+          if (opened || !backends.statusSnapshotPath) return { warehouse: await warehouse(), release: async () => undefined };
           const wh = await backends.openWarehouse({ lockWaitMs: 0 });
           try {
             await wh.migrate();

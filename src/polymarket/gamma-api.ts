@@ -12,7 +12,6 @@ import { GammaListing } from './gamma-listing.js';
 import { linkedSignal } from './linked-signal.js';
 import { marketConditionId, normalizeMarket } from './market-rows.js';
 import { redactUrl } from './redact-url.js';
-import type { EventRecord, MarketRecord } from './records.js';
 import type { EventLookup, MarketLookup } from './source.js';
 
 export const GAMMA_MARKETS_KEY = 'gamma:markets';
@@ -129,6 +128,66 @@ export function eventsUrl(gammaApiUrl: string, eventIds: readonly string[], clos
   return url;
 }
 
+/** How one Gamma kind is looked up: id normalisation and checks, and its rows' ids and records. */
+interface LookupSpec<R extends { closed?: boolean | null }> {
+  kind: GammaKind;
+  normalizeId(input: string): string;
+  /** Ids that fail are never sent: they come back unresolved with `invalidReason`. */
+  valid: RegExp;
+  invalidReason: string;
+  idOf(raw: unknown): string | null;
+  normalize(raw: unknown, fetchedAt: string): R;
+}
+
+/**
+ * The look-up both kinds share: distinct valid ids in batches, each batch asked with `closed=true`
+ * and `closed=false` (the implicit `closed=false` drops closed ones), rows for ids not asked for
+ * dropped (Gamma serves an unfiltered page for a filter it ignores), unknown ids unresolved.
+ */
+async function lookup<R extends { closed?: boolean | null }>(
+  http: HttpClient,
+  gammaApiUrl: string,
+  ids: readonly string[],
+  options: GammaLookupOptions,
+  spec: LookupSpec<R>,
+): Promise<{ records: R[]; unresolved: { id: string; reason: string }[] }> {
+  const batchSize = batchSizeOf(options);
+  const unresolved: { id: string; reason: string }[] = [];
+  const wanted: string[] = [];
+  const seen = new Set<string>();
+  for (const input of ids) {
+    const id = spec.normalizeId(String(input));
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (spec.valid.test(id)) wanted.push(id);
+    else unresolved.push({ id, reason: spec.invalidReason });
+  }
+  const fetchedAt = (options.now ?? (() => new Date()))().toISOString();
+  const found = new Map<string, R>();
+  const listing = options.listing ?? createGammaListing(http, gammaApiUrl, spec.kind, options.logger);
+  await forEachConcurrent(chunk(wanted, batchSize), options.concurrency ?? 4, options.signal, async (batch, signal) => {
+    const requested = new Set(batch);
+    const [closedRows, openRows] = await Promise.all([listing.rows(batch, true, signal), listing.rows(batch, false, signal)]);
+    let foreign = 0;
+    for (const raw of [...closedRows, ...openRows]) {
+      const id = spec.idOf(raw);
+      if (id === null || !requested.has(id)) {
+        foreign += 1;
+        continue;
+      }
+      const record = spec.normalize(raw, fetchedAt);
+      const previous = found.get(id);
+      // One that closed between the two requests shows in both; the closed copy is the newer state.
+      if (!previous || (record.closed === true && previous.closed !== true)) found.set(id, record);
+    }
+    if (foreign > 0) {
+      options.logger?.warn({ foreign, batch: batch.length }, `Gamma returned ${spec.kind} that were not requested; ignored`);
+    }
+  });
+  for (const id of wanted) if (!found.has(id)) unresolved.push({ id, reason: UNRESOLVED_UNKNOWN });
+  return { records: wanted.flatMap((id) => found.get(id) ?? []), unresolved };
+}
+
 /** Gamma markets for these condition ids; combo, malformed and unknown ids come back as unresolved. */
 export async function lookupMarkets(
   http: HttpClient,
@@ -136,46 +195,16 @@ export async function lookupMarkets(
   conditionIds: readonly string[],
   options: GammaLookupOptions = {},
 ): Promise<MarketLookup> {
-  const batchSize = batchSizeOf(options);
-  const unresolved: MarketLookup['unresolved'] = [];
-  const wanted: string[] = [];
-  const seen = new Set<string>();
-  for (const input of conditionIds) {
-    const id = input.trim().toLowerCase();
-    if (seen.has(id)) continue;
-    seen.add(id);
+  const { records, unresolved } = await lookup(http, gammaApiUrl, conditionIds, options, {
+    kind: 'markets',
+    normalizeId: (id) => id.trim().toLowerCase(),
     // Combo ids (62 hex) and anything else malformed get `400 invalid condition id` and are never markets.
-    if (CONDITION_ID.test(id)) wanted.push(id);
-    else unresolved.push({ id, reason: UNRESOLVED_COMBO });
-  }
-  const fetchedAt = (options.now ?? (() => new Date()))().toISOString();
-  const found = new Map<string, MarketRecord>();
-  const listing = options.listing ?? createGammaListing(http, gammaApiUrl, 'markets', options.logger);
-  await forEachConcurrent(chunk(wanted, batchSize), options.concurrency ?? 4, options.signal, async (batch, signal) => {
-    const requested = new Set(batch);
-    const [closedRows, openRows] = await Promise.all([
-      listing.rows(batch, true, signal),
-      listing.rows(batch, false, signal),
-    ]);
-    let foreign = 0;
-    for (const raw of [...closedRows, ...openRows]) {
-      const id = marketConditionId(raw);
-      // Gamma ignores filters it does not know and serves an unfiltered page; never store those.
-      if (id === null || !requested.has(id)) {
-        foreign += 1;
-        continue;
-      }
-      const record = normalizeMarket(raw, fetchedAt);
-      const previous = found.get(id);
-      // A market that closed between the two requests shows in both; the closed copy is the newer state.
-      if (!previous || (record.closed === true && previous.closed !== true)) found.set(id, record);
-    }
-    if (foreign > 0) {
-      options.logger?.warn({ foreign, batch: batch.length }, 'Gamma returned markets that were not requested; ignored');
-    }
+    valid: CONDITION_ID,
+    invalidReason: UNRESOLVED_COMBO,
+    idOf: marketConditionId,
+    normalize: normalizeMarket,
   });
-  for (const id of wanted) if (!found.has(id)) unresolved.push({ id, reason: UNRESOLVED_UNKNOWN });
-  return { markets: wanted.flatMap((id) => found.get(id) ?? []), unresolved };
+  return { markets: records, unresolved };
 }
 
 /** Gamma events for these numeric ids; malformed and unknown ids come back as unresolved. */
@@ -185,41 +214,13 @@ export async function lookupEvents(
   eventIds: readonly string[],
   options: GammaLookupOptions = {},
 ): Promise<EventLookup> {
-  const batchSize = batchSizeOf(options);
-  const unresolved: EventLookup['unresolved'] = [];
-  const wanted: string[] = [];
-  const seen = new Set<string>();
-  for (const input of eventIds) {
-    const id = String(input).trim();
-    if (seen.has(id)) continue;
-    seen.add(id);
-    if (EVENT_ID.test(id)) wanted.push(id);
-    else unresolved.push({ id, reason: UNRESOLVED_BAD_EVENT_ID });
-  }
-  const fetchedAt = (options.now ?? (() => new Date()))().toISOString();
-  const found = new Map<string, EventRecord>();
-  const listing = options.listing ?? createGammaListing(http, gammaApiUrl, 'events', options.logger);
-  await forEachConcurrent(chunk(wanted, batchSize), options.concurrency ?? 4, options.signal, async (batch, signal) => {
-    const requested = new Set(batch);
-    const [closedRows, openRows] = await Promise.all([
-      listing.rows(batch, true, signal),
-      listing.rows(batch, false, signal),
-    ]);
-    let foreign = 0;
-    for (const raw of [...closedRows, ...openRows]) {
-      const id = eventIdOf(raw);
-      if (id === null || !requested.has(id)) {
-        foreign += 1;
-        continue;
-      }
-      const record = normalizeEvent(raw, fetchedAt);
-      const previous = found.get(id);
-      if (!previous || (record.closed === true && previous.closed !== true)) found.set(id, record);
-    }
-    if (foreign > 0) {
-      options.logger?.warn({ foreign, batch: batch.length }, 'Gamma returned events that were not requested; ignored');
-    }
+  const { records, unresolved } = await lookup(http, gammaApiUrl, eventIds, options, {
+    kind: 'events',
+    normalizeId: (id) => id.trim(),
+    valid: EVENT_ID,
+    invalidReason: UNRESOLVED_BAD_EVENT_ID,
+    idOf: eventIdOf,
+    normalize: normalizeEvent,
   });
-  for (const id of wanted) if (!found.has(id)) unresolved.push({ id, reason: UNRESOLVED_UNKNOWN });
-  return { events: wanted.flatMap((id) => found.get(id) ?? []), unresolved };
+  return { events: records, unresolved };
 }

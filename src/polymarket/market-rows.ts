@@ -74,3 +74,16 @@ export function normalizeMarket(raw: unknown, fetchedAt: string): MarketRecord {
     fetched_at: fetchedAt,
   };
 }
+
+/**
+ * A market's `event_ids` (JSON text, as stored) back as a list; empty for NULL or anything that is
+ * not a JSON array, so one damaged row never fails a run.
+ */
+export function parseEventIds(json: string | null): string[] {
+  try {
+    const parsed: unknown = JSON.parse(json ?? '[]');
+    return Array.isArray(parsed) ? parsed.map(String) : [];
+  } catch {
+    return [];
+  }
+}

@@ -24,8 +24,8 @@ export function encodeCursor(secret: string, cursor: TradesCursor): string {
   return Buffer.from(`{"data":${dataJson},"sig":"${sign(secret, dataJson)}"}`).toString('base64url');
 }
 
-/** The decoded cursor, or undefined when it is not one this server minted. */
-export function decodeCursor(secret: string, text: string, maxLimit: number): TradesCursor | undefined {
+/** The signed params of a cursor of this `type` that this server minted, or undefined. */
+function verifiedParams(secret: string, text: string, type: string): Record<string, unknown> | undefined {
   if (!/^[A-Za-z0-9_\-+/]+={0,2}$/.test(text)) return undefined;
   let parsed: unknown;
   try {
@@ -37,9 +37,16 @@ export function decodeCursor(secret: string, text: string, maxLimit: number): Tr
   const { data, sig } = parsed as { data?: unknown; sig?: unknown };
   if (typeof data !== 'object' || data === null || typeof sig !== 'string') return undefined;
   if (sign(secret, JSON.stringify(data)) !== sig) return undefined;
-  const { type, params } = data as { type?: unknown; params?: unknown };
-  if (type !== 'trades' || typeof params !== 'object' || params === null) return undefined;
-  const { l, ts, sq } = params as { l?: unknown; ts?: unknown; sq?: unknown };
+  const { type: found, params } = data as { type?: unknown; params?: unknown };
+  if (found !== type || typeof params !== 'object' || params === null) return undefined;
+  return params as Record<string, unknown>;
+}
+
+/** The decoded cursor, or undefined when it is not one this server minted. */
+export function decodeCursor(secret: string, text: string, maxLimit: number): TradesCursor | undefined {
+  const params = verifiedParams(secret, text, 'trades');
+  if (!params) return undefined;
+  const { l, ts, sq } = params;
   if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > maxLimit) return undefined;
   if (typeof ts !== 'number' || !Number.isInteger(ts)) return undefined;
   if (typeof sq !== 'string' || !/^\d{1,15}$/.test(sq)) return undefined;
@@ -61,20 +68,9 @@ export function encodeBoardCursor(secret: string, cursor: BoardCursor): string {
 }
 
 export function decodeBoardCursor(secret: string, text: string, maxLimit: number): BoardCursor | undefined {
-  if (!/^[A-Za-z0-9_\-+/]+={0,2}$/.test(text)) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { data, sig } = parsed as { data?: unknown; sig?: unknown };
-  if (typeof data !== 'object' || data === null || typeof sig !== 'string') return undefined;
-  if (sign(secret, JSON.stringify(data)) !== sig) return undefined;
-  const { type, params } = data as { type?: unknown; params?: unknown };
-  if (type !== 'leaderboard' || typeof params !== 'object' || params === null) return undefined;
-  const { l, o, s, t, c } = params as Record<string, unknown>;
+  const params = verifiedParams(secret, text, 'leaderboard');
+  if (!params) return undefined;
+  const { l, o, s, t, c } = params;
   if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > maxLimit) return undefined;
   if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) return undefined;
   if (typeof s !== 'string' || typeof t !== 'string' || typeof c !== 'string') return undefined;

@@ -20,6 +20,7 @@ import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
 import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
 import { LOADED_TABLES, MIGRATIONS } from './table-schemas.js';
 import { appliedMigrationsSql, recordMigrationSql } from './sql/migration-sql.js';
+import { parseEventIds } from '../polymarket/market-rows.js';
 import type {
   CheckpointRow,
   CrashSettlement,
@@ -404,7 +405,7 @@ export class SqlWarehouse implements Warehouse {
       stale_before: param.timestamp(options.staleBefore),
       limit: param.int(options.limit),
     });
-    return rows.map((r) => ({ id: String(r.id), eventIds: parseIdList(r.event_ids) }));
+    return rows.map((r) => ({ id: String(r.id), eventIds: parseEventIds(r.event_ids) }));
   }
 
   async status(): Promise<StatusFigures> {
@@ -471,14 +472,6 @@ function outcomeOf(row: CheckpointRow): CheckpointOutcome | RefreshOutcome {
   return row.transient ? 'transient' : 'failed';
 }
 
-function parseIdList(json: string | null): string[] {
-  try {
-    const parsed: unknown = JSON.parse(json ?? '[]');
-    return Array.isArray(parsed) ? parsed.map(String) : [];
-  } catch {
-    return [];
-  }
-}
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusJson } from '../../src/library/status-json.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openWarehouse, paths } from '../../testkit/backfill-harness.js';
+import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';
 import { runArgs, startCli, waitFor } from '../../testkit/cli.js';
 import type { RunningCli } from '../../testkit/cli.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
@@ -55,9 +55,7 @@ describe('dashboard beside a real run', () => {
   it('during the run the page is live and shows exactly /api/status; after it, the warehouse figures with the whole run charted', async () => {
     await withTempDir(async (dir) => {
       const where = paths(dir);
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets());
 
       const dashboard: RunningCli = startCli(['dashboard', '--port', '0', '--warehouse', where.warehouse, '--stage', where.stage, '--log-level', 'error']);
       let run: RunningCli | undefined;

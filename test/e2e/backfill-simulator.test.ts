@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
-import { openWarehouse, paths, runBackfill } from '../../testkit/backfill-harness.js';
+import { openWarehouse, paths, runBackfill, seedTraders } from '../../testkit/backfill-harness.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
 
 const CLI = 'dist/cli/main.js';
@@ -23,9 +23,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
 
   it('loads 1,000 wallets equal to the ground truth; a second run does no work and requests no trades', async () => {
     await withTempDir(async (dir) => {
-      const warehouse = await openWarehouse(dir);
-      await warehouse.addTraders(sim.dataset.wallets(), 'test');
-      await warehouse.close();
+      await seedTraders(dir, sim.dataset.wallets());
 
       sim.resetStats();
       const first = await runBackfill(dir, sim.url);
@@ -49,9 +47,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
     expect(existsSync(CLI), `${CLI} missing: run npm run build first`).toBe(true);
     await withTempDir(async (dir) => {
       const wallets = sim.dataset.wallets().slice(0, 300);
-      const warehouse = await openWarehouse(dir);
-      await warehouse.addTraders(wallets, 'test');
-      await warehouse.close();
+      await seedTraders(dir, wallets);
 
       sim.resetStats();
       sim.setLatency({ min: 2, max: 8 });
@@ -112,9 +108,7 @@ describe('backfill with faults injected at the API', () => {
     });
     try {
       await withTempDir(async (dir) => {
-        const warehouse = await openWarehouse(dir);
-        await warehouse.addTraders(sim.dataset.wallets(), 'test');
-        await warehouse.close();
+        await seedTraders(dir, sim.dataset.wallets());
         const outcomes: string[] = [];
         for (let attempt = 0; attempt < 8; attempt += 1) {
           // Few HTTP attempts, so some wallets fail outright and must be picked up by the next run.

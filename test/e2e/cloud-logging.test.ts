@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openWarehouse, paths } from '../../testkit/backfill-harness.js';
+import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';
 import { runArgs, runCli } from '../../testkit/cli.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
 
@@ -97,9 +97,7 @@ describe('log lines on Cloud Run', () => {
 
   it('an API that is down: failed wallets WARNING (transient), the tripped circuit breaker ERROR, exit 3 even on the schedule', async () => {
     await withTempDir(async (dir) => {
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets());
       const down = `http://127.0.0.1:${await closedPort()}`;
       const result = await runCli(
         ['run', '--warehouse', paths(dir).warehouse, '--stage', paths(dir).stage, '--data-api-url', down, '--gamma-api-url', down, '--max-attempts', '1', '--breaker-window', '5', '--concurrency', '1'],
@@ -141,9 +139,7 @@ describe('log lines on Cloud Run', () => {
 
   it('--log-format pretty gives short readable lines, json keeps pino lines', async () => {
     await withTempDir(async (dir) => {
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets().slice(0, 2), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets().slice(0, 2));
       const args = runArgs(paths(dir), sim.url).filter((arg, i, all) => arg !== '--log-level' && all[i - 1] !== '--log-level');
       const pretty = await runCli([...args, '--log-level', 'info', '--log-format', 'pretty']);
       expect(pretty.code, pretty.stderr).toBe(0);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openWarehouse, paths } from '../../testkit/backfill-harness.js';
+import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';
 import { runArgs, startCli, waitFor } from '../../testkit/cli.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
@@ -25,9 +25,7 @@ describe('crash-poison wallets', () => {
     await withTempDir(async (dir) => {
       const wallets = [...sim.dataset.wallets()].sort();
       const poison = wallets.filter((w) => sim.dataset.tradeCount(w) > 0)[8]!;
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(wallets, 'test');
-      await seed.close();
+      await seedTraders(dir, wallets);
       const args = runArgs(paths(dir), sim.url, ['--max-failed-attempts', '3', '--concurrency', '4', '--commit-interval', '2s', '--lease-ttl', '10m', '--json']);
 
       let deaths = 0;

@@ -5,7 +5,7 @@ import { reloadStaged } from '../../src/engine/reload-staged.js';
 import { LocalStageStore } from '../../src/staging/local/local-stage-store.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { TEST_RUN_OPTIONS, openWarehouse, paths, runBackfill } from '../../testkit/backfill-harness.js';
+import { TEST_RUN_OPTIONS, openWarehouse, paths, runBackfill, seedTraders } from '../../testkit/backfill-harness.js';
 import { runArgs, runCli, startCli, waitFor } from '../../testkit/cli.js';
 import { withWarehouseFaults } from '../../testkit/faulty-warehouse.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
@@ -21,9 +21,7 @@ describe('crash safety', () => {
   });
 
   async function seeded(dir: string, wallets = sim.dataset.wallets()) {
-    const warehouse = await openWarehouse(dir);
-    await warehouse.addTraders(wallets, 'test');
-    await warehouse.close();
+    await seedTraders(dir, wallets);
   }
 
   it('retries a load that fails twice and a checkpoint write that fails four times, losing and duplicating nothing', async () => {
@@ -106,9 +104,7 @@ describe('crash safety', () => {
     const down = await startSimulator({ seed: 12, wallets: 300, maxTradesPerWallet: 50, faults: { serverError: 1 } });
     try {
       await withTempDir(async (dir) => {
-        const warehouse = await openWarehouse(dir);
-        await warehouse.addTraders(down.dataset.wallets(), 'test');
-        await warehouse.close();
+        await seedTraders(dir, down.dataset.wallets());
         const summary = await runBackfill(dir, down.url, { concurrency: 4, breaker: { window: 10, threshold: 0.8 } }, { maxAttempts: 2 });
         expect(summary.outcome).toBe('stopped');
         expect(summary.stopReason).toContain('circuit breaker');
@@ -138,9 +134,7 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
 
   it('of two runners started at once exactly one works; the other exits 75 naming the holder; a SIGKILLed holder is taken over at once by the next run', async () => {
     await withTempDir(async (dir) => {
-      const warehouse = await openWarehouse(dir);
-      await warehouse.addTraders(sim.dataset.wallets(), 'test');
-      await warehouse.close();
+      await seedTraders(dir, sim.dataset.wallets());
       sim.setLatency({ min: 5, max: 15 });
       // A long TTL: only the dead-holder check can explain a take-over within this test.
       const args = runArgs(paths(dir), sim.url, ['--lease-ttl', '10m', '--concurrency', '4']);
@@ -170,9 +164,7 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
 
   it('two runners of one warehouse with two different --stage directories: the second is refused by the lease (not by DuckDB), exit 75, naming the lease', async () => {
     await withTempDir(async (dir) => {
-      const warehouse = await openWarehouse(dir);
-      await warehouse.addTraders(sim.dataset.wallets(), 'test');
-      await warehouse.close();
+      await seedTraders(dir, sim.dataset.wallets());
       // Slow enough that the first run is surely still working when the second starts, even on a loaded machine.
       sim.setLatency({ min: 100, max: 200 });
       const first = startCli(runArgs(paths(dir), sim.url, ['--concurrency', '2']));
@@ -189,9 +181,7 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
 
   it('--max-runtime stops a run the same way: commits what is staged, exits 3, and says why', async () => {
     await withTempDir(async (dir) => {
-      const warehouse = await openWarehouse(dir);
-      await warehouse.addTraders(sim.dataset.wallets(), 'test');
-      await warehouse.close();
+      await seedTraders(dir, sim.dataset.wallets());
       // --max-runtime counts from process start (as a platform's task timeout does), so it must
       // cover Node's and DuckDB's start-up on a loaded machine, and the work must outlast it.
       sim.setLatency({ min: 30, max: 60 });
@@ -210,9 +200,7 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
 
   it('on SIGTERM a run stops taking wallets, commits what is staged, exits 3 within 8 s, and the next run finishes the job', async () => {
     await withTempDir(async (dir) => {
-      const warehouse = await openWarehouse(dir);
-      await warehouse.addTraders(sim.dataset.wallets(), 'test');
-      await warehouse.close();
+      await seedTraders(dir, sim.dataset.wallets());
       sim.setLatency({ min: 5, max: 15 });
       sim.resetStats();
       const run = startCli(runArgs(paths(dir), sim.url, ['--concurrency', '4', '--commit-every', '5', '--commit-interval', '100ms']));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openWarehouse, paths } from '../../testkit/backfill-harness.js';
+import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';
 import { CLI, runArgs, runCli } from '../../testkit/cli.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
@@ -31,9 +31,7 @@ describe('a hostile environment and careless input', () => {
   });
 
   async function seeded(dir: string, wallets: readonly string[] = sim.dataset.wallets()) {
-    const warehouse = await openWarehouse(dir);
-    await warehouse.addTraders(wallets, 'test');
-    await warehouse.close();
+    await seedTraders(dir, wallets);
   }
 
   it('a full stage disk: the run stops with exit 3 naming the full path, parks nothing, leaves no lease or temp file, and completes once space is back', async () => {

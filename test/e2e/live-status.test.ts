@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusJson } from '../../src/library/status-json.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openWarehouse, paths } from '../../testkit/backfill-harness.js';
+import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';
 import { runArgs, runCli, startCli, waitFor } from '../../testkit/cli.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
 
@@ -60,9 +60,7 @@ describe('status while a run holds the warehouse', () => {
   it('status --json polled every second from another process: exit 0 within 2 s each time, live figures that never go back, and the last ones equal the warehouse after the run', async () => {
     await withTempDir(async (dir) => {
       const where = paths(dir);
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets());
       // Slow enough for several polls while it runs, even on a fast machine.
       sim.setLatency({ min: 20, max: 40 });
       const run = startCli(runArgs(where, sim.url, ['--concurrency', '2', '--commit-every', '10', '--commit-interval', '300ms']), { BACKFILL_STATUS_INTERVAL: '500ms' });
@@ -132,9 +130,7 @@ describe('status while a run holds the warehouse', () => {
   it('a snapshot left by a SIGKILLed run is reported stale, with the warehouse figures, never as live', async () => {
     await withTempDir(async (dir) => {
       const where = paths(dir);
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets());
       sim.setLatency({ min: 20, max: 40 });
       const run = startCli(runArgs(where, sim.url, ['--concurrency', '2', '--commit-every', '5', '--commit-interval', '200ms']), { BACKFILL_STATUS_INTERVAL: '200ms' });
       let seen: StatusJson | undefined;

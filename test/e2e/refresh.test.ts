@@ -5,7 +5,7 @@ import type { RunningSimulator } from '../../src/simulator/index.js';
 import type { BackfillOptions } from '../../src/engine/backfill-run.js';
 import { normalizeMarket } from '../../src/polymarket/market-rows.js';
 import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
-import { openWarehouse, paths, runBackfill } from '../../testkit/backfill-harness.js';
+import { openWarehouse, paths, runBackfill, seedTraders } from '../../testkit/backfill-harness.js';
 import { runArgs, runCli, startCli, waitFor } from '../../testkit/cli.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
@@ -38,9 +38,7 @@ describe('incremental refresh against a simulator with a time axis', () => {
 
   it('brings the warehouse to the new ground truth: new fills once each (the overlap inserts nothing again), resolved markets carry their winners, quiet wallets cost one request', async () => {
     await withTempDir(async (dir) => {
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets());
       expect(await runBackfill(dir, sim.url)).toMatchObject({ outcome: 'complete', loaded: 40 });
 
       const step = sim.advance({ seconds: 3 * 86_400, seed: 7 });
@@ -89,9 +87,7 @@ describe('incremental refresh against a simulator with a time axis', () => {
 
   it('a refresh killed part-way (SIGKILL), then run again, ends in the same state; a failed refresh keeps the wallet completed and is shown apart', async () => {
     await withTempDir(async (dir) => {
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets());
       expect((await runCli(runArgs(paths(dir), sim.url))).code).toBe(0);
       sim.advance({ seconds: 2 * 86_400, seed: 9, walletShare: 0.6 });
 
@@ -136,9 +132,7 @@ describe('incremental refresh against a simulator with a time axis', () => {
 
   it('`run --refresh` is one scheduled job: the backfill first, then the refresh; after the world moves on, the next one catches up', async () => {
     await withTempDir(async (dir) => {
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets());
       const args = runArgs(paths(dir), sim.url, ['--refresh', '--market-refresh-after', '0s']);
       const first = await runCli(args);
       expect(first.code, first.stderr).toBe(0);
@@ -178,9 +172,7 @@ describe('incremental refresh against a simulator with a time axis', () => {
       const server = await startSimulator({ seed: 62, wallets: 25, maxTradesPerWallet: 800, gamma });
       try {
         return await withTempDir(async (dir) => {
-          const seed = await openWarehouse(dir);
-          await seed.addTraders(server.dataset.wallets(), 'test');
-          await seed.close();
+          await seedTraders(dir, server.dataset.wallets());
           expect(await runBackfill(dir, server.url)).toMatchObject({ outcome: 'complete' });
           const wh = await openWarehouse(dir);
           try {

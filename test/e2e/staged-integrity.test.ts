@@ -8,7 +8,7 @@ import { LocalStageStore } from '../../src/staging/local/local-stage-store.js';
 import type { StageKind, WalletManifest } from '../../src/staging/stage-store.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { TEST_RUN_OPTIONS, openWarehouse, paths, runBackfill } from '../../testkit/backfill-harness.js';
+import { TEST_RUN_OPTIONS, openWarehouse, paths, runBackfill, seedTraders } from '../../testkit/backfill-harness.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
 
@@ -40,9 +40,7 @@ describe('staged files prove themselves', () => {
 
   it('damaged trades, markets, events and manifest files are detected: reload reports them, run refetches them, and the warehouse ends equal to the ground truth', async () => {
     await withTempDir(async (dir) => {
-      const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
-      await seed.close();
+      await seedTraders(dir, sim.dataset.wallets());
       expect(await runBackfill(dir, sim.url)).toMatchObject({ outcome: 'complete', loaded: 40 });
 
       const stage = new LocalStageStore(paths(dir).stage);
@@ -116,9 +114,7 @@ describe('staged files prove themselves', () => {
   it('a truncated trades file whose manifest is trusted is still refused at load: the row count is checked against the manifest, the checkpoint is never successful', async () => {
     await withTempDir(async (dir) => {
       const wallet = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 300)!;
-      const seed = await openWarehouse(dir);
-      await seed.addTraders([wallet], 'test');
-      await seed.close();
+      await seedTraders(dir, [wallet]);
       // Damage the file between staging and loading: the commit waits long enough for the test to act.
       const events = new RunEvents();
       events.on('wallet:staged', () => void 0);

@@ -31,17 +31,25 @@ export const CHECKPOINT_ROW_FIELDS = {
 export type CheckpointOutcome = 'loaded' | 'failed' | 'transient' | 'invalid';
 export type RefreshOutcome = 'refreshed' | 'refresh-failed' | 'refresh-transient';
 
+/**
+ * The MERGE source of the checkpoint writers: the newest row per wallet of the batch (a wallet can
+ * appear twice in one batch, e.g. failed then loaded on the per-wallet fallback). `WHERE TRUE`
+ * because BigQuery only accepts QUALIFY beside a WHERE, GROUP BY or HAVING.
+ */
+function latestRowPerWallet(d: Dialect): string {
+  return `USING (
+  SELECT * FROM ${d.rows('rows')} WHERE TRUE
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY wallet_address ORDER BY processed_at DESC) = 1
+) AS s
+ON t.wallet_address = s.wallet_address`;
+}
+
 export function checkpointMergeSql(d: Dialect): string {
   const outcome = (value: CheckpointOutcome) => d.literal(value);
   const max = d.param('max_failed_attempts');
   const counted = `COALESCE(t.attempts, 0) + 1`;
-  // `WHERE TRUE` because BigQuery only accepts QUALIFY beside a WHERE, GROUP BY or HAVING.
   return `MERGE INTO ${d.table('backfill_checkpoint')} AS t
-USING (
-  SELECT * FROM ${d.rows('rows')} WHERE TRUE
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY wallet_address ORDER BY processed_at DESC) = 1
-) AS s
-ON t.wallet_address = s.wallet_address
+${latestRowPerWallet(d)}
 WHEN MATCHED THEN UPDATE SET
   completed = TRUE, upload_successful = (s.outcome = ${outcome('loaded')}), trade_count = s.trade_count,
   gcs_file = COALESCE(s.gcs_file, t.gcs_file), processed_at = s.processed_at, error = s.error,
@@ -69,11 +77,7 @@ export function refreshCheckpointSql(d: Dialect): string {
   const outcome = (value: RefreshOutcome) => d.literal(value);
   const refreshed = `s.outcome = ${outcome('refreshed')}`;
   return `MERGE INTO ${d.table('backfill_checkpoint')} AS t
-USING (
-  SELECT * FROM ${d.rows('rows')} WHERE TRUE
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY wallet_address ORDER BY processed_at DESC) = 1
-) AS s
-ON t.wallet_address = s.wallet_address
+${latestRowPerWallet(d)}
 WHEN MATCHED THEN UPDATE SET
   trade_count = CASE WHEN ${refreshed} THEN s.trade_count ELSE t.trade_count END,
   last_trade_at = CASE WHEN ${refreshed} THEN COALESCE(s.last_trade_at, t.last_trade_at) ELSE t.last_trade_at END,

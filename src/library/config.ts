@@ -18,7 +18,7 @@ import type { RateLimit } from '../polymarket/index.js';
 export const DEFAULTS = {
   warehouse: './data/backfill.duckdb',
   stage: './data/stage',
-  duckdbMemoryLimit: '512MB',
+  duckdbMemoryLimit: '128MB',
   dataApiUrl: 'https://data-api.polymarket.com',
   gammaApiUrl: 'https://gamma-api.polymarket.com',
   timeout: '30s',

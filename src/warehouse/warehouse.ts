@@ -89,6 +89,34 @@ export interface FailedWallet {
  * What the engine needs from a warehouse. Implemented once (sql-warehouse.ts) over a driver per
  * backend folder; the engine never imports a vendor SDK.
  */
+/** What a billed backend's jobs cost so far (BigQuery on-demand): bytes billed and processed, jobs. */
+export interface WarehouseCosts {
+  bytesBilled: number;
+  bytesProcessed: number;
+  jobs: number;
+}
+
+/**
+ * BigQuery on-demand query price, US and EU multi-regions: $6.25 per TiB billed, the first TiB of
+ * each month free (https://cloud.google.com/bigquery/pricing#on_demand_pricing). Regions differ;
+ * the figure is an estimate, not an invoice.
+ */
+export const ON_DEMAND_USD_PER_TIB = 6.25;
+
+export function onDemandCostUsd(bytesBilled: number): number {
+  return (bytesBilled / 2 ** 40) * ON_DEMAND_USD_PER_TIB;
+}
+
+/** The costs accrued between two readings of `Warehouse.costs()`. */
+export function costsSince(before: WarehouseCosts | undefined, after: WarehouseCosts | undefined): WarehouseCosts | undefined {
+  if (!after) return undefined;
+  return {
+    bytesBilled: after.bytesBilled - (before?.bytesBilled ?? 0),
+    bytesProcessed: after.bytesProcessed - (before?.bytesProcessed ?? 0),
+    jobs: after.jobs - (before?.jobs ?? 0),
+  };
+}
+
 export interface Warehouse {
   /** e.g. `duckdb:/abs/path/backfill.duckdb`. */
   readonly description: string;
@@ -127,6 +155,8 @@ export interface Warehouse {
    */
   settleCrashed(options: { shard?: { index: number; count: number }; maxFailedAttempts: number; runId?: string }): Promise<CrashSettlement>;
   status(): Promise<StatusFigures>;
+  /** Bytes billed and processed by this warehouse's queries so far (BigQuery); undefined where queries are free. */
+  costs?(): WarehouseCosts | undefined;
   failedWallets(options?: { limit?: number }): Promise<FailedWallet[]>;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import type { RunningSimulator } from '../../src/simulator/index.js';
 import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
 import { TEST_RUN_OPTIONS, UNTHROTTLED, noSleep } from '../../testkit/backfill-harness.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
+import { billedBytes } from '../fakes/fake-bigquery-server.js';
 import { BUCKET, DATASET, PROJECT, WAREHOUSE_URI, startGcpFakes } from './gcp-test-helpers.js';
 
 type Fakes = Awaited<ReturnType<typeof startGcpFakes>>;
@@ -89,6 +90,15 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     await expectEqualsGroundTruth(asQueryable(f), sim.dataset);
 
     const runJobs = [...f.bq.jobs.values()].slice(jobsBefore);
+    // The run's bytes billed, summed from every job's statistics, and their on-demand price.
+    const billed = runJobs.reduce((sum, j) => sum + billedBytes(j.bytesPerTable ?? []), 0);
+    expect(billed).toBeGreaterThan(0);
+    expect(summary.bigquery).toEqual({
+      bytesBilled: billed,
+      bytesProcessed: runJobs.reduce((sum, j) => sum + (j.bytesPerTable ?? []).reduce((a, b) => a + b, 0), 0),
+      jobs: runJobs.length,
+      estimatedCostUsd: (billed / 2 ** 40) * 6.25,
+    });
     const loads = runJobs.filter((j) => j.kind === 'load');
     const checkpointMerges = runJobs.filter((j) => j.sql?.startsWith('MERGE INTO `test-project.polycopy_test.backfill_checkpoint`'));
     const checkpointWrites = checkpointMerges.filter((j) => 'rows' in j.params);
@@ -122,8 +132,13 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     const status = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env);
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
-    const figures = JSON.parse(status.stdout) as { warehouse: string; completed: number; total: number; percent_complete: number };
+    const figures = JSON.parse(status.stdout) as { warehouse: string; completed: number; total: number; percent_complete: number; bigquery?: { bytesBilled: number; jobs: number } };
     expect(figures).toMatchObject({ warehouse: `bigquery://${PROJECT}/${DATASET}?location=US`, completed: 40, total: 40, percent_complete: 100 });
+    // What the status queries themselves billed: two queries, each at least 10 MiB per table read.
+    expect(figures.bigquery!.jobs).toBe(2);
+    expect(figures.bigquery!.bytesBilled).toBeGreaterThanOrEqual(2 * 10 * 2 ** 20);
+    const human = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`], env);
+    expect(human.stdout).toMatch(/these status queries: [\d.]+ MiB billed \([\d.]+ \w+ processed\) in 2 job\(s\), ≈ \$[\d.]+ at \$6\.25\/TiB on-demand/);
 
     // `backfill run` takes its run lease in GCS (create, then delete with its generation), finds nothing to do, exits 0.
     f.gcs.requests.length = 0;

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import type { Flags } from '../../library/config.js';
 import { addStoreOptions, withBackfill } from '../options.js';
 import { safeText } from '../terminal-text.js';
+import { costsSince, onDemandCostUsd } from '../../warehouse/warehouse.js';
+import { describeBilled } from './run.js';
 
 export function statusCommand(): Command {
   return addStoreOptions(new Command('status'))
@@ -10,9 +12,13 @@ export function statusCommand(): Command {
     .option('--json', 'print JSON on stdout')
     .action(async (flags: Flags) => {
       await withBackfill(flags, async (backfill) => {
+        const warehouse = await backfill.warehouse();
+        const before = warehouse.costs?.();
         const s = await backfill.status();
+        // What the status queries themselves billed (BigQuery), not the runs'.
+        const billed = costsSince(before, warehouse.costs?.());
         if (flags.json === true) {
-          process.stdout.write(`${JSON.stringify(s)}\n`);
+          process.stdout.write(`${JSON.stringify(billed ? { ...s, bigquery: { ...billed, estimatedCostUsd: onDemandCostUsd(billed.bytesBilled) } } : s)}\n`);
           return;
         }
         process.stdout.write(
@@ -26,6 +32,7 @@ export function statusCommand(): Command {
             `invalid addresses ${s.invalid_wallets}`,
             `rows              trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}, unresolved ids ${s.rows.unresolved}`,
             `last processed    ${s.last_processed_at ?? '-'}`,
+            ...(billed ? [describeBilled('bigquery          these status queries', billed)] : []),
             '',
           ].join('\n'),
         );

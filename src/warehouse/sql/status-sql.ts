@@ -24,21 +24,27 @@ export function statusFiguresSql(d: Dialect): string {
   const tr = d.table('traders');
   const valid = `SELECT DISTINCT ${normalizedWallet(d, 'wallet_address')} AS w FROM ${tr}
      WHERE wallet_address IS NOT NULL AND ${isValidWallet(d, 'wallet_address')}`;
+  // The valid wallets once, each with whether it is done: valid_wallets and pending from one pass
+  // over traders instead of two (the normalising and matching is most of a status's time).
   return `SELECT
   (SELECT COUNT(*) FROM ${ck} WHERE completed = true AND upload_successful = true) AS completed,
   (SELECT COUNT(DISTINCT wallet_address) FROM ${tr} WHERE wallet_address IS NOT NULL) AS total,
   (SELECT COUNT(*) FROM ${ck} WHERE completed AND NOT upload_successful) AS failed,
   (SELECT COUNT(*) FROM ${ck} WHERE completed AND NOT upload_successful AND parked) AS parked,
-  (SELECT COUNT(*) FROM (${valid}) AS v) AS valid_wallets,
-  (SELECT COUNT(*) FROM (${valid}) AS c
-     WHERE NOT EXISTS (SELECT 1 FROM ${ck} AS k WHERE k.wallet_address = c.w AND k.completed AND k.upload_successful)) AS pending,
+  v.valid_wallets,
+  v.pending,
   (SELECT COUNT(DISTINCT wallet_address) FROM ${tr}
      WHERE wallet_address IS NOT NULL AND NOT ${isValidWallet(d, 'wallet_address')}) AS invalid_wallets,
   (SELECT COUNT(*) FROM ${d.table('trades')}) AS trades,
   (SELECT COUNT(*) FROM ${d.table('markets')}) AS markets,
   (SELECT COUNT(*) FROM ${d.table('events')}) AS events,
   (SELECT COUNT(*) FROM ${d.table('unresolved_ids')}) AS unresolved,
-  (SELECT ${d.isoSeconds('MAX(processed_at)')} FROM ${ck}) AS last_processed_at`;
+  (SELECT ${d.isoSeconds('MAX(processed_at)')} FROM ${ck}) AS last_processed_at
+FROM (
+  SELECT COUNT(*) AS valid_wallets, COALESCE(SUM(CASE WHEN k.wallet_address IS NULL THEN 1 ELSE 0 END), 0) AS pending
+  FROM (${valid}) AS c
+  LEFT JOIN (SELECT DISTINCT wallet_address FROM ${ck} WHERE completed AND upload_successful) AS k ON k.wallet_address = c.w
+) AS v`;
 }
 
 /** Failed wallets, parked last, newest first; parameter `limit`. */

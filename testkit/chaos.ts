@@ -20,6 +20,7 @@ import type { RunningCli } from './cli.js';
 import { withWarehouseFaults } from './faulty-warehouse.js';
 import { compareWithGroundTruth } from './ground-truth-diff.js';
 import type { GroundTruthDiff } from './ground-truth-diff.js';
+import { SCHEMA_MIGRATIONS_TABLE, WAREHOUSE_TABLES } from '../src/warehouse/table-schemas.js';
 
 export interface ChaosOptions {
   wallets: number;
@@ -186,7 +187,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const tables = (await check.query<{ name: string }>('SELECT table_name AS name FROM information_schema.tables')).map((t) => t.name);
     await check.close();
     const leftovers = [
-      ...tables.filter((t) => !['traders', 'trades', 'markets', 'events', 'unresolved_ids', 'backfill_checkpoint', 'schema_migrations'].includes(t)),
+      ...tables.filter((t) => t !== SCHEMA_MIGRATIONS_TABLE.name && !WAREHOUSE_TABLES.some((spec) => spec.name === t)),
       ...(await listRecursive(p.stage)).filter((f) => f.includes('.tmp-')),
       ...(await listRecursive(`${p.warehouse}.leases`)),
     ];

@@ -6,6 +6,7 @@ import { describeError, isTransient, unwritablePath } from '../lib/errors.js';
 import type { PolymarketSource } from '../polymarket/source.js';
 import type { StageStore } from '../staging/stage-store.js';
 import type { InvalidTrader, Warehouse } from '../warehouse/warehouse.js';
+import { costsSince, onDemandCostUsd } from '../warehouse/warehouse.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { CommitBatcher } from './commit-batcher.js';
 import type { CommitPolicy } from './commit-batcher.js';
@@ -106,6 +107,7 @@ async function execute(
 ): Promise<RunSummary> {
   const started = Date.now();
   const { warehouse, stage, source } = deps;
+  const costsAtStart = warehouse.costs?.();
 
   // Scanning a million traders for malformed values must not delay the first request (on two cores
   // it would compete with the plan query): it starts once the first wallet is under way, runs beside
@@ -249,6 +251,8 @@ async function execute(
     durationMs: Date.now() - started,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
+  const billed = costsSince(costsAtStart, warehouse.costs?.());
+  if (billed) summary.bigquery = { ...billed, estimatedCostUsd: onDemandCostUsd(billed.bytesBilled) };
   events.safeEmit('run:finished', summary);
   return summary;
 }

@@ -28,4 +28,9 @@ export interface RunSummary {
   durationMs: number;
   /** Peak resident memory of this process so far (MB): a whale must not make it grow. */
   peakRssMb: number;
+  /**
+   * What this run's BigQuery jobs billed (absent on DuckDB): bytes billed and processed, jobs, and
+   * the on-demand price of the bytes billed (ON_DEMAND_USD_PER_TIB; the monthly free TiB ignored).
+   */
+  bigquery?: { bytesBilled: number; bytesProcessed: number; jobs: number; estimatedCostUsd: number };
 }

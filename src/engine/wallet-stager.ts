@@ -61,7 +61,7 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
     if (metadata.unresolved.length > 0) files.unresolved = await writeRows(deps.stage, 'unresolved', wallet, area, metadata.unresolved);
     // A refresh window is not a complete history: it never becomes a bundle a backfill could reuse.
     if (!window) await deps.stage.writeManifest(sealManifest({ wallet, run_id: deps.runId, staged_at: new Date().toISOString(), trade_count: trades.rows, files }));
-    return { bundle: { wallet, tradeCount: trades.rows, files }, claims: metadata.claims, reused: false };
+    return { bundle: { wallet, tradeCount: trades.rows, files, ...(window ? { partial: true } : {}) }, claims: metadata.claims, reused: false };
   } catch (error) {
     deps.metadata.release(metadata.claims);
     throw error;

@@ -14,7 +14,7 @@ import { DEFAULT_MAX_PAGES_PER_WALLET, DEFAULT_MAX_RESPONSE_BYTES, parseMaxPages
 export const DEFAULTS = {
   warehouse: './data/backfill.duckdb',
   stage: './data/stage',
-  duckdbMemoryLimit: '512MB',
+  duckdbMemoryLimit: '128MB',
   dataApiUrl: 'https://data-api.polymarket.com',
   gammaApiUrl: 'https://gamma-api.polymarket.com',
   timeout: '30s',

@@ -12,7 +12,7 @@ import type { LeaseInfo } from '../lease/lease.js';
 import { describeError } from '../lib/errors.js';
 import type { SourceLogger } from '../polymarket/index.js';
 import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
-import type { FailedWallet, StatusFigures, Warehouse } from '../warehouse/warehouse.js';
+import type { FailedWallet, RunRecord, StatusFigures, Warehouse } from '../warehouse/warehouse.js';
 import { resolveBackends } from './backends.js';
 import type { Backends } from './backends.js';
 import type { BackfillConfig } from './config.js';
@@ -347,6 +347,8 @@ async function executeRun(
   try {
     const summary = await run.done;
     state = summary.outcome === 'stopped' ? 'stopped' : 'finished';
+    // Bookkeeping, not data: a run whose record cannot be written has still done its work.
+    await wh.recordRun(runRecord(summary)).catch((error: unknown) => logger.warn({}, `could not record run ${summary.runId} in backfill_runs: ${describeError(error)}`));
     return summary;
   } finally {
     await publisher?.finish(state);
@@ -355,6 +357,25 @@ async function executeRun(
     lease.lost.removeEventListener('abort', onLeaseLost);
     await source.close();
   }
+}
+
+/** A run's row of backfill_runs. */
+export function runRecord(summary: RunSummary, finishedAt = new Date()): RunRecord {
+  return {
+    run_id: summary.runId,
+    mode: summary.mode,
+    started_at: new Date(finishedAt.getTime() - summary.durationMs).toISOString(),
+    finished_at: finishedAt.toISOString(),
+    outcome: summary.outcome,
+    stop_reason: summary.stopReason,
+    planned: summary.planned,
+    loaded: summary.loaded,
+    failed: summary.failed,
+    trades: summary.trades,
+    bytes_billed: summary.bigquery?.bytesBilled ?? 0,
+    bytes_processed: summary.bigquery?.bytesProcessed ?? 0,
+    jobs: summary.bigquery?.jobs ?? 0,
+  };
 }
 
 /** The refresh options of the engine, from the configuration (the wallet list read from its file). */

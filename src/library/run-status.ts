@@ -7,6 +7,7 @@ import { currentProcess } from '../lease/holder-process.js';
 import type { HolderProcess } from '../lease/lease.js';
 import { describeError } from '../lib/errors.js';
 import type { RateLimit, SourceStats } from '../polymarket/index.js';
+import { onDemandCostUsd } from '../warehouse/warehouse.js';
 import type { FailedWallet, StatusFigures } from '../warehouse/warehouse.js';
 import type { FailureClass, RunState, RunStatus, StatusJson, ThroughputPoint } from './status-json.js';
 
@@ -132,8 +133,9 @@ export class RunStatusTracker {
   }
 }
 
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
+function round(n: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(n * scale) / scale;
 }
 
 /** A failure's class, from its recorded error: the dashboard groups failures by it. */
@@ -165,15 +167,18 @@ export function statusJson(
   failed: readonly FailedWallet[],
   extra: { source: StatusJson['source']; live: boolean; stale: boolean; run: RunStatus | null; asOf?: string },
 ): StatusJson {
+  const { billed, ...rest } = figures;
   return {
     warehouse,
     source: extra.source,
     live: extra.live,
     stale: extra.stale,
     as_of: extra.asOf ?? new Date().toISOString(),
-    ...figures,
+    ...rest,
     failures: { by_class: failuresByClass(failed) },
-    bigquery: null,
+    bigquery: billed
+      ? { runs: billed.runs, bytes_billed: billed.bytes_billed, bytes_processed: billed.bytes_processed, estimated_cost_usd: round(onDemandCostUsd(billed.bytes_billed), 4) }
+      : null,
     run: extra.run,
   };
 }

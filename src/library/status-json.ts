@@ -21,7 +21,10 @@ export interface FailureClass {
   latest: FailureExample[];
 }
 
+/** What the recorded runs' BigQuery jobs billed, summed over backfill_runs. */
 export interface BigQueryUsage {
+  /** Runs recorded (each at its end; a run in progress is not counted yet). */
+  runs: number;
   bytes_billed: number;
   bytes_processed: number;
   estimated_cost_usd: number;
@@ -93,7 +96,7 @@ export interface StatusJson {
   /** Incremental refresh: completed wallets refreshed at least once, those whose last refresh failed, and when. */
   refresh: { refreshed_wallets: number; failed: number; last_refreshed_at: string | null; oldest_at: string | null };
   failures: { by_class: Record<string, FailureClass> };
-  /** Null on DuckDB. */
+  /** Null on DuckDB, where queries are not billed. */
   bigquery: BigQueryUsage | null;
   run: RunStatus | null;
 }

@@ -1,5 +1,6 @@
 import type { Dialect, Params } from './sql/dialect.js';
 import type { LoadedTableSpec } from './table-schemas.js';
+import type { WarehouseCosts } from './warehouse.js';
 
 /**
  * What a backend supplies beneath the shared warehouse (sql-warehouse.ts): a SQL dialect, a way to
@@ -28,6 +29,12 @@ export interface DriverCapabilities {
   duplicateCheck: boolean;
   /** Rows per parameterised statement (bounds the request size). */
   maxRowsPerStatement: number;
+  /**
+   * Every query bills the bytes it reads (BigQuery on-demand): an upsert of metadata first asks
+   * which staged keys the target already holds, so a batch of only new keys merges insert-only
+   * and bills the key column instead of the whole table.
+   */
+  billedByBytes?: boolean;
 }
 
 /** Staged rows of one kind, readable by SQL until disposed. */
@@ -72,6 +79,10 @@ export interface WarehouseDriver extends SqlSession {
    * a damaged warehouse instead of figures that look complete; throws what the backend found.
    */
   probe?(): Promise<void>;
+  /** A table's stored size from its metadata (free: no query), where reads are billed by bytes. */
+  tableBytes?(table: string): Promise<number | undefined>;
+  /** Bytes billed and processed by this driver's jobs so far; absent where statements cost nothing. */
+  costs?(): WarehouseCosts;
   /** Runs `work` in one transaction where the backend has them; otherwise statement by statement. */
   transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;

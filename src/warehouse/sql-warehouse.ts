@@ -15,10 +15,12 @@ import { fillLastTradeAtSql, missingLastTradeAtSql, refreshFailuresSql, refreshP
 import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
 import { knownIdsSql } from './sql/known-ids-sql.js';
-import { mergeSql, repairDuplicateTradesSql, stagedTradesSql, walletTradeCountsSql } from './sql/merge-sql.js';
+import { knownStagedKeysSql, mergeSql, monthRanges, repairDuplicateTradesSql, stagedTradesSql, walletTradeCountsSql } from './sql/merge-sql.js';
 import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
 import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
+import { RUN_ROW_FIELDS, recordRunSql } from './sql/runs-sql.js';
 import { LOADED_TABLES, MIGRATIONS } from './table-schemas.js';
+import type { LoadedTableSpec } from './table-schemas.js';
 import { appliedMigrationsSql, recordMigrationSql } from './sql/migration-sql.js';
 import { parseEventIds } from '../polymarket/market-rows.js';
 import type {
@@ -30,15 +32,30 @@ import type {
   InvalidTrader,
   LoadResult,
   PlanOptions,
+  RunRecord,
   StatusFigures,
   Warehouse,
+  WarehouseCosts,
   WalletBundle,
 } from './warehouse.js';
 
 type Kind = keyof typeof LOADED_TABLES;
 
+/** Per wallet of a batch: the trades the warehouse holds, and the newest one's time (ISO-8601 UTC, null for none). */
+interface WalletTotals {
+  counts: Record<string, number>;
+  lastTradeAt: Record<string, string | null>;
+}
+
 /** Metadata first, trades last: a reader never sees a trade whose market row is still to come. */
 const MERGE_ORDER: readonly Kind[] = ['markets', 'events', 'unresolved', 'trades'];
+
+/**
+ * The size of an upsert target from which asking for its known keys first is cheaper than the
+ * upsert: the question and an insert-only MERGE bill about 3 × 10 MiB at least, an upsert the
+ * whole table.
+ */
+export const KNOWN_KEYS_CHECK_MIN_BYTES = 32 * 2 ** 20;
 
 /** A staged trades file that does not hold what its manifest promised; the wallet is fetched again. */
 export class StagedDataMismatchError extends BackfillError {}
@@ -196,27 +213,38 @@ export class SqlWarehouse implements Warehouse {
       staged.push(...relations);
       const byKind = new Map(kinds.map((kind, i) => [kind, relations[i]!]));
       const merged: LoadResult['merged'] = { trades: 0, markets: 0, events: 0, unresolved: 0 };
+      let timeRanges: { from: string; to: string }[] = [];
+      let fresh: WalletTotals | undefined;
       for (const kind of kinds) {
         const relation = byKind.get(kind)!;
         if (kind === 'trades') {
-          merged.trades = await this.#mergeTrades(session, relation, bundles, wallets);
+          ({ inserted: merged.trades, timeRanges, fresh } = await this.#mergeTrades(session, relation, bundles, wallets));
         } else {
-          const spec = LOADED_TABLES[kind];
-          merged[kind] = await session.execute(`merge ${spec.table}`, mergeSql(this.#driver.dialect, spec, relation), relation.params);
+          merged[kind] = await this.#mergeMetadata(session, LOADED_TABLES[kind], relation);
         }
       }
-      const { counts, lastTradeAt, duplicates } = wallets.length > 0 ? await this.#tradeCounts(session, wallets) : { counts: {}, lastTradeAt: {}, duplicates: 0 };
+      if (wallets.length === 0) return { merged, tradeCounts: {}, lastTradeAt: {}, duplicatesRemoved: 0 };
+      if (fresh) return { merged, tradeCounts: fresh.counts, lastTradeAt: fresh.lastTradeAt, duplicatesRemoved: 0 };
+      // A refresh window's months do not hold the wallet's older trades: its count reads them all.
+      const partial = bundles.some((b) => b.partial === true);
+      const { counts, lastTradeAt, duplicates } = await this.#tradeCounts(session, wallets, partial ? [] : timeRanges);
       return { merged, tradeCounts: counts, lastTradeAt, duplicatesRemoved: duplicates };
     });
     await Promise.all(staged.map((s) => s.dispose().catch(() => undefined)));
     return result;
   }
 
-  async #mergeTrades(session: SqlSession, relation: StagedRelation, bundles: readonly WalletBundle[], wallets: string[]): Promise<number> {
+  async #mergeTrades(
+    session: SqlSession,
+    relation: StagedRelation,
+    bundles: readonly WalletBundle[],
+    wallets: string[],
+  ): Promise<{ inserted: number; timeRanges: { from: string; to: string }[]; fresh?: WalletTotals }> {
     const d = this.#driver.dialect;
-    const stats = await session.query<{ wallet: string; row_count: unknown; key_count: unknown; min_ts: string; max_ts: string }>(
+    const timePartitions = this.#driver.capabilities.timePartitions;
+    const stats = await session.query<{ wallet: string; row_count: unknown; key_count: unknown; min_ts: string; max_ts: string; months?: string | null }>(
       'check staged trades',
-      stagedTradesSql(d, relation.relation),
+      stagedTradesSql(d, relation.relation, { months: timePartitions }),
       relation.params,
     );
     const expected = new Map(bundles.map((b) => [b.wallet, b]));
@@ -245,27 +273,73 @@ export class SqlWarehouse implements Warehouse {
         );
       }
     }
-    if (stats.length === 0) return 0;
+    if (stats.length === 0) return { inserted: 0, timeRanges: [] };
     const params: Params = { ...relation.params, wallets: param.strings(wallets) };
-    const timeRange = this.#driver.capabilities.timePartitions;
-    if (timeRange) {
+    // The months of every staged row: whichever of an id's repeated rows the MERGE keeps, its
+    // month is in, so no existing row of the batch can fall outside and be inserted again.
+    const timeRanges = timePartitions ? monthRanges(stats.flatMap((s) => String(s.months ?? '').split(',').filter(Boolean))) : [];
+    timeRanges.forEach((range, i) => {
+      params[`ts_from_${i}`] = param.timestamp(range.from);
+      params[`ts_to_${i}`] = param.timestamp(range.to);
+    });
+    if (timePartitions && timeRanges.length === 0) {
       params.min_ts = param.timestamp(stats.map((s) => s.min_ts).sort()[0]!);
       params.max_ts = param.timestamp(stats.map((s) => s.max_ts).sort().at(-1)!);
     }
     const source = { relation: relation.relation, unique: unique && relation.unique };
-    return session.execute('merge trades', mergeSql(d, LOADED_TABLES.trades, source, { prune: { timeRange } }), params);
+    const prune = { timeRange: timePartitions, timeRanges: timeRanges.length };
+    if (d.insertOnly === 'not-exists' && this.#driver.capabilities.transactions) {
+      // Most batches are wallets loaded for the first time. One scan of proxy_wallet alone (zone
+      // maps prune it to the batch's row groups) proves it; the insert then needs no anti-join,
+      // and, in this transaction, what the warehouse holds per wallet is what was staged.
+      const existing = await session.query<{ wallet: string }>('count existing trades', walletTradeCountsSql(d, { keys: false }), { wallets: param.strings(wallets) });
+      if (existing.length === 0) {
+        const inserted = await session.execute('merge trades', mergeSql(d, LOADED_TABLES.trades, source, { prune, noExistingRows: true }), relation.params);
+        const fresh: WalletTotals = { counts: Object.fromEntries(wallets.map((w) => [w, 0])), lastTradeAt: Object.fromEntries(wallets.map((w) => [w, null])) };
+        for (const s of stats) {
+          fresh.counts[String(s.wallet)] = Number(s.key_count);
+          fresh.lastTradeAt[String(s.wallet)] = s.max_ts;
+        }
+        return { inserted, timeRanges, fresh };
+      }
+    }
+    const inserted = await session.execute('merge trades', mergeSql(d, LOADED_TABLES.trades, source, { prune }), params);
+    return { inserted, timeRanges };
+  }
+
+  /**
+   * A metadata upsert. Where queries bill bytes and the target is large, the staged keys the target
+   * already holds are counted first (reading the key column alone): with none, the MERGE is
+   * insert-only and bills the target's key column, where an upsert bills every column of the whole
+   * unpartitioned table. Known ids are not fetched again, so most batches stage only new markets
+   * and events. Below KNOWN_KEYS_CHECK_MIN_BYTES the check would cost more than it saves (every
+   * query bills at least 10 MiB per table it reads).
+   */
+  async #mergeMetadata(session: SqlSession, spec: LoadedTableSpec, relation: StagedRelation): Promise<number> {
+    const d = this.#driver.dialect;
+    let insertOnly = false;
+    const large = async () => ((await this.#driver.tableBytes?.(spec.table)) ?? Infinity) >= KNOWN_KEYS_CHECK_MIN_BYTES;
+    if (spec.merge === 'upsert' && this.#driver.capabilities.billedByBytes && (await large())) {
+      const [row] = await session.query<{ known: unknown }>(`known ${spec.table} keys`, knownStagedKeysSql(d, spec, relation.relation), relation.params);
+      insertOnly = Number(row?.known ?? 0) === 0;
+    }
+    return session.execute(`merge ${spec.table}`, mergeSql(d, spec, relation, { insertOnly }), relation.params);
   }
 
   /** What the warehouse now holds per wallet; duplicates (overlapping runners) removed and counted. */
   async #tradeCounts(
     session: SqlSession,
     wallets: string[],
-  ): Promise<{ counts: Record<string, number>; lastTradeAt: Record<string, string | null>; duplicates: number }> {
+    timeRanges: readonly { from: string; to: string }[],
+  ): Promise<WalletTotals & { duplicates: number }> {
     const d = this.#driver.dialect;
-    const read = () =>
-      session.query<{ wallet: string; row_count: unknown; key_count: unknown; newest: string | null }>('count trades', walletTradeCountsSql(d), {
-        wallets: param.strings(wallets),
-      });
+    const sql = walletTradeCountsSql(d, { keys: this.#driver.capabilities.duplicateCheck, timeRanges: timeRanges.length });
+    const params: Params = { wallets: param.strings(wallets) };
+    timeRanges.forEach((range, i) => {
+      params[`ts_from_${i}`] = param.timestamp(range.from);
+      params[`ts_to_${i}`] = param.timestamp(range.to);
+    });
+    const read = () => session.query<{ wallet: string; row_count: unknown; key_count: unknown; newest: string | null }>('count trades', sql, params);
     let rows = await read();
     let duplicates = 0;
     const excess = () => rows.reduce((sum, r) => sum + Number(r.row_count) - Number(r.key_count), 0);
@@ -440,7 +514,14 @@ export class SqlWarehouse implements Warehouse {
         last_refreshed_at: (ours?.last_refreshed_at as string | null | undefined) ?? null,
         oldest_at: (ours?.oldest_refresh_at as string | null | undefined) ?? null,
       },
+      billed: this.#driver.capabilities.billedByBytes
+        ? { runs: n(ours?.runs), bytes_billed: n(ours?.runs_bytes_billed), bytes_processed: n(ours?.runs_bytes_processed) }
+        : null,
     };
+  }
+
+  async recordRun(run: RunRecord): Promise<void> {
+    await this.#driver.execute('record run', recordRunSql(this.#driver.dialect), { run: param.rows(RUN_ROW_FIELDS, [{ ...run, stop_reason: run.stop_reason === null ? null : truncate(run.stop_reason, 4_000) }]) });
   }
 
   async failedWallets(options: { limit?: number; kind?: 'backfill' | 'refresh' } = {}): Promise<FailedWallet[]> {
@@ -458,6 +539,10 @@ export class SqlWarehouse implements Warehouse {
       parked: Boolean(r.parked),
       gcs_file: (r.gcs_file as string | null) ?? null,
     }));
+  }
+
+  costs(): WarehouseCosts | undefined {
+    return this.#driver.costs?.();
   }
 
   close(): Promise<void> {

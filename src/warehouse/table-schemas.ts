@@ -142,6 +142,23 @@ export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
   col('refresh_attempts', 'int'),
 ];
 
+/** One row per finished run: its outcome and what its BigQuery jobs billed (what the dashboard sums). */
+export const RUNS_COLUMNS: readonly ColumnSpec[] = [
+  str('run_id', true),
+  str('mode'),
+  col('started_at', 'timestamp'),
+  col('finished_at', 'timestamp'),
+  str('outcome'),
+  str('stop_reason'),
+  col('planned', 'int'),
+  col('loaded', 'int'),
+  col('failed', 'int'),
+  col('trades', 'int'),
+  col('bytes_billed', 'int'),
+  col('bytes_processed', 'int'),
+  col('jobs', 'int'),
+];
+
 export const TRADERS_COLUMNS: readonly ColumnSpec[] = [str('wallet_address'), col('added_at', 'timestamp'), str('source')];
 
 /** One table of the warehouse as every backend creates it. */
@@ -211,6 +228,13 @@ export const WAREHOUSE_TABLES: readonly TableSpec[] = [
     primaryKey: ['wallet_address'],
     shared: true,
   },
+  {
+    name: 'backfill_runs',
+    description: 'One row per finished run (backfill or refresh): outcome, counts, and the bytes its BigQuery jobs billed.',
+    columns: RUNS_COLUMNS,
+    loadedAt: false,
+    primaryKey: ['run_id'],
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_TABLE: TableSpec = {
@@ -235,4 +259,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'traders, trades, markets, events, unresolved ids, checkpoints' },
   { version: 2, description: 'checkpoint in-flight marks: a wallet in flight when the process died is counted and tried alone' },
   { version: 3, description: 'incremental refresh: last_trade_at, refreshed_at, refresh_error, refresh_attempted_at, refresh_attempts' },
+  { version: 4, description: 'backfill_runs: one row per finished run, with the bytes its BigQuery jobs billed' },
 ];

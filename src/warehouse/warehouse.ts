@@ -7,6 +7,8 @@ export interface WalletBundle {
   files: Partial<Record<StageKind, StagedFile>>;
   /** Markets and events of no wallet (a refresh's market resolutions): no trade counts are read for it. */
   metadataOnly?: boolean;
+  /** The trades are a refresh window, not the wallet's whole history: its count is read unpruned. */
+  partial?: boolean;
 }
 
 export interface LoadResult {
@@ -93,6 +95,25 @@ export interface StatusFigures {
   last_processed_at: string | null;
   /** Incremental refresh: completed wallets refreshed at least once, those whose last refresh failed, and when. */
   refresh: { refreshed_wallets: number; failed: number; last_refreshed_at: string | null; oldest_at: string | null };
+  /** What the recorded runs' queries billed (backfill_runs), where queries are billed (BigQuery); null elsewhere. */
+  billed: { runs: number; bytes_billed: number; bytes_processed: number } | null;
+}
+
+/** A finished run, as `backfill_runs` records it. */
+export interface RunRecord {
+  run_id: string;
+  mode: 'backfill' | 'refresh';
+  started_at: string;
+  finished_at: string;
+  outcome: string;
+  stop_reason: string | null;
+  planned: number;
+  loaded: number;
+  failed: number;
+  trades: number;
+  bytes_billed: number;
+  bytes_processed: number;
+  jobs: number;
 }
 
 export interface CrashSettlement {
@@ -118,6 +139,34 @@ export interface FailedWallet {
  * What the engine needs from a warehouse. Implemented once (sql-warehouse.ts) over a driver per
  * backend folder; the engine never imports a vendor SDK.
  */
+/** What a billed backend's jobs cost so far (BigQuery on-demand): bytes billed and processed, jobs. */
+export interface WarehouseCosts {
+  bytesBilled: number;
+  bytesProcessed: number;
+  jobs: number;
+}
+
+/**
+ * BigQuery on-demand query price, US and EU multi-regions: $6.25 per TiB billed, the first TiB of
+ * each month free (https://cloud.google.com/bigquery/pricing#on_demand_pricing). Regions differ;
+ * the figure is an estimate, not an invoice.
+ */
+export const ON_DEMAND_USD_PER_TIB = 6.25;
+
+export function onDemandCostUsd(bytesBilled: number): number {
+  return (bytesBilled / 2 ** 40) * ON_DEMAND_USD_PER_TIB;
+}
+
+/** The costs accrued between two readings of `Warehouse.costs()`. */
+export function costsSince(before: WarehouseCosts | undefined, after: WarehouseCosts | undefined): WarehouseCosts | undefined {
+  if (!after) return undefined;
+  return {
+    bytesBilled: after.bytesBilled - (before?.bytesBilled ?? 0),
+    bytesProcessed: after.bytesProcessed - (before?.bytesProcessed ?? 0),
+    jobs: after.jobs - (before?.jobs ?? 0),
+  };
+}
+
 export interface Warehouse {
   /** e.g. `duckdb:/abs/path/backfill.duckdb`. */
   readonly description: string;
@@ -162,6 +211,10 @@ export interface Warehouse {
   /** Markets held as open that may have resolved since (end date passed, or fetched before `staleBefore`). */
   staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<{ id: string; eventIds: string[] }[]>;
   status(): Promise<StatusFigures>;
+  /** Bytes billed and processed by this warehouse's queries so far (BigQuery); undefined where queries are free. */
+  costs?(): WarehouseCosts | undefined;
+  /** Records a finished run (backfill_runs); recording it again replaces the row. */
+  recordRun(run: RunRecord): Promise<void>;
   /** Backfill failures (default), or completed wallets whose last refresh failed. */
   failedWallets(options?: { limit?: number; kind?: 'backfill' | 'refresh' }): Promise<FailedWallet[]>;
   close(): Promise<void>;

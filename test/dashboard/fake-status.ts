@@ -71,7 +71,7 @@ export function runningStatus(step: number): StatusJson {
         },
       },
     },
-    bigquery: { bytes_billed: 1_610_612_736, bytes_processed: 1_503_238_553, estimated_cost_usd: 0.0092 },
+    bigquery: { runs: 96, bytes_billed: 1_610_612_736, bytes_processed: 1_503_238_553, estimated_cost_usd: 0.0092 },
     run: {
       run_id: 'run-20251130T120000Z-7f3a',
       started_at: iso(START - 60_000),

@@ -116,8 +116,12 @@ describe('a hostile environment and careless input', () => {
       const { size } = await stat(paths(dir).warehouse);
       await truncate(paths(dir).warehouse, Math.floor(size / 2));
       const result = await runCli(['status', ...store(dir)]);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/the warehouse duckdb:.*backfill\.duckdb is damaged: reading trades failed: IO Error: Could not read/);
+      // Found when the file is attached (its blocks are read then) or by status's probe of the data.
+      expect([1, 64]).toContain(result.code);
+      expect(result.stderr).toMatch(
+        /(the warehouse duckdb:.*backfill\.duckdb is damaged: reading trades failed|Could not open DuckDB warehouse .*backfill\.duckdb: .*not a readable DuckDB database \(damaged, truncated)/s,
+      );
+      expect(result.stderr).toMatch(/IO Error: Could not read/);
       expect(result.stdout).not.toMatch(/percent_complete\s+100/);
     });
   });

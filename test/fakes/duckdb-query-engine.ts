@@ -15,7 +15,7 @@ import type { FieldSchema, LoadConfig, ParamTypeDescriptor, ParamValue, QueryEng
  * - `@param` → a typed literal of the decoded REST parameter; `UNNEST(@array)` in FROM/IN →
  *   DuckDB's `(SELECT UNNEST(…))` forms;
  * - `CURRENT_TIMESTAMP()` → `now()`; REGEXP_CONTAINS, FARM_FINGERPRINT, FORMAT_TIMESTAMP and
- *   UNIX_MICROS are macros over DuckDB built-ins.
+ *   UNIX_MICROS are macros over DuckDB built-ins; `TIMESTAMP_TRUNC(x, MONTH)` → `date_trunc('month', x)`.
  * What DuckDB accepts and BigQuery would not (or the reverse) is exactly what stays unverified
  * until a run on a real project; docs/google-cloud.md lists it.
  */
@@ -51,11 +51,13 @@ export async function createDuckDbEngine(readObject: (uri: string) => Buffer | u
     return next;
   };
   let loads = 0;
+  const schemas = new Map<string, TableResource>();
 
   const engine: DuckDbEngine = {
     executed,
     createTable: (table: TableResource) =>
       serial(async () => {
+        schemas.set(table.tableReference.tableId, table);
         const cols = (table.schema?.fields ?? []).map((f) => `"${f.name}" ${duckType(f.type)}${f.mode === 'REQUIRED' ? ' NOT NULL' : ''}`);
         await c.run(`CREATE TABLE "${table.tableReference.tableId}" (${cols.join(', ')})`);
       }),
@@ -63,7 +65,25 @@ export async function createDuckDbEngine(readObject: (uri: string) => Buffer | u
       serial(async () => {
         for (const f of fields) await c.run(`ALTER TABLE "${table.tableReference.tableId}" ADD COLUMN "${f.name}" ${duckType(f.type)}`);
       }),
-    dropTable: (table: TableResource) => serial(async () => c.run(`DROP TABLE IF EXISTS "${table.tableReference.tableId}"`).then(() => undefined)),
+    dropTable: (table: TableResource) =>
+      serial(async () => {
+        schemas.delete(table.tableReference.tableId);
+        await c.run(`DROP TABLE IF EXISTS "${table.tableReference.tableId}"`);
+      }),
+    tableBytes: (tableId: string) =>
+      serial(async () => {
+        const plan = bytePlans(`SELECT * FROM \`fake.fake.${tableId}\``, {}, schemas)[0];
+        return plan ? Number((await c.runAndReadAll(plan)).getRows()[0]?.[0] ?? 0) : 0;
+      }),
+    bytes: (sql: string, params: Record<string, ParamValue>) =>
+      serial(async () => {
+        const out: number[] = [];
+        for (const plan of bytePlans(sql, params, schemas)) {
+          const reader = await c.runAndReadAll(plan);
+          out.push(Number(reader.getRows()[0]?.[0] ?? 0));
+        }
+        return out;
+      }),
     query: (sql: string, params: Record<string, ParamValue>) =>
       serial(async (): Promise<QueryOutcome> => {
         const text = translateBigQuerySql(sql, params);
@@ -106,6 +126,61 @@ export async function createDuckDbEngine(readObject: (uri: string) => Buffer | u
     },
   };
   return engine;
+}
+
+/**
+ * One query per table a statement reads, each summing the bytes BigQuery's on-demand model would
+ * count: the referenced columns (STRING 2 + UTF-8 bytes, INT64/FLOAT64/TIMESTAMP 8, BOOL 1, NULL 0)
+ * over the rows of the partitions the statement's constant time ranges touch (a month-partitioned
+ * table; `timestamp >= @a AND … < @b` pairs or `BETWEEN @a AND @b`). Referenced columns: every
+ * column of a `SELECT *` relation or of a MERGE target with UPDATE or DELETE (BigQuery bills the
+ * whole target then), the target's `t.` columns of an insert-only MERGE, else the columns named.
+ * Clustering is not modelled (an upper bound, as a fresh table's blocks would be).
+ */
+function bytePlans(sql: string, params: Record<string, ParamValue>, schemas: Map<string, TableResource>): string[] {
+  const refs = [...new Set([...sql.matchAll(/`([^`]*\.[^`]*)`/g)].map((m) => m[1]!))];
+  const named = new Set([...sql.matchAll(/`([^`.]+)`/g)].map((m) => m[1]!));
+  const targetRef = /^\s*MERGE\s+INTO\s+`([^`]+)`/i.exec(sql)?.[1];
+  const rewrites = /WHEN\s+MATCHED\b[^]*?\bTHEN\s+(UPDATE|DELETE)\b/i.test(sql);
+  const plans: string[] = [];
+  for (const ref of refs) {
+    const name = ref.split('.').at(-1)!;
+    const table = schemas.get(name);
+    if (!table) continue;
+    const fields = table.schema?.fields ?? [];
+    const escaped = ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    let columns: typeof fields;
+    if (ref === targetRef) {
+      const own = new Set([...sql.matchAll(/\bt\.`([^`]+)`/g)].map((m) => m[1]!));
+      columns = rewrites ? fields : fields.filter((f) => own.has(f.name));
+    } else if (new RegExp(`SELECT\\s+\\*\\s+FROM\\s+\`${escaped}\``, 'i').test(sql)) {
+      columns = fields;
+    } else {
+      columns = fields.filter((f) => named.has(f.name));
+    }
+    const size = columns.map((f) => {
+      const col = `"${f.name}"`;
+      const type = f.type.toUpperCase();
+      if (type === 'STRING' || type === 'JSON') return `coalesce(2 + strlen(${col}), 0)`;
+      if (type === 'BOOL' || type === 'BOOLEAN') return `CASE WHEN ${col} IS NULL THEN 0 ELSE 1 END`;
+      return `CASE WHEN ${col} IS NULL THEN 0 ELSE 8 END`;
+    });
+    const where: string[] = [];
+    const partition = table.timePartitioning?.field;
+    if (partition) {
+      const col = `\`${partition}\``;
+      const ranges: string[] = [];
+      for (const m of sql.matchAll(new RegExp(`${col}\\s*>=\\s*@(\\w+)\\s+AND\\s+(?:\\w+\\.)?${col}\\s*<\\s*@(\\w+)`, 'g'))) {
+        ranges.push(`(date_trunc('month', "${partition}") >= date_trunc('month', ${literal(params[m[1]!]!)}) AND date_trunc('month', "${partition}") < ${literal(params[m[2]!]!)})`);
+      }
+      for (const m of sql.matchAll(new RegExp(`${col}\\s+BETWEEN\\s+@(\\w+)\\s+AND\\s+@(\\w+)`, 'g'))) {
+        ranges.push(`(date_trunc('month', "${partition}") BETWEEN date_trunc('month', ${literal(params[m[1]!]!)}) AND date_trunc('month', ${literal(params[m[2]!]!)}))`);
+      }
+      if (ranges.length > 0) where.push(`(${ranges.join(' OR ')})`);
+    }
+    plans.push(`SELECT coalesce(sum(${size.length > 0 ? size.join(' + ') : '0'}), 0) FROM "${name}"${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`);
+  }
+  return plans;
 }
 
 const DUCK_TYPES: Record<string, string> = {
@@ -172,6 +247,7 @@ export function translateBigQuerySql(sql: string, params: Record<string, ParamVa
   return sql
     .replace(/`([^`]+)`/g, (_, name: string) => `"${name.split('.').at(-1)}"`)
     .replace(/\bCURRENT_TIMESTAMP\(\)/g, 'CAST(now() AS TIMESTAMP)')
+    .replace(/\bTIMESTAMP_TRUNC\(((?:[^()]|\([^()]*\))*),\s*MONTH\)/g, "date_trunc('month', $1)")
     .replace(
       /\bIN\s+UNNEST\(@(\w+)\)|\bUNNEST\(@(\w+)\)(?:\s+AS\s+(\w+))?|@(\w+)/g,
       (_, inName: string | undefined, unnestName: string | undefined, alias: string | undefined, plain: string | undefined) => {

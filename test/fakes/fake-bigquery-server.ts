@@ -79,6 +79,8 @@ export interface FakeJob {
   params: Record<string, ParamValue>;
   outcome: QueryOutcome;
   pollsLeft: number;
+  /** Bytes read per referenced table (query jobs with an engine that reports them). */
+  bytesPerTable?: number[];
 }
 
 export interface LoadConfig {
@@ -97,6 +99,19 @@ export interface QueryEngine {
   dropTable(table: TableResource): Promise<void>;
   query(sql: string, params: Record<string, ParamValue>): Promise<QueryOutcome>;
   load(config: LoadConfig): Promise<QueryOutcome>;
+  /**
+   * Bytes a query reads as BigQuery on-demand would bill them, computed before it runs: the
+   * referenced columns of each table it reads, only the partitions its constant time ranges touch.
+   */
+  bytes?(sql: string, params: Record<string, ParamValue>): Promise<number[]>;
+  /** A table's stored bytes (every column of every row), reported as `numBytes` by tables.get. */
+  tableBytes?(tableId: string): Promise<number>;
+}
+
+/** On-demand billing of the bytes read per table: rounded up to the MiB, at least 10 MiB per table read. */
+export function billedBytes(perTable: readonly number[]): number {
+  const MiB = 2 ** 20;
+  return perTable.reduce((sum, b) => sum + Math.max(10 * MiB, Math.ceil(b / MiB) * MiB), 0);
 }
 
 export interface FakeBigQueryOptions {
@@ -163,9 +178,11 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions = {}): Prom
         creationTime: String(Date.now()),
         ...(job.kind === 'query' && done && !error
           ? {
+              totalBytesProcessed: String((job.bytesPerTable ?? []).reduce((a, b) => a + b, 0)),
               query: {
                 statementType: statementType(job.sql ?? ''),
-                totalBytesProcessed: '0',
+                totalBytesProcessed: String((job.bytesPerTable ?? []).reduce((a, b) => a + b, 0)),
+                totalBytesBilled: String(billedBytes(job.bytesPerTable ?? [])),
                 ...(job.outcome.affectedRows !== undefined ? { numDmlAffectedRows: String(job.outcome.affectedRows) } : {}),
               },
             }
@@ -189,7 +206,10 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions = {}): Prom
       }
       const answered = await queryHandler?.(job);
       if (answered) return answered;
-      return options.engine ? await options.engine.query(job.sql!, job.params) : { rows: [] };
+      if (!options.engine) return { rows: [] };
+      // Billed as the statement starts, before a DML changes what it reads.
+      job.bytesPerTable = (await options.engine.bytes?.(job.sql!, job.params)) ?? [];
+      return await options.engine.query(job.sql!, job.params);
     } catch (error) {
       return { error: { reason: 'invalidQuery', message: error instanceof Error ? error.message : String(error) } };
     }
@@ -238,7 +258,10 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions = {}): Prom
       const key = tableKey(project, id, subId ?? '');
       const found = tables.get(key);
       if (!found) return [404, googleError(404, 'notFound', `Not found: Table ${project}:${id}.${subId}`)];
-      if (r.method === 'GET') return [200, found];
+      if (r.method === 'GET') {
+        const numBytes = await options.engine?.tableBytes?.(found.tableReference.tableId);
+        return [200, numBytes === undefined ? found : { ...found, numBytes: String(numBytes) }];
+      }
       if (r.method === 'DELETE') {
         await options.engine?.dropTable(found);
         tables.delete(key);

@@ -7,6 +7,7 @@ import { BigQueryJobError } from '../../src/warehouse/bigquery/errors.js';
 import { parseBigQueryLocation } from '../../src/warehouse/bigquery/location.js';
 import { CHECKPOINT_COLUMNS, MIGRATIONS, TRADES } from '../../src/warehouse/table-schemas.js';
 import type { WalletBundle } from '../../src/warehouse/warehouse.js';
+import { billedBytes } from '../fakes/fake-bigquery-server.js';
 import type { FakeJob, TableResource } from '../fakes/fake-bigquery-server.js';
 import {
   DATASET,
@@ -86,7 +87,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(f.bq.requests.find((r) => r.op === 'datasets.insert')?.body).toMatchObject({ datasetReference: { datasetId: DATASET }, location: 'US' });
     const byName = new Map(created.map((t) => [t.tableReference.tableId, t]));
     expect([...byName.keys()].sort()).toEqual(
-      ['backfill_checkpoint', 'events', 'markets', 'schema_migrations', 'traders', 'trades', 'unresolved_ids'].sort(),
+      ['backfill_checkpoint', 'backfill_runs', 'events', 'markets', 'schema_migrations', 'traders', 'trades', 'unresolved_ids'].sort(),
     );
     const trades = byName.get('trades')!;
     expect(trades.timePartitioning).toEqual({ type: 'MONTH', field: 'timestamp' });
@@ -185,13 +186,26 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(f.bq.queryJobs().indexOf(marketsMerge!)).toBeLessThan(f.bq.queryJobs().indexOf(tradesMerge!));
     const tradesSql = sqlOf(tradesMerge!);
     expect(tradesSql).toContain('QUALIFY ROW_NUMBER() OVER (PARTITION BY `trade_id`) = 1');
-    expect(tradesSql).toContain('ON t.`trade_id` = s.`trade_id` AND t.`timestamp` BETWEEN @min_ts AND @max_ts AND t.`proxy_wallet` IN UNNEST(@wallets)');
+    expect(tradesSql).toContain(
+      'ON t.`trade_id` = s.`trade_id` AND ((t.`timestamp` >= @ts_from_0 AND t.`timestamp` < @ts_to_0) OR (t.`timestamp` >= @ts_from_1 AND t.`timestamp` < @ts_to_1)) AND t.`proxy_wallet` IN UNNEST(@wallets)',
+    );
     expect(tradesSql).not.toContain('WHEN MATCHED');
     expect(tradesSql).toContain('WHEN NOT MATCHED THEN INSERT');
-    // The pruning constants are exactly the batch's range and wallets.
-    expect(tradesMerge!.params.min_ts).toMatchObject({ type: 'TIMESTAMP', value: '2023-12-31T23:59:59.000Z' });
-    expect(tradesMerge!.params.max_ts).toMatchObject({ type: 'TIMESTAMP', value: '2024-03-09T10:00:00.250Z' });
+    // The pruning constants are exactly the batch's months (Dec 2023 + Jan 2024 run together; March
+    // alone; February, which has no trade, is left out) and wallets.
+    expect(tradesMerge!.params).toMatchObject({
+      ts_from_0: { type: 'TIMESTAMP', value: '2023-12-01T00:00:00.000Z' },
+      ts_to_0: { type: 'TIMESTAMP', value: '2024-02-01T00:00:00.000Z' },
+      ts_from_1: { type: 'TIMESTAMP', value: '2024-03-01T00:00:00.000Z' },
+      ts_to_1: { type: 'TIMESTAMP', value: '2024-04-01T00:00:00.000Z' },
+    });
+    expect(tradesMerge!.params.min_ts).toBeUndefined();
     expect((tradesMerge!.params.wallets!.value as { value: string }[]).map((v) => v.value).sort()).toEqual([W1, W2]);
+    // The count for the checkpoints reads the same months only.
+    const count = f.bq.queryJobs().find((j) => sqlOf(j).includes('AS key_count') && sqlOf(j).includes('.trades`'))!;
+    expect(sqlOf(count)).toContain('AND ((`timestamp` >= @ts_from_0 AND `timestamp` < @ts_to_0) OR (`timestamp` >= @ts_from_1 AND `timestamp` < @ts_to_1))');
+    expect(count.params).toMatchObject({ ts_from_0: tradesMerge!.params.ts_from_0, ts_to_1: tradesMerge!.params.ts_to_1 });
+    // A small markets table is upserted at once (asking which keys it holds would cost more).
     const marketsSql = sqlOf(marketsMerge!);
     expect(marketsSql).toContain('PARTITION BY `condition_id` ORDER BY `fetched_at` DESC');
     expect(marketsSql).toContain('WHEN MATCHED THEN UPDATE SET `market_id` = s.`market_id`');
@@ -207,6 +221,85 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expectEveryQueryCapped(f);
     // Never streaming inserts, for data or checkpoints.
     expect(f.bq.requests.some((r) => r.path.includes('insertAll'))).toBe(false);
+  });
+
+  it('records totalBytesBilled and totalBytesProcessed of every finished job: costs() is their sum, with the 10 MiB minimum per table read', async () => {
+    const wh = openWarehouse(f, openStage(f.gcs));
+    await wh.migrate();
+    const bundles = await twoWalletBatch(f);
+    const before = wh.costs()!;
+    const jobsBefore = f.bq.jobs.size;
+    await wh.loadBundles(bundles);
+    const jobs = [...f.bq.jobs.values()].slice(jobsBefore);
+    const after = wh.costs()!;
+    expect(after.jobs - before.jobs).toBe(jobs.length);
+    expect(after.bytesBilled - before.bytesBilled).toBe(jobs.reduce((sum, j) => sum + billedBytes(j.bytesPerTable ?? []), 0));
+    expect(after.bytesProcessed - before.bytesProcessed).toBe(jobs.reduce((sum, j) => sum + (j.bytesPerTable ?? []).reduce((a, b) => a + b, 0), 0));
+    // The trades MERGE reads two tables (target and staging): at least 2 × 10 MiB billed.
+    const [tradesMerge] = merges(f, 'trades');
+    expect(tradesMerge!.bytesPerTable).toHaveLength(2);
+    expect(billedBytes(tradesMerge!.bytesPerTable!)).toBeGreaterThanOrEqual(20 * 2 ** 20);
+    // A job attached to again is not counted twice.
+    expect(new Set(jobs.map((j) => j.jobId)).size).toBe(jobs.length);
+  });
+
+  it('on a large markets table a batch of only new markets merges insert-only, billing the key column instead of the whole table; a known market is still upserted', async () => {
+    const wh = openWarehouse(f, openStage(f.gcs));
+    await wh.migrate();
+    // 40,000 markets of ~1 KB: over the 32 MiB from which the known-keys question pays.
+    await f.engine!.sql(`INSERT INTO markets (condition_id, status, raw, fetched_at) SELECT '0xold' || i, 'closed', repeat('x', 1000), TIMESTAMP '2024-01-01' FROM range(40000) r(i)`);
+    const tableBytes = (await f.engine!.sql<{ b: bigint }>("SELECT sum(2 + strlen(condition_id) + 2 + strlen(status) + 2 + strlen(raw) + 8)::BIGINT AS b FROM markets"))[0]!.b;
+    expect(Number(tableBytes)).toBeGreaterThan(32 * 2 ** 20);
+    const bundles = await twoWalletBatch(f);
+    await wh.loadBundles(bundles);
+    const [known] = f.bq.queryJobs().filter((j) => sqlOf(j).startsWith('SELECT COUNT(*) AS known'));
+    expect(known!.bytesPerTable).toHaveLength(2);
+    const [insertOnly] = merges(f, 'markets');
+    expect(sqlOf(insertOnly!)).not.toContain('WHEN MATCHED');
+    // Target side: condition_id alone (~60 B × 40,000), not the ~40 MB table an upsert bills.
+    expect(insertOnly!.bytesPerTable![0]).toBeLessThan(3 * 2 ** 20);
+    expect(await f.engine!.sql(`SELECT status FROM markets WHERE condition_id = '${MARKET}'`)).toEqual([{ status: 'closed' }]);
+
+    // The same market staged again, now known: the upsert refreshes it.
+    const stage = openStage(f.gcs, 'refresh');
+    await wh.loadBundles([{ wallet: W3, tradeCount: 0, files: { markets: await stageRows(stage, 'markets', W3, [market(MARKET, 'open', '2024-06-01T00:00:00.000Z')]) } }]);
+    const upsert = merges(f, 'markets').at(-1)!;
+    expect(sqlOf(upsert)).toContain('WHEN MATCHED THEN UPDATE SET `market_id` = s.`market_id`');
+    expect(await f.engine!.sql(`SELECT status FROM markets WHERE condition_id = '${MARKET}'`)).toEqual([{ status: 'open' }]);
+  });
+
+  it('the trades MERGE and the checkpoint count read only the months the batch has trades in, not the whole range between them (fake on-demand accounting)', async () => {
+    const wh = openWarehouse(f, openStage(f.gcs));
+    await wh.migrate();
+    // Another wallet's year of trades, all between the batch's two months.
+    await f.engine!.sql(`INSERT INTO trades (trade_id, proxy_wallet, "timestamp", raw)
+      SELECT 'old' || i, '${W3}', TIMESTAMP '2023-01-01' + to_days((i % 360)::INT), repeat('x', 100) FROM range(3000) r(i)`);
+    const stage = openStage(f.gcs, 'months');
+    const bundle = {
+      wallet: W1,
+      tradeCount: 2,
+      files: { trades: await stageRows(stage, 'trades', W1, [trade(W1, 'a', '2022-12-15T00:00:00.000Z'), trade(W1, 'b', '2024-01-15T00:00:00.000Z')]) },
+    };
+    await wh.loadBundles([bundle]);
+    const [tradesMerge] = merges(f, 'trades');
+    expect(tradesMerge!.params).toMatchObject({
+      ts_from_0: { value: '2022-12-01T00:00:00.000Z' },
+      ts_to_0: { value: '2023-01-01T00:00:00.000Z' },
+      ts_from_1: { value: '2024-01-01T00:00:00.000Z' },
+      ts_to_1: { value: '2024-02-01T00:00:00.000Z' },
+    });
+    // The target side (the first table the MERGE names) reads no row of 2023: 0 bytes, where the
+    // one [min, max] range would have read all 3,000 rows' trade_id, timestamp and proxy_wallet.
+    expect(tradesMerge!.bytesPerTable![0]).toBe(0);
+    const count = f.bq.queryJobs().find((j) => sqlOf(j).includes('AS key_count') && sqlOf(j).includes('.trades`'))!;
+    // The count reads the batch's own two rows, now merged, and nothing of 2023.
+    expect(count.bytesPerTable).toHaveLength(1);
+    expect(count.bytesPerTable![0]).toBeGreaterThan(0);
+    expect(count.bytesPerTable![0]).toBeLessThan(2 * 100);
+    const [range] = await f.engine!.sql<{ bytes: number }>(
+      `SELECT sum(2 + strlen(trade_id) + 8 + 2 + strlen(proxy_wallet))::BIGINT AS bytes FROM trades WHERE "timestamp" BETWEEN TIMESTAMP '2022-12-15' AND TIMESTAMP '2024-01-15'`,
+    );
+    expect(Number(range!.bytes)).toBeGreaterThan(3000 * 50);
   });
 
   it('a batch re-submitted after a crash attaches to its finished load job (409) instead of loading twice: same files → same job id', async () => {

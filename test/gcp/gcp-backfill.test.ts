@@ -6,12 +6,14 @@ import { resolveBackends } from '../../src/library/backends.js';
 import { ENV, resolveConfig } from '../../src/library/config.js';
 import { startBackfill } from '../../src/engine/backfill-run.js';
 import { ConfigError } from '../../src/lib/errors.js';
+import type { StatusJson } from '../../src/library/status-json.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
 import { TEST_RUN_OPTIONS, UNTHROTTLED, noSleep } from '../../testkit/backfill-harness.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
+import { billedBytes } from '../fakes/fake-bigquery-server.js';
 import { BUCKET, DATASET, PROJECT, WAREHOUSE_URI, startGcpFakes } from './gcp-test-helpers.js';
 
 type Fakes = Awaited<ReturnType<typeof startGcpFakes>>;
@@ -89,6 +91,15 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     await expectEqualsGroundTruth(asQueryable(f), sim.dataset);
 
     const runJobs = [...f.bq.jobs.values()].slice(jobsBefore);
+    // The run's bytes billed, summed from every job's statistics, and their on-demand price.
+    const billed = runJobs.reduce((sum, j) => sum + billedBytes(j.bytesPerTable ?? []), 0);
+    expect(billed).toBeGreaterThan(0);
+    expect(summary.bigquery).toEqual({
+      bytesBilled: billed,
+      bytesProcessed: runJobs.reduce((sum, j) => sum + (j.bytesPerTable ?? []).reduce((a, b) => a + b, 0), 0),
+      jobs: runJobs.length,
+      estimatedCostUsd: (billed / 2 ** 40) * 6.25,
+    });
     const loads = runJobs.filter((j) => j.kind === 'load');
     const checkpointMerges = runJobs.filter((j) => j.sql?.startsWith('MERGE INTO `test-project.polycopy_test.backfill_checkpoint`'));
     const checkpointWrites = checkpointMerges.filter((j) => 'rows' in j.params);
@@ -117,13 +128,38 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     await warehouse.close();
   });
 
+  it('a refresh on BigQuery brings the new fills, and each checkpoint\'s trade_count is the wallet\'s whole count, not its window\'s', async () => {
+    const backends = resolveBackends(resolveConfig({ warehouse: WAREHOUSE_URI, stage: `gs://${BUCKET}/e2e` }, process.env));
+    const warehouse = await backends.openWarehouse();
+    await warehouse.migrate();
+    const step = sim.advance({ seconds: 2 * 86_400, seed: 5 });
+    expect(step.wallets.length).toBeGreaterThan(0);
+    const source = createPolymarketSource({ dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimits: UNTHROTTLED, sleep: noSleep, timeoutMs: 10_000 });
+    const summary = await startBackfill(
+      { source, stage: backends.stage, warehouse },
+      { ...TEST_RUN_OPTIONS, refresh: { overlapSeconds: 3_600, marketRefreshAfterMs: 0 } },
+    ).done.finally(() => source.close());
+    expect(summary).toMatchObject({ mode: 'refresh', outcome: 'complete', loaded: 40, failed: 0 });
+    await expectEqualsGroundTruth(asQueryable(f), sim.dataset);
+    const held = await f.engine!.sql<{ wallet: string; trades: number; checkpoint: number }>(
+      `SELECT c.wallet_address AS wallet, CAST(COUNT(t.trade_id) AS INTEGER) AS trades, CAST(ANY_VALUE(c.trade_count) AS INTEGER) AS checkpoint
+       FROM backfill_checkpoint c LEFT JOIN trades t ON t.proxy_wallet = c.wallet_address
+       GROUP BY c.wallet_address`,
+    );
+    expect(held).toHaveLength(40);
+    for (const row of held) expect(row.checkpoint, row.wallet).toBe(row.trades);
+    await warehouse.close();
+  });
+
   it('the real CLI (`backfill status`, `backfill run`) opens both backends from --warehouse bigquery:// --stage gs://: mission figures, run lease in GCS', async () => {
     const env = { [ENV.gcsEndpoint]: f.gcs.url, [ENV.bigqueryEndpoint]: f.bq.url };
     const status = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env);
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
-    const figures = JSON.parse(status.stdout) as { warehouse: string; completed: number; total: number; percent_complete: number };
-    expect(figures).toMatchObject({ warehouse: `bigquery://${PROJECT}/${DATASET}?location=US`, completed: 40, total: 40, percent_complete: 100 });
+    const figures = JSON.parse(status.stdout) as StatusJson;
+    expect(figures).toMatchObject({ warehouse: `bigquery://${PROJECT}/${DATASET}?location=US`, source: 'warehouse', completed: 40, total: 40, percent_complete: 100 });
+    // No run was recorded yet (the engine runs above were not CLI runs): nothing billed so far.
+    expect(figures.bigquery).toEqual({ runs: 0, bytes_billed: 0, bytes_processed: 0, estimated_cost_usd: 0 });
 
     // `backfill run` takes its run lease in GCS (create, then delete with its generation), finds nothing to do, exits 0.
     f.gcs.requests.length = 0;
@@ -136,6 +172,17 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     expect(lease.find((r) => r.op === 'upload:multipart')?.query.ifGenerationMatch).toBe('0');
     expect(lease.find((r) => r.op === 'delete')?.query.ifGenerationMatch).toMatch(/^\d+$/);
     expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('leases/'))).toEqual([]);
+
+    // The run recorded itself with what its jobs billed; status and the dashboard sum the records.
+    const runs = await f.engine!.sql<{ run_id: string; outcome: string; bytes_billed: bigint; jobs: bigint }>('SELECT run_id, outcome, bytes_billed, jobs FROM backfill_runs');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ outcome: 'complete' });
+    expect(Number(runs[0]!.bytes_billed)).toBeGreaterThanOrEqual(10 * 2 ** 20);
+    const after = JSON.parse((await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env)).stdout) as StatusJson;
+    expect(after.bigquery).toMatchObject({ runs: 1, bytes_billed: Number(runs[0]!.bytes_billed) });
+    expect(after.bigquery!.estimated_cost_usd).toBeCloseTo((Number(runs[0]!.bytes_billed) / 2 ** 40) * 6.25, 4);
+    const human = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`], env);
+    expect(human.stdout).toMatch(/bigquery +[\d,]+ bytes billed by 1 recorded run\(s\) \(~\$[\d.]+/);
 
     const mixed = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', './data/stage'], env);
     expect(mixed.code).toBe(64);

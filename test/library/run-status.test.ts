@@ -42,6 +42,7 @@ const FIGURES: StatusFigures = {
   rows: { trades: 30, markets: 2, events: 1, unresolved: 0 },
   last_processed_at: null,
   refresh: { refreshed_wallets: 0, failed: 0, last_refreshed_at: null, oldest_at: null },
+  billed: null,
 };
 
 describe('RunStatusTracker', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBackfill } from '../../src/engine/backfill-run.js';
+import { runRecord } from '../../src/library/open-backfill.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
@@ -59,8 +60,15 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
     await fakes.engine!.sql(`INSERT INTO trades SELECT * REPLACE (now() AS loaded_at) FROM trades WHERE proxy_wallet = '${twice}' LIMIT 1`);
     await fakes.engine!.sql(`DELETE FROM backfill_checkpoint WHERE wallet_address = '${twice}'`);
     const again = createPolymarketSource({ dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimits: UNTHROTTLED, sleep: noSleep });
-    await startBackfill({ source: again, stage, warehouse }, TEST_RUN_OPTIONS).done;
+    const repaired = await startBackfill({ source: again, stage, warehouse }, TEST_RUN_OPTIONS).done;
     await again.close();
+    await warehouse.recordRun(runRecord(repaired));
+    // A refresh after the world moved on: its plan, window loads, market look-ups and checkpoints.
+    sim.advance({ seconds: 86_400, seed: 2 });
+    const fresh = createPolymarketSource({ dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimits: UNTHROTTLED, sleep: noSleep });
+    await startBackfill({ source: fresh, stage, warehouse }, { ...TEST_RUN_OPTIONS, refresh: { overlapSeconds: 3_600, marketRefreshAfterMs: 0 } }).done;
+    await fresh.close();
+    await warehouse.failedWallets({ limit: 10, kind: 'refresh' });
     for (const job of fakes.bq.queryJobs()) {
       statements.set(job.sql!, Object.fromEntries(Object.entries(job.params).map(([name, p]) => [name, zetaType(p)])));
     }
@@ -96,6 +104,10 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
       'SELECT\n  (SELECT COUNT(*)',
       'SELECT k.wallet_address',
       'SELECT (SELECT COUNT(*)',
+      `MERGE INTO \`${PROJECT}.${DATASET}.backfill_runs\``,
+      'SELECT k.wallet_address AS wallet,',
+      'SELECT condition_id AS id, event_ids',
+      'SELECT k.wallet_address, k.trade_count, FORMAT_TIMESTAMP',
     ]) {
       expect(sql.some((s) => s.startsWith(start)), start).toBe(true);
     }

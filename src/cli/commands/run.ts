@@ -10,6 +10,7 @@ import { addRefreshOptions, addRunOptions, withBackfill } from '../options.js';
 import { dashboardAddress, serveDashboard } from './dashboard.js';
 import { attachProgress } from '../progress-display.js';
 import { safeText } from '../terminal-text.js';
+import { ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../../warehouse/warehouse.js';
 
 export function runCommand(): Command {
   return addRefreshOptions(addRunOptions(new Command('run')))
@@ -70,4 +71,24 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
       `${summary.loaded} wallet(s) ${summary.mode === 'refresh' ? 'refreshed' : 'loaded'}, ${summary.failed} failed, ${summary.invalid} invalid, ` +
       `${summary.trades} ${summary.mode === 'refresh' ? 'new ' : ''}trades${markets}, ${(summary.durationMs / 1000).toFixed(1)} s\n`,
   );
+  if (summary.bigquery) process.stdout.write(`${describeBilled('BigQuery this run', summary.bigquery)}\n`);
+}
+
+/** One line for bytes billed and what they cost at the on-demand price. */
+export function describeBilled(what: string, c: { bytesBilled: number; bytesProcessed: number; jobs: number }): string {
+  return (
+    `${what}: ${formatBytes(c.bytesBilled)} billed (${formatBytes(c.bytesProcessed)} processed) in ${c.jobs} job(s), ` +
+    `≈ $${onDemandCostUsd(c.bytesBilled).toFixed(4)} at $${ON_DEMAND_USD_PER_TIB}/TiB on-demand`
+  );
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

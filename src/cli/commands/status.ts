@@ -51,7 +51,9 @@ export function statusLines(s: StatusJson): string[] {
         `${r.wallets_per_minute} wallets/min, ${r.trades_per_second} trades/s${r.eta_seconds !== null ? `, ETA ${Math.round(r.eta_seconds / 60)} min` : ''}`,
     );
   }
-  if (s.bigquery) lines.push(`bigquery          ${s.bigquery.bytes_billed} bytes billed (~$${s.bigquery.estimated_cost_usd.toFixed(4)})`);
+  if (s.bigquery) {
+    lines.push(`bigquery          ${s.bigquery.bytes_billed.toLocaleString('en-US')} bytes billed by ${s.bigquery.runs} recorded run(s) (~$${s.bigquery.estimated_cost_usd.toFixed(4)} on-demand)`);
+  }
   return lines;
 }
 

@@ -42,6 +42,7 @@ export function bigQueryDialect(where: Pick<BigQueryLocation, 'projectId' | 'dat
     isoMicros: (expr) => `FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6SZ', ${expr})`,
     monthStart: (expr) => `TIMESTAMP_TRUNC(${expr}, MONTH)`,
     literal,
+    insertOnly: 'merge',
     types: SQL_TYPES,
   };
 }

@@ -7,6 +7,7 @@ import { ConfigError } from '../../lib/errors.js';
 import type { DriverCapabilities, SqlSession, StagedRelation, WarehouseDriver } from '../driver.js';
 import type { ParamType, Params } from '../sql/dialect.js';
 import type { LoadedTableSpec, LogicalType } from '../table-schemas.js';
+import type { WarehouseCosts } from '../warehouse.js';
 import { SQL_TYPES, bigQueryDialect } from './dialect.js';
 import { JobRunner } from './jobs.js';
 import type { JobRunnerOptions, ParamType as ClientParamType } from './jobs.js';
@@ -60,6 +61,7 @@ export class BigQueryDriver implements WarehouseDriver {
       cheapLookups: false,
       timePartitions: true,
       duplicateCheck: true,
+      billedByBytes: true,
       maxRowsPerStatement: options.checkpointRowsPerStatement ?? 500,
     };
     this.description = `bigquery://${where.projectId}/${where.datasetId}?location=${where.location}`;
@@ -158,6 +160,22 @@ export class BigQueryDriver implements WarehouseDriver {
 
   transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
     return work(this);
+  }
+
+  /** `numBytes` of a table's metadata (tables.get: no job, nothing billed); undefined when unreadable. */
+  async tableBytes(name: string): Promise<number | undefined> {
+    try {
+      const [metadata] = (await this.#dataset.table(name).getMetadata()) as unknown as [TableMetadata];
+      const bytes = Number(metadata.numBytes);
+      return Number.isFinite(bytes) ? bytes : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** What this driver's jobs have billed so far (every query and load job, from their statistics). */
+  costs(): WarehouseCosts {
+    return this.#jobs.costs();
   }
 
   // ---- staging ---------------------------------------------------------------------------

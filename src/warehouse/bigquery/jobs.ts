@@ -41,6 +41,16 @@ export interface FinishedJob {
 // Job ids of earlier attempts that already failed are skipped; this bounds the walk.
 const MAX_ID_WALK = 50;
 
+/** What the finished jobs of one runner billed (on-demand), read from each job's statistics. */
+export interface JobCosts {
+  /** `statistics.query.totalBytesBilled` summed: what on-demand pricing charges for. */
+  bytesBilled: number;
+  /** `statistics.totalBytesProcessed` summed (before the per-table minimum and rounding). */
+  bytesProcessed: number;
+  /** Jobs counted, load jobs (free) included. */
+  jobs: number;
+}
+
 /**
  * Submits jobs and waits for them:
  * - jobs.insert fails at the HTTP level (after the client's own retries): re-sent with the SAME id,
@@ -53,6 +63,9 @@ const MAX_ID_WALK = 50;
 export class JobRunner {
   readonly #bq: BigQuery;
   readonly #options: Required<JobRunnerOptions>;
+  readonly #costs: JobCosts = { bytesBilled: 0, bytesProcessed: 0, jobs: 0 };
+  // A job attached to again (a lost answer, a re-submitted load) is counted once.
+  readonly #counted = new Set<string>();
 
   constructor(bq: BigQuery, options: JobRunnerOptions) {
     this.#bq = bq;
@@ -88,6 +101,24 @@ export class JobRunner {
   /** A load job whose ids derive from `idBase`: the same staged files and staging table give the same ids. */
   async load(what: string, idBase: string, load: LoadConfiguration): Promise<FinishedJob> {
     return this.#run(what, { load, labels: this.#labels(what) }, (attempt) => `${idBase}_${attempt}`);
+  }
+
+  /** Bytes billed and processed by the jobs this runner has seen finish so far. */
+  costs(): JobCosts {
+    return { ...this.#costs };
+  }
+
+  #record(jobId: string, metadata: JobMetadata): void {
+    if (this.#counted.has(jobId)) return;
+    this.#counted.add(jobId);
+    const statistics = metadata.statistics;
+    const bytes = (value: unknown) => {
+      const n = Number(value ?? 0);
+      return Number.isFinite(n) && n > 0 ? n : 0;
+    };
+    this.#costs.jobs += 1;
+    this.#costs.bytesBilled += bytes(statistics?.query?.totalBytesBilled);
+    this.#costs.bytesProcessed += bytes(statistics?.query?.totalBytesProcessed ?? statistics?.totalBytesProcessed);
   }
 
   /** All rows of a finished query (small results: ids, figures). */
@@ -130,6 +161,8 @@ export class JobRunner {
         continue;
       }
       const metadata = await this.#wait(what, jobId, inserted.job);
+      // Failed jobs are counted too: a query that fails late can still bill.
+      this.#record(jobId, metadata);
       const failure = metadata.status?.errorResult;
       if (!failure) return { job: inserted.job, metadata, jobId, attached: inserted.attached };
       const error = { ...failure, errors: metadata.status?.errors ?? [] };

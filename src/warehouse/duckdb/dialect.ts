@@ -41,5 +41,6 @@ export const duckdbDialect: Dialect = {
   isoMicros: (expr) => `strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%fZ')`,
   monthStart: (expr) => `date_trunc('month', ${expr})`,
   literal,
+  insertOnly: 'not-exists',
   types: DUCKDB_TYPES,
 };

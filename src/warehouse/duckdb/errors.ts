@@ -32,7 +32,7 @@ export function openError(path: string, error: unknown): BackfillError {
       hint: 'Another process holds the file open (DuckDB allows one writer process); while a run holds it, `backfill status` reads its live snapshot instead',
     });
   }
-  if (/not a valid DuckDB database|corrupt|checksum|invalid|Serialization|unsupported version/i.test(message)) {
+  if (/not a valid DuckDB database|corrupt|checksum|invalid|Serialization|unsupported version|Could not read enough bytes/i.test(message)) {
     return new ConfigError(`Could not open DuckDB warehouse ${path}: ${message}`, {
       cause: error,
       hint: 'The file is not a readable DuckDB database (damaged, truncated, or another program\'s file); restore it from a copy or point --warehouse at another path',

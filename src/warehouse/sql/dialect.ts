@@ -38,6 +38,12 @@ export interface Dialect {
   monthStart(expr: string): string;
   /** A constant string literal of this code base (never used for input: that is what parameters are for). */
   literal(value: string): string;
+  /**
+   * How an insert-only target restricted to a batch's wallets takes new rows: a `MERGE`, or an
+   * `INSERT … WHERE NOT EXISTS` over the batch's wallets (DuckDB: its MERGE joins the whole
+   * target, while the filtered subquery is pruned by zone maps).
+   */
+  readonly insertOnly: 'merge' | 'not-exists';
   /** Column type names for the logical types of table-schemas.ts. */
   readonly types: Readonly<Record<LogicalType, string>>;
 }

@@ -24,14 +24,15 @@ export function statusFiguresSql(d: Dialect): string {
   const tr = d.table('traders');
   const valid = `SELECT DISTINCT ${normalizedWallet(d, 'wallet_address')} AS w FROM ${tr}
      WHERE wallet_address IS NOT NULL AND ${isValidWallet(d, 'wallet_address')}`;
+  // The valid wallets once, each with whether it is done: valid_wallets and pending from one pass
+  // over traders instead of two (the normalising and matching is most of a status's time).
   return `SELECT
   (SELECT COUNT(*) FROM ${ck} WHERE completed = true AND upload_successful = true) AS completed,
   (SELECT COUNT(DISTINCT wallet_address) FROM ${tr} WHERE wallet_address IS NOT NULL) AS total,
   (SELECT COUNT(*) FROM ${ck} WHERE completed AND NOT upload_successful) AS failed,
   (SELECT COUNT(*) FROM ${ck} WHERE completed AND NOT upload_successful AND parked) AS parked,
-  (SELECT COUNT(*) FROM (${valid}) AS v) AS valid_wallets,
-  (SELECT COUNT(*) FROM (${valid}) AS c
-     WHERE NOT EXISTS (SELECT 1 FROM ${ck} AS k WHERE k.wallet_address = c.w AND k.completed AND k.upload_successful)) AS pending,
+  v.valid_wallets,
+  v.pending,
   (SELECT COUNT(DISTINCT wallet_address) FROM ${tr}
      WHERE wallet_address IS NOT NULL AND NOT ${isValidWallet(d, 'wallet_address')}) AS invalid_wallets,
   (SELECT COUNT(*) FROM ${d.table('trades')}) AS trades,
@@ -42,7 +43,15 @@ export function statusFiguresSql(d: Dialect): string {
   (SELECT COUNT(*) FROM ${ck} WHERE completed AND upload_successful AND refreshed_at IS NOT NULL) AS refreshed_wallets,
   (SELECT COUNT(*) FROM ${ck} WHERE completed AND upload_successful AND refresh_error IS NOT NULL) AS refresh_failed,
   (SELECT ${d.isoSeconds('MAX(refreshed_at)')} FROM ${ck}) AS last_refreshed_at,
-  (SELECT ${d.isoSeconds('MIN(COALESCE(refreshed_at, processed_at))')} FROM ${ck} WHERE completed AND upload_successful) AS oldest_refresh_at`;
+  (SELECT ${d.isoSeconds('MIN(COALESCE(refreshed_at, processed_at))')} FROM ${ck} WHERE completed AND upload_successful) AS oldest_refresh_at,
+  (SELECT COUNT(*) FROM ${d.table('backfill_runs')}) AS runs,
+  (SELECT COALESCE(SUM(bytes_billed), 0) FROM ${d.table('backfill_runs')}) AS runs_bytes_billed,
+  (SELECT COALESCE(SUM(bytes_processed), 0) FROM ${d.table('backfill_runs')}) AS runs_bytes_processed
+FROM (
+  SELECT COUNT(*) AS valid_wallets, COALESCE(SUM(CASE WHEN k.wallet_address IS NULL THEN 1 ELSE 0 END), 0) AS pending
+  FROM (${valid}) AS c
+  LEFT JOIN (SELECT DISTINCT wallet_address FROM ${ck} WHERE completed AND upload_successful) AS k ON k.wallet_address = c.w
+) AS v`;
 }
 
 /** Failed wallets, parked last, newest first; parameter `limit`. */

@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
  * dashboard beside one) run alone, after the rest: on two cores another test file's DuckDB load
  * beside them measures the machine, not the product.
  */
-const TIMED = ['test/e2e/live-status.test.ts', 'test/dashboard/dashboard-live-run.test.ts'];
+const TIMED = ['test/e2e/live-status.test.ts', 'test/dashboard/dashboard-live-run.test.ts', 'test/polymarket/rate-limiter-lateness.test.ts'];
 
 export default defineConfig({
   test: {

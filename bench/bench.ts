@@ -11,6 +11,8 @@
  * 5. Table size: 200 wallets loaded (API limiter lifted) into an empty warehouse and into one that
  *    already holds 20,000,000 trades: time ratio and peak RSS; then `backfill status` on the big one.
  * 6. `backfill demo` (300 simulated wallets): peak RSS.
+ * 7. `backfill refresh` one simulated day after a backfill: requests and trade rows transferred, and
+ *    time, against a full refetch of the same wallets at the documented rate limits.
  *
  * The 20,000,000-trade warehouse takes minutes to build; `--table-cache FILE` keeps it between runs
  * (it is copied for each measurement, never changed).
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     'table-trades': { type: 'string', default: '20000000' },
     'table-wallets': { type: 'string', default: '200' },
     'table-cache': { type: 'string' },
+    'refresh-wallets': { type: 'string', default: '1000' },
     only: { type: 'string' },
   },
 });
@@ -327,6 +330,37 @@ async function demo(): Promise<void> {
   }
 }
 
+async function refreshVsRefetch(): Promise<void> {
+  const wallets = Number(values['refresh-wallets']);
+  const sim = await startSimulator({ seed: 2027, wallets, maxTradesPerWallet: 2000, latencyMs: { min: 50, max: 150 }, rateLimits: DEFAULT_RATE_LIMITS });
+  const work = await tempDir();
+  const trades = (summary: RunSummary) => summary.requests['data:trades'] ?? 0;
+  try {
+    const held = join(work, 'held');
+    await mkdir(held);
+    await seedTraders(held, sim.dataset.wallets());
+    await runChild(runArgs(held, sim, []));
+    const day = sim.advance({ seconds: 86_400, seed: 11 });
+    sim.resetStats();
+    const refresh = await runChild(['refresh', ...runArgs(held, sim, []).slice(1)]);
+    const refreshRows = sim.stats().tradeRowsServed;
+
+    const fresh = join(work, 'fresh');
+    await mkdir(fresh);
+    await seedTraders(fresh, sim.dataset.wallets());
+    sim.resetStats();
+    const refetch = await runChild(runArgs(fresh, sim, []));
+    const refetchRows = sim.stats().tradeRowsServed;
+    const label = `${wallets.toLocaleString('en')} wallets, one simulated day later (${day.fills.toLocaleString('en')} new fills in ${day.wallets.length} wallets)`;
+    record(`7. refresh of ${label}: trade requests / rows`, `${trades(refresh).toLocaleString('en')} / ${refreshRows.toLocaleString('en')}`, `${(refresh.durationMs / 1000).toFixed(1)} s, requests ${JSON.stringify(refresh.requests)}`);
+    record('7. full refetch of the same wallets: trade requests / rows', `${trades(refetch).toLocaleString('en')} / ${refetchRows.toLocaleString('en')}`, `${(refetch.durationMs / 1000).toFixed(1)} s`);
+    record('7. refresh / refetch: requests, rows, time', `${(trades(refresh) / trades(refetch)).toFixed(3)}, ${(refreshRows / refetchRows).toFixed(4)}, ${(refresh.durationMs / refetch.durationMs).toFixed(2)}`, 'ratios; rows include the 1 h overlap re-served');
+  } finally {
+    await sim.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 const started = Date.now();
 if (want('throughput')) await throughput();
 if (want('whale')) await whales();
@@ -334,6 +368,7 @@ if (want('resume')) await resumeStart();
 if (want('merge')) await mergeThroughput();
 if (want('table')) await tableSize();
 if (want('demo')) await demo();
+if (want('refresh')) await refreshVsRefetch();
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 process.stdout.write(
   `\nbench on ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; total ${((Date.now() - started) / 1000).toFixed(0)} s\n\n` +

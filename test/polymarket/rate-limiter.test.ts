@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_RATE_LIMITS, RateLimiter } from '../../src/polymarket/rate-limiter.js';
+import { ARRIVAL_MARGIN, DEFAULT_RATE_LIMITS, RateLimiter, releaseGroup } from '../../src/polymarket/rate-limiter.js';
 
 /** The most start times that fall in any half-open window [t, t + windowMs). */
 function maxInAnyWindow(times: readonly number[], windowMs: number): number {
@@ -29,11 +29,12 @@ describe('RateLimiter', () => {
     await all;
     expect(starts).toHaveLength(37);
     expect(maxInAnyWindow(starts, 1000)).toBeLessThanOrEqual(5);
-    // Steady spacing, not bursts: consecutive starts are perMs / requests apart.
+    // Steady spacing, not bursts: with 5 per window there is one start per sub-window of
+    // perMs / requests, stretched by the arrival margin.
     const gaps = starts.slice(1).map((time, index) => time - (starts[index] as number));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
-    // ...and the limiter does not waste the budget either.
-    expect((starts.at(-1) as number) - (starts[0] as number)).toBeLessThanOrEqual(36 * 200 + 36);
+    // ...and the limiter does not waste the budget either: only the 2 % margin is left unused.
+    expect((starts.at(-1) as number) - (starts[0] as number)).toBeLessThanOrEqual(36 * 200 * (1 + ARRIVAL_MARGIN) + 36);
   });
 
   it('keeps the budget across bursts arriving at different times (the documented 200 per 10 s)', async () => {
@@ -53,6 +54,31 @@ describe('RateLimiter', () => {
     expect(maxInAnyWindow(starts, 10_000)).toBeLessThanOrEqual(200);
   });
 
+  it('keeps the window bound at the server too: arrivals up to 200 ms closer than our starts still fit 200 per 10 s (fake timers)', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const limiter = new RateLimiter();
+    const starts: number[] = [];
+    const all = Promise.all(Array.from({ length: 700 }, () => limiter.acquire('data:trades').then(() => starts.push(Date.now()))));
+    await vi.advanceTimersByTimeAsync(60_000);
+    await all;
+    // A server window of 10 s sees the starts of any 10.2 s window when transit times differ by 200 ms.
+    expect(maxInAnyWindow(starts, 10_200 - 1)).toBeLessThanOrEqual(200);
+    // Small groups, not one start per 50 ms: a late timer then costs one group's lateness, not each request's.
+    expect(releaseGroup({ requests: 200, perMs: 10_000 })).toEqual({ cap: 10, interval: 510 });
+    expect(maxInAnyWindow(starts, 1)).toBe(10);
+    // Used to the margin: 700 starts take 34 sub-windows after the first group, no more.
+    expect(starts.at(-1)).toBe(69 * 510);
+  });
+
+  it('picks groups that divide the window exactly, and one start per slot for small or odd limits', () => {
+    expect(releaseGroup({ requests: 300, perMs: 10_000 }).cap).toBe(15);
+    expect(releaseGroup({ requests: 500, perMs: 10_000 }).cap).toBe(25);
+    expect(releaseGroup({ requests: 231, perMs: 10_000 }).cap).toBe(11);
+    expect(releaseGroup({ requests: 221, perMs: 10_000 }).cap).toBe(1);
+    expect(releaseGroup({ requests: 5, perMs: 1000 })).toEqual({ cap: 1, interval: 204 });
+    expect(releaseGroup({ requests: 2.5, perMs: 1000 }).cap).toBe(1);
+  });
+
   it('limits each endpoint key on its own', async () => {
     vi.useFakeTimers({ now: 0 });
     const limiter = new RateLimiter({
@@ -67,8 +93,8 @@ describe('RateLimiter', () => {
     ]);
     await vi.advanceTimersByTimeAsync(5000);
     await all;
-    expect(markets).toEqual([0, 500, 1000, 1500, 2000, 2500]);
-    expect(events).toEqual([0, 250, 500, 750, 1000, 1250]);
+    expect(markets).toEqual([0, 510, 1020, 1530, 2040, 2550]);
+    expect(events).toEqual([0, 255, 510, 765, 1020, 1275]);
   });
 
   it('defaults to the documented Polymarket limits', () => {
@@ -94,7 +120,7 @@ describe('RateLimiter', () => {
     controller.abort(new Error('stop'));
     expect(await waiting).toBeInstanceOf(Error);
     const next = limiter.acquire('data:trades').then(() => Date.now());
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(await next).toBe(1000);
+    await vi.advanceTimersByTimeAsync(1020);
+    expect(await next).toBe(1000 * (1 + ARRIVAL_MARGIN));
   });
 });

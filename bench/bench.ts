@@ -11,7 +11,7 @@
  * 5. Table size: 200 wallets loaded (API limiter lifted) into an empty warehouse and into one that
  *    already holds 20,000,000 trades: time ratio and peak RSS; then `backfill status` on the big one.
  * 6. `backfill demo` (300 simulated wallets): peak RSS.
- * 7. `backfill refresh` one simulated day after a backfill: requests and trade rows transferred, and
+ * 8. `backfill refresh` one simulated day after a backfill: requests and trade rows transferred, and
  *    time, against a full refetch of the same wallets at the documented rate limits.
  *
  * The 20,000,000-trade warehouse takes minutes to build; `--table-cache FILE` keeps it between runs
@@ -116,7 +116,7 @@ async function throughput(): Promise<void> {
     const min = minimumMs(ours.requests);
     record('1. ordinary wallets: ours', `${(ours.durationMs / 1000).toFixed(1)} s`, `${ours.loaded} wallets, ${ours.trades} trades, requests ${JSON.stringify(ours.requests)}, 429s from the limiter ${enforced}`);
     record('1. minimum the rate limits allow', `${(min.ms / 1000).toFixed(1)} s`, `bound by ${min.endpoint}`);
-    record('1. API-budget efficiency (goal ≥ 0.9)', (min.ms / ours.durationMs).toFixed(2), 'ratio: minimum time / wall time');
+    record('1. API-budget efficiency (goal ≥ 0.95; the limiter runs 2 % under the limit, so ≤ 0.98)', (min.ms / ours.durationMs).toFixed(2), 'ratio: minimum time / wall time');
     await rm(dir, { recursive: true, force: true });
 
     const sample = Math.min(wallets, Number(values['naive-sample']));
@@ -330,9 +330,8 @@ async function demo(): Promise<void> {
   }
 }
 
-async function refreshVsRefetch(): Promise<void> {
-  const wallets = Number(values['refresh-wallets']);
-  const sim = await startSimulator({ seed: 2027, wallets, maxTradesPerWallet: 2000, latencyMs: { min: 50, max: 150 }, rateLimits: DEFAULT_RATE_LIMITS });
+async function refreshVsRefetch(wallets: number, whales: number[]): Promise<void> {
+  const sim = await startSimulator({ seed: 2027, wallets, maxTradesPerWallet: 2000, whales, latencyMs: { min: 50, max: 150 }, rateLimits: DEFAULT_RATE_LIMITS });
   const work = await tempDir();
   const trades = (summary: RunSummary) => summary.requests['data:trades'] ?? 0;
   try {
@@ -351,10 +350,11 @@ async function refreshVsRefetch(): Promise<void> {
     sim.resetStats();
     const refetch = await runChild(runArgs(fresh, sim, []));
     const refetchRows = sim.stats().tradeRowsServed;
-    const label = `${wallets.toLocaleString('en')} wallets, one simulated day later (${day.fills.toLocaleString('en')} new fills in ${day.wallets.length} wallets)`;
-    record(`7. refresh of ${label}: trade requests / rows`, `${trades(refresh).toLocaleString('en')} / ${refreshRows.toLocaleString('en')}`, `${(refresh.durationMs / 1000).toFixed(1)} s, requests ${JSON.stringify(refresh.requests)}`);
-    record('7. full refetch of the same wallets: trade requests / rows', `${trades(refetch).toLocaleString('en')} / ${refetchRows.toLocaleString('en')}`, `${(refetch.durationMs / 1000).toFixed(1)} s`);
-    record('7. refresh / refetch: requests, rows, time', `${(trades(refresh) / trades(refetch)).toFixed(3)}, ${(refreshRows / refetchRows).toFixed(4)}, ${(refresh.durationMs / refetch.durationMs).toFixed(2)}`, 'ratios; rows include the 1 h overlap re-served');
+    const mix = whales.length > 0 ? ` + ${whales.length} whales of ${whales.map((w) => w.toLocaleString('en')).join('/')} fills` : '';
+    const label = `${wallets.toLocaleString('en')} wallets${mix}, one simulated day later (${day.fills.toLocaleString('en')} new fills in ${day.wallets.length} wallets)`;
+    record(`8. refresh of ${label}: trade requests / rows`, `${trades(refresh).toLocaleString('en')} / ${refreshRows.toLocaleString('en')}`, `${(refresh.durationMs / 1000).toFixed(1)} s, requests ${JSON.stringify(refresh.requests)}`);
+    record('8. full refetch of the same wallets: trade requests / rows', `${trades(refetch).toLocaleString('en')} / ${refetchRows.toLocaleString('en')}`, `${(refetch.durationMs / 1000).toFixed(1)} s`);
+    record('8. refresh / refetch: requests, rows, time', `${(trades(refresh) / trades(refetch)).toFixed(3)}, ${(refreshRows / refetchRows).toFixed(4)}, ${(refresh.durationMs / refetch.durationMs).toFixed(2)}`, 'ratios; rows include the 1 h overlap re-served');
   } finally {
     await sim.close();
     await rm(work, { recursive: true, force: true });
@@ -368,7 +368,11 @@ if (want('resume')) await resumeStart();
 if (want('merge')) await mergeThroughput();
 if (want('table')) await tableSize();
 if (want('demo')) await demo();
-if (want('refresh')) await refreshVsRefetch();
+if (want('refresh')) {
+  await refreshVsRefetch(Number(values['refresh-wallets']), []);
+  // Long histories: a refetch pages through them, a refresh does not.
+  await refreshVsRefetch(Math.max(1, Math.round(Number(values['refresh-wallets']) / 10)), [100_000, 50_000, 20_000, 20_000, 10_000]);
+}
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 process.stdout.write(
   `\nbench on ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; total ${((Date.now() - started) / 1000).toFixed(0)} s\n\n` +

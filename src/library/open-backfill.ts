@@ -308,6 +308,7 @@ async function executeRun(
         description: wh.description,
         tracker: new RunStatusTracker({ runId, leaseHolder: lease.info.holder, events, stats: () => source.stats(), limits: config.source.rateLimits }),
         figures: async () => ({ figures: await wh.status(), failed: await wh.failedWallets({ limit: FAILURE_SAMPLE }) }),
+        firstAfter: new Promise((resolve) => events.once('wallet:start', resolve)),
         onError: (message) => logger.warn({}, message),
       })
     : undefined;

@@ -214,43 +214,76 @@ export interface SnapshotPublisher {
 }
 
 /**
- * Publishes a run's status beside the warehouse every `intervalMs`: the warehouse's own figures
- * (read on the run's connection, which other processes cannot open while the run holds the file)
- * and the run's progress. A failed write is logged and retried on the next tick.
+ * How much longer than its figures took the publisher waits before the next ones: the figures are
+ * whole-table scans (traders, checkpoints), and on a million traders they take over a second of
+ * both cores, so publishing every 3 s regardless would take half the machine from the run.
  */
+export const SNAPSHOT_PACE = 10;
+
+/**
+ * Publishes a run's status beside the warehouse every `intervalMs`, or every SNAPSHOT_PACE times
+ * as long as the last figures took if that is longer: the warehouse's own figures (read on the
+ * run's connection, which other processes cannot open while the run holds the file) and the run's
+ * progress. The first snapshot waits for `firstAfter` (the run's first request: on two cores a
+ * scan beside the plan query delays that request by the scan's length), at most `intervalMs`.
+ * A failed write is logged and retried on the next tick.
+ */
+/** A timer that does not keep the process alive (a run that is done must not wait for it). */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 export function publishSnapshots(options: {
   path: string;
   intervalMs: number;
   description: string;
   tracker: RunStatusTracker;
   figures: () => Promise<{ figures: StatusFigures; failed: FailedWallet[] }>;
+  firstAfter?: Promise<unknown>;
   onError?: (message: string) => void;
+  /** Where a snapshot goes; the file beside the warehouse unless a test says otherwise. */
+  write?: (path: string, snapshot: RunSnapshot) => Promise<void>;
 }): SnapshotPublisher {
+  const write = options.write ?? writeSnapshot;
   const process = currentProcess();
   let writing: Promise<void> = Promise.resolve();
+  let lastTookMs = 0;
   const publish = (state: RunState) => {
     writing = writing.then(async () => {
+      const began = Date.now();
       try {
         const { figures, failed } = await options.figures();
+        lastTookMs = Date.now() - began;
         const status = statusJson(options.description, figures, failed, {
           source: 'snapshot',
           live: state === 'running',
           stale: false,
           run: options.tracker.runStatus(state, figures.pending),
         });
-        await writeSnapshot(options.path, { version: 1, written_at: status.as_of, process, interval_ms: options.intervalMs, status });
+        await write(options.path, { version: 1, written_at: status.as_of, process, interval_ms: options.intervalMs, status });
       } catch (error) {
         options.onError?.(`could not publish the run's status to ${options.path}: ${describeError(error)}`);
       }
     });
     return writing;
   };
-  void publish('running');
-  const timer = setInterval(() => void publish('running'), options.intervalMs);
-  timer.unref();
+  let finished = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    void publish('running').then(() => {
+      if (finished) return;
+      timer = setTimeout(tick, Math.max(options.intervalMs, SNAPSHOT_PACE * lastTookMs));
+      timer.unref();
+    });
+  };
+  const first = options.firstAfter ? Promise.race([options.firstAfter.catch(() => undefined), delay(options.intervalMs)]) : Promise.resolve();
+  void first.then(() => {
+    if (!finished) tick();
+  });
   return {
     finish: async (state) => {
-      clearInterval(timer);
+      finished = true;
+      if (timer) clearTimeout(timer);
       await publish(state);
     },
   };

@@ -5,7 +5,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { RunEvents } from '../../src/engine/run-events.js';
 import { currentProcess } from '../../src/lease/holder-process.js';
@@ -136,13 +136,75 @@ describe('snapshots', () => {
       const snapshot = await readSnapshot(path);
       expect(snapshot).toMatchObject({ version: 1, process: currentProcess(), interval_ms: 60_000 });
       expect(snapshot!.status).toMatchObject({ source: 'snapshot', live: false, completed: 3, percent_complete: 30, run: { run_id: 'r1', state: 'finished' } });
-      expect(reads).toBe(2); // the first publish at start, the final one
+      expect(reads).toBe(1); // finished before its first tick: the final snapshot only
       expect(await readdir(dir)).toEqual(['w.duckdb.status.json']);
 
       await writeSnapshot(path, { ...snapshot!, written_at: 'later' });
       expect((await readSnapshot(path))?.written_at).toBe('later');
       await writeFile(path, '{"version":1,"status":');
       expect(await readSnapshot(path)).toBeUndefined();
+    });
+  });
+
+  it('wait for the run\'s first request, then leave the run at least nine tenths of the time: the next figures come 10× as long as the last took (fake timers)', async () => {
+    await withTempDir(async (dir) => {
+      vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+      try {
+        const { tracker } = tracked();
+        const reads: number[] = [];
+        let firstRequest!: () => void;
+        const publisher = publishSnapshots({
+          path: join(dir, 'w.duckdb.status.json'),
+          intervalMs: 100,
+          description: 'duckdb:/w',
+          tracker,
+          // Whole-table scans of a big warehouse: 1 s each.
+          figures: async () => {
+            reads.push(Date.now());
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            return { figures: FIGURES, failed: [] };
+          },
+          firstAfter: new Promise<void>((resolve) => (firstRequest = resolve)),
+          write: async () => undefined,
+        });
+        await vi.advanceTimersByTimeAsync(50);
+        expect(reads).toEqual([]); // the plan query has the machine to itself
+        firstRequest();
+        await vi.advanceTimersByTimeAsync(30_000);
+        expect(reads.slice(0, 3)).toEqual([50, 50 + 1000 + 10_000, 50 + 2 * (1000 + 10_000)]);
+        const finished = publisher.finish('finished');
+        await vi.advanceTimersByTimeAsync(3000);
+        await finished;
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  });
+
+  it('publish within one interval even when no wallet starts (nothing to do)', async () => {
+    await withTempDir(async (dir) => {
+      vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+      try {
+        const { tracker } = tracked();
+        const reads: number[] = [];
+        const publisher = publishSnapshots({
+          path: join(dir, 'w.duckdb.status.json'),
+          intervalMs: 3000,
+          description: 'duckdb:/w',
+          tracker,
+          figures: async () => {
+            reads.push(Date.now());
+            return { figures: FIGURES, failed: [] };
+          },
+          firstAfter: new Promise<void>(() => undefined),
+          write: async () => undefined,
+        });
+        await vi.advanceTimersByTimeAsync(7000);
+        expect(reads).toEqual([3000, 6000]);
+        await publisher.finish('finished');
+      } finally {
+        vi.useRealTimers();
+      }
     });
   });
 });

@@ -220,6 +220,11 @@ export interface SnapshotPublisher {
  */
 export const SNAPSHOT_PACE = 10;
 
+/** A timer that does not keep the process alive (a run that is done must not wait for it). */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /**
  * Publishes a run's status beside the warehouse every `intervalMs`, or every SNAPSHOT_PACE times
  * as long as the last figures took if that is longer: the warehouse's own figures (read on the
@@ -228,11 +233,6 @@ export const SNAPSHOT_PACE = 10;
  * scan beside the plan query delays that request by the scan's length), at most `intervalMs`.
  * A failed write is logged and retried on the next tick.
  */
-/** A timer that does not keep the process alive (a run that is done must not wait for it). */
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
 export function publishSnapshots(options: {
   path: string;
   intervalMs: number;

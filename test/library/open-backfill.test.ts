@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBackfill, resolveConfig } from '../../src/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
+import { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
 
 /** The package's library entry point, used as README shows it, against the simulator. */
@@ -47,6 +48,17 @@ describe('openBackfill (the library under the CLI)', () => {
         expect(await after.failed()).toEqual([]);
       } finally {
         await after.close();
+      }
+      // The finished run is recorded once, with its figures (no bytes billed on DuckDB).
+      const check = await DuckDbWarehouse.open({ path: join(dir, 'wh.duckdb') });
+      try {
+        const runs = await check.query<{ mode: string; outcome: string; planned: bigint; loaded: bigint; failed: bigint; trades: bigint; bytes_billed: bigint; finished_at: unknown; started_at: unknown }>('SELECT * FROM backfill_runs');
+        const trades = sim.dataset.wallets().reduce((sum, w) => sum + sim.dataset.tradeCount(w), 0);
+        expect(runs).toHaveLength(1);
+        expect(runs[0]).toMatchObject({ mode: 'backfill', outcome: 'complete', planned: 15n, loaded: 15n, failed: 0n, trades: BigInt(trades), bytes_billed: 0n });
+        expect(String(runs[0]!.started_at) <= String(runs[0]!.finished_at)).toBe(true);
+      } finally {
+        await check.close();
       }
     });
   });

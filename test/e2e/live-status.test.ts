@@ -57,7 +57,7 @@ describe('status while a run holds the warehouse', () => {
     await sim.close();
   });
 
-  it('status --json polled every second from another process: exit 0 each time, never waiting for the run (median under 2 s), live figures that never go back, and the last ones equal the warehouse after the run', async () => {
+  it('status --json polled every second from another process: exit 0 within 2 s each time, live figures that never go back, and the last ones equal the warehouse after the run', async () => {
     await withTempDir(async (dir) => {
       const where = paths(dir);
       await seedTraders(dir, sim.dataset.wallets());
@@ -85,13 +85,11 @@ describe('status while a run holds the warehouse', () => {
       const timings = polls.map((p) => Math.round(p.ms)).join(', ');
       for (const poll of polls) {
         expect(poll.code, poll.stderr).toBe(0);
-        // A status that waited for the run's lock would take until the run ended; 4 s leaves room
-        // for a two-core machine busy with the run itself without hiding that.
-        expect(poll.ms, `status took ${Math.round(poll.ms)} ms (polls: ${timings})`).toBeLessThan(4_000);
+        // Runs in the 'timed' project, alone after the suite: beside other test files' DuckDB loads
+        // on two cores a poll once took 2.5 s, which measured the machine, not the status read.
+        expect(poll.ms, `status took ${Math.round(poll.ms)} ms (polls: ${timings})`).toBeLessThan(2_000);
         expect(poll.status).toBeDefined();
       }
-      const sorted = polls.map((p) => p.ms).sort((a, b) => a - b);
-      expect(sorted[Math.floor(sorted.length / 2)], `median status time (polls: ${timings})`).toBeLessThan(2_000);
       const live = polls.map((p) => p.status!).filter((s) => s.live);
       expect(live.length).toBeGreaterThanOrEqual(3);
       for (const s of live) {
@@ -128,7 +126,7 @@ describe('status while a run holds the warehouse', () => {
         total: final.total,
         rows: final.rows,
       });
-      console.log(`status polls during the run: ${polls.length}, ${live.length} live, slowest ${Math.round(Math.max(...polls.map((p) => p.ms)))} ms`);
+      console.log(`status polls during the run: ${polls.length}, ${live.length} live, slowest ${Math.round(Math.max(...polls.map((p) => p.ms)))} ms (${timings}; sources ${polls.map((p) => p.status?.source?.[0] ?? p.code).join("")})`);
     });
   });
 

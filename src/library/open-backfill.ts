@@ -286,8 +286,9 @@ async function executeRun(
   refresh?: RefreshOptions,
 ): Promise<RunSummary> {
   logger.setRunId?.(runId);
-  const wh = await warehouse();
+  // Modules first: while the run holds the DuckDB file and has no snapshot yet, `status` waits.
   const [{ startBackfill }, { createPolymarketSource }] = await Promise.all([engine(), polymarket()]);
+  const wh = await warehouse();
   const source = createPolymarketSource({ ...config.source, logger });
   const backfillOptions: BackfillOptions = {
     runId,

@@ -4,6 +4,7 @@ import type * as Pino from 'pino';
 import type { Logger as PinoLogger, LoggerOptions } from 'pino';
 import type PinoPretty from 'pino-pretty';
 
+import { ENV, LOG_FORMATS, defaultLogFormat } from '../library/config.js';
 import type { BackfillConfig, LogFormat } from '../library/config.js';
 
 /** A pino logger that also tags every later line with the run it belongs to. */
@@ -102,10 +103,8 @@ function pinoFor(format: LogFormat, base: LoggerOptions, stream: NodeJS.Writable
 export function fallbackLogFormat(argv: readonly string[], env: NodeJS.ProcessEnv, stderrIsTty: boolean): LogFormat {
   const index = argv.findIndex((arg) => arg === '--log-format' || arg.startsWith('--log-format='));
   const flag = index < 0 ? undefined : argv[index]?.includes('=') ? argv[index]?.slice('--log-format='.length) : argv[index + 1];
-  const chosen = flag ?? env.BACKFILL_LOG_FORMAT;
-  if (chosen === 'json' || chosen === 'pretty' || chosen === 'gcp') return chosen;
-  if (env.CLOUD_RUN_JOB || env.K_SERVICE) return 'gcp';
-  return stderrIsTty ? 'pretty' : 'json';
+  const chosen = flag ?? env[ENV.logFormat];
+  return (LOG_FORMATS as readonly string[]).includes(chosen ?? '') ? (chosen as LogFormat) : defaultLogFormat(env, stderrIsTty);
 }
 
 /**

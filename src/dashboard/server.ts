@@ -13,9 +13,8 @@ import { loadAssets } from './assets.js';
 import type { Asset } from './assets.js';
 import { sharedStatus } from './shared-status.js';
 import type { StatusJson } from '../library/status-json.js';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './defaults.js';
 
-export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
-export const DEFAULT_DASHBOARD_PORT = 8787;
 
 export interface DashboardLogger {
   info(o: object, m?: string): void;
@@ -165,7 +164,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const bound = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(host)}:${bound}/`;
-  logger?.info({ url }, 'dashboard listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -109,10 +109,12 @@ async function execute(
   const { warehouse, stage, source } = deps;
   const costsAtStart = warehouse.costs?.();
 
+  const refresh = options.refresh;
   // Scanning a million traders for malformed values must not delay the first request (on two cores
   // it would compete with the plan query): it starts once the first wallet is under way, runs beside
-  // the fetches and is awaited before the summary.
-  let invalidRecorded: Promise<InvalidTrader[]> | undefined;
+  // the fetches and is awaited before the summary. A refresh only takes completed wallets: invalid
+  // traders are the backfill's to record.
+  let invalidRecorded: Promise<InvalidTrader[]> | undefined = refresh ? Promise.resolve([]) : undefined;
   const recordInvalid = () => {
     if (invalidRecorded) return;
     invalidRecorded = warehouse.recordInvalidTraders(runId).then((invalid) => {
@@ -123,7 +125,6 @@ async function execute(
     invalidRecorded.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
   };
 
-  const refresh = options.refresh;
   const metadata = new MetadataResolver(source, warehouse, { signal: stopSignal, shared: options.metadataCache ?? true });
   const breaker = new CircuitBreaker(options.breaker ?? { window: 20, threshold: 0.8 });
   const committer = new CommitBatcher({
@@ -215,7 +216,7 @@ async function execute(
         planned += 1;
         await marks.mark(item.wallet, todo.slice(index).map((i) => i.wallet));
         void queue.add(() => processWallet(item));
-        if (!refresh) recordInvalid();
+        recordInvalid();
       }
     }
     await queue.onIdle();
@@ -225,8 +226,8 @@ async function execute(
     await committer.flush();
     await warehouse.clearInFlight(runId).catch((error: unknown) => events.safeEmit('checkpoint:failed', { wallets: 0, error: `could not clear in-flight marks: ${describeError(error)}` }));
   }
-  if (!refresh) recordInvalid();
-  const invalid = refresh ? [] : await invalidRecorded!;
+  recordInvalid();
+  const invalid = await invalidRecorded!;
 
   const stats = source.stats();
   const { loaded, trades, checkpointWriteFailures } = committer.counters;
@@ -314,7 +315,7 @@ async function* plan(warehouse: Warehouse, options: BackfillOptions): AsyncItera
  * trade ids — come out as in the full walk; rows already held are matched by the MERGE, never
  * inserted again.
  */
-export function windowStart(since: string | null, overlapSeconds: number): number {
+function windowStart(since: string | null, overlapSeconds: number): number {
   if (since === null) return 1;
   const seconds = Math.floor(Date.parse(since) / 1000);
   if (!Number.isFinite(seconds)) return 1;

@@ -32,10 +32,7 @@ export async function refreshMarkets(deps: MarketRefreshDeps, options: RefreshOp
   });
   if (stale.length === 0) return { checked: 0, resolved: 0 };
   try {
-    const lookup = await deps.source.markets(
-      stale.map((m) => m.id),
-      deps.signal,
-    );
+    const lookup = await deps.source.markets(stale, deps.signal);
     const resolved = lookup.markets.filter((m) => m.closed === true);
     const eventIds = [...new Set(resolved.flatMap((m) => parseEventIds(m.event_ids)))];
     const events = eventIds.length > 0 ? (await deps.source.events(eventIds, deps.signal)).events : [];

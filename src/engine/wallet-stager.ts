@@ -68,7 +68,7 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
   }
 }
 
-export async function writeStaged(
+async function writeStaged(
   stage: StageStore,
   kind: StageKind,
   name: string,

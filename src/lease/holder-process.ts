@@ -28,7 +28,7 @@ export function currentProcess(): HolderProcess {
 }
 
 /** True only when the holder is provably gone: same host, and its process is dead or another one now. */
-export function holderIsGone(info: LeaseInfo, host: string = hostname()): boolean {
+export function holderIsGone(info: Pick<LeaseInfo, 'process'>, host: string = hostname()): boolean {
   const p = info.process;
   if (!p || p.host !== host || !Number.isInteger(p.pid) || p.pid <= 0) return false;
   if (p.pid === process.pid) return p.startToken !== undefined && p.startToken !== processStartToken(process.pid);

@@ -144,6 +144,11 @@ export const ENV = {
 } as const;
 
 /** True on Cloud Run (a job or a service), where logs go to Cloud Logging and exits are judged by the console. */
+/** Cloud Logging's format on Cloud Run, readable lines on a terminal, JSON lines otherwise. */
+export function defaultLogFormat(env: NodeJS.ProcessEnv, stderrIsTty: boolean): LogFormat {
+  return onCloudRun(env) ? 'gcp' : stderrIsTty ? 'pretty' : 'json';
+}
+
 export function onCloudRun(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.CLOUD_RUN_JOB || env.K_SERVICE);
 }
@@ -199,7 +204,7 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     },
     leaseTtlMs: durationIn(text('leaseTtl') ?? DEFAULTS.leaseTtl, '--lease-ttl', BOUNDS.leaseTtlMs),
     logLevel: oneOf(text('logLevel', ENV.logLevel) ?? DEFAULTS.logLevel, '--log-level', LOG_LEVELS),
-    logFormat: oneOf(text('logFormat', ENV.logFormat) ?? (cloud ? 'gcp' : options.stderrIsTty ? 'pretty' : 'json'), '--log-format', LOG_FORMATS),
+    logFormat: oneOf(text('logFormat', ENV.logFormat) ?? defaultLogFormat(env, options.stderrIsTty === true), '--log-format', LOG_FORMATS),
     exitCodes: oneOf(text('exitCodes', ENV.exitCodes) ?? (cloud ? 'schedule' : 'strict'), '--exit-codes', EXIT_CODE_MODES),
     budgets: {
       loadAttempts: DEFAULTS.loadAttempts,

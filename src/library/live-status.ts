@@ -1,15 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import { holderIsGone } from '../lease/holder-process.js';
 import type { LeaseInfo, LeaseStore } from '../lease/lease.js';
 import { BusyError } from '../lib/errors.js';
-import type { Warehouse } from '../warehouse/warehouse.js';
+import { sleep } from '../lib/sleep.js';
+import type { FailedWallet, StatusFigures, Warehouse } from '../warehouse/warehouse.js';
 import { readSnapshot, statusJson } from './run-status.js';
 import type { RunSnapshot } from './run-status.js';
 import type { RunStatus, StatusJson } from './status-json.js';
 
 /** Failed wallets read for the failure classes of a status (the counts are exact up to this many). */
-export const FAILURE_SAMPLE = 10_000;
+const FAILURE_SAMPLE = 10_000;
 
 /**
  * How long a status read waits for another process's hold on an embedded file to end, or for a
@@ -18,7 +17,7 @@ export const FAILURE_SAMPLE = 10_000;
 const BUSY_WAIT_MS = 1_500;
 
 /** The live leases of this warehouse (a run, a reload or a refresh holds them now). */
-export async function liveHolders(leases: LeaseStore): Promise<LeaseInfo[]> {
+async function liveHolders(leases: LeaseStore): Promise<LeaseInfo[]> {
   const holders: LeaseInfo[] = [];
   for (const scope of await leases.scopes()) {
     const lease = await leases.lock(scope).read();
@@ -43,6 +42,8 @@ export async function readLiveStatus(options: {
    * it; the caller closes what it returns with `release`.
    */
   open: () => Promise<{ warehouse: Warehouse; release: () => Promise<void> }>;
+  /** Read the failed-wallets sample for `failures.by_class` (default true). */
+  failures?: boolean;
 }): Promise<StatusJson> {
   const deadline = Date.now() + BUSY_WAIT_MS;
   for (;;) {
@@ -52,7 +53,7 @@ export async function readLiveStatus(options: {
     if (snapshot && holders.some((h) => h.holder === snapshot.status.run?.lease_holder)) return fromSnapshot(snapshot);
     try {
       // No run, or one that has not opened the file yet (it waits out this read), or a remote warehouse.
-      return await fromWarehouse(options.snapshotPath, options.open);
+      return await fromWarehouse(options.snapshotPath, options.open, options.failures ?? true);
     } catch (error) {
       // A run that has the file but has not published yet, or another process holding the file
       // for a moment (an import, another status read): waited for briefly.
@@ -71,7 +72,7 @@ export async function readLiveStatus(options: {
 
 function fromSnapshot(snapshot: RunSnapshot): StatusJson {
   // The lease of a run on another host outlives its process until it expires; the snapshot's writer says more.
-  const writerAlive = !holderIsGone({ holder: '', expiresAt: '', generation: '', process: snapshot.process });
+  const writerAlive = !holderIsGone({ process: snapshot.process });
   const run = snapshot.status.run;
   const stale = !writerAlive && run?.state === 'running';
   return {
@@ -84,11 +85,24 @@ function fromSnapshot(snapshot: RunSnapshot): StatusJson {
   };
 }
 
-async function fromWarehouse(snapshotPath: string | undefined, open: () => Promise<{ warehouse: Warehouse; release: () => Promise<void> }>): Promise<StatusJson> {
+/**
+ * The warehouse's status figures, and the sample of failed wallets the failure classes are drawn
+ * from unless `failures` is false (a terminal `status` does not show them: one query saved).
+ */
+export async function readFigures(warehouse: Warehouse, failures = true): Promise<{ figures: StatusFigures; failed: FailedWallet[] }> {
+  const [figures, failed] = await Promise.all([warehouse.status(), failures ? warehouse.failedWallets({ limit: FAILURE_SAMPLE }) : []]);
+  return { figures, failed };
+}
+
+async function fromWarehouse(
+  snapshotPath: string | undefined,
+  open: () => Promise<{ warehouse: Warehouse; release: () => Promise<void> }>,
+  failures: boolean,
+): Promise<StatusJson> {
   const snapshot = snapshotPath ? await readSnapshot(snapshotPath) : undefined;
   const { warehouse, release } = await open();
   try {
-    const [figures, failed] = await Promise.all([warehouse.status(), warehouse.failedWallets({ limit: FAILURE_SAMPLE })]);
+    const { figures, failed } = await readFigures(warehouse, failures);
     const last = snapshot?.status.run ?? null;
     // No lease is held now: a snapshot still saying "running" was left by a run that died.
     const stale = last?.state === 'running';

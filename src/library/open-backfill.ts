@@ -16,7 +16,7 @@ import type { FailedWallet, RunRecord, StatusFigures, Warehouse } from '../wareh
 import { resolveBackends } from './backends.js';
 import type { Backends } from './backends.js';
 import type { BackfillConfig } from './config.js';
-import { FAILURE_SAMPLE, readLiveStatus } from './live-status.js';
+import { readFigures, readLiveStatus } from './live-status.js';
 import { RunStatusTracker, publishSnapshots } from './run-status.js';
 import { handleStopSignals, onProcessExit } from './shutdown.js';
 import type { StatusJson } from './status-json.js';
@@ -77,7 +77,7 @@ export interface Backfill {
    * The status as `backfill status --json` and the dashboard show it: from the warehouse when it
    * can be read, from a live run's snapshot while the run holds an embedded warehouse.
    */
-  liveStatus(): Promise<StatusJson>;
+  liveStatus(options?: { failures?: boolean }): Promise<StatusJson>;
   failed(options?: { limit?: number; kind?: 'backfill' | 'refresh' }): Promise<FailedWallet[]>;
   /** Adds normalised, valid addresses to `traders`; returns how many were new. */
   addTraders(addresses: readonly string[], source: string): Promise<number>;
@@ -99,18 +99,20 @@ export interface Backfill {
 export function openBackfill(config: BackfillConfig, options: OpenBackfillOptions = {}): Backfill {
   const logger = options.logger ?? SILENT;
   const backends = resolveBackends(config);
+  // Every use of a warehouse needs its tables; a warehouse that cannot get them is closed again.
+  const openMigrated = async (openOptions?: { lockWaitMs?: number }) => {
+    const wh = await backends.openWarehouse(openOptions);
+    try {
+      await wh.migrate();
+    } catch (error) {
+      await wh.close().catch(() => undefined);
+      throw error;
+    }
+    return wh;
+  };
   let opened: Promise<Warehouse> | undefined;
   const warehouse = () => {
-    opened ??= (async () => {
-      const wh = await backends.openWarehouse();
-      try {
-        await wh.migrate();
-      } catch (error) {
-        await wh.close().catch(() => undefined);
-        throw error;
-      }
-      return wh;
-    })();
+    opened ??= openMigrated();
     opened.catch(() => {
       opened = undefined;
     });
@@ -134,17 +136,19 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     run: async (runOptions = {}) => {
       const events = runOptions.events ?? new RunEvents();
       const signals = options.handleSignals ?? false;
+      // Read now: a bad --wallets file must stop the job before its backfill, not hours after.
+      const wallets = runOptions.refresh ? await refreshWallets(config) : undefined;
       const result = await underLease(backends, config, logger, newRunId(), config.run.shard, async (runId, lease) => {
         const summary = await executeRun(config, backends, logger, writableWarehouse, runId, lease, events, signals);
         if (!runOptions.refresh || !backfillLeftTime(summary) || lease.lost.aborted) return { summary };
-        const refresh = await executeRun(config, backends, logger, writableWarehouse, newRunId(), lease, events, signals, await refreshOptions(config));
+        const refresh = await executeRun(config, backends, logger, writableWarehouse, newRunId(), lease, events, signals, refreshOptions(config, wallets));
         return { summary, refresh };
       });
       return result.kind === 'finished' ? { kind: 'finished', ...result.summary } : result;
     },
     refresh: async (runOptions = {}) => {
       const events = runOptions.events ?? new RunEvents();
-      const refresh = await refreshOptions(config);
+      const refresh = refreshOptions(config, await refreshWallets(config));
       return underLease(backends, config, logger, newRunId(), config.run.shard, (runId, lease) =>
         executeRun(config, backends, logger, writableWarehouse, runId, lease, events, options.handleSignals ?? false, refresh),
       );
@@ -163,8 +167,9 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       const wh = await warehouse();
       return { warehouse: wh.description, ...(await wh.status()) };
     },
-    liveStatus: () =>
+    liveStatus: (statusOptions = {}) =>
       readLiveStatus({
+        ...statusOptions,
         leases: backends.leases,
         snapshotPath: backends.statusSnapshotPath,
         // Reuse the warehouse this object already has open, and keep a remote one open (its
@@ -172,23 +177,20 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
         // for this read only, so a dashboard polling between runs never keeps a run out of it.
         open: async () => {
           if (opened || !backends.statusSnapshotPath) return { warehouse: await warehouse(), release: async () => undefined };
-          const wh = await backends.openWarehouse({ lockWaitMs: 0 });
-          try {
-            await wh.migrate();
-          } catch (error) {
-            await wh.close();
-            throw error;
-          }
+          const wh = await openMigrated({ lockWaitMs: 0 });
           return { warehouse: wh, release: () => wh.close() };
         },
       }),
     failed: async (failedOptions = {}) => (await warehouse()).failedWallets(failedOptions),
     addTraders: async (addresses, source) => (await warehouse()).addTraders(addresses, source),
     discoverLeaderboard: async (query) => {
-      const source = (await polymarket()).createPolymarketSource({ ...config.source, logger });
+      const { checkLeaderboardQuery, createPolymarketSource } = await polymarket();
+      // The tag names the query as sent (category trimmed and lower-cased, defaults filled in).
+      const sent = checkLeaderboardQuery(query);
+      const source = createPolymarketSource({ ...config.source, logger });
       try {
         const entries = await source.leaderboard(query);
-        const tag = `leaderboard:${query.category ?? 'overall'}:${query.timePeriod ?? 'day'}:${query.orderBy ?? 'PNL'}`;
+        const tag = `leaderboard:${sent.category}:${sent.timePeriod}:${sent.orderBy}`;
         const added = await (await warehouse()).addTraders(
           entries.map((e) => e.wallet),
           tag,
@@ -308,7 +310,7 @@ async function executeRun(
         intervalMs: config.statusIntervalMs,
         description: wh.description,
         tracker: new RunStatusTracker({ runId, leaseHolder: lease.info.holder, events, stats: () => source.stats(), limits: config.source.rateLimits }),
-        figures: async () => ({ figures: await wh.status(), failed: await wh.failedWallets({ limit: FAILURE_SAMPLE }) }),
+        figures: () => readFigures(wh),
         firstAfter: new Promise((resolve) => events.once('wallet:start', resolve)),
         onError: (message) => logger.warn({}, message),
       })
@@ -380,16 +382,23 @@ export function runRecord(summary: RunSummary, finishedAt = new Date()): RunReco
   };
 }
 
-/** The refresh options of the engine, from the configuration (the wallet list read from its file). */
-async function refreshOptions(config: BackfillConfig): Promise<RefreshOptions> {
-  const r = config.refresh;
+/** The wallets of `refresh --wallets FILE`, or undefined (every completed wallet). */
+async function refreshWallets(config: BackfillConfig): Promise<string[] | undefined> {
+  const file = config.refresh.walletsFile;
+  if (!file) return undefined;
   const wallets: string[] = [];
-  if (r.walletsFile) for await (const batch of (await tradersFile()).readTradersFile(r.walletsFile)) wallets.push(...batch.wallets);
+  for await (const batch of (await tradersFile()).readTradersFile(file)) wallets.push(...batch.wallets);
+  return wallets;
+}
+
+/** `--older-than` counts back from when the refresh starts; `wallets` were read before the lease was taken. */
+function refreshOptions(config: BackfillConfig, wallets: string[] | undefined): RefreshOptions {
+  const r = config.refresh;
   return {
     overlapSeconds: Math.round(r.overlapMs / 1000),
     marketRefreshAfterMs: r.marketRefreshAfterMs,
     ...(r.olderThanMs !== undefined ? { staleBefore: new Date(Date.now() - r.olderThanMs).toISOString() } : {}),
-    ...(r.walletsFile ? { wallets } : {}),
+    ...(wallets ? { wallets } : {}),
   };
 }
 

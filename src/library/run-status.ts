@@ -71,10 +71,6 @@ export class RunStatusTracker {
     events.on('batch:committed', () => (this.#batch = null));
   }
 
-  get runId(): string {
-    return this.#runId;
-  }
-
   runStatus(state: RunState, pending: number): RunStatus {
     const now = this.#now();
     const stats = this.#stats();
@@ -218,7 +214,7 @@ export interface SnapshotPublisher {
  * whole-table scans (traders, checkpoints), and on a million traders they take over a second of
  * both cores, so publishing every 3 s regardless would take half the machine from the run.
  */
-export const SNAPSHOT_PACE = 10;
+const SNAPSHOT_PACE = 10;
 
 /** A timer that does not keep the process alive (a run that is done must not wait for it). */
 function delay(ms: number): Promise<void> {

@@ -15,14 +15,13 @@ import { fillLastTradeAtSql, missingLastTradeAtSql, refreshFailuresSql, refreshP
 import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
 import { knownIdsSql } from './sql/known-ids-sql.js';
-import { knownStagedKeysSql, mergeSql, monthRanges, repairDuplicateTradesSql, stagedTradesSql, walletTradeCountsSql } from './sql/merge-sql.js';
+import { knownStagedKeysSql, mergeSql, monthRanges, repairDuplicateTradesSql, stagedTradesSql, timeRangeParams, walletTradeCountsSql } from './sql/merge-sql.js';
 import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
 import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
 import { RUN_ROW_FIELDS, recordRunSql } from './sql/runs-sql.js';
 import { LOADED_TABLES, MIGRATIONS } from './table-schemas.js';
 import type { LoadedTableSpec } from './table-schemas.js';
 import { appliedMigrationsSql, recordMigrationSql } from './sql/migration-sql.js';
-import { parseEventIds } from '../polymarket/market-rows.js';
 import type {
   CheckpointRow,
   CrashSettlement,
@@ -55,7 +54,7 @@ const MERGE_ORDER: readonly Kind[] = ['markets', 'events', 'unresolved', 'trades
  * upsert: the question and an insert-only MERGE bill about 3 × 10 MiB at least, an upsert the
  * whole table.
  */
-export const KNOWN_KEYS_CHECK_MIN_BYTES = 32 * 2 ** 20;
+const KNOWN_KEYS_CHECK_MIN_BYTES = 32 * 2 ** 20;
 
 /** A staged trades file that does not hold what its manifest promised; the wallet is fetched again. */
 export class StagedDataMismatchError extends BackfillError {}
@@ -67,6 +66,8 @@ export class StagedDataMismatchError extends BackfillError {}
  */
 export class SqlWarehouse implements Warehouse {
   readonly #driver: WarehouseDriver;
+  /** Metadata tables known to be over KNOWN_KEYS_CHECK_MIN_BYTES. */
+  readonly #largeTables = new Set<string>();
   #known: Partial<Record<'market' | 'event', Promise<Set<string>>>> = {};
 
   constructor(driver: WarehouseDriver) {
@@ -118,15 +119,7 @@ export class SqlWarehouse implements Warehouse {
   async *planWallets(options: PlanOptions): AsyncIterable<string[]> {
     // A plan starts a run: id look-ups start again from the warehouse as it is now.
     this.#known = {};
-    const shard = options.shard ?? { index: 0, count: 1 };
-    if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
-      throw new ConfigError(`invalid shard ${shard.index}/${shard.count}`, { hint: 'The shard index runs from 0 to count-1' });
-    }
-    const params: Params = {
-      retry_parked: param.bool(options.retryParked),
-      shard_count: param.int(shard.count),
-      shard_index: param.int(shard.index),
-    };
+    const params: Params = { retry_parked: param.bool(options.retryParked), ...shardParams(options.shard) };
     for await (const rows of this.#driver.stream<{ wallet: string }>('plan wallets', planSql(this.#driver.dialect), params, options.chunkSize ?? 2048)) {
       yield rows.map((r) => String(r.wallet));
     }
@@ -278,10 +271,7 @@ export class SqlWarehouse implements Warehouse {
     // The months of every staged row: whichever of an id's repeated rows the MERGE keeps, its
     // month is in, so no existing row of the batch can fall outside and be inserted again.
     const timeRanges = timePartitions ? monthRanges(stats.flatMap((s) => String(s.months ?? '').split(',').filter(Boolean))) : [];
-    timeRanges.forEach((range, i) => {
-      params[`ts_from_${i}`] = param.timestamp(range.from);
-      params[`ts_to_${i}`] = param.timestamp(range.to);
-    });
+    Object.assign(params, timeRangeParams(timeRanges));
     if (timePartitions && timeRanges.length === 0) {
       params.min_ts = param.timestamp(stats.map((s) => s.min_ts).sort()[0]!);
       params.max_ts = param.timestamp(stats.map((s) => s.max_ts).sort().at(-1)!);
@@ -318,7 +308,13 @@ export class SqlWarehouse implements Warehouse {
   async #mergeMetadata(session: SqlSession, spec: LoadedTableSpec, relation: StagedRelation): Promise<number> {
     const d = this.#driver.dialect;
     let insertOnly = false;
-    const large = async () => ((await this.#driver.tableBytes?.(spec.table)) ?? Infinity) >= KNOWN_KEYS_CHECK_MIN_BYTES;
+    // Tables only grow: once over the threshold, no need to ask (a tables.get per batch) again.
+    const large = async () => {
+      if (this.#largeTables.has(spec.table)) return true;
+      const isLarge = ((await this.#driver.tableBytes?.(spec.table)) ?? Infinity) >= KNOWN_KEYS_CHECK_MIN_BYTES;
+      if (isLarge) this.#largeTables.add(spec.table);
+      return isLarge;
+    };
     if (spec.merge === 'upsert' && this.#driver.capabilities.billedByBytes && (await large())) {
       const [row] = await session.query<{ known: unknown }>(`known ${spec.table} keys`, knownStagedKeysSql(d, spec, relation.relation), relation.params);
       insertOnly = Number(row?.known ?? 0) === 0;
@@ -334,11 +330,7 @@ export class SqlWarehouse implements Warehouse {
   ): Promise<WalletTotals & { duplicates: number }> {
     const d = this.#driver.dialect;
     const sql = walletTradeCountsSql(d, { keys: this.#driver.capabilities.duplicateCheck, timeRanges: timeRanges.length });
-    const params: Params = { wallets: param.strings(wallets) };
-    timeRanges.forEach((range, i) => {
-      params[`ts_from_${i}`] = param.timestamp(range.from);
-      params[`ts_to_${i}`] = param.timestamp(range.to);
-    });
+    const params: Params = { wallets: param.strings(wallets), ...timeRangeParams(timeRanges) };
     const read = () => session.query<{ wallet: string; row_count: unknown; key_count: unknown; newest: string | null }>('count trades', sql, params);
     let rows = await read();
     let duplicates = 0;
@@ -375,8 +367,7 @@ export class SqlWarehouse implements Warehouse {
 
   async settleCrashed(options: { shard?: { index: number; count: number }; maxFailedAttempts: number; runId?: string }): Promise<CrashSettlement> {
     const d = this.#driver.dialect;
-    const shard = options.shard ?? { index: 0, count: 1 };
-    const scope = { shard_count: param.int(shard.count), shard_index: param.int(shard.index) };
+    const scope = shardParams(options.shard);
     await this.#driver.execute('settle crashed attempts', settleCrashedSql(d), { ...scope, max_failed_attempts: param.int(options.maxFailedAttempts) });
     const rows = await this.#driver.query<{ wallet: string; parked: boolean; error: string | null; done: boolean; refresh_attempts: unknown; refresh_error: string | null }>(
       'crash suspects',
@@ -447,12 +438,10 @@ export class SqlWarehouse implements Warehouse {
 
   async *planRefresh(options: RefreshPlanOptions): AsyncIterable<RefreshItem[]> {
     this.#known = {};
-    const shard = options.shard ?? { index: 0, count: 1 };
     const params: Params = {
       max_failed_attempts: param.int(options.maxFailedAttempts),
       stale_before: { type: 'timestamp', value: options.staleBefore ?? null },
-      shard_count: param.int(shard.count),
-      shard_index: param.int(shard.index),
+      ...shardParams(options.shard),
       ...(options.wallets ? { wallets: param.strings(options.wallets) } : {}),
     };
     const sql = refreshPlanSql(this.#driver.dialect, { onlyListed: options.wallets !== undefined });
@@ -471,15 +460,15 @@ export class SqlWarehouse implements Warehouse {
     return filled;
   }
 
-  async staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<{ id: string; eventIds: string[] }[]> {
-    const rows = await this.#driver.query<{ id: string; event_ids: string | null }>('stale markets', staleMarketsSql(this.#driver.dialect), {
+  async staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<string[]> {
+    const rows = await this.#driver.query<{ id: string }>('stale markets', staleMarketsSql(this.#driver.dialect), {
       now: param.timestamp(options.now),
       // Ended markets awaiting resolution are asked at most once an hour (or per stale window, if shorter).
       recent_before: param.timestamp(new Date(Math.max(Date.parse(options.staleBefore), Date.parse(options.now) - 3_600_000)).toISOString()),
       stale_before: param.timestamp(options.staleBefore),
       limit: param.int(options.limit),
     });
-    return rows.map((r) => ({ id: String(r.id), eventIds: parseEventIds(r.event_ids) }));
+    return rows.map((r) => String(r.id));
   }
 
   async status(): Promise<StatusFigures> {
@@ -564,4 +553,12 @@ function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The shard parameters of the plan queries (everything when unsharded); a bad shard is refused. */
+function shardParams(shard: { index: number; count: number } = { index: 0, count: 1 }): Params {
+  if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
+    throw new ConfigError(`invalid shard ${shard.index}/${shard.count}`, { hint: 'The shard index runs from 0 to count-1' });
+  }
+  return { shard_count: param.int(shard.count), shard_index: param.int(shard.index) };
 }

@@ -141,8 +141,11 @@ export interface FailedWallet {
  */
 /** What a billed backend's jobs cost so far (BigQuery on-demand): bytes billed and processed, jobs. */
 export interface WarehouseCosts {
+  /** `statistics.query.totalBytesBilled` summed: what on-demand pricing charges for. */
   bytesBilled: number;
+  /** `statistics.totalBytesProcessed` summed (before the per-table minimum and rounding). */
   bytesProcessed: number;
+  /** Jobs counted, load jobs (free) included. */
   jobs: number;
 }
 
@@ -209,7 +212,7 @@ export interface Warehouse {
   /** Gives `last_trade_at` to completed wallets checkpointed before it existed; returns how many. */
   fillLastTradeAt(): Promise<number>;
   /** Markets held as open that may have resolved since (end date passed, or fetched before `staleBefore`). */
-  staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<{ id: string; eventIds: string[] }[]>;
+  staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<string[]>;
   status(): Promise<StatusFigures>;
   /** Bytes billed and processed by this warehouse's queries so far (BigQuery); undefined where queries are free. */
   costs?(): WarehouseCosts | undefined;

@@ -61,6 +61,15 @@ async function openPage(): Promise<Watched> {
   return watchPage(context);
 }
 
+/** The page, rendered once, over a status that does not change. */
+async function openFixed(status: StatusJson): Promise<Watched> {
+  mode = { kind: 'fixed', status };
+  const watched = await openPage();
+  await watched.page.goto(`${dashboard.url}${POLL}`);
+  await waitForRenders(watched.page, 1);
+  return watched;
+}
+
 async function fetchStatus(): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${dashboard.url}api/status`);
   return { status: res.status, body: await res.json() };
@@ -181,10 +190,7 @@ describe('dashboard page in headless Chromium', () => {
 
   it('after a run: finished, with no ETA and no BigQuery section on DuckDB', async () => {
     const status = finishedStatus();
-    mode = { kind: 'fixed', status };
-    const { page, dialogs, problems } = await openPage();
-    await page.goto(`${dashboard.url}${POLL}`);
-    await waitForRenders(page, 1);
+    const { page, dialogs, problems } = await openFixed(status);
     expect(await text(page, '#state')).toBe('finished');
     expect(await page.locator('#state').getAttribute('data-state')).toBe('finished');
     await expectProgress(page, status);
@@ -203,10 +209,7 @@ describe('dashboard page in headless Chromium', () => {
 
   it('a snapshot left by a dead run: stale, said in words', async () => {
     const status = staleStatus();
-    mode = { kind: 'fixed', status };
-    const { page, problems } = await openPage();
-    await page.goto(`${dashboard.url}${POLL}`);
-    await waitForRenders(page, 1);
+    const { page, problems } = await openFixed(status);
     expect(await text(page, '#state')).toBe('stale (run ended unexpectedly)');
     expect(await text(page, '#eta')).toBe('— (run ended unexpectedly)');
     await expectProgress(page, status);
@@ -217,10 +220,7 @@ describe('dashboard page in headless Chromium', () => {
 
   it('from the warehouse with no run: totals shown, run, chart and API hidden; then an empty warehouse', async () => {
     const status = warehouseStatus();
-    mode = { kind: 'fixed', status };
-    const { page, problems } = await openPage();
-    await page.goto(`${dashboard.url}${POLL}`);
-    await waitForRenders(page, 1);
+    const { page, problems } = await openFixed(status);
     expect(await text(page, '#state')).toBe('from the warehouse');
     await expectProgress(page, status);
     await expectFieldsMatch(page, status);

@@ -191,16 +191,21 @@ describe('sharedStatus', () => {
   it('shares one call between concurrent requests and reuses a fresh answer', async () => {
     let calls = 0;
     let now = 0;
+    // The first call stays pending until released, so the other two arrive while it is in flight.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     const shared = sharedStatus(
       async () => {
         calls += 1;
-        await new Promise((r) => setTimeout(r, 10));
+        await gate;
         return calls;
       },
       1000,
       () => now,
     );
-    expect(await Promise.all([shared(), shared(), shared()])).toEqual([1, 1, 1]);
+    const concurrent = Promise.all([shared(), shared(), shared()]);
+    release();
+    expect(await concurrent).toEqual([1, 1, 1]);
     now = 999;
     expect(await shared()).toBe(1);
     now = 1000;

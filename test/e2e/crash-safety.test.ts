@@ -20,13 +20,9 @@ describe('crash safety', () => {
     await sim.close();
   });
 
-  async function seeded(dir: string, wallets = sim.dataset.wallets()) {
-    await seedTraders(dir, wallets);
-  }
-
   it('retries a load that fails twice and a checkpoint write that fails four times, losing and duplicating nothing', async () => {
     await withTempDir(async (dir) => {
-      await seeded(dir);
+      await seedTraders(dir, sim.dataset.wallets());
       let counts: { loadFailures: number; checkpointFailures: number } | undefined;
       const summary = await runBackfill(dir, sim.url, { commit: { ...TEST_RUN_OPTIONS.commit, maxWallets: 100, maxDelayMs: 60_000 } }, {}, undefined, (w) => {
         const faulty = withWarehouseFaults(w, { failLoads: 2, failCheckpoints: 4 });
@@ -43,7 +39,7 @@ describe('crash safety', () => {
 
   it('a wallet whose load always fails is recorded failed with its staged files kept; once the fault is lifted the next run loads it without any trade request for it', async () => {
     await withTempDir(async (dir) => {
-      await seeded(dir);
+      await seedTraders(dir, sim.dataset.wallets());
       const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
       const first = await runBackfill(dir, sim.url, {}, {}, undefined, (w) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse);
       expect(first).toMatchObject({ outcome: 'some-failed', failed: 1, loaded: 59 });
@@ -65,7 +61,7 @@ describe('crash safety', () => {
 
   it('`reload` loads failed wallets from their staged files with no API request at all', async () => {
     await withTempDir(async (dir) => {
-      await seeded(dir);
+      await seedTraders(dir, sim.dataset.wallets());
       const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
       await runBackfill(dir, sim.url, {}, {}, undefined, (w) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse);
       sim.resetStats();
@@ -83,7 +79,7 @@ describe('crash safety', () => {
 
   it('parks a wallet after the configured number of failed runs and skips it until --retry-parked', async () => {
     await withTempDir(async (dir) => {
-      await seeded(dir);
+      await seedTraders(dir, sim.dataset.wallets());
       const poison = sim.dataset.wallets()[3]!;
       const wrap = (w: Parameters<typeof withWarehouseFaults>[0]) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse;
       const commit = { ...TEST_RUN_OPTIONS.commit, maxFailedAttempts: 2 };

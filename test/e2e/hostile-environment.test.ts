@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';
-import { CLI, runArgs, runCli } from '../../testkit/cli.js';
+import { runArgs, runCli, startCli } from '../../testkit/cli.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
 import { startGcpFakes } from '../gcp/gcp-test-helpers.js';
@@ -30,13 +29,9 @@ describe('a hostile environment and careless input', () => {
     await sim.close();
   });
 
-  async function seeded(dir: string, wallets: readonly string[] = sim.dataset.wallets()) {
-    await seedTraders(dir, wallets);
-  }
-
   it('a full stage disk: the run stops with exit 3 naming the full path, parks nothing, leaves no lease or temp file, and completes once space is back', async () => {
     await withTempDir(async (dir) => {
-      await seeded(dir);
+      await seedTraders(dir, sim.dataset.wallets());
       const full = await runCli(runArgs(paths(dir), sim.url, ['--json', '--log-level', 'warn']), {
         NODE_OPTIONS: `--import ${ENOSPC_HOOK}`,
         BACKFILL_TEST_ENOSPC_DIR: paths(dir).stage,
@@ -63,13 +58,12 @@ describe('a hostile environment and careless input', () => {
 
   it('a closed stdout and stderr (`backfill run 2>&1 | head -1`) do not crash the run: it finishes its work and releases its lease', async () => {
     await withTempDir(async (dir) => {
-      await seeded(dir);
-      const child = spawn(process.execPath, [CLI, ...runArgs(paths(dir), sim.url, ['--log-level', 'info'])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      await seedTraders(dir, sim.dataset.wallets());
+      const { child, result } = startCli(runArgs(paths(dir), sim.url, ['--log-level', 'info']));
       // The reader goes away at once, as `head -1` does after its first line.
-      child.stdout.destroy();
-      child.stderr.destroy();
-      const code = await new Promise<number | null>((resolveExit) => child.on('exit', (c) => resolveExit(c)));
-      expect(code).toBe(0);
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      expect((await result).code).toBe(0);
       expect(existsSync(`${paths(dir).warehouse}.leases/all.lease`)).toBe(false);
       const check = await openWarehouse(dir);
       expect((await check.status()).completed).toBe(30);
@@ -87,7 +81,7 @@ describe('a hostile environment and careless input', () => {
 
   it("the start-up sweep deletes only this tool's own temporary files: a user's notes in <stage>/tmp survive", async () => {
     await withTempDir(async (dir) => {
-      await seeded(dir, sim.dataset.wallets().slice(0, 2));
+      await seedTraders(dir, sim.dataset.wallets().slice(0, 2));
       const tmp = join(paths(dir).stage, 'tmp');
       await mkdir(join(tmp, 'drafts'), { recursive: true });
       await writeFile(join(tmp, 'notes.txt'), 'my notes');
@@ -111,7 +105,7 @@ describe('a hostile environment and careless input', () => {
 
   it('a truncated DuckDB file whose counts still look complete is reported as damaged by `status`, with the read error', async () => {
     await withTempDir(async (dir) => {
-      await seeded(dir);
+      await seedTraders(dir, sim.dataset.wallets());
       expect((await runCli(runArgs(paths(dir), sim.url))).code).toBe(0);
       const { size } = await stat(paths(dir).warehouse);
       await truncate(paths(dir).warehouse, Math.floor(size / 2));

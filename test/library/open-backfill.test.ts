@@ -56,9 +56,29 @@ describe('openBackfill (the library under the CLI)', () => {
         const trades = sim.dataset.wallets().reduce((sum, w) => sum + sim.dataset.tradeCount(w), 0);
         expect(runs).toHaveLength(1);
         expect(runs[0]).toMatchObject({ mode: 'backfill', outcome: 'complete', planned: 15n, loaded: 15n, failed: 0n, trades: BigInt(trades), bytes_billed: 0n });
-        expect(String(runs[0]!.started_at) <= String(runs[0]!.finished_at)).toBe(true);
+        expect(runs[0]!.finished_at).toBeInstanceOf(Date);
+        expect((runs[0]!.finished_at as Date).getTime()).toBeGreaterThanOrEqual((runs[0]!.started_at as Date).getTime());
       } finally {
         await check.close();
+      }
+    });
+  });
+
+  it('run --refresh with a missing --wallets file fails before the backfill starts: no request, no checkpoint', async () => {
+    await withTempDir(async (dir) => {
+      const config = resolveConfig(
+        { warehouse: join(dir, 'wh.duckdb'), stage: join(dir, 'stage'), dataApiUrl: sim.url, gammaApiUrl: sim.url, wallets: join(dir, 'missing.txt') },
+        {},
+      );
+      const backfill = openBackfill(config);
+      try {
+        await backfill.addTraders(sim.dataset.wallets(), 'library');
+        sim.resetStats();
+        await expect(backfill.run({ refresh: true })).rejects.toThrow(/missing\.txt/);
+        expect(sim.stats().requests['data:trades'] ?? 0).toBe(0);
+        expect(await backfill.status()).toMatchObject({ completed: 0, failed: 0 });
+      } finally {
+        await backfill.close();
       }
     });
   });

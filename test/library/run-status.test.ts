@@ -5,7 +5,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { RunEvents } from '../../src/engine/run-events.js';
 import { currentProcess } from '../../src/lease/holder-process.js';
@@ -146,65 +146,52 @@ describe('snapshots', () => {
     });
   });
 
-  it('wait for the run\'s first request, then leave the run at least nine tenths of the time: the next figures come 10× as long as the last took (fake timers)', async () => {
-    await withTempDir(async (dir) => {
+  describe('pacing (fake timers; snapshots written nowhere)', () => {
+    beforeEach(() => {
       vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-      try {
-        const { tracker } = tracked();
-        const reads: number[] = [];
-        let firstRequest!: () => void;
-        const publisher = publishSnapshots({
-          path: join(dir, 'w.duckdb.status.json'),
-          intervalMs: 100,
-          description: 'duckdb:/w',
-          tracker,
-          // Whole-table scans of a big warehouse: 1 s each.
-          figures: async () => {
-            reads.push(Date.now());
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-            return { figures: FIGURES, failed: [] };
-          },
-          firstAfter: new Promise<void>((resolve) => (firstRequest = resolve)),
-          write: async () => undefined,
-        });
-        await vi.advanceTimersByTimeAsync(50);
-        expect(reads).toEqual([]); // the plan query has the machine to itself
-        firstRequest();
-        await vi.advanceTimersByTimeAsync(30_000);
-        expect(reads.slice(0, 3)).toEqual([50, 50 + 1000 + 10_000, 50 + 2 * (1000 + 10_000)]);
-        const finished = publisher.finish('finished');
-        await vi.advanceTimersByTimeAsync(3000);
-        await finished;
-      } finally {
-        vi.useRealTimers();
-      }
     });
-  });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
 
-  it('publish within one interval even when no wallet starts (nothing to do)', async () => {
-    await withTempDir(async (dir) => {
-      vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-      try {
-        const { tracker } = tracked();
-        const reads: number[] = [];
-        const publisher = publishSnapshots({
-          path: join(dir, 'w.duckdb.status.json'),
-          intervalMs: 3000,
-          description: 'duckdb:/w',
-          tracker,
-          figures: async () => {
-            reads.push(Date.now());
-            return { figures: FIGURES, failed: [] };
-          },
-          firstAfter: new Promise<void>(() => undefined),
-          write: async () => undefined,
-        });
-        await vi.advanceTimersByTimeAsync(7000);
-        expect(reads).toEqual([3000, 6000]);
-        await publisher.finish('finished');
-      } finally {
-        vi.useRealTimers();
-      }
+    /** A publisher whose figures are recorded by start time and take `tookMs` (fake) each. */
+    function pacedPublisher(intervalMs: number, tookMs: number, firstAfter: Promise<void>) {
+      const reads: number[] = [];
+      const publisher = publishSnapshots({
+        path: '/unused/w.duckdb.status.json',
+        intervalMs,
+        description: 'duckdb:/w',
+        tracker: tracked().tracker,
+        figures: async () => {
+          reads.push(Date.now());
+          if (tookMs > 0) await new Promise((resolve) => setTimeout(resolve, tookMs));
+          return { figures: FIGURES, failed: [] };
+        },
+        firstAfter,
+        write: async () => undefined,
+      });
+      return { reads, publisher };
+    }
+
+    it('wait for the run\'s first request, then leave the run at least nine tenths of the time: the next figures come 10× as long as the last took', async () => {
+      let firstRequest!: () => void;
+      // Whole-table scans of a big warehouse: 1 s each.
+      const { reads, publisher } = pacedPublisher(100, 1000, new Promise<void>((resolve) => (firstRequest = resolve)));
+      await vi.advanceTimersByTimeAsync(50);
+      expect(reads).toEqual([]); // the plan query has the machine to itself
+      firstRequest();
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(reads.slice(0, 3)).toEqual([50, 50 + 1000 + 10_000, 50 + 2 * (1000 + 10_000)]);
+      const finished = publisher.finish('finished');
+      await vi.advanceTimersByTimeAsync(3000);
+      await finished;
+    });
+
+    it('publish within one interval even when no wallet starts (nothing to do)', async () => {
+      const { reads, publisher } = pacedPublisher(3000, 0, new Promise<void>(() => undefined));
+      await vi.advanceTimersByTimeAsync(7000);
+      expect(reads).toEqual([3000, 6000]);
+      await publisher.finish('finished');
     });
   });
 });

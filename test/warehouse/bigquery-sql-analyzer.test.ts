@@ -106,7 +106,7 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
       'SELECT (SELECT COUNT(*)',
       `MERGE INTO \`${PROJECT}.${DATASET}.backfill_runs\``,
       'SELECT k.wallet_address AS wallet,',
-      'SELECT condition_id AS id, event_ids',
+      'SELECT condition_id AS id FROM',
       'SELECT k.wallet_address, k.trade_count, FORMAT_TIMESTAMP',
     ]) {
       expect(sql.some((s) => s.startsWith(start)), start).toBe(true);

@@ -93,8 +93,11 @@ describe('DuckDB load path at scale', () => {
     expect(insertScanned).toBeGreaterThan(0);
     expect(insertScanned).toBeLessThanOrEqual(8_192);
     const countScanned = await rowsScannedOfTrades(warehouse, walletTradeCountsSql(duckdbDialect, { keys: false }), batch);
+    expect(countScanned).toBeGreaterThan(0);
     expect(countScanned).toBeLessThanOrEqual(8_192);
     // …of a table of 100,000 rows; and the insert does its work.
+    const [held] = await warehouse.query<{ n: bigint }>('SELECT count(*) AS n FROM trades');
+    expect(Number(held!.n)).toBe(total);
     expect(total).toBeGreaterThan(10 * 8_192);
     await warehouse.query(insert, { wallets: listValue(batch) });
     await warehouse.query(insert, { wallets: listValue(batch) });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 
-import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, startDashboard } from '../../dashboard/index.js';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from '../../dashboard/defaults.js';
 import type { Dashboard } from '../../dashboard/index.js';
 import { intIn } from '../../library/config.js';
 import type { Flags } from '../../library/config.js';
@@ -18,6 +18,8 @@ export function dashboardAddress(port: Flags[string], host: Flags[string], portO
 
 /** Serves the dashboard over this library object's live status, and logs where. */
 export async function serveDashboard(backfill: Backfill, logger: Logger, address: { host: string; port: number }): Promise<Dashboard> {
+  // Loaded on use: every other command starts without the HTTP server and its assets.
+  const { startDashboard } = await import('../../dashboard/index.js');
   const dashboard = await startDashboard({ ...address, status: () => backfill.liveStatus(), logger });
   logger.info({ event: 'dashboard', url: dashboard.url }, `dashboard on ${dashboard.url}`);
   return dashboard;

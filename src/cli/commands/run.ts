@@ -4,7 +4,7 @@ import type { RunSummary } from '../../engine/run-summary.js';
 import type { Flags } from '../../library/config.js';
 import type { Backfill, LockHeld, RunResult } from '../../library/open-backfill.js';
 import { RunEvents } from '../../engine/run-events.js';
-import { runExitCode } from '../exit-codes.js';
+import { runExitCode, summaryExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
 import { addRefreshOptions, addRunOptions, withBackfill } from '../options.js';
 import { dashboardAddress, serveDashboard } from './dashboard.js';
@@ -45,8 +45,8 @@ export async function runAndReport(backfill: Backfill, logger: Logger, json: boo
   if (result.kind === 'lock-held') {
     printLockHeld(result, json, logger);
   } else {
-    printSummary(result.summary, json, logger, runExitCode({ kind: 'finished', summary: result.summary }, backfill.config.exitCodes));
-    if (result.refresh) printSummary(result.refresh, json, logger, runExitCode({ kind: 'finished', summary: result.refresh }, backfill.config.exitCodes));
+    printSummary(result.summary, json, logger, summaryExitCode(result.summary, backfill.config.exitCodes));
+    if (result.refresh) printSummary(result.refresh, json, logger, summaryExitCode(result.refresh, backfill.config.exitCodes));
   }
   return result;
 }
@@ -75,7 +75,7 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
 }
 
 /** One line for bytes billed and what they cost at the on-demand price. */
-export function describeBilled(what: string, c: { bytesBilled: number; bytesProcessed: number; jobs: number }): string {
+function describeBilled(what: string, c: { bytesBilled: number; bytesProcessed: number; jobs: number }): string {
   return (
     `${what}: ${formatBytes(c.bytesBilled)} billed (${formatBytes(c.bytesProcessed)} processed) in ${c.jobs} job(s), ` +
     `≈ $${onDemandCostUsd(c.bytesBilled).toFixed(4)} at $${ON_DEMAND_USD_PER_TIB}/TiB on-demand`

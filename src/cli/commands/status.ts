@@ -12,7 +12,8 @@ export function statusCommand(): Command {
     .option('--json', 'print JSON on stdout (the same document as the dashboard\'s /api/status)')
     .action(async (flags: Flags) => {
       await withBackfill(flags, async (backfill) => {
-        const s = await backfill.liveStatus();
+        // The terminal lines do not list failure classes; only the JSON needs their sample.
+        const s = await backfill.liveStatus({ failures: flags.json === true });
         if (flags.json === true) {
           process.stdout.write(`${JSON.stringify(s)}\n`);
           return;
@@ -23,7 +24,7 @@ export function statusCommand(): Command {
 }
 
 /** The status for a terminal: where the figures come from first, then the mission's three figures. */
-export function statusLines(s: StatusJson): string[] {
+function statusLines(s: StatusJson): string[] {
   const origin = s.source === 'snapshot'
     ? `live snapshot of run ${s.run?.run_id ?? '?'} as of ${s.as_of}${s.live ? '' : ' (the run is no longer publishing)'}`
     : `the warehouse, as of ${s.as_of}`;

@@ -6,6 +6,7 @@ import type { Job, JobMetadata } from '@google-cloud/bigquery';
 import { sleep as defaultSleep } from '../../lib/sleep.js';
 import { BigQueryJobError, classifyBigQueryError } from './errors.js';
 import type { ErrorRule } from './errors.js';
+import type { WarehouseCosts } from '../warehouse.js';
 
 type JobConfiguration = NonNullable<JobMetadata['configuration']>;
 type QueryConfiguration = NonNullable<JobConfiguration['query']>;
@@ -41,16 +42,6 @@ export interface FinishedJob {
 // Job ids of earlier attempts that already failed are skipped; this bounds the walk.
 const MAX_ID_WALK = 50;
 
-/** What the finished jobs of one runner billed (on-demand), read from each job's statistics. */
-export interface JobCosts {
-  /** `statistics.query.totalBytesBilled` summed: what on-demand pricing charges for. */
-  bytesBilled: number;
-  /** `statistics.totalBytesProcessed` summed (before the per-table minimum and rounding). */
-  bytesProcessed: number;
-  /** Jobs counted, load jobs (free) included. */
-  jobs: number;
-}
-
 /**
  * Submits jobs and waits for them:
  * - jobs.insert fails at the HTTP level (after the client's own retries): re-sent with the SAME id,
@@ -63,7 +54,7 @@ export interface JobCosts {
 export class JobRunner {
   readonly #bq: BigQuery;
   readonly #options: Required<JobRunnerOptions>;
-  readonly #costs: JobCosts = { bytesBilled: 0, bytesProcessed: 0, jobs: 0 };
+  readonly #costs: WarehouseCosts = { bytesBilled: 0, bytesProcessed: 0, jobs: 0 };
   // A job attached to again (a lost answer, a re-submitted load) is counted once.
   readonly #counted = new Set<string>();
 
@@ -104,7 +95,7 @@ export class JobRunner {
   }
 
   /** Bytes billed and processed by the jobs this runner has seen finish so far. */
-  costs(): JobCosts {
+  costs(): WarehouseCosts {
     return { ...this.#costs };
   }
 

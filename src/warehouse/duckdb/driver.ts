@@ -11,8 +11,8 @@ import type { ParamType, Params } from '../sql/dialect.js';
 import type { LoadedTableSpec, LogicalType } from '../table-schemas.js';
 import { DUCKDB_TYPES, duckdbDialect } from './dialect.js';
 import { BackfillError } from '../../lib/errors.js';
-import { sleep } from '../../lib/sleep.js';
-import { duckDbError, openError } from './errors.js';
+import { withRetry } from '../../lib/retry.js';
+import { duckDbError, isLockConflict, openError } from './errors.js';
 import type { DuckDbLocation } from './location.js';
 import { ensureTables } from './schema.js';
 
@@ -25,6 +25,7 @@ const { BIGINT, BOOLEAN, DOUBLE, DuckDBInstance: Instance, LIST, STRUCT, TIMESTA
 const WAL_AUTOCHECKPOINT = '256MB';
 /** How long an open waits, by default, for another process's brief hold on the file (a status read) to end. */
 const LOCK_WAIT_MS = 5_000;
+const LOCK_POLL_MS = 100;
 /** The warehouse file is attached under this name (a catalog), with the storage options below. */
 const CATALOG = 'backfill';
 /**
@@ -39,7 +40,8 @@ const ROW_GROUP_SIZE = 8_192;
 /**
  * DuckDB threads while a load's transaction runs: each thread of a JSON scan holds its own 32 MB
  * read buffer, and with two a 500,000-trade load ran out of a 128 MB pool (measured); the engine's
- * fetches use the other core. Other statements (status, plan) keep DuckDB's default, one per core.
+ * fetches use the other core. The setting is the instance's, so statements beside a load (a status
+ * read, the plan) run on one thread too until the load's transaction ends and it is reset.
  */
 const LOAD_THREADS = 1;
 export const DEFAULT_MEMORY_LIMIT = '128MB';
@@ -84,26 +86,16 @@ export class DuckDbDriver implements WarehouseDriver {
 
   static async open(location: DuckDbLocation, options: { memoryLimit: string; lockWaitMs?: number }): Promise<DuckDbDriver> {
     if (location.path !== ':memory:') await mkdir(dirname(location.path), { recursive: true });
-    let instance: DuckDBInstance | undefined;
     // A `status` or dashboard read holds the file for a moment; a run starting then waits it out.
-    for (let waited = 0; !instance; ) {
-      try {
-        instance = await attach(location);
-      } catch (error) {
-        const locked = /Could not set lock|Conflicting lock/i.test(error instanceof Error ? error.message : String(error));
-        if (!locked || waited >= (options.lockWaitMs ?? LOCK_WAIT_MS)) throw openError(location.path, error);
-        await sleep(100);
-        waited += 100;
-      }
-    }
-    const attached = instance;
-    const connect = async () => {
-      const connection = await attached.connect();
-      await connection.run(`USE ${CATALOG}`);
-      // Naive TIMESTAMPs are UTC by convention; without this, now() casts to the machine's zone.
-      await connection.run("SET TimeZone = 'UTC'");
-      return connection;
-    };
+    const attached = await withRetry(() => attach(location), {
+      attempts: Math.floor((options.lockWaitMs ?? LOCK_WAIT_MS) / LOCK_POLL_MS) + 1,
+      baseDelayMs: LOCK_POLL_MS,
+      maxDelayMs: LOCK_POLL_MS,
+      classify: (error) => ({ retry: isLockConflict(error), delayMs: LOCK_POLL_MS }),
+    }).catch((error: unknown) => {
+      throw openError(location.path, error);
+    });
+    const connect = () => connectTo(attached);
     const writer = await connect();
     // The default (16 MB) rewrites the database file every few batches once raw JSON columns fill
     // the WAL; a larger WAL checkpoints an order of magnitude less often (measured: commit time 11 s → 2 s
@@ -168,10 +160,8 @@ export class DuckDbDriver implements WarehouseDriver {
 
   async *stream<T = Record<string, unknown>>(what: string, sql: string, params: Params, chunkSize: number): AsyncIterable<T[]> {
     // A connection of its own: the plan streams while the writer commits batches.
-    const connection = await this.#instance.connect();
+    const connection = await connectTo(this.#instance);
     try {
-      await connection.run(`USE ${CATALOG}`);
-      await connection.run("SET TimeZone = 'UTC'");
       const { values, types } = bind(params);
       let result;
       try {
@@ -215,15 +205,15 @@ export class DuckDbDriver implements WarehouseDriver {
         execute: (what, sql, params) => serial(() => run(connection, what, sql, params)),
         stageFiles: (spec, uris) =>
           serial(async () => {
-            if (threads === undefined) {
-              threads = Number((await connection.runAndReadAll("SELECT current_setting('threads')")).getRows()[0]?.[0]);
+            if (!loading) {
+              loading = true;
               await connection.run(`SET threads = ${LOAD_THREADS}`);
             }
             return stagedFiles(spec, uris);
           }),
       };
       // A load (a transaction that stages files) runs on LOAD_THREADS; the default comes back after.
-      let threads: number | undefined;
+      let loading = false;
       try {
         const result = await work(session);
         await chain;
@@ -234,7 +224,7 @@ export class DuckDbDriver implements WarehouseDriver {
         await connection.run('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        if (threads !== undefined && Number.isInteger(threads) && threads > 0) await connection.run(`SET threads = ${threads}`).catch(() => undefined);
+        if (loading) await connection.run('RESET threads').catch(() => undefined);
       }
     });
   }
@@ -280,6 +270,15 @@ export class DuckDbDriver implements WarehouseDriver {
  * Spilled data goes beside the file, as it would for a main database. Closed again on failure, so
  * a retry after a lock conflict starts clean.
  */
+/** A connection to the attached file, with the session settings every statement relies on. */
+async function connectTo(instance: DuckDBInstance): Promise<DuckDBConnection> {
+  const connection = await instance.connect();
+  await connection.run(`USE ${CATALOG}`);
+  // Naive TIMESTAMPs are UTC by convention; without this, now() casts to the machine's zone.
+  await connection.run("SET TimeZone = 'UTC'");
+  return connection;
+}
+
 async function attach(location: DuckDbLocation): Promise<DuckDBInstance> {
   const instance = await Instance.create(':memory:');
   try {

@@ -23,10 +23,15 @@ export function duckDbError(what: string, error: unknown): BackfillError {
   });
 }
 
+/** Another process holds the file (DuckDB allows one writer process). */
+export function isLockConflict(error: unknown): boolean {
+  return /Could not set lock|Conflicting lock/i.test(messageOf(error));
+}
+
 /** The database file could not be opened: DuckDB's own reason, and what to do about that reason. */
 export function openError(path: string, error: unknown): BackfillError {
   const message = messageOf(error);
-  if (/Could not set lock|Conflicting lock/i.test(message)) {
+  if (isLockConflict(error)) {
     return new BusyError(`Could not open DuckDB warehouse ${path}: ${message}`, {
       cause: error,
       hint: 'Another process holds the file open (DuckDB allows one writer process); while a run holds it, `backfill status` reads its live snapshot instead',

@@ -1,5 +1,7 @@
 import type { LoadedTableSpec } from '../table-schemas.js';
 import type { Dialect } from './dialect.js';
+import { param } from './dialect.js';
+import type { Params } from './dialect.js';
 
 /** Staged rows of one kind, as the driver exposes them to SQL. */
 export interface MergeSource {
@@ -36,6 +38,16 @@ export interface MergeOptions {
 export function timeRangesSql(d: Dialect, column: string, count: number): string {
   const ranges = Array.from({ length: count }, (_, i) => `${column} >= ${d.param(`ts_from_${i}`)} AND ${column} < ${d.param(`ts_to_${i}`)}`);
   return ranges.length === 1 ? ranges[0]! : `(${ranges.map((r) => `(${r})`).join(' OR ')})`;
+}
+
+/** The parameters of timeRangesSql for these ranges. */
+export function timeRangeParams(ranges: readonly { from: string; to: string }[]): Params {
+  const params: Params = {};
+  ranges.forEach((range, i) => {
+    params[`ts_from_${i}`] = param.timestamp(range.from);
+    params[`ts_to_${i}`] = param.timestamp(range.to);
+  });
+  return params;
 }
 
 /**

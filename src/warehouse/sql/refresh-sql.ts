@@ -45,7 +45,7 @@ ORDER BY wallet_address`;
  * Parameters: `now`, `recent_before`, `stale_before`, `limit`.
  */
 export function staleMarketsSql(d: Dialect): string {
-  return `SELECT condition_id AS id, event_ids FROM ${d.table('markets')}
+  return `SELECT condition_id AS id FROM ${d.table('markets')}
 WHERE NOT COALESCE(closed, FALSE)
   AND ((end_date < ${d.param('now')} AND (fetched_at IS NULL OR fetched_at < ${d.param('recent_before')})) OR fetched_at < ${d.param('stale_before')} OR fetched_at IS NULL)
 ORDER BY fetched_at, condition_id LIMIT ${d.param('limit')}`;

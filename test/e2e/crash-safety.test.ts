@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RunEvents } from '../../src/engine/run-events.js';
@@ -132,6 +133,8 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
     await withTempDir(async (dir) => {
       await seedTraders(dir, sim.dataset.wallets());
       sim.setLatency({ min: 5, max: 15 });
+      // The simulator is shared by this block: count only this test's requests.
+      sim.resetStats();
       // A long TTL: only the dead-holder check can explain a take-over within this test.
       const args = runArgs(paths(dir), sim.url, ['--lease-ttl', '10m', '--concurrency', '4']);
       const a = startCli(args);
@@ -163,8 +166,11 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
       await seedTraders(dir, sim.dataset.wallets());
       // Slow enough that the first run is surely still working when the second starts, even on a loaded machine.
       sim.setLatency({ min: 100, max: 200 });
+      // Counted from zero: requests left over from an earlier test of this block once let the second
+      // runner start before the first held the lease, so the second won it and finished (exit 0).
+      sim.resetStats();
       const first = startCli(runArgs(paths(dir), sim.url, ['--concurrency', '2']));
-      await waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > 0);
+      await waitFor(() => (sim.stats().requests['data:trades'] ?? 0) > 0 && existsSync(`${paths(dir).warehouse}.leases/all.lease`));
       const second = await runCli(runArgs({ warehouse: paths(dir).warehouse, stage: `${dir}/other-stage` }, sim.url));
       first.child.kill('SIGTERM');
       await first.result;

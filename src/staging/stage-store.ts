@@ -48,7 +48,18 @@ export interface WriterOptions {
 }
 
 /** Names a staged file may have: wallets and batch names, never a path. */
-export const STAGED_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const STAGED_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * Where a staged file lives under a store's root, as path segments — one layout for every store,
+ * so a stage copied between disk and a bucket (or reloaded by the other backend) is found again:
+ * `[refresh/]<kind>/<name>.ndjson.gz`, manifests as `manifests/<wallet>.json`.
+ */
+export function stagedPathSegments(kind: StageKind | 'manifests', name: string, area: WriterOptions['area'] = 'backfill'): string[] {
+  if (!STAGED_NAME.test(name)) throw new Error(`invalid staged file name ${JSON.stringify(name)}`);
+  const file = `${name}${kind === 'manifests' ? '.json' : '.ndjson.gz'}`;
+  return area === 'refresh' ? ['refresh', kind, file] : [kind, file];
+}
 
 /** Whether a staged file is still exactly what was written. */
 export type FileCheck = { ok: true } | { ok: false; reason: string };

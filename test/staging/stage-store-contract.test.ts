@@ -116,4 +116,19 @@ describe.each(backends)('stage store contract: $name', (backend) => {
     const file = await writer.commit();
     expect(await lines(await backend.bytes(file))).toEqual([{ value: 'newest' }]);
   });
+
+  it('lays files out as [refresh/]<kind>/<name>.ndjson.gz under its root, the same in every store; a refresh file never replaces the backfill one; a name that is a path is refused', async () => {
+    const store = backend.store('layout');
+    const written: StagedFile[] = [];
+    for (const area of ['backfill', 'refresh'] as const) {
+      const writer = await store.createWriter('trades', W, { area });
+      await writer.write({ area });
+      written.push(await writer.commit());
+    }
+    expect(written[0]!.uri.endsWith(`/layout/trades/${W}.ndjson.gz`)).toBe(true);
+    expect(written[1]!.uri.endsWith(`/layout/refresh/trades/${W}.ndjson.gz`)).toBe(true);
+    expect(await lines(await backend.bytes(written[0]!))).toEqual([{ area: 'backfill' }]);
+    expect(await lines(await backend.bytes(written[1]!))).toEqual([{ area: 'refresh' }]);
+    await expect(store.createWriter('trades', '../escape')).rejects.toThrow(/invalid staged file name "\.\.\/escape"/);
+  });
 });

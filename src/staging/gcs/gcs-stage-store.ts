@@ -7,7 +7,7 @@ import type { Bucket, File, Storage } from '@google-cloud/storage';
 
 import { BackfillError, ConfigError } from '../../lib/errors.js';
 import { openManifest } from '../manifest.js';
-import { STAGED_NAME } from '../stage-store.js';
+import { stagedPathSegments } from '../stage-store.js';
 import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../stage-store.js';
 import { gcsUri, objectName, splitGcsUri } from './gcs-location.js';
 import type { BucketPlacement, GcsLocation } from './gcs-location.js';
@@ -75,9 +75,7 @@ export class GcsStageStore implements StageStore {
   }
 
   objectFor(kind: StageKind | 'manifests', name: string, area: WriterOptions['area'] = 'backfill'): string {
-    if (!STAGED_NAME.test(name)) throw new Error(`invalid staged file name ${JSON.stringify(name)}`);
-    const extension = kind === 'manifests' ? '.json' : '.ndjson.gz';
-    return objectName(this.#where, `${area === 'refresh' ? 'refresh/' : ''}${kind}/${name}${extension}`);
+    return objectName(this.#where, stagedPathSegments(kind, name, area).join('/'));
   }
 
   async createWriter(kind: StageKind, wallet: string, options: WriterOptions = {}): Promise<StageWriter> {

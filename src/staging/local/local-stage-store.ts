@@ -9,7 +9,7 @@ import { createGzip } from 'node:zlib';
 import { BackfillError } from '../../lib/errors.js';
 import { processExists } from '../../lib/process-alive.js';
 import { openManifest } from '../manifest.js';
-import { STAGED_NAME } from '../stage-store.js';
+import { stagedPathSegments } from '../stage-store.js';
 import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../stage-store.js';
 
 const TEMP_DIR = 'tmp';
@@ -57,9 +57,7 @@ export class LocalStageStore implements StageStore {
   }
 
   pathFor(kind: StageKind | 'manifests', name: string, area: WriterOptions['area'] = 'backfill'): string {
-    if (!STAGED_NAME.test(name)) throw new Error(`invalid staged file name ${JSON.stringify(name)}`);
-    const extension = kind === 'manifests' ? '.json' : '.ndjson.gz';
-    return area === 'refresh' ? join(this.location, 'refresh', kind, `${name}${extension}`) : join(this.location, kind, `${name}${extension}`);
+    return join(this.location, ...stagedPathSegments(kind, name, area));
   }
 
   // Five staged files per wallet: create each directory once per run, not once per file.
@@ -85,8 +83,9 @@ export class LocalStageStore implements StageStore {
   }
 
   async createWriter(kind: StageKind, name: string, options: WriterOptions = {}): Promise<StageWriter> {
-    const finalPath = this.pathFor(kind, name, options.area);
-    await this.#directory(options.area === 'refresh' ? join('refresh', kind) : kind);
+    const segments = stagedPathSegments(kind, name, options.area);
+    const finalPath = join(this.location, ...segments);
+    await this.#directory(join(...segments.slice(0, -1)));
     return openGzipWriter(await this.#tempPath(kind, name), finalPath);
   }
 

@@ -103,7 +103,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       body = JSON.stringify(await status());
     } catch (error) {
       const text = errorText(error);
-      if (text !== lastError) logger?.warn({ err: text }, 'dashboard: status unavailable');
+      if (text !== lastError) logger?.warn({ err: text }, `dashboard: status unavailable: ${text}`);
       lastError = text;
       sendJson(req, res, 503, { error: text });
       return;
@@ -131,7 +131,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     if (path === '/api/status') {
       serveStatus(req, res).catch((error: unknown) => {
-        logger?.warn({ err: errorText(error) }, 'dashboard: response failed');
+        logger?.warn({ err: errorText(error) }, `dashboard: response failed: ${errorText(error)}`);
         res.destroy();
       });
       return;

@@ -6,6 +6,7 @@ import { checkBaseUrl } from '../polymarket/base-url.js';
 import { DEFAULT_RATE_LIMITS } from '../polymarket/rate-limiter.js';
 import type { RateLimit } from '../polymarket/rate-limiter.js';
 import { DEFAULT_MAX_PAGES_PER_WALLET, DEFAULT_MAX_RESPONSE_BYTES, parseMaxPagesPerWallet, parseMaxResponseBytes, parseRateLimitSpec } from '../polymarket/source-limits.js';
+import { DEFAULT_MEMORY_LIMIT } from '../warehouse/duckdb/memory-limit.js';
 
 /**
  * Every setting of the tool, resolved once: defaults < environment < flags. Each default lives in
@@ -14,7 +15,7 @@ import { DEFAULT_MAX_PAGES_PER_WALLET, DEFAULT_MAX_RESPONSE_BYTES, parseMaxPages
 export const DEFAULTS = {
   warehouse: './data/backfill.duckdb',
   stage: './data/stage',
-  duckdbMemoryLimit: '128MB',
+  duckdbMemoryLimit: DEFAULT_MEMORY_LIMIT,
   dataApiUrl: 'https://data-api.polymarket.com',
   gammaApiUrl: 'https://gamma-api.polymarket.com',
   timeout: '30s',
@@ -56,6 +57,7 @@ export const BOUNDS = {
   olderThanMs: [1_000, 365 * 86_400_000],
   marketRefreshAfterMs: [0, 365 * 86_400_000],
   limit: [1, Number.MAX_SAFE_INTEGER],
+  statusIntervalMs: [100, 600_000],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -141,14 +143,16 @@ export const ENV = {
   gammaApiUrl: 'POLYMARKET_GAMMA_API_URL',
   gcsEndpoint: 'BACKFILL_GCS_API_ENDPOINT',
   bigqueryEndpoint: 'BACKFILL_BIGQUERY_API_ENDPOINT',
+  statusInterval: 'BACKFILL_STATUS_INTERVAL',
+  skipLocationCheck: 'BACKFILL_SKIP_LOCATION_CHECK',
 } as const;
 
-/** True on Cloud Run (a job or a service), where logs go to Cloud Logging and exits are judged by the console. */
 /** Cloud Logging's format on Cloud Run, readable lines on a terminal, JSON lines otherwise. */
 export function defaultLogFormat(env: NodeJS.ProcessEnv, stderrIsTty: boolean): LogFormat {
   return onCloudRun(env) ? 'gcp' : stderrIsTty ? 'pretty' : 'json';
 }
 
+/** True on Cloud Run (a job or a service), where logs go to Cloud Logging and exits are judged by the console. */
 export function onCloudRun(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.CLOUD_RUN_JOB || env.K_SERVICE);
 }
@@ -213,8 +217,8 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       retryMaxDelayMs: DEFAULTS.retryMaxDelayMs,
     },
     shutdownDeadlineMs: DEFAULTS.shutdownDeadlineMs,
-    statusIntervalMs: durationIn(env.BACKFILL_STATUS_INTERVAL ?? DEFAULTS.statusInterval, 'BACKFILL_STATUS_INTERVAL', [100, 600_000]),
-    skipLocationCheck: env.BACKFILL_SKIP_LOCATION_CHECK === '1',
+    statusIntervalMs: durationIn(env[ENV.statusInterval] ?? DEFAULTS.statusInterval, ENV.statusInterval, BOUNDS.statusIntervalMs),
+    skipLocationCheck: env[ENV.skipLocationCheck] === '1',
     endpoints: {
       ...(env[ENV.gcsEndpoint] ? { gcs: env[ENV.gcsEndpoint] } : {}),
       ...(env[ENV.bigqueryEndpoint] ? { bigquery: env[ENV.bigqueryEndpoint] } : {}),

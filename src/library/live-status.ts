@@ -48,20 +48,20 @@ export async function readLiveStatus(options: {
   const deadline = Date.now() + BUSY_WAIT_MS;
   for (;;) {
     const holders = options.snapshotPath ? await liveHolders(options.leases) : [];
+    const snapshot = options.snapshotPath ? await readSnapshot(options.snapshotPath) : undefined;
     // A snapshot left by an earlier run is not this run's: its figures may be hours old.
-    const snapshot = holders.length > 0 && options.snapshotPath ? await readSnapshot(options.snapshotPath) : undefined;
     if (snapshot && holders.some((h) => h.holder === snapshot.status.run?.lease_holder)) return fromSnapshot(snapshot);
     try {
       // No run, or one that has not opened the file yet (it waits out this read), or a remote warehouse.
-      return await fromWarehouse(options.snapshotPath, options.open, options.failures ?? true);
+      return await fromWarehouse(snapshot, options.open, options.failures ?? true);
     } catch (error) {
       // A run that has the file but has not published yet, or another process holding the file
       // for a moment (an import, another status read): waited for briefly.
       if (!(error instanceof BusyError)) throw error;
       if (Date.now() >= deadline) {
         if (holders.length === 0) throw error;
-        throw new BusyError(`${holders.map((h) => h.holder).join(', ')} holds the warehouse and has not published its status yet`, {
-          hint: 'Try again in a few seconds',
+        throw new BusyError(`${holders.map((h) => h.holder).join(', ')} holds the warehouse and has no status published for it`, {
+          hint: 'A run publishes its status within seconds of starting, a reload never does: try again shortly, or once it ends',
           cause: error,
         });
       }
@@ -95,16 +95,16 @@ export async function readFigures(warehouse: Warehouse, failures = true): Promis
 }
 
 async function fromWarehouse(
-  snapshotPath: string | undefined,
+  snapshot: RunSnapshot | undefined,
   open: () => Promise<{ warehouse: Warehouse; release: () => Promise<void> }>,
   failures: boolean,
 ): Promise<StatusJson> {
-  const snapshot = snapshotPath ? await readSnapshot(snapshotPath) : undefined;
   const { warehouse, release } = await open();
   try {
     const { figures, failed } = await readFigures(warehouse, failures);
     const last = snapshot?.status.run ?? null;
-    // No lease is held now: a snapshot still saying "running" was left by a run that died.
+    // Its run holds no lease (or one that has not opened the file yet, whose snapshot is not
+    // this one): a snapshot still saying "running" was left by a run that died.
     const stale = last?.state === 'running';
     return statusJson(warehouse.description, figures, failed, { source: 'warehouse', live: false, stale, run: last ? endedRun(last) : null });
   } finally {

@@ -138,7 +138,7 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       const signals = options.handleSignals ?? false;
       // Read now: a bad --wallets file must stop the job before its backfill, not hours after.
       const wallets = runOptions.refresh ? await refreshWallets(config) : undefined;
-      const result = await underLease(backends, config, logger, newRunId(), config.run.shard, async (runId, lease) => {
+      const result = await underLease(backends, config, logger, config.run.shard, async (runId, lease) => {
         const summary = await executeRun(config, backends, logger, writableWarehouse, runId, lease, events, signals);
         if (!runOptions.refresh || !backfillLeftTime(summary) || lease.lost.aborted) return { summary };
         const refresh = await executeRun(config, backends, logger, writableWarehouse, newRunId(), lease, events, signals, refreshOptions(config, wallets));
@@ -149,13 +149,13 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     refresh: async (runOptions = {}) => {
       const events = runOptions.events ?? new RunEvents();
       const refresh = refreshOptions(config, await refreshWallets(config));
-      return underLease(backends, config, logger, newRunId(), config.run.shard, (runId, lease) =>
+      return underLease(backends, config, logger, config.run.shard, (runId, lease) =>
         executeRun(config, backends, logger, writableWarehouse, runId, lease, events, options.handleSignals ?? false, refresh),
       );
     },
     reload: (reloadOptions = {}) =>
       // Reload covers every shard's wallets, so it takes the `all` scope, which no sharded run overlaps.
-      underLease(backends, config, logger, newRunId(), undefined, async (runId) => {
+      underLease(backends, config, logger, undefined, async (runId) => {
         const wh = await writableWarehouse();
         const { reloadStaged } = await import('../engine/reload-staged.js');
         return reloadStaged(
@@ -246,10 +246,10 @@ async function underLease<T>(
   backends: Backends,
   config: BackfillConfig,
   logger: Logger,
-  runId: string,
   shard: { index: number; count: number } | undefined,
   work: (runId: string, lease: HeldLease) => Promise<T>,
 ): Promise<{ kind: 'finished'; summary: T } | LockHeld> {
+  const runId = newRunId();
   logger.setRunId?.(runId);
   const taken = await takeLease(backends.leases, leaseScope(shard), holderName(runId), {
     ttlMs: config.leaseTtlMs,
@@ -316,11 +316,11 @@ async function executeRun(
       })
     : undefined;
   try {
-    // Only after the first snapshot is under way, so a big stage's sweep does not keep `status`
-    // waiting; and only files older than a lease's life, so a writer of another warehouse sharing
-    // this stage is never touched.
+    // After the publisher has started: during a big stage's sweep, `status` gets a snapshot when
+    // its interval comes instead of waiting on the file. Only files older than a lease's life, so
+    // a writer of another warehouse sharing this stage is never touched.
     const swept = await backends.stage.sweepTemporaryFiles(config.leaseTtlMs);
-    if (swept > 0) logger.info({ swept }, 'removed temporary staged files left by a killed run');
+    if (swept > 0) logger.info({ swept }, `removed ${swept} temporary staged file(s) left by a killed run`);
   } catch (error) {
     await publisher?.finish('stopped');
     await source.close();

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-import type { RunEvents } from '../engine/run-events.js';
+import type { RunEventMap, RunEvents } from '../engine/run-events.js';
 import { currentProcess } from '../lease/holder-process.js';
 import type { HolderProcess } from '../lease/lease.js';
 import { describeError } from '../lib/errors.js';
@@ -46,6 +46,7 @@ export class RunStatusTracker {
   #buckets = new Map<number, { wallets: number; trades: number }>();
   /** Request counts sampled over time, for the share of each rate limit in use. */
   #samples: { at: number; requests: Record<string, number> }[] = [];
+  readonly #listeners: (() => void)[] = [];
 
   constructor(options: { runId: string; leaseHolder: string; events: RunEvents; stats: () => SourceStats; limits: Record<string, RateLimit>; now?: () => number }) {
     this.#runId = options.runId;
@@ -55,8 +56,12 @@ export class RunStatusTracker {
     this.#stats = options.stats;
     this.#limits = options.limits;
     const { events } = options;
-    events.on('wallet:start', () => (this.#planned += 1));
-    events.on('wallet:loaded', ({ trades }) => {
+    const on = <K extends keyof RunEventMap>(event: K, listener: (...args: RunEventMap[K]) => void) => {
+      events.on(event, listener as never);
+      this.#listeners.push(() => events.off(event, listener as never));
+    };
+    on('wallet:start', () => (this.#planned += 1));
+    on('wallet:loaded', ({ trades }) => {
       this.#loaded += 1;
       this.#trades += trades;
       const bucket = Math.floor(this.#now() / BUCKET_MS) * BUCKET_MS;
@@ -66,9 +71,14 @@ export class RunStatusTracker {
       this.#buckets.set(bucket, entry);
       if (this.#buckets.size > MAX_POINTS) this.#buckets.delete(this.#buckets.keys().next().value!);
     });
-    events.on('wallet:failed', () => (this.#failed += 1));
-    events.on('batch:start', ({ wallets }) => (this.#batch = { wallets, started_at: new Date(this.#now()).toISOString() }));
-    events.on('batch:committed', () => (this.#batch = null));
+    on('wallet:failed', () => (this.#failed += 1));
+    on('batch:start', ({ wallets }) => (this.#batch = { wallets, started_at: new Date(this.#now()).toISOString() }));
+    on('batch:committed', () => (this.#batch = null));
+  }
+
+  /** Stops counting: `run --refresh` and library callers hand the same RunEvents to the next run. */
+  detach(): void {
+    for (const off of this.#listeners.splice(0)) off();
   }
 
   runStatus(state: RunState, pending: number): RunStatus {
@@ -183,16 +193,14 @@ export function statusJson(
 export async function writeSnapshot(path: string, snapshot: RunSnapshot): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(`${JSON.stringify(snapshot)}\n`);
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path).catch(async (error: unknown) => {
+    await writeFile(temp, `${JSON.stringify(snapshot)}\n`);
+    await rename(temp, path);
+  } catch (error) {
+    // A full disk must not leave half-written temporaries beside the warehouse.
     await rm(temp, { force: true });
     throw error;
-  });
+  }
 }
 
 export async function readSnapshot(path: string): Promise<RunSnapshot | undefined> {
@@ -281,6 +289,7 @@ export function publishSnapshots(options: {
       finished = true;
       if (timer) clearTimeout(timer);
       await publish(state);
+      options.tracker.detach();
     },
   };
 }

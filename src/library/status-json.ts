@@ -5,6 +5,8 @@
  * this is a wire format read by scripts as well as by the page.
  */
 
+import type { StatusFigures } from '../warehouse/warehouse.js';
+
 export type StatusSource = 'warehouse' | 'snapshot';
 
 export type RunState = 'running' | 'finished' | 'stopped';
@@ -73,7 +75,11 @@ export interface RunStatus {
   throughput: ThroughputPoint[];
 }
 
-export interface StatusJson {
+/**
+ * The warehouse's figures (the mission's queries) as they are, plus where they came from; derived
+ * from StatusFigures so a figure added there reaches the JSON and the page without a second list.
+ */
+export interface StatusJson extends Omit<StatusFigures, 'billed'> {
   /** e.g. "duckdb:/abs/backfill.duckdb" or "bigquery://p/d?location=US". */
   warehouse: string;
   source: StatusSource;
@@ -83,18 +89,6 @@ export interface StatusJson {
   stale: boolean;
   /** ISO time of these figures. */
   as_of: string;
-  completed: number;
-  total: number;
-  percent_complete: number | null;
-  failed: number;
-  parked: number;
-  pending: number;
-  valid_wallets: number;
-  invalid_wallets: number;
-  rows: { trades: number; markets: number; events: number; unresolved: number };
-  last_processed_at: string | null;
-  /** Incremental refresh: completed wallets refreshed at least once, those whose last refresh failed, and when. */
-  refresh: { refreshed_wallets: number; failed: number; last_refreshed_at: string | null; oldest_at: string | null };
   failures: { by_class: Record<string, FailureClass> };
   /** Null on DuckDB, where queries are not billed. */
   bigquery: BigQueryUsage | null;

@@ -181,7 +181,7 @@ async function lookup<R extends { closed?: boolean | null }>(
       if (!previous || (record.closed === true && previous.closed !== true)) found.set(id, record);
     }
     if (foreign > 0) {
-      options.logger?.warn({ foreign, batch: batch.length }, `Gamma returned ${spec.kind} that were not requested; ignored`);
+      options.logger?.warn({ foreign, batch: batch.length }, `Gamma returned ${foreign} ${spec.kind} that were not requested (batch of ${batch.length} ids); ignored`);
     }
   });
   for (const id of wanted) if (!found.has(id)) unresolved.push({ id, reason: UNRESOLVED_UNKNOWN });

@@ -209,7 +209,7 @@ export class HttpClient {
         this.#retriesByEndpoint[endpointKey] = (this.#retriesByEndpoint[endpointKey] ?? 0) + 1;
         this.#options.logger?.warn(
           { url: shown, endpoint: endpointKey, attempt, maxAttempts, delayMs, retryClass, err: (error as Error).message },
-          `GET ${shown} failed (${retryClass}, attempt ${attempt}/${maxAttempts}); retrying in ${delayMs} ms`,
+          `GET ${shown} failed (${retryClass}, attempt ${attempt}/${maxAttempts}): ${(error as Error).message}; retrying in ${delayMs} ms`,
         );
       },
     });

@@ -189,7 +189,7 @@ export async function leaderboard(
     url.searchParams.set('cursor', next);
   }
   if (repeated > 0) {
-    logger?.info({ repeated }, 'leaderboard pages repeated wallets (the board refreshed mid-walk); kept the first of each');
+    logger?.info({ repeated }, `leaderboard pages repeated ${repeated} wallet(s) (the board refreshed mid-walk); kept the first of each`);
   }
   return entries;
 }

@@ -80,10 +80,5 @@ export function normalizeMarket(raw: unknown, fetchedAt: string): MarketRecord {
  * not a JSON array, so one damaged row never fails a run.
  */
 export function parseEventIds(json: string | null): string[] {
-  try {
-    const parsed: unknown = JSON.parse(json ?? '[]');
-    return Array.isArray(parsed) ? parsed.map(String) : [];
-  } catch {
-    return [];
-  }
+  return (parseJsonArray(json) ?? []).map(String);
 }

@@ -15,7 +15,7 @@ import { fillLastTradeAtSql, missingLastTradeAtSql, refreshFailuresSql, refreshP
 import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
 import { knownIdsSql } from './sql/known-ids-sql.js';
-import { knownStagedKeysSql, mergeSql, monthRanges, repairDuplicateTradesSql, stagedTradesSql, timeRangeParams, walletTradeCountsSql } from './sql/merge-sql.js';
+import { anyTradeOfWalletsSql, knownStagedKeysSql, mergeSql, monthRanges, repairDuplicateTradesSql, stagedTradesSql, timeRangeParams, walletTradeCountsSql } from './sql/merge-sql.js';
 import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
 import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
 import { RUN_ROW_FIELDS, recordRunSql } from './sql/runs-sql.js';
@@ -44,6 +44,16 @@ type Kind = keyof typeof LOADED_TABLES;
 interface WalletTotals {
   counts: Record<string, number>;
   lastTradeAt: Record<string, string | null>;
+}
+
+/** Totals for every wallet of a batch: 0 and null for those without a row. */
+function walletTotals(wallets: readonly string[], rows: readonly { wallet: unknown; count: unknown; newest: string | null | undefined }[]): WalletTotals {
+  const totals: WalletTotals = { counts: Object.fromEntries(wallets.map((w) => [w, 0])), lastTradeAt: Object.fromEntries(wallets.map((w) => [w, null])) };
+  for (const r of rows) {
+    totals.counts[String(r.wallet)] = Number(r.count);
+    totals.lastTradeAt[String(r.wallet)] = r.newest ?? null;
+  }
+  return totals;
 }
 
 /** Metadata first, trades last: a reader never sees a trade whose market row is still to come. */
@@ -278,19 +288,15 @@ export class SqlWarehouse implements Warehouse {
     }
     const source = { relation: relation.relation, unique: unique && relation.unique };
     const prune = { timeRange: timePartitions, timeRanges: timeRanges.length };
-    if (d.insertOnly === 'not-exists' && this.#driver.capabilities.transactions) {
-      // Most batches are wallets loaded for the first time. One scan of proxy_wallet alone (zone
+    // A refresh's wallets (partial bundles) hold trades already: no use asking.
+    if (d.insertOnly === 'not-exists' && this.#driver.capabilities.transactions && !bundles.some((b) => b.partial)) {
+      // Most batches are wallets loaded for the first time. A read of proxy_wallet alone (zone
       // maps prune it to the batch's row groups) proves it; the insert then needs no anti-join,
       // and, in this transaction, what the warehouse holds per wallet is what was staged.
-      const existing = await session.query<{ wallet: string }>('count existing trades', walletTradeCountsSql(d, { keys: false }), { wallets: param.strings(wallets) });
+      const existing = await session.query('look for existing trades', anyTradeOfWalletsSql(d), { wallets: param.strings(wallets) });
       if (existing.length === 0) {
         const inserted = await session.execute('merge trades', mergeSql(d, LOADED_TABLES.trades, source, { prune, noExistingRows: true }), relation.params);
-        const fresh: WalletTotals = { counts: Object.fromEntries(wallets.map((w) => [w, 0])), lastTradeAt: Object.fromEntries(wallets.map((w) => [w, null])) };
-        for (const s of stats) {
-          fresh.counts[String(s.wallet)] = Number(s.key_count);
-          fresh.lastTradeAt[String(s.wallet)] = s.max_ts;
-        }
-        return { inserted, timeRanges, fresh };
+        return { inserted, timeRanges, fresh: walletTotals(wallets, stats.map((s) => ({ wallet: s.wallet, count: s.key_count, newest: s.max_ts }))) };
       }
     }
     const inserted = await session.execute('merge trades', mergeSql(d, LOADED_TABLES.trades, source, { prune }), params);
@@ -346,13 +352,7 @@ export class SqlWarehouse implements Warehouse {
         });
       }
     }
-    const counts: Record<string, number> = Object.fromEntries(wallets.map((w) => [w, 0]));
-    const lastTradeAt: Record<string, string | null> = Object.fromEntries(wallets.map((w) => [w, null]));
-    for (const r of rows) {
-      counts[String(r.wallet)] = Number(r.key_count);
-      lastTradeAt[String(r.wallet)] = r.newest ?? null;
-    }
-    return { counts, lastTradeAt, duplicates };
+    return { ...walletTotals(wallets, rows.map((r) => ({ wallet: r.wallet, count: r.key_count, newest: r.newest }))), duplicates };
   }
 
   async markInFlight(wallets: readonly string[], runId: string): Promise<void> {

@@ -135,10 +135,6 @@ export interface FailedWallet {
   gcs_file: string | null;
 }
 
-/**
- * What the engine needs from a warehouse. Implemented once (sql-warehouse.ts) over a driver per
- * backend folder; the engine never imports a vendor SDK.
- */
 /** What a billed backend's jobs cost so far (BigQuery on-demand): bytes billed and processed, jobs. */
 export interface WarehouseCosts {
   /** `statistics.query.totalBytesBilled` summed: what on-demand pricing charges for. */
@@ -170,6 +166,10 @@ export function costsSince(before: WarehouseCosts | undefined, after: WarehouseC
   };
 }
 
+/**
+ * What the engine needs from a warehouse. Implemented once (sql-warehouse.ts) over a driver per
+ * backend folder; the engine never imports a vendor SDK.
+ */
 export interface Warehouse {
   /** e.g. `duckdb:/abs/path/backfill.duckdb`. */
   readonly description: string;

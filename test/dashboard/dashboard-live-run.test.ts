@@ -65,12 +65,13 @@ describe('dashboard beside a real run', () => {
         await waitFor(() => /dashboard on (http:\/\/\S+)/.test(stdout));
         const url = /dashboard on (http:\/\/\S+)/.exec(stdout)![1]!;
 
-        // Long enough to span at least two 10-second throughput buckets.
-        sim.setLatency({ min: 25, max: 50 });
-        run = startCli(runArgs(where, sim.url, ['--concurrency', '2', '--commit-every', '10', '--commit-interval', '500ms']), { BACKFILL_STATUS_INTERVAL: '500ms' });
+        // The browser's cold start comes before the run, so a slow machine cannot spend the run on it.
         browser = await launchChromium();
         const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
         const { page, dialogs, problems } = await openPage(context);
+        // Long enough to span at least two 10-second throughput buckets.
+        sim.setLatency({ min: 25, max: 50 });
+        run = startCli(runArgs(where, sim.url, ['--concurrency', '2', '--commit-every', '10', '--commit-interval', '500ms']), { BACKFILL_STATUS_INTERVAL: '500ms' });
         await page.goto(`${url}?interval=250`);
         await page.waitForFunction(() => window.__dashboard.lastStatus?.live === true && window.__dashboard.lastStatus.completed > 0, undefined, { timeout: 30_000 });
 

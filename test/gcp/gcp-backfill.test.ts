@@ -193,6 +193,10 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     const env = { [ENV.gcsEndpoint]: f.gcs.url, [ENV.bigqueryEndpoint]: f.bq.url };
     const args = ['run', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--data-api-url', sim.url, '--gamma-api-url', sim.url, '--log-level', 'error', '--retry-parked'];
     f.gcs.placeBucket(BUCKET, { location: 'EUROPE-WEST1', locationType: 'region' });
+    // One wallet to do again, so that a run let through would have work and leave a trace.
+    const checkpoints = async () => Number((await f.engine!.sql<{ n: number }>('SELECT CAST(COUNT(*) AS INTEGER) AS n FROM backfill_checkpoint'))[0]!.n);
+    await f.engine!.sql('DELETE FROM backfill_checkpoint WHERE wallet_address = (SELECT MIN(wallet_address) FROM backfill_checkpoint)');
+    const pending = await checkpoints();
     try {
       f.gcs.requests.length = 0;
       const requestsBefore = sim.stats().requests['data:trades'] ?? 0;
@@ -202,9 +206,11 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
       expect(f.gcs.requests.filter((r) => r.op === 'bucket')).toHaveLength(1);
       expect(sim.stats().requests['data:trades'] ?? 0).toBe(requestsBefore);
       expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('leases/'))).toEqual([]);
+      expect(await checkpoints()).toBe(pending);
 
       const skipped = await runCliWithTsx(args, { ...env, BACKFILL_SKIP_LOCATION_CHECK: '1' });
       expect(skipped.code, skipped.stderr).toBe(0);
+      expect(await checkpoints()).toBe(pending + 1);
 
       // A us-* region and a US dual-region fit a US dataset.
       f.gcs.placeBucket(BUCKET, { location: 'US', locationType: 'dual-region', dataLocations: ['US-EAST1', 'US-WEST1'] });

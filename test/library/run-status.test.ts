@@ -93,6 +93,29 @@ describe('RunStatusTracker', () => {
   });
 });
 
+describe('a finished publisher', () => {
+  it('leaves no listener on the run events: the next run on the same RunEvents (run --refresh) is not counted by the last one\'s tracker', async () => {
+    const { events, tracker } = tracked();
+    const before = events.eventNames().reduce((n, e) => n + events.listenerCount(e), 0);
+    expect(before).toBeGreaterThan(0);
+    events.safeEmit('wallet:start', { wallet: 'w0' });
+    events.safeEmit('wallet:loaded', { wallet: 'w0', trades: 5 });
+    const publisher = publishSnapshots({
+      path: '/unused/w.duckdb.status.json',
+      intervalMs: 60_000,
+      description: 'duckdb:/w',
+      tracker,
+      figures: async () => ({ figures: FIGURES, failed: [] }),
+      write: async () => undefined,
+    });
+    await publisher.finish('finished');
+    expect(events.eventNames().reduce((n, e) => n + events.listenerCount(e), 0)).toBe(0);
+    events.safeEmit('wallet:start', { wallet: 'w1' });
+    events.safeEmit('wallet:loaded', { wallet: 'w1', trades: 7 });
+    expect(tracker.runStatus('finished', 0)).toMatchObject({ planned: 1, loaded: 1, trades_loaded: 5 });
+  });
+});
+
 describe('failure classes', () => {
   it('groups recorded errors into the classes the dashboard shows, newest examples first', () => {
     expect(failureClass('invalid wallet address "0x12": not 40 hex digits')).toBe('invalid address');

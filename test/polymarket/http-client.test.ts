@@ -149,6 +149,19 @@ describe('HttpClient retries', () => {
     expect(client.retryCounts()).toEqual({ truncated: 1 });
   });
 
+  it('logs each retry with its cause in the message itself, since a terminal shows messages without their fields', async () => {
+    server = await startServer((_req, res, index) => {
+      if (index === 0) sendJson(res, 503, { error: 'maintenance window' });
+      else sendJson(res, 200, { ok: true });
+    });
+    const messages: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (_o: object, msg?: string) => void messages.push(msg ?? '') };
+    const { client } = makeClient({ logger });
+    expect(await client.getJson(`${server.url}/x`, 'data:trades')).toEqual({ ok: true });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^GET \S+\/x failed \(503, attempt 1\/5\): .*503.*maintenance window.*; retrying in \d+ ms$/);
+  });
+
   it('retries a reset connection (no response at all) as class "network"', async () => {
     server = await startServer((req, res, index) => {
       if (index === 0) req.socket.destroy();

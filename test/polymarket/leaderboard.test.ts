@@ -106,7 +106,7 @@ describe('PolymarketSource.leaderboard', () => {
       [LIVE_ROWS[0]!.user_id, 1],
       [LIVE_ROWS[1]!.user_id, 2],
     ]);
-    expect(lines).toEqual(['leaderboard pages repeated wallets (the board refreshed mid-walk); kept the first of each']);
+    expect(lines).toEqual(['leaderboard pages repeated 1 wallet(s) (the board refreshed mid-walk); kept the first of each']);
   });
 
   it('rejects a bad query with a ConfigError naming the value, before sending anything', async () => {

@@ -7,18 +7,19 @@ import { RunEvents } from '../../engine/run-events.js';
 import { runExitCode, summaryExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
 import { addRefreshOptions, addRunOptions, withBackfill } from '../options.js';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from '../../dashboard/defaults.js';
 import { dashboardAddress, serveDashboard } from './dashboard.js';
 import { attachProgress } from '../progress-display.js';
 import { safeText } from '../terminal-text.js';
-import { ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../../warehouse/warehouse.js';
+import { ON_DEMAND_USD_PER_TIB } from '../../warehouse/warehouse.js';
 
 export function runCommand(): Command {
   return addRefreshOptions(addRunOptions(new Command('run')))
     .description('backfill every wallet in traders that is not loaded yet; resumes where the last run stopped')
     .option('--refresh', 'then refresh completed wallets with what is left of --max-runtime (one scheduled job does both)')
     .option('--dashboard', 'serve the live dashboard while the run works (see `backfill dashboard`)')
-    .option('--dashboard-port <n>', 'its port (default 8787; 0 = any free port)')
-    .option('--dashboard-host <address>', 'its listen address (default 127.0.0.1)')
+    .option('--dashboard-port <n>', `its port (default ${DEFAULT_DASHBOARD_PORT}; 0 = any free port)`)
+    .option('--dashboard-host <address>', `its listen address (default ${DEFAULT_DASHBOARD_HOST})`)
     .action(async (flags: Flags) => {
       const mode = flags.refresh === true ? 'run+refresh' : 'run';
       process.exitCode = await withBackfill(flags, async (backfill, logger) => {
@@ -74,15 +75,16 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
   if (summary.bigquery) process.stdout.write(`${describeBilled('BigQuery this run', summary.bigquery)}\n`);
 }
 
-/** One line for bytes billed and what they cost at the on-demand price. */
-function describeBilled(what: string, c: { bytesBilled: number; bytesProcessed: number; jobs: number }): string {
+/** One line for bytes billed and what they cost at the on-demand price (as the summary holds it). */
+function describeBilled(what: string, c: NonNullable<RunSummary['bigquery']>): string {
   return (
-    `${what}: ${formatBytes(c.bytesBilled)} billed (${formatBytes(c.bytesProcessed)} processed) in ${c.jobs} job(s), ` +
-    `≈ $${onDemandCostUsd(c.bytesBilled).toFixed(4)} at $${ON_DEMAND_USD_PER_TIB}/TiB on-demand`
+    `${what}: ${roundedBytes(c.bytesBilled)} billed (${roundedBytes(c.bytesProcessed)} processed) in ${c.jobs} job(s), ` +
+    `≈ $${c.estimatedCostUsd.toFixed(4)} at $${ON_DEMAND_USD_PER_TIB}/TiB on-demand`
   );
 }
 
-function formatBytes(bytes: number): string {
+/** `1536` → `1.5 KiB`: a size to read, rounded (unlike source-limits' exact formatBytes). */
+function roundedBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;

@@ -44,7 +44,6 @@ const ROW_GROUP_SIZE = 8_192;
  * read, the plan) run on one thread too until the load's transaction ends and it is reset.
  */
 const LOAD_THREADS = 1;
-export const DEFAULT_MEMORY_LIMIT = '128MB';
 
 type Values = Record<string, DuckDBValue>;
 type Types = Record<string, DuckDBType>;
@@ -258,18 +257,6 @@ export class DuckDbDriver implements WarehouseDriver {
   }
 }
 
-/**
- * Staged gzip NDJSON read in place by `read_json`, typed by the table spec: no staging table, so
- * a 500,000-trade wallet is never materialised twice. The file list is a parameter, never text.
- * Trades are exposed as unique (their ids are unique per wallet and the warehouse checks it
- * before the MERGE); the small metadata kinds are always de-duplicated, since several wallets of
- * a batch stage the same market.
- */
-/**
- * An in-memory instance with the warehouse file attached: only ATTACH takes a row group size.
- * Spilled data goes beside the file, as it would for a main database. Closed again on failure, so
- * a retry after a lock conflict starts clean.
- */
 /** A connection to the attached file, with the session settings every statement relies on. */
 async function connectTo(instance: DuckDBInstance): Promise<DuckDBConnection> {
   const connection = await instance.connect();
@@ -279,12 +266,19 @@ async function connectTo(instance: DuckDBInstance): Promise<DuckDBConnection> {
   return connection;
 }
 
+/**
+ * An in-memory instance with the warehouse file attached: only ATTACH takes a row group size.
+ * Spilled data goes beside the file, as it would for a main database. Closed again on failure, so
+ * a retry after a lock conflict starts clean.
+ */
 async function attach(location: DuckDbLocation): Promise<DuckDBInstance> {
   const instance = await Instance.create(':memory:');
   try {
     const boot = await instance.connect();
     try {
-      if (location.path !== ':memory:') await boot.run(`SET temp_directory = ${duckdbDialect.literal(`${location.path}.tmp`)}`);
+      if (location.path !== ':memory:') await boot.run('SET temp_directory = $dir', { dir: `${location.path}.tmp` });
+      // The one statement that takes the path as text: DuckDB's ATTACH accepts no parameter. The
+      // path is quoted, and one with control characters was refused by parseDuckDbLocation.
       await boot.run(`ATTACH ${duckdbDialect.literal(location.path)} AS ${CATALOG} (ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`);
     } finally {
       boot.closeSync();
@@ -296,6 +290,13 @@ async function attach(location: DuckDbLocation): Promise<DuckDBInstance> {
   }
 }
 
+/**
+ * Staged gzip NDJSON read in place by `read_json`, typed by the table spec: no staging table, so
+ * a 500,000-trade wallet is never materialised twice. The file list is a parameter, never text.
+ * Trades are exposed as unique (their ids are unique per wallet and the warehouse checks it
+ * before the MERGE); the small metadata kinds are always de-duplicated, since several wallets of
+ * a batch stage the same market.
+ */
 function stagedFiles(spec: LoadedTableSpec, uris: readonly string[]): StagedRelation {
   const name = `files_${spec.table}`;
   const columns = spec.columns.map((c) => `"${c.name}": '${DUCKDB_TYPES[c.type]}'`).join(', ');

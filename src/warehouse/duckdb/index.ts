@@ -1,11 +1,12 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 
-import { ConfigError } from '../../lib/errors.js';
 import { SqlWarehouse } from '../sql-warehouse.js';
-import { DEFAULT_MEMORY_LIMIT, DuckDbDriver } from './driver.js';
+import { DuckDbDriver } from './driver.js';
+import { DEFAULT_MEMORY_LIMIT, checkedMemoryLimit } from './memory-limit.js';
 import { parseDuckDbLocation } from './location.js';
 
-export { DEFAULT_MEMORY_LIMIT, DuckDbDriver } from './driver.js';
+export { DuckDbDriver } from './driver.js';
+export { DEFAULT_MEMORY_LIMIT, checkedMemoryLimit } from './memory-limit.js';
 export { parseDuckDbLocation } from './location.js';
 
 export interface OpenDuckDbOptions {
@@ -38,11 +39,4 @@ export class DuckDbWarehouse extends SqlWarehouse {
   query<T = Record<string, unknown>>(sql: string, values?: Record<string, DuckDBValue>): Promise<T[]> {
     return this.#driver.sql<T>(sql, values);
   }
-}
-
-export function checkedMemoryLimit(value: string): string {
-  if (!/^\d+(\.\d+)?\s?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value)) {
-    throw new ConfigError(`DuckDB memory limit ${JSON.stringify(value)} is not a size`, { hint: 'Use e.g. 512MB or 2GB (BACKFILL_DUCKDB_MEMORY_LIMIT)' });
-  }
-  return value;
 }

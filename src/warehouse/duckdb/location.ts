@@ -11,6 +11,10 @@ export interface DuckDbLocation {
 
 export function parseDuckDbLocation(location: string): DuckDbLocation {
   if (location.trim() === '') throw new ConfigError('--warehouse is empty', { hint: 'Give a DuckDB file path such as ./data/backfill.duckdb' });
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(location)) {
+    throw new ConfigError(`--warehouse ${JSON.stringify(location)} holds a control character`, { hint: 'Give a DuckDB file path without control characters (tabs, newlines)' });
+  }
   if (location === ':memory:') return { path: location, identity: `duckdb::memory:${process.pid}` };
   const path = resolve(location);
   return { path, identity: `duckdb:${path}` };

@@ -146,6 +146,11 @@ FROM (
 ) AS k GROUP BY wallet`;
 }
 
+/** Whether the warehouse holds any trade of the wallets `wallets`: reads proxy_wallet alone, stops at the first. */
+export function anyTradeOfWalletsSql(d: Dialect): string {
+  return `SELECT 1 AS found FROM ${d.table('trades')} WHERE ${d.inList(d.id('proxy_wallet'), 'wallets')} LIMIT 1`;
+}
+
 /**
  * What the warehouse holds for each wallet of the string-list parameter `wallets` after a MERGE:
  * the checkpoint's `trade_count` and `last_trade_at` (`newest`), and (rows ≠ keys) the proof that

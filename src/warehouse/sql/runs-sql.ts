@@ -1,22 +1,9 @@
+import { RUNS_COLUMNS } from '../table-schemas.js';
 import type { LogicalType } from '../table-schemas.js';
 import type { Dialect } from './dialect.js';
 
-/** The fields of the `run` row parameter of recordRunSql. */
-export const RUN_ROW_FIELDS = {
-  run_id: 'string',
-  mode: 'string',
-  started_at: 'timestamp',
-  finished_at: 'timestamp',
-  outcome: 'string',
-  stop_reason: 'string',
-  planned: 'int',
-  loaded: 'int',
-  failed: 'int',
-  trades: 'int',
-  bytes_billed: 'int',
-  bytes_processed: 'int',
-  jobs: 'int',
-} as const satisfies Record<string, LogicalType>;
+/** The fields of the `run` row parameter of recordRunSql: the table's columns, as declared there. */
+export const RUN_ROW_FIELDS: Readonly<Record<string, LogicalType>> = Object.fromEntries(RUNS_COLUMNS.map((c) => [c.name, c.type]));
 
 /** Records a finished run; a run recorded twice (a retried write) keeps one row. */
 export function recordRunSql(d: Dialect): string {

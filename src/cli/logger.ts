@@ -6,6 +6,7 @@ import type PinoPretty from 'pino-pretty';
 
 import { ENV, LOG_FORMATS, defaultLogFormat } from '../library/config.js';
 import type { BackfillConfig, LogFormat } from '../library/config.js';
+import { safeText } from './terminal-text.js';
 
 /** A pino logger that also tags every later line with the run it belongs to. */
 export type Logger = PinoLogger & { setRunId(runId: string): void };
@@ -65,6 +66,9 @@ function pinoFor(format: LogFormat, base: LoggerOptions, stream: NodeJS.Writable
         // Short lines for a person: every message says what happened on its own; the fields
         // are for machines (json, gcp).
         hideObject: true,
+        // Messages quote what the API and the warehouse sent (error pages, addresses): escaped,
+        // so a hostile value cannot drive the terminal. JSON formats escape by themselves.
+        messageFormat: (log, messageKey) => safeText(String(log[messageKey] ?? '')),
       }),
     );
   }

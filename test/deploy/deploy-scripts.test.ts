@@ -564,16 +564,16 @@ describe.concurrent('alerts (60-alerts.sh)', () => {
 });
 
 describe('shellcheck', () => {
-  it('finds nothing in any deploy script, the fake tools or .ci/run (and fails if shellcheck is missing)', () => {
+  it('finds nothing in any deploy script, the fake tools, .ci/run or the test prerequisites script (and fails if shellcheck is missing)', () => {
     const scripts = readdirSync(DEPLOY_DIR)
       .filter((f) => f.endsWith('.sh'))
       .map((f) => join(DEPLOY_DIR, f));
     expect(scripts.length).toBeGreaterThanOrEqual(10);
-    const result = spawnSync('shellcheck', ['--severity=style', ...scripts, resolve('test/deploy/fake-cloud-cli.sh'), resolve('.ci/run')], {
+    const result = spawnSync('shellcheck', ['--severity=style', ...scripts, resolve('test/deploy/fake-cloud-cli.sh'), resolve('.ci/run'), resolve('scripts/test-prerequisites.sh')], {
       encoding: 'utf8',
     });
     if (result.error) {
-      throw new Error(`shellcheck could not run (${result.error.message}): install Debian's shellcheck (.ci/run does)`);
+      throw new Error(`shellcheck could not run (${result.error.message}): install Debian's shellcheck (npm test does: scripts/test-prerequisites.sh)`);
     }
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { CommitBatcher } from '../../src/engine/commit-batcher.js';
+import { resolveConfig } from '../../src/library/config.js';
+import { commitPolicy } from '../../src/library/open-backfill.js';
 import type { CommitPolicy } from '../../src/engine/commit-batcher.js';
 import { RunEvents } from '../../src/engine/run-events.js';
 import type { StagedWallet } from '../../src/engine/wallet-stager.js';
@@ -182,5 +184,51 @@ describe('commit batcher', () => {
     expect(log).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
     expect(log).toEqual(['load-failed:x', 'load-failed:x', 'load-failed:x', 'checkpoint:x=false']);
+  });
+});
+
+describe('the retry budgets the CLI runs with', () => {
+  // The policy every command builds: the configuration the CLI resolves with no flags and no
+  // environment, turned into a commit policy by the same function the library uses. A test with a
+  // hand-written policy of 3 and 5 would pass even if those defaults were changed.
+  const cliPolicy = () => ({ ...commitPolicy(resolveConfig({}, {})), maxWallets: 2, sleep: () => Promise.resolve() });
+
+  it('loads are attempted exactly 3 times: two outages then a success load the batch, three outages give up on it', async () => {
+    let failures = 2;
+    const { warehouse, log } = recordingWarehouse(() => failures-- > 0);
+    const b = new CommitBatcher({ warehouse, policy: cliPolicy(), events: new RunEvents(), runId: 'r', onReleaseClaims: () => undefined });
+    await b.add(staged('a'));
+    await b.add(staged('b'));
+    await b.flush();
+    expect(log).toEqual(['load-failed:a,b', 'load-failed:a,b', 'load:a,b', 'checkpoint:a=true,b=true']);
+
+    failures = 3;
+    const second = recordingWarehouse(() => failures-- > 0);
+    const c = new CommitBatcher({ warehouse: second.warehouse, policy: cliPolicy(), events: new RunEvents(), runId: 'r', onReleaseClaims: () => undefined });
+    await c.add(staged('a'));
+    await c.add(staged('b'));
+    await c.flush();
+    // The batch's third failure ends its budget; the wallet-by-wallet fallback then loads each alone.
+    expect(second.log.slice(0, 4)).toEqual(['load-failed:a,b', 'load-failed:a,b', 'load-failed:a,b', 'load:a']);
+  });
+
+  it('checkpoint writes are attempted exactly 5 times: four failures then a success write it, five failures give up', async () => {
+    const fourFailures = recordingWarehouse(() => false, 4);
+    const b = new CommitBatcher({ warehouse: fourFailures.warehouse, policy: cliPolicy(), events: new RunEvents(), runId: 'r', onReleaseClaims: () => undefined });
+    await b.add(staged('a'));
+    await b.add(staged('b'));
+    await b.flush();
+    expect(fourFailures.log.filter((entry) => entry.startsWith('checkpoint'))).toEqual([
+      ...Array<string>(4).fill('checkpoint-failed'),
+      'checkpoint:a=true,b=true',
+    ]);
+    expect(b.counters.checkpointWriteFailures).toBe(0);
+
+    const fiveFailures = recordingWarehouse(() => false, 6);
+    const c = new CommitBatcher({ warehouse: fiveFailures.warehouse, policy: cliPolicy(), events: new RunEvents(), runId: 'r', onReleaseClaims: () => undefined });
+    await c.add(staged('a'));
+    await c.add(staged('b'));
+    await c.flush().catch(() => undefined);
+    expect(fiveFailures.log.filter((entry) => entry.startsWith('checkpoint'))).toEqual(Array<string>(5).fill('checkpoint-failed'));
   });
 });

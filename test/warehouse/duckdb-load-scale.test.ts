@@ -35,6 +35,9 @@ interface PlanNode {
 /** Rows the statement's scans of `trades` read, from DuckDB's own profile (EXPLAIN ANALYZE). */
 async function rowsScannedOfTrades(warehouse: DuckDbWarehouse, sql: string, wallets: string[]): Promise<number> {
   await warehouse.query(`PRAGMA custom_profiling_settings='{"OPERATOR_ROWS_SCANNED": "true", "OPERATOR_NAME": "true", "EXTRA_INFO": "true"}'`);
+  // The settings above switch profiling on for the connection, which prints every later query's
+  // plan to stdout; the figures are read from the EXPLAIN result, so nothing needs printing.
+  await warehouse.query(`SET enable_profiling = 'no_output'`);
   await warehouse.query('BEGIN');
   try {
     const [row] = await warehouse.query<{ explain_value: string }>(`EXPLAIN (ANALYZE, FORMAT json) ${sql}`, { wallets: listValue(wallets) });

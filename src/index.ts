@@ -7,7 +7,7 @@
  *   const result = await backfill.run();
  *   await backfill.close();
  */
-export { openBackfill, commitPolicy } from './library/open-backfill.js';
+export { openBackfill } from './library/open-backfill.js';
 export type { Backfill, LockHeld, Logger, OpenBackfillOptions, ReloadResult, RunResult, StatusReport } from './library/open-backfill.js';
 export { DEFAULTS, BOUNDS, ENV, resolveConfig } from './library/config.js';
 export type { BackfillConfig, ExitCodeMode, Flags, LogFormat, LogLevel, RunSettings, SourceSettings } from './library/config.js';
@@ -15,7 +15,8 @@ export { RunEvents } from './engine/run-events.js';
 export type { RunEventMap } from './engine/run-events.js';
 export type { RunOutcome, RunSummary, StopKind } from './engine/run-summary.js';
 export type { ReloadSummary } from './engine/reload-staged.js';
-export type { FailedWallet, StatusFigures } from './warehouse/warehouse.js';
+export type { CheckpointRow, FailedWallet, LoadResult, StatusFigures, Warehouse, WalletBundle } from './warehouse/warehouse.js';
+export type { StageStore, StagedFile, StageKind, WalletManifest } from './staging/stage-store.js';
 export type { ApiUsage, BigQueryUsage, FailureClass, RunState, RunStatus, StatusJson, ThroughputPoint } from './library/status-json.js';
 export { startDashboard } from './dashboard/index.js';
 export type { Dashboard, DashboardOptions } from './dashboard/index.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 import { startBackfill } from '../src/engine/backfill-run.js';
-import type { BackfillOptions } from '../src/engine/backfill-run.js';
+import type { BackfillOptions } from '../src/engine/run-options.js';
 import type { RunEvents } from '../src/engine/run-events.js';
 import type { RunSummary } from '../src/engine/run-summary.js';
 import { createPolymarketSource } from '../src/polymarket/index.js';

@@ -9,51 +9,13 @@ import type { InvalidTrader, Warehouse } from '../warehouse/warehouse.js';
 import { costsSince, onDemandCostUsd } from '../warehouse/warehouse.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { CommitBatcher } from './commit-batcher.js';
-import type { CommitPolicy } from './commit-batcher.js';
 import { MetadataResolver } from './metadata-resolver.js';
 import { RunEvents } from './run-events.js';
+import type { BackfillOptions } from './run-options.js';
 import { newRunId } from './run-id.js';
 import type { RunSummary, StopKind } from './run-summary.js';
 import { refreshMarkets } from './market-refresh.js';
 import { stageWallet } from './wallet-stager.js';
-
-export interface BackfillOptions {
-  /** Wallets fetched at once. */
-  concurrency: number;
-  commit: CommitPolicy;
-  retryParked: boolean;
-  /** Reuse complete staged bundles from earlier runs instead of calling the API again. */
-  reuseStaged: boolean;
-  shard?: { index: number; count: number };
-  /**
-   * Share market and event look-ups across wallets and skip ids the warehouse already holds
-   * (default true). Off only to measure what the cache saves.
-   */
-  metadataCache?: boolean;
-  /** Trip when this share of the last `window` wallets failed on API outages; default 20 at 0.8. */
-  breaker?: { window: number; threshold: number };
-  /** Stop taking new wallets after this many (mostly for tests and demos). */
-  limit?: number;
-  runId?: string;
-  /**
-   * Refresh completed wallets instead of backfilling new ones: each wallet's fills from its newest
-   * held fill minus `overlapSeconds`, then markets held as open that may have resolved.
-   */
-  refresh?: RefreshOptions;
-}
-
-export interface RefreshOptions {
-  /** The window starts this long before the newest fill held (all fills of a transaction share its block time). */
-  overlapSeconds: number;
-  /** Only wallets not refreshed since this time (ISO-8601 UTC). */
-  staleBefore?: string;
-  /** Only these wallets. */
-  wallets?: readonly string[];
-  /** Markets held as open are looked up again once fetched longer ago than this, or once their end date passed. */
-  marketRefreshAfterMs: number;
-  /** At most this many markets re-looked-up per run. */
-  marketLimit?: number;
-}
 
 export interface BackfillDeps {
   source: PolymarketSource;

@@ -2,7 +2,7 @@ import { describeError } from '../lib/errors.js';
 import type { PolymarketSource } from '../polymarket/source.js';
 import type { StageStore, WalletManifest } from '../staging/stage-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import type { RefreshOptions } from './backfill-run.js';
+import type { RefreshOptions } from './run-options.js';
 import type { RunEvents } from './run-events.js';
 import { writeRows } from './wallet-stager.js';
 import { parseEventIds } from '../polymarket/market-rows.js';

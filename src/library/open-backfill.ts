@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 
-import type { BackfillOptions, RefreshOptions } from '../engine/backfill-run.js';
+import type { BackfillOptions, RefreshOptions } from '../engine/run-options.js';
 import type { CommitPolicy } from '../engine/commit-batcher.js';
 import type { ReloadSummary } from '../engine/reload-staged.js';
 import { RunEvents } from '../engine/run-events.js';

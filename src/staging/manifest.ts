@@ -3,8 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 import { isValidWallet } from '../domain/wallet-address.js';
-import type { WalletBundle } from '../warehouse/warehouse.js';
-import type { FileCheck, StageStore, WalletManifest } from './stage-store.js';
+import type { FileCheck, StageStore, WalletBundle, WalletManifest } from './stage-store.js';
 
 /** A complete staged bundle as the warehouse loads it; the one place a manifest becomes a bundle. */
 export function bundleFromManifest(manifest: WalletManifest): WalletBundle {

@@ -88,3 +88,14 @@ export interface StageStore {
    */
   sweepTemporaryFiles(olderThanMs?: number): Promise<number>;
 }
+
+/** One wallet's staged files, ready to load. */
+export interface WalletBundle {
+  wallet: string;
+  tradeCount: number;
+  files: Partial<Record<StageKind, StagedFile>>;
+  /** Markets and events of no wallet (a refresh's market resolutions): no trade counts are read for it. */
+  metadataOnly?: boolean;
+  /** The trades are a refresh window, not the wallet's whole history: its count is read unpruned. */
+  partial?: boolean;
+}

@@ -1,15 +1,6 @@
-import type { StagedFile, StageKind } from '../staging/stage-store.js';
+import type { WalletBundle } from '../staging/stage-store.js';
 
-/** One wallet's staged files, ready to load. */
-export interface WalletBundle {
-  wallet: string;
-  tradeCount: number;
-  files: Partial<Record<StageKind, StagedFile>>;
-  /** Markets and events of no wallet (a refresh's market resolutions): no trade counts are read for it. */
-  metadataOnly?: boolean;
-  /** The trades are a refresh window, not the wallet's whole history: its count is read unpruned. */
-  partial?: boolean;
-}
+export type { WalletBundle };
 
 export interface LoadResult {
   /** Rows newly inserted or updated per table by the MERGE (re-loads insert nothing new). */

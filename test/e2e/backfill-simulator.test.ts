@@ -15,25 +15,26 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
   let sim: RunningSimulator;
 
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 42, wallets: 1000, maxTradesPerWallet: 3000 });
+    // 200 wallets: four commit batches and every market and event path; the 1,000-wallet run with its
+    // ground-truth check is `npm run bench` section 1.
+    sim = await startSimulator({ seed: 42, wallets: 200, maxTradesPerWallet: 3000 });
   });
   afterAll(async () => {
     await sim.close();
   });
 
-  it('loads 1,000 wallets equal to the ground truth; a second run does no work and requests no trades', async () => {
+  it('loads 200 wallets equal to the ground truth; a second run does no work and requests no trades', async () => {
     await withTempDir(async (dir) => {
       await seedTraders(dir, sim.dataset.wallets());
 
       sim.resetStats();
       const first = await runBackfill(dir, sim.url);
-      expect(first).toMatchObject({ outcome: 'complete', loaded: 1000, failed: 0, planned: 1000 });
+      expect(first).toMatchObject({ outcome: 'complete', loaded: 200, failed: 0, planned: 200 });
 
       const check = await openWarehouse(dir);
       const report = await expectEqualsGroundTruth(check, sim.dataset);
       expect(report.trades).toBeGreaterThan(10_000);
       await check.close();
-      console.info(`e2e 1000 wallets: ${JSON.stringify({ ...report, seconds: first.durationMs / 1000, requests: first.requests })}`);
 
       sim.resetStats();
       const second = await runBackfill(dir, sim.url);
@@ -41,12 +42,12 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       expect(sim.stats().requests['data:trades'] ?? 0).toBe(0);
       expect(sim.stats().requests['gamma:markets'] ?? 0).toBe(0);
     });
-  }, 180_000);
+  });
 
   it('a run SIGKILLed part-way, then run again, ends equal to the ground truth with no duplicate', async () => {
     expect(existsSync(CLI), `${CLI} missing: run npm run build first`).toBe(true);
     await withTempDir(async (dir) => {
-      const wallets = sim.dataset.wallets().slice(0, 300);
+      const wallets = sim.dataset.wallets().slice(0, 100);
       await seedTraders(dir, wallets);
 
       sim.resetStats();
@@ -63,7 +64,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       // Kill once roughly half the wallets have been fetched: mid-fetch, mid-commit, wherever it is.
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
-          if ((sim.stats().requests['data:trades'] ?? 0) >= 150) {
+          if ((sim.stats().requests['data:trades'] ?? 0) >= 50) {
             clearInterval(timer);
             resolve();
           }
@@ -77,11 +78,11 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       const before = await partial.status();
       await partial.close();
       expect(before.completed).toBeGreaterThan(0);
-      expect(before.completed).toBeLessThan(300);
+      expect(before.completed).toBeLessThan(100);
 
       const resumed = await runBackfill(dir, sim.url);
       expect(resumed.outcome).toBe('complete');
-      expect(resumed.planned).toBe(300 - before.completed);
+      expect(resumed.planned).toBe(100 - before.completed);
       const check = await openWarehouse(dir);
       await expectEqualsGroundTruth(check, sim.dataset, wallets);
       await check.close();
@@ -93,7 +94,7 @@ describe('backfill with faults injected at the API', () => {
   it('repeated runs end equal to the ground truth despite 429s, 5xx, HTML pages, truncated bodies and resets', async () => {
     const sim = await startSimulator({
       seed: 7,
-      wallets: 200,
+      wallets: 80,
       maxTradesPerWallet: 3000,
       faults: {
         rateLimitedWithRetryAfter: 0.05,
@@ -124,7 +125,8 @@ describe('backfill with faults injected at the API', () => {
         await expectEqualsGroundTruth(check, sim.dataset);
         expect((await check.status()).failed).toBe(0);
         await check.close();
-        console.info(`fault runs (loaded/failed per run): ${outcomes.join(', ')}; faults ${JSON.stringify(faults)}`);
+        // Some wallets failed outright in a run and were picked up by a later one.
+        expect(outcomes.length, outcomes.join(', ')).toBeGreaterThan(1);
       });
     } finally {
       await sim.close();

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import type { BackfillOptions } from '../../src/engine/backfill-run.js';
+import type { BackfillOptions } from '../../src/engine/run-options.js';
 import { normalizeMarket } from '../../src/polymarket/market-rows.js';
 import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
 import { openWarehouse, paths, runBackfill, seedTraders } from '../../testkit/backfill-harness.js';

@@ -32,6 +32,7 @@ import { startSimulator } from '../src/simulator/index.js';
 import type { RunningSimulator } from '../src/simulator/index.js';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb/index.js';
 import { startCli, waitFor } from '../testkit/cli.js';
+import { compareWithGroundTruth } from '../testkit/ground-truth-diff.js';
 
 const { values } = parseArgs({
   options: {
@@ -118,6 +119,12 @@ async function throughput(): Promise<void> {
     record('1. ordinary wallets: ours', `${(ours.durationMs / 1000).toFixed(1)} s`, `${ours.loaded} wallets, ${ours.trades} trades, requests ${JSON.stringify(ours.requests)}, 429s from the limiter ${enforced}`);
     record('1. minimum the rate limits allow', `${(min.ms / 1000).toFixed(1)} s`, `bound by ${min.endpoint}`);
     record('1. API-budget efficiency (goal ≥ 0.95; the limiter runs 2 % under the limit, so ≤ 0.98)', (min.ms / ours.durationMs).toFixed(2), 'ratio: minimum time / wall time');
+    // The suite checks ground-truth equality on 200 wallets; here it is checked at this size.
+    const check = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb') });
+    const diff = await compareWithGroundTruth(check, sim.dataset);
+    await check.close();
+    const equal = diff.missing === 0 && diff.extra === 0 && diff.duplicates === 0 && diff.badCheckpoints.length === 0 && diff.marketsMissing === 0 && diff.eventsMissing === 0;
+    record('1. warehouse equals the ground truth', equal ? 'yes' : 'NO', JSON.stringify({ ...diff, badCheckpoints: diff.badCheckpoints.length }));
     await rm(dir, { recursive: true, force: true });
 
     const sample = Math.min(wallets, Number(values['naive-sample']));

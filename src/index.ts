@@ -8,7 +8,7 @@
  *   await backfill.close();
  */
 export { openBackfill } from './library/open-backfill.js';
-export type { Backfill, LockHeld, Logger, OpenBackfillOptions, ReloadResult, RunResult, StatusReport } from './library/open-backfill.js';
+export type { Backfill, LockHeld, Logger, OpenBackfillOptions, ReloadResult, RunResult } from './library/open-backfill.js';
 export { DEFAULTS, BOUNDS, ENV, resolveConfig } from './library/config.js';
 export type { BackfillConfig, ExitCodeMode, Flags, LogFormat, LogLevel, RunSettings, SourceSettings } from './library/config.js';
 export { RunEvents } from './engine/run-events.js';
@@ -17,7 +17,7 @@ export type { RunOutcome, RunSummary, StopKind } from './engine/run-summary.js';
 export type { ReloadSummary } from './engine/reload-staged.js';
 export type { CheckpointRow, FailedWallet, LoadResult, StatusFigures, Warehouse, WalletBundle } from './warehouse/warehouse.js';
 export type { StageStore, StagedFile, StageKind, WalletManifest } from './staging/stage-store.js';
-export type { ApiUsage, BigQueryUsage, FailureClass, RunState, RunStatus, StatusJson, ThroughputPoint } from './library/status-json.js';
+export type { ApiUsage, BigQueryUsage, FailureClass, RunState, RunStatus, StatusJson, ThroughputPoint } from './status/status-json.js';
 export { startDashboard } from './dashboard/index.js';
 export type { Dashboard, DashboardOptions } from './dashboard/index.js';
 export { BackfillError, BusyError, ConfigError, InvalidInputError, failureKind } from './lib/errors.js';

@@ -11,8 +11,8 @@ import { isIP } from 'node:net';
 import { ConfigError } from '../lib/errors.js';
 import { loadAssets } from './assets.js';
 import type { Asset } from './assets.js';
-import { sharedStatus } from './shared-status.js';
-import type { StatusJson } from '../library/status-json.js';
+import { sharedStatus } from '../status/shared-status.js';
+import type { StatusJson } from '../status/status-json.js';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './defaults.js';
 
 

@@ -12,14 +12,14 @@ import type { LeaseInfo } from '../lease/lease.js';
 import { describeError } from '../lib/errors.js';
 import type { SourceLogger } from '../polymarket/index.js';
 import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
-import type { FailedWallet, RunRecord, StatusFigures, Warehouse } from '../warehouse/warehouse.js';
+import type { FailedWallet, RunRecord, Warehouse } from '../warehouse/warehouse.js';
 import { resolveBackends } from './backends.js';
 import type { Backends } from './backends.js';
 import type { BackfillConfig } from './config.js';
-import { readFigures, readLiveStatus } from './live-status.js';
-import { RunStatusTracker, publishSnapshots } from './run-status.js';
+import { readFigures, readLiveStatus } from '../status/read-status.js';
+import { RunStatusTracker, publishSnapshots } from '../status/run-status.js';
 import { handleStopSignals, onProcessExit } from './shutdown.js';
-import type { StatusJson } from './status-json.js';
+import type { StatusJson } from '../status/status-json.js';
 import type { RejectedLine } from './traders-file.js';
 
 /*
@@ -56,10 +56,6 @@ export interface LockHeld {
 export type RunResult = { kind: 'finished'; summary: RunSummary; refresh?: RunSummary } | LockHeld;
 export type ReloadResult = { kind: 'finished'; summary: ReloadSummary } | LockHeld;
 
-export interface StatusReport extends StatusFigures {
-  warehouse: string;
-}
-
 /** The tool as a library: what every CLI command does, callable from your own code. */
 export interface Backfill {
   readonly config: BackfillConfig;
@@ -72,12 +68,12 @@ export interface Backfill {
   refresh(options?: { events?: RunEvents }): Promise<RunResult>;
   /** Loads failed wallets again from their staged files, with no API call, under the run lease. */
   reload(options?: { includeParked?: boolean; events?: RunEvents }): Promise<ReloadResult>;
-  status(): Promise<StatusReport>;
   /**
-   * The status as `backfill status --json` and the dashboard show it: from the warehouse when it
-   * can be read, from a live run's snapshot while the run holds an embedded warehouse.
+   * The one status reader, as `backfill status`, its `--json` and the dashboard show it: from the
+   * warehouse when it can be read, from a live run's snapshot while the run holds an embedded
+   * warehouse. `failures: false` skips the failed-wallets sample behind `failures.by_class`.
    */
-  liveStatus(options?: { failures?: boolean }): Promise<StatusJson>;
+  status(options?: { failures?: boolean }): Promise<StatusJson>;
   failed(options?: { limit?: number; kind?: 'backfill' | 'refresh' }): Promise<FailedWallet[]>;
   /** Adds normalised, valid addresses to `traders`; returns how many were new. */
   addTraders(addresses: readonly string[], source: string): Promise<number>;
@@ -163,11 +159,7 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
           { runId, includeParked: reloadOptions.includeParked ?? false, commit: commitPolicy(config) },
         );
       }),
-    status: async () => {
-      const wh = await warehouse();
-      return { warehouse: wh.description, ...(await wh.status()) };
-    },
-    liveStatus: (statusOptions = {}) =>
+    status: (statusOptions = {}) =>
       readLiveStatus({
         ...statusOptions,
         leases: backends.leases,

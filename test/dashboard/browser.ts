@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
-import type { StatusJson } from '../../src/library/status-json.js';
+import type { StatusJson } from '../../src/status/status-json.js';
 
 /*
  * The callbacks given to page.evaluate run in Chromium. The project compiles without the DOM lib (it

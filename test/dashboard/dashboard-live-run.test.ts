@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { StatusJson } from '../../src/library/status-json.js';
+import type { StatusJson } from '../../src/status/status-json.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';

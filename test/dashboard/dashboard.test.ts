@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { startDashboard } from '../../src/dashboard/server.js';
 import type { Dashboard } from '../../src/dashboard/server.js';
-import type { StatusJson } from '../../src/library/status-json.js';
+import type { StatusJson } from '../../src/status/status-json.js';
 import { ARTIFACTS, POLL, UNPRINTABLE, en, expectFieldsMatch, expectProgress, launchChromium, openPage as watchPage, seriesPixels, text, waitForRenders } from './browser.js';
 import type { DomElement, Watched } from './browser.js';
 import {

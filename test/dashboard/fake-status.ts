@@ -3,7 +3,7 @@
  * between polls), the same run finished, left stale by a dead process, and the warehouse's figures
  * with no run. Failure examples carry hostile values, as a real API error or traders list may.
  */
-import type { StatusJson, ThroughputPoint } from '../../src/library/status-json.js';
+import type { StatusJson, ThroughputPoint } from '../../src/status/status-json.js';
 
 export const HOSTILE_HTML = '<img src=x onerror=alert(1)>';
 /** SGR red, then an OSC window-title change terminated by BEL. */

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/lib/errors.js';
 import { startDashboard } from '../../src/dashboard/server.js';
 import type { Dashboard, DashboardOptions } from '../../src/dashboard/server.js';
-import { sharedStatus } from '../../src/dashboard/shared-status.js';
+import { sharedStatus } from '../../src/status/shared-status.js';
 import { runningStatus } from './fake-status.js';
 
 interface RawResponse {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { StatusJson } from '../../src/library/status-json.js';
+import type { StatusJson } from '../../src/status/status-json.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';

@@ -6,7 +6,7 @@ import { resolveBackends } from '../../src/library/backends.js';
 import { ENV, resolveConfig } from '../../src/library/config.js';
 import { startBackfill } from '../../src/engine/backfill-run.js';
 import { ConfigError } from '../../src/lib/errors.js';
-import type { StatusJson } from '../../src/library/status-json.js';
+import type { StatusJson } from '../../src/status/status-json.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';

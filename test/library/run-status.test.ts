@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { RunEvents } from '../../src/engine/run-events.js';
 import { currentProcess } from '../../src/lease/holder-process.js';
-import { RunStatusTracker, failureClass, failuresByClass, publishSnapshots, readSnapshot, writeSnapshot } from '../../src/library/run-status.js';
+import { RunStatusTracker, failureClass, failuresByClass, publishSnapshots, readSnapshot, writeSnapshot } from '../../src/status/run-status.js';
 import type { SourceStats } from '../../src/polymarket/index.js';
 import type { FailedWallet, StatusFigures } from '../../src/warehouse/warehouse.js';
 import { withTempDir } from '../../testkit/temp-dir.js';

@@ -20,7 +20,7 @@ export function dashboardAddress(port: Flags[string], host: Flags[string], portO
 export async function serveDashboard(backfill: Backfill, logger: Logger, address: { host: string; port: number }): Promise<Dashboard> {
   // Loaded on use: every other command starts without the HTTP server and its assets.
   const { startDashboard } = await import('../../dashboard/index.js');
-  const dashboard = await startDashboard({ ...address, status: () => backfill.liveStatus(), logger });
+  const dashboard = await startDashboard({ ...address, status: () => backfill.status(), logger });
   logger.info({ event: 'dashboard', url: dashboard.url }, `dashboard on ${dashboard.url}`);
   return dashboard;
 }

@@ -34,7 +34,7 @@ export function demoCommand(): Command {
           const added = await backfill.addTraders(wallets, 'demo');
           process.stdout.write(`simulator on ${sim.url}: ${wallets.length} wallets (${added} new in traders)\n`);
           const result = await runAndReport(backfill, logger, flags.json === true);
-          const s = await backfill.status();
+          const s = await backfill.status({ failures: false });
           process.stdout.write(
             `status: completed ${s.completed} of ${s.total} (${s.percent_complete ?? 0}%), failed ${s.failed}, ` +
               `trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}\n` +

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 
 import { intIn } from '../../library/config.js';
-import type { StatusJson } from '../../library/status-json.js';
+import type { StatusJson } from '../../status/status-json.js';
 import type { Flags } from '../../library/config.js';
 import { addStoreOptions, withBackfill } from '../options.js';
 import { safeText } from '../terminal-text.js';
@@ -13,7 +13,7 @@ export function statusCommand(): Command {
     .action(async (flags: Flags) => {
       await withBackfill(flags, async (backfill) => {
         // The terminal lines do not list failure classes; only the JSON needs their sample.
-        const s = await backfill.liveStatus({ failures: flags.json === true });
+        const s = await backfill.status({ failures: flags.json === true });
         if (flags.json === true) {
           process.stdout.write(`${JSON.stringify(s)}\n`);
           return;

@@ -64,7 +64,7 @@ export function configure(flags: Flags): { config: BackfillConfig; logger: Logge
 export async function withBackfill<T>(flags: Flags, work: (backfill: Backfill, logger: Logger) => Promise<T>): Promise<T> {
   const { config, logger } = configure(flags);
   const { openBackfill } = await import('../library/open-backfill.js');
-  const backfill = openBackfill(config, { logger, handleSignals: true });
+  const backfill = openBackfill(config, { logger, stopSignals: { forceExit: (code) => process.exit(code) } });
   try {
     return await work(backfill, logger);
   } finally {

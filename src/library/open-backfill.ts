@@ -42,8 +42,12 @@ const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: ()
 
 export interface OpenBackfillOptions {
   logger?: Logger;
-  /** Stop gracefully on SIGTERM/SIGINT during a run (the CLI's behaviour); default false for a library caller. */
-  handleSignals?: boolean;
+  /**
+   * Stop gracefully on SIGTERM/SIGINT during a run (the CLI's behaviour; a library caller gets none by
+   * default). A second signal, or a graceful stop past its deadline, calls `forceExit` with exit code 3
+   * once the run lease is released: the library itself never ends the process.
+   */
+  stopSignals?: { forceExit: (exitCode: number) => void };
 }
 
 /** Another live run holds the lease: nothing was done. */
@@ -131,7 +135,7 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     warehouse,
     run: async (runOptions = {}) => {
       const events = runOptions.events ?? new RunEvents();
-      const signals = options.handleSignals ?? false;
+      const signals = options.stopSignals;
       // Read now: a bad --wallets file must stop the job before its backfill, not hours after.
       const wallets = runOptions.refresh ? await refreshWallets(config) : undefined;
       const result = await underLease(backends, config, logger, config.run.shard, async (runId, lease) => {
@@ -146,7 +150,7 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       const events = runOptions.events ?? new RunEvents();
       const refresh = refreshOptions(config, await refreshWallets(config));
       return underLease(backends, config, logger, config.run.shard, (runId, lease) =>
-        executeRun(config, backends, logger, writableWarehouse, runId, lease, events, options.handleSignals ?? false, refresh),
+        executeRun(config, backends, logger, writableWarehouse, runId, lease, events, options.stopSignals, refresh),
       );
     },
     reload: (reloadOptions = {}) =>
@@ -276,7 +280,7 @@ async function executeRun(
   runId: string,
   lease: HeldLease,
   events: RunEvents,
-  handleSignals: boolean,
+  stopSignals: OpenBackfillOptions['stopSignals'],
   refresh?: RefreshOptions,
 ): Promise<RunSummary> {
   logger.setRunId?.(runId);
@@ -323,12 +327,13 @@ async function executeRun(
     { runId, mode: refresh ? 'refresh' : 'backfill', warehouse: wh.description, stage: backends.stage.location, lease: lease.location, concurrency: config.run.concurrency },
     `${refresh ? 'refresh' : 'run'} started: ${runId} on ${wh.description}, stage ${backends.stage.location}, concurrency ${config.run.concurrency}`,
   );
-  const signals = handleSignals
+  const signals = stopSignals
     ? handleStopSignals({
         onStop: (signal) => run.stop(`received ${signal}`, 'signal'),
         deadlineMs: config.shutdownDeadlineMs,
         exitCode: 3,
         onForcedExit: (message) => logger.error({}, message),
+        forceExit: stopSignals.forceExit,
       })
     : undefined;
   const onLeaseLost = () => run.stop(describeError(lease.lost.reason), 'lease-lost');

@@ -1,8 +1,9 @@
 /**
  * Process-level shutdown for a run: the first SIGTERM or SIGINT asks the run to stop gracefully
  * (take no new wallet, commit what is staged) under a deadline; a second signal, or the deadline,
- * exits at once. Either way, registered cleanups (the run lease) get a short chance to finish
- * first, so the next run need not wait for the lease to expire.
+ * ends it at once through the caller's `forceExit` (the library never exits the process itself: the
+ * CLI's forceExit does). Either way, registered cleanups (the run lease) get a short chance to
+ * finish first, so the next run need not wait for the lease to expire.
  */
 
 export interface Cleanup {
@@ -39,6 +40,8 @@ export interface SignalOptions {
   deadlineMs: number;
   /** Exit code of a forced exit. */
   exitCode: number;
+  /** Ends the process at once, after the exit cleanups ran (the CLI passes process.exit). */
+  forceExit: (exitCode: number) => void;
   /** Told why the process is about to exit at once. */
   onForcedExit?: (message: string) => void;
 }
@@ -48,7 +51,7 @@ export function handleStopSignals(options: SignalOptions): SignalHandling {
   let deadline: NodeJS.Timeout | undefined;
   const forceExit = (message: string) => {
     options.onForcedExit?.(message);
-    void runExitCleanups().finally(() => process.exit(options.exitCode));
+    void runExitCleanups().finally(() => options.forceExit(options.exitCode));
   };
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;

@@ -15,6 +15,8 @@ export interface CommitPolicy {
   checkpointAttempts: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
+  /** No load or checkpoint attempt starts after this long since the first (RETRY_BUDGETS in lib/retry-budgets.ts). */
+  retryDeadlineMs?: number;
   /** Failed runs after which a wallet is parked. */
   maxFailedAttempts: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -194,12 +196,17 @@ export class CommitBatcher {
     }
   }
 
-  /** The engine's one retry layer over the warehouse: transient failures only, each failure's own backoff when it has one. */
+  /**
+   * The engine's retry layer over the warehouse: transient failures only, each failure's own backoff
+   * when it has one. The layers under it (the SDKs' HTTP retries, BigQuery job re-sends) have their
+   * own budgets, all listed in lib/retry-budgets.ts.
+   */
   #retry<T>(work: () => Promise<T>, attempts: number): Promise<T> {
     return withRetry(() => work(), {
       attempts,
       baseDelayMs: this.#policy.retryBaseDelayMs,
       maxDelayMs: this.#policy.retryMaxDelayMs,
+      ...(this.#policy.retryDeadlineMs !== undefined ? { deadlineMs: this.#policy.retryDeadlineMs } : {}),
       classify: warehouseRetryDecision,
       ...(this.#policy.sleep ? { sleep: this.#policy.sleep } : {}),
     });

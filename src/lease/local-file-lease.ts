@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+import { RETRY_BUDGETS } from '../lib/retry-budgets.js';
 import { holderIsGone } from './holder-process.js';
 import { LeaseLostError } from './lease.js';
 import type { AcquireResult, HolderProcess, Lease, LeaseInfo, LeaseStore, RunLock } from './lease.js';
@@ -50,7 +51,7 @@ export class LocalFileLock implements RunLock {
   async acquire(holder: string, ttlMs: number, process?: HolderProcess): Promise<AcquireResult> {
     await mkdir(dirname(this.location), { recursive: true });
     let tookOver: LeaseInfo | undefined;
-    for (let attempt = 0; attempt < 3; attempt += 1) {
+    for (let attempt = 0; attempt < RETRY_BUDGETS.leaseRaces.rounds; attempt += 1) {
       const info = this.#fresh(holder, ttlMs, process);
       if (await this.#createExclusive(info)) return { acquired: true, lease: this.#lease(info, ttlMs), ...(tookOver ? { tookOver } : {}) };
       const current = await readLease(this.location);

@@ -44,6 +44,13 @@ export interface RetryPolicy {
   random?: () => number;
   onRetry?: (info: RetryInfo) => void;
   signal?: AbortSignal;
+  /**
+   * Total budget from the first attempt's start: a retry whose wait would end past it is not made,
+   * and the last error is thrown instead (see RETRY_BUDGETS in ./retry-budgets.ts).
+   */
+  deadlineMs?: number;
+  /** Clock for the deadline; default Date.now. */
+  now?: () => number;
 }
 
 /** The full-jitter backoff for a failed attempt: uniform in [0, min(maxDelayMs, base * factor^(attempt-1))). */
@@ -58,7 +65,8 @@ export function backoffDelay(
 }
 
 /**
- * Runs `fn` until it succeeds, the classifier says stop, the attempts run out or the signal aborts.
+ * Runs `fn` until it succeeds, the classifier says stop, the attempts or the deadline run out, or the
+ * signal aborts.
  * The error thrown is the last one, untouched, so its message and cause chain survive.
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
@@ -67,6 +75,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
   }
   const sleepFn = policy.sleep ?? defaultSleep;
   const { signal } = policy;
+  const now = policy.now ?? Date.now;
+  const startedAt = now();
   for (let attempt = 1; ; attempt += 1) {
     if (signal?.aborted) throw abortReason(signal);
     try {
@@ -80,6 +90,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
         decision.delayMs !== undefined && Number.isFinite(decision.delayMs)
           ? Math.min(Math.max(0, decision.delayMs), policy.maxServerDelayMs ?? policy.maxDelayMs)
           : backoffDelay(attempt, policy);
+      if (policy.deadlineMs !== undefined && now() - startedAt + delayMs > policy.deadlineMs) throw error;
       policy.onRetry?.({ attempt, delayMs, error, label: decision.label });
       await sleepFn(delayMs, signal);
     }

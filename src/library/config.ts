@@ -7,6 +7,7 @@ import { DEFAULT_RATE_LIMITS } from '../polymarket/rate-limiter.js';
 import type { RateLimit } from '../polymarket/rate-limiter.js';
 import { DEFAULT_MAX_PAGES_PER_WALLET, DEFAULT_MAX_RESPONSE_BYTES, parseMaxPagesPerWallet, parseMaxResponseBytes, parseRateLimitSpec } from '../polymarket/source-limits.js';
 import { DEFAULT_MEMORY_LIMIT } from '../warehouse/duckdb/memory-limit.js';
+import { RETRY_BUDGETS } from '../lib/retry-budgets.js';
 
 /**
  * Every setting of the tool, resolved once: defaults < environment < flags. Each default lives in
@@ -19,7 +20,7 @@ export const DEFAULTS = {
   dataApiUrl: 'https://data-api.polymarket.com',
   gammaApiUrl: 'https://gamma-api.polymarket.com',
   timeout: '30s',
-  maxAttempts: 8,
+  maxAttempts: RETRY_BUDGETS.httpRequest.attempts,
   commitEvery: 50,
   commitInterval: '2s',
   maxFailedAttempts: 5,
@@ -27,11 +28,12 @@ export const DEFAULTS = {
   breakerWindow: 20,
   breakerThreshold: 0.8,
   logLevel: 'info',
-  /** The mission's budgets: loads retried 3 times, checkpoint writes 5, with exponential backoff. */
-  loadAttempts: 3,
-  checkpointAttempts: 5,
-  retryBaseDelayMs: 1_000,
-  retryMaxDelayMs: 30_000,
+  /** The mission's budgets: loads retried 3 times, checkpoint writes 5, with exponential backoff (lib/retry-budgets.ts). */
+  loadAttempts: RETRY_BUDGETS.warehouseLoad.attempts,
+  checkpointAttempts: RETRY_BUDGETS.checkpointWrite.attempts,
+  retryBaseDelayMs: RETRY_BUDGETS.warehouseLoad.baseDelayMs,
+  retryMaxDelayMs: RETRY_BUDGETS.warehouseLoad.maxDelayMs,
+  retryDeadlineMs: RETRY_BUDGETS.warehouseLoad.deadlineMs,
   /** Under Cloud Run's 10 s between SIGTERM and SIGKILL. */
   shutdownDeadlineMs: 8_000,
   /** A refresh window starts this long before the newest fill held (CDN caching delays the first page up to 5 min). */
@@ -117,7 +119,7 @@ export interface BackfillConfig {
   logFormat: LogFormat;
   exitCodes: ExitCodeMode;
   /** The mission's retry budgets; fixed, listed here so there is one place to read them. */
-  budgets: { loadAttempts: number; checkpointAttempts: number; retryBaseDelayMs: number; retryMaxDelayMs: number };
+  budgets: { loadAttempts: number; checkpointAttempts: number; retryBaseDelayMs: number; retryMaxDelayMs: number; retryDeadlineMs: number };
   shutdownDeadlineMs: number;
   /** How often a run publishes its status snapshot. */
   statusIntervalMs: number;
@@ -215,6 +217,7 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       checkpointAttempts: DEFAULTS.checkpointAttempts,
       retryBaseDelayMs: DEFAULTS.retryBaseDelayMs,
       retryMaxDelayMs: DEFAULTS.retryMaxDelayMs,
+      retryDeadlineMs: DEFAULTS.retryDeadlineMs,
     },
     shutdownDeadlineMs: DEFAULTS.shutdownDeadlineMs,
     statusIntervalMs: durationIn(env[ENV.statusInterval] ?? DEFAULTS.statusInterval, ENV.statusInterval, BOUNDS.statusIntervalMs),

@@ -225,6 +225,7 @@ export function commitPolicy(config: BackfillConfig): CommitPolicy {
     checkpointAttempts: config.budgets.checkpointAttempts,
     retryBaseDelayMs: config.budgets.retryBaseDelayMs,
     retryMaxDelayMs: config.budgets.retryMaxDelayMs,
+    retryDeadlineMs: config.budgets.retryDeadlineMs,
     maxFailedAttempts: config.run.maxFailedAttempts,
   };
 }

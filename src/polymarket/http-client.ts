@@ -11,6 +11,7 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { abortReason, sleep as defaultSleep } from '../lib/sleep.js';
 import { withRetry } from '../lib/retry.js';
+import { RETRY_BUDGETS } from '../lib/retry-budgets.js';
 import { BodyDecodeError, BodyTooLargeError, UnsupportedEncodingError, readCappedBody } from './capped-body.js';
 import {
   HttpBodyError,
@@ -55,9 +56,10 @@ export interface HttpClientOptions {
   maxResponseBytes?: number;
 }
 
-const DEFAULT_BASE_DELAY_MS = 500;
-const DEFAULT_MAX_DELAY_MS = 30_000;
-const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
+// The request budget: one table for every layer's retries (lib/retry-budgets.ts).
+const DEFAULT_BASE_DELAY_MS = RETRY_BUDGETS.httpRequest.baseDelayMs;
+const DEFAULT_MAX_DELAY_MS = RETRY_BUDGETS.httpRequest.maxDelayMs;
+const DEFAULT_MAX_RETRY_AFTER_MS = RETRY_BUDGETS.httpRequest.maxServerDelayMs;
 
 /** Of an error response only a snippet is ever shown; more is not worth reading. */
 const ERROR_BODY_BYTES = 64 * 1024;
@@ -196,6 +198,8 @@ export class HttpClient {
       baseDelayMs: this.#options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS,
       maxDelayMs: this.#options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
       maxServerDelayMs: this.#options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+      deadlineMs: RETRY_BUDGETS.httpRequest.deadlineMs,
+      ...(this.#options.now ? { now: this.#options.now } : {}),
       classify: (error) =>
         error instanceof HttpError && error.retryClass !== undefined
           ? { retry: true, delayMs: error.retryAfterMs, label: error.retryClass }

@@ -3,6 +3,7 @@
  * HTTP client (one rate limiter per endpoint key, one in-flight cap per host) for all workers.
  */
 import { ConfigError } from '../lib/errors.js';
+import { RETRY_BUDGETS } from '../lib/retry-budgets.js';
 import { checkBaseUrl } from './base-url.js';
 import { walletTradePages } from './data-api.js';
 import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js';
@@ -20,7 +21,7 @@ import type { PolymarketSource, SourceStats } from './source.js';
 export const DEFAULT_DATA_API_URL = 'https://data-api.polymarket.com';
 export const DEFAULT_GAMMA_API_URL = 'https://gamma-api.polymarket.com';
 export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_MAX_ATTEMPTS = RETRY_BUDGETS.httpRequest.attempts;
 /** Enough parallel requests to use the data:trades budget (20/s) at ~1 s per 1000-row page. */
 export const DEFAULT_MAX_IN_FLIGHT = 16;
 

@@ -9,8 +9,8 @@ import type { WarehouseCosts } from './warehouse.js';
  *
  * Errors thrown here carry a failure kind (src/lib/errors.ts): transient when the backend or the
  * machine was unavailable (worth the engine's retry), permanent otherwise. Drivers do not retry
- * on their own beyond their client library's transport retries; the engine's budgets are the one
- * retry layer.
+ * on their own beyond their client library's transport retries and DuckDB's wait for a file lock;
+ * every layer's budget is in src/lib/retry-budgets.ts.
  */
 export interface DriverCapabilities {
   /**

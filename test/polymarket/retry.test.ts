@@ -27,6 +27,35 @@ describe('withRetry', () => {
     expect(delays).toEqual([50, 100]);
   });
 
+  it('stops at the total deadline: no retry whose wait would end past it, the last error thrown as it was', async () => {
+    let clock = 0;
+    const delays: number[] = [];
+    const seen: number[] = [];
+    const failure = withRetry(
+      async (attempt) => {
+        seen.push(attempt);
+        clock += 1_000; // each attempt takes 1 s
+        throw new Transient(`fail ${attempt}`);
+      },
+      {
+        attempts: 10,
+        baseDelayMs: 1_000,
+        maxDelayMs: 1_000,
+        deadlineMs: 5_500,
+        classify: (error) => ({ ...retryTransient(error), delayMs: 1_000 }),
+        sleep: async (ms) => {
+          delays.push(ms);
+          clock += ms;
+        },
+        now: () => clock,
+      },
+    );
+    // Attempts end at 1 s, 3 s, 5 s; a third wait would end at 6 s, past the 5.5 s deadline.
+    await expect(failure).rejects.toThrow('fail 3');
+    expect(seen).toEqual([1, 2, 3]);
+    expect(delays).toEqual([1_000, 1_000]);
+  });
+
   it('backs off exponentially with full jitter, capped at maxDelayMs', () => {
     const policy = { baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.999999 };
     expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(attempt, policy))).toEqual([99, 199, 399, 799, 999, 999]);

@@ -1,6 +1,7 @@
 import { Storage } from '@google-cloud/storage';
 import type { StorageOptions } from '@google-cloud/storage';
 
+import { GOOGLE_SDK_RETRIES } from '../../lib/retry-budgets.js';
 import { GcsStageStore } from './gcs-stage-store.js';
 import type { GcsStageStoreOptions } from './gcs-stage-store.js';
 import { parseGcsLocation } from './gcs-location.js';
@@ -25,7 +26,7 @@ export function openGcsStage(uri: string, options: OpenGcsStageOptions = {}): Gc
   const { apiEndpoint, retryOptions, ...storeOptions } = options;
   const storage = new Storage({
     ...(apiEndpoint ? { apiEndpoint } : {}),
-    ...(retryOptions ? { retryOptions: { autoRetry: true, ...retryOptions } } : {}),
+    retryOptions: { autoRetry: true, ...GOOGLE_SDK_RETRIES, ...retryOptions },
   });
   return new GcsStageStore(storage, where, storeOptions);
 }

@@ -5,7 +5,7 @@ import { BackfillError } from '../../lib/errors.js';
  * class says whether the failure is transient (the engine's retry budgets apply: loads 3 attempts,
  * checkpoints 5) or permanent (fails the batch at once), and how long to back off. The job runner
  * retries nothing itself beyond re-sending a jobs.insert whose outcome is unknown under the same
- * id; the engine is the one retry layer.
+ * id (RETRY_BUDGETS.bigqueryJobInsert); the budgets of every layer are in src/lib/retry-budgets.ts.
  *
  * Two places a failure can come from:
  * - the HTTP request (jobs.insert, jobs.get …): the client library has already retried

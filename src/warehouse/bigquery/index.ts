@@ -2,6 +2,7 @@ import { BigQuery } from '@google-cloud/bigquery';
 import type { BigQueryOptions } from '@google-cloud/bigquery';
 import { PassThroughClient } from 'google-auth-library';
 
+import { GOOGLE_SDK_RETRIES } from '../../lib/retry-budgets.js';
 import { SqlWarehouse } from '../sql-warehouse.js';
 import { BigQueryDriver } from './driver.js';
 import type { BigQueryDriverOptions } from './driver.js';
@@ -29,7 +30,7 @@ export function openBigQueryWarehouse(uri: string, options: OpenBigQueryOptions 
     projectId: where.projectId,
     location: where.location,
     // Only retryOptions: the client throws if the deprecated top-level autoRetry is also set.
-    retryOptions: { ...retryOptions, autoRetry: true },
+    retryOptions: { ...GOOGLE_SDK_RETRIES, ...retryOptions, autoRetry: true },
     ...(apiEndpoint ? { apiEndpoint, authClient: new PassThroughClient() } : {}),
   });
   return new SqlWarehouse(new BigQueryDriver({ where, bigquery, ...driverOptions }));

@@ -5,6 +5,7 @@ import type { Job, JobMetadata } from '@google-cloud/bigquery';
 
 import { sleep as defaultSleep } from '../../lib/sleep.js';
 import { BigQueryJobError, classifyBigQueryError } from './errors.js';
+import { RETRY_BUDGETS } from '../../lib/retry-budgets.js';
 import type { ErrorRule } from './errors.js';
 import type { WarehouseCosts } from '../warehouse.js';
 
@@ -62,7 +63,7 @@ export class JobRunner {
     this.#bq = bq;
     this.#options = {
       jobTimeoutMs: 20 * 60_000,
-      attempts: 5,
+      attempts: RETRY_BUDGETS.bigqueryJobInsert.attempts,
       pollInitialMs: 250,
       pollMaxMs: 5_000,
       sleep: (ms) => defaultSleep(ms),

@@ -12,6 +12,7 @@ import type { LoadedTableSpec, LogicalType } from '../table-schemas.js';
 import { DUCKDB_TYPES, duckdbDialect } from './dialect.js';
 import { BackfillError } from '../../lib/errors.js';
 import { withRetry } from '../../lib/retry.js';
+import { RETRY_BUDGETS } from '../../lib/retry-budgets.js';
 import { duckDbError, isLockConflict, openError } from './errors.js';
 import type { DuckDbLocation } from './location.js';
 import { ensureTables } from './schema.js';
@@ -24,8 +25,8 @@ const { BIGINT, BOOLEAN, DOUBLE, DuckDBInstance: Instance, LIST, STRUCT, TIMESTA
 
 const WAL_AUTOCHECKPOINT = '256MB';
 /** How long an open waits, by default, for another process's brief hold on the file (a status read) to end. */
-const LOCK_WAIT_MS = 5_000;
-const LOCK_POLL_MS = 100;
+const LOCK_WAIT_MS = RETRY_BUDGETS.duckdbLock.waitMs;
+const LOCK_POLL_MS = RETRY_BUDGETS.duckdbLock.pollMs;
 /** The warehouse file is attached under this name (a catalog), with the storage options below. */
 const CATALOG = 'backfill';
 /**

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 
-import type { BackfillOptions, RefreshOptions } from '../engine/run-options.js';
-import type { CommitPolicy } from '../engine/commit-batcher.js';
+import type { RefreshOptions } from '../engine/run-options.js';
 import type { ReloadSummary } from '../engine/reload-staged.js';
 import { RunEvents } from '../engine/run-events.js';
 import { newRunId } from '../engine/run-id.js';
@@ -12,22 +11,23 @@ import type { LeaseInfo } from '../lease/lease.js';
 import { describeError } from '../lib/errors.js';
 import type { SourceLogger } from '../polymarket/index.js';
 import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
-import type { FailedWallet, RunRecord, Warehouse } from '../warehouse/warehouse.js';
+import type { FailedWallet, Warehouse } from '../warehouse/warehouse.js';
 import { resolveBackends } from './backends.js';
 import type { Backends } from './backends.js';
 import type { BackfillConfig } from './config.js';
-import { readFigures, readLiveStatus } from '../status/read-status.js';
-import { RunStatusTracker, publishSnapshots } from '../status/run-status.js';
-import { handleStopSignals, onProcessExit } from './shutdown.js';
+import { readLiveStatus } from '../status/read-status.js';
+import { commitPolicy, executeRun } from './run-session.js';
+import type { RunContext } from './run-session.js';
+import { onProcessExit } from './shutdown.js';
 import type { StatusJson } from '../status/status-json.js';
 import type { RejectedLine } from './traders-file.js';
 
 /*
- * The engine, the Polymarket client and the CSV reader are imported when first used: a `status`
+ * The Polymarket client and the CSV reader are imported when first used (the engine by a run, see
+ * ./run-session.ts): a `status`
  * or the dashboard during a run needs none of them, and on a busy two-core machine their start-up
  * is most of its answer time.
  */
-const engine = () => import('../engine/backfill-run.js');
 const polymarket = () => import('../polymarket/index.js');
 const tradersFile = () => import('./traders-file.js');
 
@@ -130,18 +130,18 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
     return wh;
   };
 
+  const runContext: RunContext = { config, backends, logger, warehouse: writableWarehouse, stopSignals: options.stopSignals };
   return {
     config,
     warehouse,
     run: async (runOptions = {}) => {
       const events = runOptions.events ?? new RunEvents();
-      const signals = options.stopSignals;
       // Read now: a bad --wallets file must stop the job before its backfill, not hours after.
       const wallets = runOptions.refresh ? await refreshWallets(config) : undefined;
       const result = await underLease(backends, config, logger, config.run.shard, async (runId, lease) => {
-        const summary = await executeRun(config, backends, logger, writableWarehouse, runId, lease, events, signals);
+        const summary = await executeRun(runContext, runId, lease, events);
         if (!runOptions.refresh || !backfillLeftTime(summary) || lease.lost.aborted) return { summary };
-        const refresh = await executeRun(config, backends, logger, writableWarehouse, newRunId(), lease, events, signals, refreshOptions(config, wallets));
+        const refresh = await executeRun(runContext, newRunId(), lease, events, refreshOptions(config, wallets));
         return { summary, refresh };
       });
       return result.kind === 'finished' ? { kind: 'finished', ...result.summary } : result;
@@ -150,7 +150,7 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       const events = runOptions.events ?? new RunEvents();
       const refresh = refreshOptions(config, await refreshWallets(config));
       return underLease(backends, config, logger, config.run.shard, (runId, lease) =>
-        executeRun(config, backends, logger, writableWarehouse, runId, lease, events, options.stopSignals, refresh),
+        executeRun(runContext, runId, lease, events, refresh),
       );
     },
     reload: (reloadOptions = {}) =>
@@ -216,20 +216,6 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
   };
 }
 
-/** The mission's budgets (loads 3 attempts, checkpoint writes 5) plus the batching settings. */
-export function commitPolicy(config: BackfillConfig): CommitPolicy {
-  return {
-    maxWallets: config.run.commitEvery,
-    maxDelayMs: config.run.commitIntervalMs,
-    loadAttempts: config.budgets.loadAttempts,
-    checkpointAttempts: config.budgets.checkpointAttempts,
-    retryBaseDelayMs: config.budgets.retryBaseDelayMs,
-    retryMaxDelayMs: config.budgets.retryMaxDelayMs,
-    retryDeadlineMs: config.budgets.retryDeadlineMs,
-    maxFailedAttempts: config.run.maxFailedAttempts,
-  };
-}
-
 export function holderName(runId: string): string {
   return `${hostname()}:${process.pid} run ${runId}`;
 }
@@ -267,117 +253,6 @@ async function underLease<T>(
     unregister();
     await lease.release().catch((error: unknown) => logger.warn({}, `could not release run lease ${lease.location}: ${describeError(error)}`));
   }
-}
-
-/**
- * One engine run (a backfill, or with `refresh` options a refresh) under a lease already held:
- * stop on signals, on a lost lease and at --max-runtime (counted from process start).
- */
-async function executeRun(
-  config: BackfillConfig,
-  backends: Backends,
-  logger: Logger,
-  warehouse: () => Promise<Warehouse>,
-  runId: string,
-  lease: HeldLease,
-  events: RunEvents,
-  stopSignals: OpenBackfillOptions['stopSignals'],
-  refresh?: RefreshOptions,
-): Promise<RunSummary> {
-  logger.setRunId?.(runId);
-  // Modules first: while the run holds the DuckDB file and has no snapshot yet, `status` waits.
-  const [{ startBackfill }, { createPolymarketSource }] = await Promise.all([engine(), polymarket()]);
-  const wh = await warehouse();
-  const source = createPolymarketSource({ ...config.source, logger });
-  const backfillOptions: BackfillOptions = {
-    runId,
-    concurrency: config.run.concurrency,
-    commit: commitPolicy(config),
-    retryParked: config.run.retryParked,
-    reuseStaged: config.run.reuseStaged,
-    metadataCache: config.run.metadataCache,
-    breaker: config.run.breaker,
-    ...(config.run.shard ? { shard: config.run.shard } : {}),
-    ...(config.run.limit !== undefined ? { limit: config.run.limit } : {}),
-    ...(refresh ? { refresh } : {}),
-  };
-  const publisher = backends.statusSnapshotPath
-    ? publishSnapshots({
-        path: backends.statusSnapshotPath,
-        intervalMs: config.statusIntervalMs,
-        description: wh.description,
-        tracker: new RunStatusTracker({ runId, leaseHolder: lease.info.holder, events, stats: () => source.stats(), limits: config.source.rateLimits }),
-        figures: () => readFigures(wh),
-        firstAfter: new Promise((resolve) => events.once('wallet:start', resolve)),
-        onError: (message) => logger.warn({}, message),
-      })
-    : undefined;
-  try {
-    // After the publisher has started: during a big stage's sweep, `status` gets a snapshot when
-    // its interval comes instead of waiting on the file. Only files older than a lease's life, so
-    // a writer of another warehouse sharing this stage is never touched.
-    const swept = await backends.stage.sweepTemporaryFiles(config.leaseTtlMs);
-    if (swept > 0) logger.info({ swept }, `removed ${swept} temporary staged file(s) left by a killed run`);
-  } catch (error) {
-    await publisher?.finish('stopped');
-    await source.close();
-    throw error;
-  }
-  const run = startBackfill({ source, stage: backends.stage, warehouse: wh, events }, backfillOptions);
-  logger.info(
-    { runId, mode: refresh ? 'refresh' : 'backfill', warehouse: wh.description, stage: backends.stage.location, lease: lease.location, concurrency: config.run.concurrency },
-    `${refresh ? 'refresh' : 'run'} started: ${runId} on ${wh.description}, stage ${backends.stage.location}, concurrency ${config.run.concurrency}`,
-  );
-  const signals = stopSignals
-    ? handleStopSignals({
-        onStop: (signal) => run.stop(`received ${signal}`, 'signal'),
-        deadlineMs: config.shutdownDeadlineMs,
-        exitCode: 3,
-        onForcedExit: (message) => logger.error({}, message),
-        forceExit: stopSignals.forceExit,
-      })
-    : undefined;
-  const onLeaseLost = () => run.stop(describeError(lease.lost.reason), 'lease-lost');
-  lease.lost.addEventListener('abort', onLeaseLost);
-  const { maxRuntimeMs, maxRuntimeText } = config.run;
-  // Counted from process start, as the platform's task timeout is.
-  const runtimeTimer =
-    maxRuntimeMs === undefined
-      ? undefined
-      : setTimeout(() => run.stop(`--max-runtime ${maxRuntimeText ?? `${maxRuntimeMs}ms`} reached`, 'max-runtime'), Math.max(0, maxRuntimeMs - process.uptime() * 1000));
-  let state: 'finished' | 'stopped' = 'stopped';
-  try {
-    const summary = await run.done;
-    state = summary.outcome === 'stopped' ? 'stopped' : 'finished';
-    // Bookkeeping, not data: a run whose record cannot be written has still done its work.
-    await wh.recordRun(runRecord(summary)).catch((error: unknown) => logger.warn({}, `could not record run ${summary.runId} in backfill_runs: ${describeError(error)}`));
-    return summary;
-  } finally {
-    await publisher?.finish(state);
-    if (runtimeTimer) clearTimeout(runtimeTimer);
-    signals?.dispose();
-    lease.lost.removeEventListener('abort', onLeaseLost);
-    await source.close();
-  }
-}
-
-/** A run's row of backfill_runs. */
-export function runRecord(summary: RunSummary, finishedAt = new Date()): RunRecord {
-  return {
-    run_id: summary.runId,
-    mode: summary.mode,
-    started_at: new Date(finishedAt.getTime() - summary.durationMs).toISOString(),
-    finished_at: finishedAt.toISOString(),
-    outcome: summary.outcome,
-    stop_reason: summary.stopReason,
-    planned: summary.planned,
-    loaded: summary.loaded,
-    failed: summary.failed,
-    trades: summary.trades,
-    bytes_billed: summary.bigquery?.bytesBilled ?? 0,
-    bytes_processed: summary.bigquery?.bytesProcessed ?? 0,
-    jobs: summary.bigquery?.jobs ?? 0,
-  };
 }
 
 /** The wallets of `refresh --wallets FILE`, or undefined (every completed wallet). */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { CommitBatcher } from '../../src/engine/commit-batcher.js';
 import { resolveConfig } from '../../src/library/config.js';
-import { commitPolicy } from '../../src/library/open-backfill.js';
+import { commitPolicy } from '../../src/library/run-session.js';
 import type { CommitPolicy } from '../../src/engine/commit-batcher.js';
 import { RunEvents } from '../../src/engine/run-events.js';
 import type { StagedWallet } from '../../src/engine/wallet-stager.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBackfill } from '../../src/engine/backfill-run.js';
-import { runRecord } from '../../src/library/open-backfill.js';
+import { runRecord } from '../../src/library/run-session.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';

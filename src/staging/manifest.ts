@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import { isValidWallet } from '../domain/wallet-address.js';
 import type { WalletBundle } from '../warehouse/warehouse.js';
-import type { FileCheck, StageStore, WalletManifest } from './stage-store.js';
+import type { FileCheck, LoadFailure, StageStore, WalletManifest } from './stage-store.js';
 
 /** A complete staged bundle as the warehouse loads it; the one place a manifest becomes a bundle. */
 export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
@@ -12,8 +12,11 @@ export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
 }
 
 function checksumOf(manifest: Omit<WalletManifest, 'checksum'>): string {
-  const { version, wallet, run_id, staged_at, trade_count, files } = manifest;
-  return createHash('sha256').update(JSON.stringify({ version, wallet, run_id, staged_at, trade_count, files })).digest('hex');
+  const { version, wallet, run_id, staged_at, trade_count, files, load_failed } = manifest;
+  // load_failed only when set: the checksums of manifests written before it existed still match.
+  return createHash('sha256')
+    .update(JSON.stringify({ version, wallet, run_id, staged_at, trade_count, files, ...(load_failed ? { load_failed } : {}) }))
+    .digest('hex');
 }
 
 /** The manifest as it is stored: version 2, with the checksum of its own content. */
@@ -37,6 +40,7 @@ const manifestSchema = z.object({
   staged_at: z.string(),
   trade_count: z.number().int().nonnegative(),
   files: z.object({ trades: fileSchema.optional(), markets: fileSchema.optional(), events: fileSchema.optional(), unresolved: fileSchema.optional() }),
+  load_failed: z.object({ run_id: z.string(), at: z.string(), error: z.string() }).optional(),
   checksum: z.string().optional(),
 });
 
@@ -71,4 +75,18 @@ export async function checkBundle(stage: StageStore, manifest: WalletManifest): 
     if (!check.ok) return check;
   }
   return { ok: true };
+}
+
+/**
+ * Marks the wallet's staged bundle as refused by the warehouse (a permanent load failure), so the
+ * next run fetches the wallet again from the API instead of reloading the same files for ever.
+ * The files stay, for `reload` and for a look. Returns false when there is no bundle to mark (the
+ * next run fetches the wallet anyway); a write failure is thrown to the caller.
+ */
+export async function setAsideBundle(stage: StageStore, wallet: string, failure: LoadFailure): Promise<boolean> {
+  const manifest = await stage.readManifest(wallet);
+  if (!manifest) return false;
+  const { checksum: _checksum, version: _version, ...content } = manifest;
+  await stage.writeManifest(sealManifest({ ...content, load_failed: failure }));
+  return true;
 }

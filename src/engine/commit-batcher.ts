@@ -221,8 +221,10 @@ export class CommitBatcher {
     if (staged.bundle.partial) return REFRESH_AGAIN;
     if (!this.#stage) return 'run `backfill run --refetch` to fetch it from the API instead of loading its staged files again';
     try {
-      await setAsideBundle(this.#stage, staged.bundle.wallet, { run_id: this.#runId, at: new Date().toISOString(), error: describeError(error) });
-      return 'its staged files are set aside: the next `backfill run` fetches the wallet again from the API';
+      const marked = await setAsideBundle(this.#stage, staged.bundle, { run_id: this.#runId, at: new Date().toISOString(), error: describeError(error) });
+      return marked
+        ? 'its staged files are set aside: the next `backfill run` fetches the wallet again from the API'
+        : 'its staged files are no longer the complete bundle of the stage: the next `backfill run` does not load them again';
     } catch (markError) {
       return `its staged files could not be set aside (${describeError(markError)}): run \`backfill run --refetch\` so they are not loaded again`;
     }

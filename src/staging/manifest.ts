@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import { isValidWallet } from '../domain/wallet-address.js';
 import type { WalletBundle } from '../warehouse/warehouse.js';
-import type { FileCheck, LoadFailure, StageStore, WalletManifest } from './stage-store.js';
+import type { FileCheck, LoadFailure, StageStore, StagedFile, WalletManifest } from './stage-store.js';
 
 /** A complete staged bundle as the warehouse loads it; the one place a manifest becomes a bundle. */
 export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
@@ -80,13 +80,18 @@ export async function checkBundle(stage: StageStore, manifest: WalletManifest): 
 /**
  * Marks the wallet's staged bundle as refused by the warehouse (a permanent load failure), so the
  * next run fetches the wallet again from the API instead of reloading the same files for ever.
- * The files stay, for `reload` and for a look. Returns false when there is no bundle to mark (the
- * next run fetches the wallet anyway); a write failure is thrown to the caller.
+ * The files stay, for `reload` and for a look. Only the bundle whose trades file was refused is
+ * marked: a manifest staged since describes other files. Returns false when there is none to mark
+ * (the next run fetches the wallet anyway); a write failure is thrown to the caller.
  */
-export async function setAsideBundle(stage: StageStore, wallet: string, failure: LoadFailure): Promise<boolean> {
-  const manifest = await stage.readManifest(wallet);
-  if (!manifest) return false;
+export async function setAsideBundle(stage: StageStore, refused: WalletBundle, failure: LoadFailure): Promise<boolean> {
+  const manifest = await stage.readManifest(refused.wallet);
+  if (!manifest || !sameFile(manifest.files.trades, refused.files.trades)) return false;
   const { checksum: _checksum, version: _version, ...content } = manifest;
   await stage.writeManifest(sealManifest({ ...content, load_failed: failure }));
   return true;
+}
+
+function sameFile(a: StagedFile | undefined, b: StagedFile | undefined): boolean {
+  return a?.uri === b?.uri && a?.sha256 === b?.sha256 && a?.generation === b?.generation;
 }

@@ -251,8 +251,30 @@ describe('commit batcher', () => {
       });
     });
 
+    it('but not a bundle staged since for the same wallet: only the refused trades file is marked', async () => {
+      await withTempDir(async (dir) => {
+        const stage = new LocalStageStore(dir);
+        const refused = await stageBundle(stage, WALLET);
+        const writer = await stage.createWriter('trades', WALLET);
+        await writer.write({ proxy_wallet: WALLET, restaged: true });
+        const trades = await writer.commit();
+        await stage.writeManifest(sealManifest({ wallet: WALLET, run_id: 'r2', staged_at: new Date().toISOString(), trade_count: 1, files: { trades } }));
+        const warehouse = {
+          loadBundles: async () => {
+            throw new BackfillError('Conversion Error: 1e20 out of range', { kind: 'permanent' });
+          },
+          writeCheckpoints: async () => undefined,
+        } as unknown as Warehouse;
+        const b = new CommitBatcher({ warehouse, policy: policy(), events: new RunEvents(), runId: 'r1', onReleaseClaims: () => undefined, stage });
+        await b.add(refused);
+        await b.flush();
+        expect(await stage.readManifest(WALLET)).toMatchObject({ run_id: 'r2', files: { trades } });
+        expect((await stage.readManifest(WALLET))?.load_failed).toBeUndefined();
+      });
+    });
+
     it('and when it cannot be, the recorded error names `backfill run --refetch`', async () => {
-      const manifest: WalletManifest = sealManifest({ wallet: WALLET, run_id: 'r0', staged_at: '2026-01-01T00:00:00Z', trade_count: 1, files: {} });
+      const manifest: WalletManifest = sealManifest({ wallet: WALLET, run_id: 'r0', staged_at: '2026-01-01T00:00:00Z', trade_count: 1, files: staged(WALLET).bundle.files });
       const stage = {
         readManifest: async () => manifest,
         writeManifest: async () => {

@@ -90,7 +90,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const poison = firstWallets.find((w) => sim.dataset.tradeCount(w) > 0)!;
     let counts = { loadFailures: 0, checkpointFailures: 0 };
     await runBackfill(dir, sim.url, { limit: 60, commit: { ...TEST_RUN_OPTIONS.commit, maxWallets: 100, maxDelayMs: 60_000 } }, { maxAttempts: 6 }, undefined, (w) => {
-      const faulty = withWarehouseFaults(w, { failLoads: 2, failCheckpoints: 4, poisonWallet: poison });
+      // The poison wallet's loads fail on a warehouse outage, so its staged files are reused once the
+      // fault is lifted (a permanent refusal would set them aside and fetch the wallet again).
+      const faulty = withWarehouseFaults(w, { failLoads: 2, failCheckpoints: 4, poisonWallet: poison, poisonKind: 'transient' });
       counts = faulty.counts;
       return faulty.warehouse;
     });

@@ -1,4 +1,5 @@
 import { BackfillError } from '../src/lib/errors.js';
+import type { FailureKind } from '../src/lib/errors.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
 
 export interface WarehouseFaults {
@@ -8,6 +9,11 @@ export interface WarehouseFaults {
   failCheckpoints?: number;
   /** Every load that contains this wallet fails. */
   poisonWallet?: string;
+  /**
+   * How the poison wallet's loads fail: `permanent` (default) as when the warehouse refuses its
+   * data, `transient` as a warehouse outage that lasts the whole run.
+   */
+  poisonKind?: FailureKind;
 }
 
 /**
@@ -21,8 +27,9 @@ export function withWarehouseFaults(inner: Warehouse, faults: WarehouseFaults) {
       counts.loads += 1;
       if (faults.poisonWallet && bundles.some((b) => b.wallet === faults.poisonWallet)) {
         counts.loadFailures += 1;
-        // Something about this wallet's data: permanent, so it is not retried and fails on its own.
-        throw new BackfillError(`injected: load of ${faults.poisonWallet} always fails`, { kind: 'permanent' });
+        // Permanent: something about this wallet's data, not retried, fails on its own. Transient:
+        // retried within the load budget, then the wallet fails with its staged files kept.
+        throw new BackfillError(`injected: load of ${faults.poisonWallet} always fails`, { kind: faults.poisonKind ?? 'permanent' });
       }
       if ((faults.failLoads ?? 0) > 0) {
         faults.failLoads! -= 1;

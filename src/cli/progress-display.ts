@@ -13,16 +13,15 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
   const counts = { started: 0, loaded: 0, failed: 0, trades: 0, pages: 0 };
   events.on('wallet:start', () => (counts.started += 1));
   events.on('wallet:page', () => (counts.pages += 1));
-  events.on('wallet:loaded', ({ trades }) => {
-    counts.loaded += 1;
-    counts.trades += trades;
-  });
+  events.on('wallet:loaded', () => (counts.loaded += 1));
+  // Rows inserted, not the wallets' totals: a refresh re-serves rows already held.
+  events.on('batch:committed', ({ inserted }) => (counts.trades += inserted));
   // The `event` fields are what the deploy's log-based alerts filter on (deploy/60-alerts.sh).
   events.on('wallet:failed', ({ wallet, error, stage, kind }) => {
     counts.failed += 1;
     logger.warn({ event: 'wallet_failed', wallet, stage, error_kind: kind }, `wallet ${wallet} failed (${stage}): ${error}`);
   });
-  events.on('wallet:damaged', ({ wallet, reason }) => logger.warn({ event: 'staged_damaged', wallet }, `staged files of ${wallet} are damaged (${reason}); fetching it again`));
+  events.on('wallet:damaged', ({ wallet, reason }) => logger.warn({ event: 'staged_damaged', wallet }, `staged files of ${wallet} are not reused (${reason}); fetching it again`));
   events.on('checkpoint:failed', ({ wallets, error }) => logger.error({ event: 'checkpoint_failed', wallets }, `checkpoint write failed after retries: ${error}`));
   events.on('run:stopping', ({ reason, kind }) => {
     const message = `stopping: ${reason}; finishing in-flight wallets and committing`;

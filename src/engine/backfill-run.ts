@@ -96,6 +96,7 @@ async function execute(
     runId,
     onReleaseClaims: (staged) => metadata.release(staged.claims),
     refresh: refresh !== undefined,
+    stage,
   });
   const queue = new PQueue({ concurrency: options.concurrency });
   let planned = 0;

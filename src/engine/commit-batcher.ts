@@ -1,6 +1,8 @@
 import { describeError, isTransient } from '../lib/errors.js';
 import { withRetry } from '../lib/retry.js';
 import type { RetryDecision } from '../lib/retry.js';
+import { setAsideBundle } from '../staging/manifest.js';
+import type { StageStore } from '../staging/stage-store.js';
 import type { CheckpointRow, LoadResult, Warehouse } from '../warehouse/warehouse.js';
 import type { StagedWallet } from './wallet-stager.js';
 import type { RunEvents } from './run-events.js';
@@ -29,6 +31,9 @@ export interface CommitCounters {
   checkpointWriteFailures: number;
 }
 
+/** What follows a failed refresh load: its window is staged apart and never reused. */
+const REFRESH_AGAIN = 'the next refresh fetches its window again';
+
 interface Pending {
   staged: StagedWallet;
 }
@@ -45,6 +50,7 @@ export class CommitBatcher {
   readonly #runId: string;
   readonly #onReleaseClaims: (staged: StagedWallet) => void;
   readonly #refresh: boolean;
+  readonly #stage: StageStore | undefined;
   #pending: Pending[] = [];
   #failures: CheckpointRow[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -61,6 +67,8 @@ export class CommitBatcher {
     onReleaseClaims: (staged: StagedWallet) => void;
     /** Checkpoints are refresh outcomes of completed wallets (their backfill columns stay). */
     refresh?: boolean;
+    /** Where the bundles are staged: a bundle the warehouse refuses is set aside there. */
+    stage?: StageStore;
   }) {
     this.#warehouse = options.warehouse;
     this.#policy = options.policy;
@@ -68,6 +76,7 @@ export class CommitBatcher {
     this.#runId = options.runId;
     this.#onReleaseClaims = options.onReleaseClaims;
     this.#refresh = options.refresh ?? false;
+    this.#stage = options.stage;
   }
 
   /**
@@ -136,28 +145,46 @@ export class CommitBatcher {
   async #load(batch: StagedWallet[]): Promise<CheckpointRow[]> {
     const started = Date.now();
     this.#events.safeEmit('batch:start', { wallets: batch.length });
+    let result: LoadResult;
     try {
-      const result = await this.#retry(() => this.#warehouse.loadBundles(batch.map((s) => s.bundle)), this.#policy.loadAttempts);
-      const trades = batch.reduce((sum, s) => sum + s.bundle.tradeCount, 0);
-      this.#events.safeEmit('batch:committed', { wallets: batch.length, trades, durationMs: Date.now() - started });
-      if (result.duplicatesRemoved > 0) this.#events.safeEmit('batch:repaired', { wallets: batch.length, duplicates: result.duplicatesRemoved });
-      return batch.map((s) => this.#loaded(s, result));
+      result = await this.#retry(() => this.#warehouse.loadBundles(batch.map((s) => s.bundle)), this.#policy.loadAttempts);
     } catch (batchError) {
-      if (batch.length === 1) return [this.#loadFailed(batch[0]!, batchError)];
+      if (batch.length === 1) return [await this.#loadFailed(batch[0]!, batchError)];
       const rows: CheckpointRow[] = [];
       for (const staged of batch) {
+        const alone = Date.now();
+        let single: LoadResult;
         try {
-          rows.push(this.#loaded(staged, await this.#warehouse.loadBundles([staged.bundle])));
+          single = await this.#warehouse.loadBundles([staged.bundle]);
         } catch (error) {
-          rows.push(this.#loadFailed(staged, error));
+          rows.push(await this.#loadFailed(staged, error));
+          continue;
         }
+        this.#committed(1, single, alone);
+        rows.push(await this.#loaded(staged, single));
       }
       return rows;
     }
+    this.#committed(batch.length, result, started);
+    const rows: CheckpointRow[] = [];
+    for (const staged of batch) rows.push(await this.#loaded(staged, result));
+    return rows;
+  }
+
+  /**
+   * Counts what one committed load inserted: the MERGE's count of new rows, less copies another
+   * runner inserted at once and the load removed again. A refresh window's rows already held are
+   * matched, not inserted, so they are not "new trades".
+   */
+  #committed(wallets: number, result: LoadResult, started: number): void {
+    const inserted = Math.max(0, result.merged.trades - result.duplicatesRemoved);
+    this.counters.trades += inserted;
+    this.#events.safeEmit('batch:committed', { wallets, inserted, durationMs: Date.now() - started });
+    if (result.duplicatesRemoved > 0) this.#events.safeEmit('batch:repaired', { wallets, duplicates: result.duplicatesRemoved });
   }
 
   /** The checkpoint records what the warehouse holds for the wallet after the commit, not what the staged file claims. */
-  #loaded(staged: StagedWallet, result: LoadResult): CheckpointRow {
+  async #loaded(staged: StagedWallet, result: LoadResult): Promise<CheckpointRow> {
     const wallet = staged.bundle.wallet;
     const held = result.tradeCounts[wallet] ?? 0;
     if (held < staged.bundle.tradeCount) {
@@ -167,18 +194,42 @@ export class CommitBatcher {
       );
     }
     this.counters.loaded += 1;
-    this.counters.trades += staged.bundle.tradeCount;
     this.#events.safeEmit('wallet:loaded', { wallet, trades: held });
     return { ...this.#row(wallet, true, held, staged.bundle.files.trades?.uri ?? null, null), last_trade_at: result.lastTradeAt[wallet] ?? null };
   }
 
-  #loadFailed(staged: StagedWallet, error: unknown): CheckpointRow {
+  /**
+   * A wallet whose load failed. Transient (the warehouse was unavailable): its staged files are
+   * kept and reused. Permanent (the warehouse refused what is in them): the bundle is set aside so
+   * the next run fetches the wallet again from the API instead of failing on the same files for ever.
+   * `trade_count` is left to the checkpoint writer, which records what the warehouse holds.
+   */
+  async #loadFailed(staged: StagedWallet, error: unknown): Promise<CheckpointRow> {
     this.counters.failed += 1;
     this.#onReleaseClaims(staged);
-    const message = `load failed (staged files kept, the next run reloads them without calling the API): ${describeError(error)}`;
     const transient = isTransient(error);
+    const message = transient ? `load failed (${this.#keptFor(staged)}): ${describeError(error)}` : `load failed permanently: ${describeError(error)}; ${await this.#setAside(staged, error)}`;
     this.#events.safeEmit('wallet:failed', { wallet: staged.bundle.wallet, error: message, stage: 'load', kind: transient ? 'transient' : 'permanent' });
-    return { ...this.#row(staged.bundle.wallet, false, staged.bundle.tradeCount, staged.bundle.files.trades?.uri ?? null, message), transient };
+    return { ...this.#row(staged.bundle.wallet, false, 0, staged.bundle.files.trades?.uri ?? null, message), transient };
+  }
+
+  #keptFor(staged: StagedWallet): string {
+    return staged.bundle.partial ? REFRESH_AGAIN : 'staged files kept, the next run reloads them without calling the API';
+  }
+
+  /** Marks a refused backfill bundle so no run reuses it; says what the next attempt does. */
+  async #setAside(staged: StagedWallet, error: unknown): Promise<string> {
+    // A refresh window is never reused: the next refresh fetches it again anyway.
+    if (staged.bundle.partial) return REFRESH_AGAIN;
+    if (!this.#stage) return 'run `backfill run --refetch` to fetch it from the API instead of loading its staged files again';
+    try {
+      const marked = await setAsideBundle(this.#stage, staged.bundle, { run_id: this.#runId, at: new Date().toISOString(), error: describeError(error) });
+      return marked
+        ? 'its staged files are set aside: the next `backfill run` fetches the wallet again from the API'
+        : 'its staged files are no longer the complete bundle of the stage: the next `backfill run` does not load them again';
+    } catch (markError) {
+      return `its staged files could not be set aside (${describeError(markError)}): run \`backfill run --refetch\` so they are not loaded again`;
+    }
   }
 
   async #writeCheckpoints(rows: CheckpointRow[]): Promise<void> {

@@ -14,6 +14,7 @@ export interface ReloadSummary {
   withoutStagedFiles: string[];
   /** Failed wallets whose staged files are damaged (the path and what is wrong): not loaded; `backfill run` fetches them again. */
   damaged: { wallet: string; reason: string }[];
+  /** Trade rows the reloads inserted. */
   trades: number;
 }
 
@@ -31,6 +32,7 @@ export async function reloadStaged(
     events: deps.events,
     runId: options.runId,
     onReleaseClaims: () => undefined,
+    stage: deps.stage,
   });
   const withoutStagedFiles: string[] = [];
   const damaged: ReloadSummary['damaged'] = [];

@@ -8,15 +8,20 @@ export interface RunEventMap {
   'wallet:start': [{ wallet: string }];
   'wallet:page': [{ wallet: string; trades: number }];
   'wallet:staged': [{ wallet: string; trades: number; reused: boolean }];
-  /** A complete staged bundle failed its check (size, sha256, generation): refetched or reported. */
+  /**
+   * A complete staged bundle is not loaded again: it failed its check (size, sha256, generation),
+   * or the warehouse refused it before (a permanent load failure). Refetched, or reported.
+   */
   'wallet:damaged': [{ wallet: string; reason: string }];
+  /** `trades`: what the warehouse now holds for the wallet (not what this load added: see batch:committed). */
   'wallet:loaded': [{ wallet: string; trades: number }];
   /** `kind`: transient failures (outages, timeouts) are retried by the next run; permanent ones need a look. */
   'wallet:failed': [{ wallet: string; error: string; stage: 'fetch' | 'load' | 'invalid' | 'crashed'; kind: 'transient' | 'permanent' }];
   /** Wallets in flight when an earlier process died, tried alone before the plan. */
   'run:suspects': [{ wallets: number }];
   'batch:start': [{ wallets: number }];
-  'batch:committed': [{ wallets: number; trades: number; durationMs: number }];
+  /** One committed load: `inserted` trade rows the warehouse did not hold before (a refresh's overlap rows are not counted). */
+  'batch:committed': [{ wallets: number; inserted: number; durationMs: number }];
   'batch:repaired': [{ wallets: number; duplicates: number }];
   'checkpoint:failed': [{ wallets: number; error: string }];
   'run:stopping': [{ reason: string; kind: StopKind }];

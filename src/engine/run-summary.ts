@@ -21,6 +21,7 @@ export interface RunSummary {
   failed: number;
   invalid: number;
   reusedStaged: number;
+  /** Trade rows this run inserted (the MERGEs' counts): a refresh's overlap rows, already held, are not counted. */
   trades: number;
   checkpointWriteFailures: number;
   requests: Record<string, number>;

@@ -34,7 +34,11 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
   const area = window ? 'refresh' : 'backfill';
   if (deps.reuseStaged && !window) {
     const manifest = await deps.stage.readManifest(wallet);
-    if (manifest?.files.trades) {
+    if (manifest?.load_failed) {
+      // The warehouse refused these files: loading them again would fail again, the API may now serve valid rows.
+      const { run_id, error } = manifest.load_failed;
+      deps.events.safeEmit('wallet:damaged', { wallet, reason: `its staged files were refused by the warehouse in run ${run_id}: ${error}` });
+    } else if (manifest?.files.trades) {
       const check = await checkBundle(deps.stage, manifest);
       if (check.ok) return { bundle: bundleFromManifest(manifest), claims: { markets: [], events: [] }, reused: true };
       // A damaged staged file is never loaded: the wallet is fetched again and the files replaced.

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 import { isValidWallet } from '../domain/wallet-address.js';
-import type { FileCheck, StageStore, WalletBundle, WalletManifest } from './stage-store.js';
+import type { FileCheck, LoadFailure, StageStore, StagedFile, WalletBundle, WalletManifest } from './stage-store.js';
 
 /** A complete staged bundle as the warehouse loads it; the one place a manifest becomes a bundle. */
 export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
@@ -11,8 +11,11 @@ export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
 }
 
 function checksumOf(manifest: Omit<WalletManifest, 'checksum'>): string {
-  const { version, wallet, run_id, staged_at, trade_count, files } = manifest;
-  return createHash('sha256').update(JSON.stringify({ version, wallet, run_id, staged_at, trade_count, files })).digest('hex');
+  const { version, wallet, run_id, staged_at, trade_count, files, load_failed } = manifest;
+  // load_failed only when set: the checksums of manifests written before it existed still match.
+  return createHash('sha256')
+    .update(JSON.stringify({ version, wallet, run_id, staged_at, trade_count, files, ...(load_failed ? { load_failed } : {}) }))
+    .digest('hex');
 }
 
 /** The manifest as it is stored: version 2, with the checksum of its own content. */
@@ -36,6 +39,7 @@ const manifestSchema = z.object({
   staged_at: z.string(),
   trade_count: z.number().int().nonnegative(),
   files: z.object({ trades: fileSchema.optional(), markets: fileSchema.optional(), events: fileSchema.optional(), unresolved: fileSchema.optional() }),
+  load_failed: z.object({ run_id: z.string(), at: z.string(), error: z.string() }).optional(),
   checksum: z.string().optional(),
 });
 
@@ -70,4 +74,23 @@ export async function checkBundle(stage: StageStore, manifest: WalletManifest): 
     if (!check.ok) return check;
   }
   return { ok: true };
+}
+
+/**
+ * Marks the wallet's staged bundle as refused by the warehouse (a permanent load failure), so the
+ * next run fetches the wallet again from the API instead of reloading the same files for ever.
+ * The files stay, for `reload` and for a look. Only the bundle whose trades file was refused is
+ * marked: a manifest staged since describes other files. Returns false when there is none to mark
+ * (the next run fetches the wallet anyway); a write failure is thrown to the caller.
+ */
+export async function setAsideBundle(stage: StageStore, refused: WalletBundle, failure: LoadFailure): Promise<boolean> {
+  const manifest = await stage.readManifest(refused.wallet);
+  if (!manifest || !sameFile(manifest.files.trades, refused.files.trades)) return false;
+  const { checksum: _checksum, version: _version, ...content } = manifest;
+  await stage.writeManifest(sealManifest({ ...content, load_failed: failure }));
+  return true;
+}
+
+function sameFile(a: StagedFile | undefined, b: StagedFile | undefined): boolean {
+  return a?.uri === b?.uri && a?.sha256 === b?.sha256 && a?.generation === b?.generation;
 }

@@ -39,8 +39,21 @@ export interface WalletManifest {
   staged_at: string;
   trade_count: number;
   files: Partial<Record<StageKind, StagedFile>>;
+  /**
+   * Set when a load of this bundle failed permanently: the warehouse refused what is in the files,
+   * so a run fetches the wallet again instead of reusing them (`reload` still may, when asked).
+   */
+  load_failed?: LoadFailure;
   /** sha256 of the manifest without this field (version 2). */
   checksum?: string;
+}
+
+/** Why a staged bundle is no longer reused by a run. */
+export interface LoadFailure {
+  run_id: string;
+  /** ISO-8601 UTC. */
+  at: string;
+  error: string;
 }
 
 export interface WriterOptions {

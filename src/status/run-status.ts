@@ -61,19 +61,30 @@ export class RunStatusTracker {
       this.#listeners.push(() => events.off(event, listener as never));
     };
     on('wallet:start', () => (this.#planned += 1));
-    on('wallet:loaded', ({ trades }) => {
+    on('wallet:loaded', () => {
       this.#loaded += 1;
-      this.#trades += trades;
-      const bucket = Math.floor(this.#now() / BUCKET_MS) * BUCKET_MS;
-      const entry = this.#buckets.get(bucket) ?? { wallets: 0, trades: 0 };
-      entry.wallets += 1;
-      entry.trades += trades;
-      this.#buckets.set(bucket, entry);
-      if (this.#buckets.size > MAX_POINTS) this.#buckets.delete(this.#buckets.keys().next().value!);
+      this.#bucket().wallets += 1;
     });
     on('wallet:failed', () => (this.#failed += 1));
     on('batch:start', ({ wallets }) => (this.#batch = { wallets, started_at: new Date(this.#now()).toISOString() }));
-    on('batch:committed', () => (this.#batch = null));
+    // Trades are the rows a commit inserted, not the loaded wallets' totals: a refresh re-serves rows already held.
+    on('batch:committed', ({ inserted }) => {
+      this.#batch = null;
+      this.#trades += inserted;
+      this.#bucket().trades += inserted;
+    });
+  }
+
+  /** The current 10 s bucket, created on first use; the oldest is dropped beyond MAX_POINTS. */
+  #bucket(): { wallets: number; trades: number } {
+    const bucket = Math.floor(this.#now() / BUCKET_MS) * BUCKET_MS;
+    let entry = this.#buckets.get(bucket);
+    if (!entry) {
+      entry = { wallets: 0, trades: 0 };
+      this.#buckets.set(bucket, entry);
+      if (this.#buckets.size > MAX_POINTS) this.#buckets.delete(this.#buckets.keys().next().value!);
+    }
+    return entry;
   }
 
   /** Stops counting: `run --refresh` and library callers hand the same RunEvents to the next run. */

@@ -413,6 +413,7 @@ export class SqlWarehouse implements Warehouse {
       { sql: refreshCheckpointSql(d), rows: rows.filter((r) => r.refresh), what: 'write refresh checkpoints' },
     ];
     await this.#driver.transaction(async (session) => {
+      const held = await this.#heldByUnloaded(session, rows);
       for (const group of groups) {
         for (const chunk of chunks(group.rows, chunkRows)) {
           await session.execute(group.what, group.sql, {
@@ -421,7 +422,7 @@ export class SqlWarehouse implements Warehouse {
               chunk.map((r) => ({
                 wallet_address: r.wallet_address,
                 outcome: outcomeOf(r),
-                trade_count: r.trade_count,
+                trade_count: held.get(r.wallet_address) ?? r.trade_count,
                 gcs_file: r.gcs_file,
                 processed_at: r.processed_at,
                 error: r.error === null ? null : truncate(r.error, 4_000),
@@ -434,6 +435,24 @@ export class SqlWarehouse implements Warehouse {
         }
       }
     });
+  }
+
+  /**
+   * What the warehouse holds for each wallet of a row that is not a successful load (a failed
+   * load, fetch, refresh or crash): the count its checkpoint records, in the checkpoint's own
+   * transaction. Malformed `traders` values hold nothing and are not asked about. Read only when
+   * there are such rows, so a batch of successes costs no extra query.
+   */
+  async #heldByUnloaded(session: SqlSession, rows: readonly CheckpointRow[]): Promise<Map<string, number>> {
+    const wallets = [...new Set(rows.filter((r) => !r.upload_successful && !r.invalid).map((r) => r.wallet_address))].sort();
+    const held = new Map<string, number>();
+    const sql = walletTradeCountsSql(this.#driver.dialect, { keys: this.#driver.capabilities.duplicateCheck });
+    for (const chunk of chunks(wallets, 10_000)) {
+      const counts = await session.query<{ wallet: string; key_count: unknown }>('count held trades', sql, { wallets: param.strings(chunk) });
+      for (const w of chunk) held.set(w, 0);
+      for (const c of counts) held.set(String(c.wallet), Number(c.key_count));
+    }
+    return held;
   }
 
   async *planRefresh(options: RefreshPlanOptions): AsyncIterable<RefreshItem[]> {

@@ -21,6 +21,11 @@ export interface CheckpointRow {
   wallet_address: string;
   completed: boolean;
   upload_successful: boolean;
+  /**
+   * What the warehouse holds for the wallet. A successful load passes the count it read in its
+   * commit; for any other row the checkpoint writer reads it, so a failure never shows trades the
+   * warehouse does not hold (nor hides ones it does).
+   */
   trade_count: number;
   /** The staged trades file (a local path or a gs:// URI). */
   gcs_file: string | null;
@@ -101,6 +106,7 @@ export interface RunRecord {
   planned: number;
   loaded: number;
   failed: number;
+  /** Trade rows the run inserted (not the rows it fetched: a refresh re-fetches an overlap already held). */
   trades: number;
   bytes_billed: number;
   bytes_processed: number;
@@ -186,7 +192,7 @@ export interface Warehouse {
   loadBundles(bundles: readonly WalletBundle[]): Promise<LoadResult>;
   /**
    * Upserts one checkpoint row per wallet. Failed rows count one more attempt and are parked once
-   * `maxFailedAttempts` is reached.
+   * `maxFailedAttempts` is reached; their `trade_count` is what the warehouse holds, read here.
    */
   writeCheckpoints(rows: readonly CheckpointRow[], options: { maxFailedAttempts: number }): Promise<void>;
   /** Records that these wallets' attempts start now (before their fetch), for crash-poison detection. */

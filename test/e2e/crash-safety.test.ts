@@ -38,15 +38,15 @@ describe('crash safety', () => {
     });
   });
 
-  it('a wallet whose load always fails is recorded failed with its staged files kept; once the fault is lifted the next run loads it without any trade request for it', async () => {
+  it('a wallet whose load keeps failing on a warehouse outage is recorded failed with its staged files kept; once the outage is over the next run loads it without any trade request for it', async () => {
     await withTempDir(async (dir) => {
       await seedTraders(dir, sim.dataset.wallets());
       const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
-      const first = await runBackfill(dir, sim.url, {}, {}, undefined, (w) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse);
+      const first = await runBackfill(dir, sim.url, {}, {}, undefined, (w) => withWarehouseFaults(w, { poisonWallet: poison, poisonKind: 'transient' }).warehouse);
       expect(first).toMatchObject({ outcome: 'some-failed', failed: 1, loaded: 59 });
       const check = await openWarehouse(dir);
       const [failed] = await check.failedWallets();
-      expect(failed).toMatchObject({ wallet_address: poison, attempts: 1, parked: false });
+      expect(failed).toMatchObject({ wallet_address: poison, attempts: 0, parked: false });
       expect(failed!.error).toContain('staged files kept');
       await check.close();
 
@@ -57,6 +57,59 @@ describe('crash safety', () => {
       const final = await openWarehouse(dir);
       await expectEqualsGroundTruth(final, sim.dataset);
       await final.close();
+    });
+  });
+
+  it('a wallet whose staged files the warehouse refuses (a permanent load failure) is fetched again from the API by the next run instead of reloading the same files; the recorded error says so', async () => {
+    await withTempDir(async (dir) => {
+      await seedTraders(dir, sim.dataset.wallets());
+      const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
+      const refused = (w: Parameters<typeof withWarehouseFaults>[0]) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse;
+      const first = await runBackfill(dir, sim.url, {}, {}, undefined, refused);
+      expect(first).toMatchObject({ outcome: 'some-failed', failed: 1, loaded: 59 });
+      const check = await openWarehouse(dir);
+      const [failed] = await check.failedWallets();
+      await check.close();
+      expect(failed).toMatchObject({ wallet_address: poison, attempts: 1, parked: false });
+      expect(failed!.error).toMatch(/^load failed permanently: injected: load of 0x[0-9a-f]{40} always fails; its staged files are set aside: the next `backfill run` fetches the wallet again from the API$/);
+
+      // Refused again: every run asks the API again, none is spent on the same files.
+      let requestsBefore = sim.stats().tradeRequestsByWallet[poison] ?? 0;
+      const damaged: string[] = [];
+      const events = new RunEvents();
+      events.on('wallet:damaged', ({ wallet, reason }) => damaged.push(`${wallet}: ${reason}`));
+      const second = await runBackfill(dir, sim.url, {}, {}, events, refused);
+      expect(second).toMatchObject({ planned: 1, failed: 1, reusedStaged: 0 });
+      expect(sim.stats().tradeRequestsByWallet[poison] ?? 0).toBeGreaterThan(requestsBefore);
+      expect(damaged).toEqual([expect.stringMatching(new RegExp(`^${poison}: its staged files were refused by the warehouse in run `))]);
+
+      // The warehouse now takes the wallet's rows: fetched once more, loaded, equal to the ground truth.
+      requestsBefore = sim.stats().tradeRequestsByWallet[poison] ?? 0;
+      const third = await runBackfill(dir, sim.url);
+      expect(third).toMatchObject({ outcome: 'complete', planned: 1, loaded: 1, reusedStaged: 0 });
+      expect(sim.stats().tradeRequestsByWallet[poison] ?? 0).toBeGreaterThan(requestsBefore);
+      const final = await openWarehouse(dir);
+      await expectEqualsGroundTruth(final, sim.dataset);
+      await final.close();
+    });
+  });
+
+  it('a failed wallet\'s checkpoint records the trades the warehouse holds for it, not the rows it staged: the mission\'s failed-wallets query shows 0 for a first load that failed', async () => {
+    await withTempDir(async (dir) => {
+      await seedTraders(dir, sim.dataset.wallets());
+      const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
+      await runBackfill(dir, sim.url, {}, {}, undefined, (w) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse);
+      const check = await openWarehouse(dir);
+      try {
+        const failed = await check.query<{ wallet_address: string; trade_count: number }>(
+          'SELECT wallet_address, trade_count, processed_at FROM backfill_checkpoint WHERE completed = true AND upload_successful = false',
+        );
+        expect(failed.map((r) => ({ wallet_address: r.wallet_address, trade_count: Number(r.trade_count) }))).toEqual([{ wallet_address: poison, trade_count: 0 }]);
+        const [held] = await check.query<{ n: bigint }>('SELECT count(*) AS n FROM trades WHERE proxy_wallet = $w', { w: poison });
+        expect(Number(held!.n)).toBe(0);
+      } finally {
+        await check.close();
+      }
     });
   });
 

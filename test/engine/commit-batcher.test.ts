@@ -8,7 +8,11 @@ import { RunEvents } from '../../src/engine/run-events.js';
 import type { StagedWallet } from '../../src/engine/wallet-stager.js';
 import { BackfillError } from '../../src/lib/errors.js';
 import type { FailureKind } from '../../src/lib/errors.js';
+import { LocalStageStore } from '../../src/staging/local/local-stage-store.js';
+import { sealManifest } from '../../src/staging/manifest.js';
+import type { StageStore, WalletManifest } from '../../src/staging/stage-store.js';
 import type { CheckpointRow, Warehouse, WalletBundle } from '../../src/warehouse/warehouse.js';
+import { withTempDir } from '../../testkit/temp-dir.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -184,6 +188,115 @@ describe('commit batcher', () => {
     expect(log).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
     expect(log).toEqual(['load-failed:x', 'load-failed:x', 'load-failed:x', 'checkpoint:x=false']);
+  });
+
+  it('counts the trade rows each commit inserted, not the rows staged: a refresh window re-serves rows already held', async () => {
+    const inserted: number[] = [];
+    const warehouse = {
+      // Three staged rows per wallet, of which the MERGE inserts one (the other two were held already).
+      loadBundles: async (bundles: readonly WalletBundle[]) => ({
+        merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0 },
+        tradeCounts: Object.fromEntries(bundles.map((b) => [b.wallet, 10])),
+        lastTradeAt: {},
+        duplicatesRemoved: 0,
+      }),
+      writeCheckpoints: async () => undefined,
+    } as unknown as Warehouse;
+    const events = new RunEvents();
+    events.on('batch:committed', (e) => inserted.push(e.inserted));
+    const b = new CommitBatcher({ warehouse, policy: policy({ maxWallets: 2 }), events, runId: 'r', onReleaseClaims: () => undefined, refresh: true });
+    const window = (wallet: string): StagedWallet => ({ ...staged(wallet), bundle: { ...staged(wallet).bundle, tradeCount: 3, partial: true } });
+    await b.add(window('a'));
+    await b.add(window('b'));
+    await b.add(window('c'));
+    await b.flush();
+    expect(inserted).toEqual([2, 1]);
+    expect(b.counters).toMatchObject({ loaded: 3, trades: 3 });
+  });
+
+  describe('a permanent load failure sets the staged bundle aside', () => {
+    const WALLET = '0x' + 'a'.repeat(40);
+    const OTHER = '0x' + 'b'.repeat(40);
+
+    /** A wallet's bundle staged and sealed as a run leaves it. */
+    async function stageBundle(stage: StageStore, wallet: string): Promise<StagedWallet> {
+      const writer = await stage.createWriter('trades', wallet);
+      await writer.write({ proxy_wallet: wallet });
+      const trades = await writer.commit();
+      await stage.writeManifest(sealManifest({ wallet, run_id: 'r0', staged_at: new Date().toISOString(), trade_count: 1, files: { trades } }));
+      return { bundle: { wallet, tradeCount: 1, files: { trades } }, claims: { markets: [], events: [] }, reused: false };
+    }
+
+    it('so the next run fetches the wallet again (the manifest records why, the error says so); a transient failure leaves the bundle to be reused', async () => {
+      await withTempDir(async (dir) => {
+        const stage = new LocalStageStore(dir);
+        const rows: CheckpointRow[] = [];
+        const warehouse = {
+          loadBundles: async (bundles: readonly WalletBundle[]) => {
+            const refused = bundles.some((x) => x.wallet === WALLET);
+            throw new BackfillError(refused ? 'Conversion Error: 1e20 out of range' : 'warehouse busy', { kind: refused && bundles.length === 1 ? 'permanent' : 'transient' });
+          },
+          writeCheckpoints: async (written: readonly CheckpointRow[]) => void rows.push(...written),
+        } as unknown as Warehouse;
+        const b = new CommitBatcher({ warehouse, policy: policy({ sleep: () => Promise.resolve() }), events: new RunEvents(), runId: 'r1', onReleaseClaims: () => undefined, stage });
+        await b.add(await stageBundle(stage, WALLET));
+        await b.add(await stageBundle(stage, OTHER));
+        await b.flush();
+
+        expect((await stage.readManifest(WALLET))?.load_failed).toMatchObject({ run_id: 'r1', error: 'Conversion Error: 1e20 out of range' });
+        expect((await stage.readManifest(OTHER))?.load_failed).toBeUndefined();
+        const error = (wallet: string) => rows.find((r) => r.wallet_address === wallet)?.error;
+        expect(error(WALLET)).toBe(
+          'load failed permanently: Conversion Error: 1e20 out of range; its staged files are set aside: the next `backfill run` fetches the wallet again from the API',
+        );
+        expect(error(OTHER)).toBe('load failed (staged files kept, the next run reloads them without calling the API): warehouse busy');
+      });
+    });
+
+    it('but not a bundle staged since for the same wallet: only the refused trades file is marked', async () => {
+      await withTempDir(async (dir) => {
+        const stage = new LocalStageStore(dir);
+        const refused = await stageBundle(stage, WALLET);
+        const writer = await stage.createWriter('trades', WALLET);
+        await writer.write({ proxy_wallet: WALLET, restaged: true });
+        const trades = await writer.commit();
+        await stage.writeManifest(sealManifest({ wallet: WALLET, run_id: 'r2', staged_at: new Date().toISOString(), trade_count: 1, files: { trades } }));
+        const warehouse = {
+          loadBundles: async () => {
+            throw new BackfillError('Conversion Error: 1e20 out of range', { kind: 'permanent' });
+          },
+          writeCheckpoints: async () => undefined,
+        } as unknown as Warehouse;
+        const b = new CommitBatcher({ warehouse, policy: policy(), events: new RunEvents(), runId: 'r1', onReleaseClaims: () => undefined, stage });
+        await b.add(refused);
+        await b.flush();
+        expect(await stage.readManifest(WALLET)).toMatchObject({ run_id: 'r2', files: { trades } });
+        expect((await stage.readManifest(WALLET))?.load_failed).toBeUndefined();
+      });
+    });
+
+    it('and when it cannot be, the recorded error names `backfill run --refetch`', async () => {
+      const manifest: WalletManifest = sealManifest({ wallet: WALLET, run_id: 'r0', staged_at: '2026-01-01T00:00:00Z', trade_count: 1, files: staged(WALLET).bundle.files });
+      const stage = {
+        readManifest: async () => manifest,
+        writeManifest: async () => {
+          throw new Error('EROFS: read-only file system');
+        },
+      } as unknown as StageStore;
+      const rows: CheckpointRow[] = [];
+      const warehouse = {
+        loadBundles: async () => {
+          throw new BackfillError('Conversion Error: 1e20 out of range', { kind: 'permanent' });
+        },
+        writeCheckpoints: async (written: readonly CheckpointRow[]) => void rows.push(...written),
+      } as unknown as Warehouse;
+      const b = new CommitBatcher({ warehouse, policy: policy(), events: new RunEvents(), runId: 'r1', onReleaseClaims: () => undefined, stage });
+      await b.add({ ...staged(WALLET) });
+      await b.flush();
+      expect(rows[0]!.error).toBe(
+        'load failed permanently: Conversion Error: 1e20 out of range; its staged files could not be set aside (EROFS: read-only file system): run `backfill run --refetch` so they are not loaded again',
+      );
+    });
   });
 });
 

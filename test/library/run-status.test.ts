@@ -46,13 +46,16 @@ const FIGURES: StatusFigures = {
 };
 
 describe('RunStatusTracker', () => {
-  it('counts wallets and trades per 10 s bucket, with the covered seconds of a partial bucket, and derives rates and an ETA', () => {
+  it('counts wallets and inserted trades (not the loaded wallets\' totals) per 10 s bucket, with the covered seconds of a partial bucket, and derives rates and an ETA', () => {
     const { events, tracker, advance } = tracked();
     for (let i = 0; i < 6; i += 1) events.safeEmit('wallet:start', { wallet: `w${i}` });
     // 12:00:05 → first bucket 12:00:00, of which the run covers 5 s.
+    // A loaded wallet's `trades` is its total held; the rows a commit inserted come with the commit.
+    events.safeEmit('batch:committed', { wallets: 1, inserted: 100, durationMs: 1 });
     events.safeEmit('wallet:loaded', { wallet: 'w0', trades: 100 });
     advance(10_000); // 12:00:15, second bucket, 5 s into it
-    events.safeEmit('wallet:loaded', { wallet: 'w1', trades: 50 });
+    events.safeEmit('batch:committed', { wallets: 2, inserted: 100, durationMs: 1 });
+    events.safeEmit('wallet:loaded', { wallet: 'w1', trades: 5_000 });
     events.safeEmit('wallet:loaded', { wallet: 'w2', trades: 50 });
     events.safeEmit('wallet:failed', { wallet: 'w3', error: 'HTTP 503', stage: 'fetch', kind: 'transient' });
     const status = tracker.runStatus('running', 30);
@@ -72,7 +75,7 @@ describe('RunStatusTracker', () => {
     const { events, tracker } = tracked();
     events.safeEmit('batch:start', { wallets: 7 });
     expect(tracker.runStatus('running', 1).current_batch).toEqual({ wallets: 7, started_at: new Date(T0).toISOString() });
-    events.safeEmit('batch:committed', { wallets: 7, trades: 10, durationMs: 5 });
+    events.safeEmit('batch:committed', { wallets: 7, inserted: 10, durationMs: 5 });
     expect(tracker.runStatus('running', 1).current_batch).toBeNull();
   });
 
@@ -99,6 +102,7 @@ describe('a finished publisher', () => {
     const before = events.eventNames().reduce((n, e) => n + events.listenerCount(e), 0);
     expect(before).toBeGreaterThan(0);
     events.safeEmit('wallet:start', { wallet: 'w0' });
+    events.safeEmit('batch:committed', { wallets: 1, inserted: 5, durationMs: 1 });
     events.safeEmit('wallet:loaded', { wallet: 'w0', trades: 5 });
     const publisher = publishSnapshots({
       path: '/unused/w.duckdb.status.json',
@@ -111,6 +115,7 @@ describe('a finished publisher', () => {
     await publisher.finish('finished');
     expect(events.eventNames().reduce((n, e) => n + events.listenerCount(e), 0)).toBe(0);
     events.safeEmit('wallet:start', { wallet: 'w1' });
+    events.safeEmit('batch:committed', { wallets: 1, inserted: 7, durationMs: 1 });
     events.safeEmit('wallet:loaded', { wallet: 'w1', trades: 7 });
     expect(tracker.runStatus('finished', 0)).toMatchObject({ planned: 1, loaded: 1, trades_loaded: 5 });
   });

@@ -131,6 +131,32 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     expect(await f.warehouse.failedWallets()).toEqual([]);
   });
 
+  it('a failed checkpoint (backfill, outage or refresh) records the trades the warehouse holds for the wallet, whatever count the caller passed', async () => {
+    await f.warehouse.loadBundles([await stageTrades(W1, ['t1', 't2', 't3'])]);
+    const counts = async () =>
+      Object.fromEntries(
+        (await f.sql<{ wallet_address: string; trade_count: unknown }>('SELECT wallet_address, trade_count FROM backfill_checkpoint ORDER BY wallet_address')).map((r) => [
+          r.wallet_address,
+          Number(r.trade_count),
+        ]),
+      );
+    // A staged count passed in (99, 5) is not what the warehouse holds: 3 for W1, none for W2 and W3.
+    await f.warehouse.writeCheckpoints(
+      [
+        { ...checkpoint(W1, false, 'load failed permanently'), trade_count: 99 },
+        { ...checkpoint(W2, false, 'load failed permanently'), trade_count: 5 },
+        { ...checkpoint(W3, false, 'API down'), trade_count: 5, transient: true },
+      ],
+      { maxFailedAttempts: 5 },
+    );
+    expect(await counts()).toEqual({ [W1]: 3, [W2]: 0, [W3]: 0 });
+    // A completed wallet whose refresh failed: still what is held, never a stale or passed-in figure.
+    await f.warehouse.writeCheckpoints([{ ...checkpoint(W2, true), trade_count: 0 }], { maxFailedAttempts: 5 });
+    await f.warehouse.loadBundles([await stageTrades(W2, ['t4', 't5'])]);
+    await f.warehouse.writeCheckpoints([{ ...checkpoint(W2, false, 'refresh load failed'), trade_count: 42, refresh: true }], { maxFailedAttempts: 5 });
+    expect((await counts())[W2]).toBe(2);
+  });
+
   it('records a transient (API outage) failure without counting it towards parking', async () => {
     await f.warehouse.addTraders([W1], 'test');
     for (let run = 0; run < 3; run += 1) {

@@ -33,7 +33,7 @@ export function reloadCommand(): Command {
           const summary = result.summary;
           for (const d of summary.damaged) process.stdout.write(`damaged staged files of ${safeText(d.wallet)}: ${safeText(d.reason)}; not loaded (\`backfill run\` fetches it again)\n`);
           process.stdout.write(
-            `reloaded ${summary.reloaded - summary.failed} wallet(s) from staged files (${summary.trades} trades), ` +
+            `reloaded ${summary.reloaded - summary.failed} wallet(s) from staged files (${summary.trades} trade(s) inserted), ` +
               `${summary.failed} failed again, ${summary.damaged.length} damaged, ${summary.withoutStagedFiles.length} without a complete staged bundle ` +
               `(run \`backfill run\` to fetch those)\n`,
           );

@@ -68,8 +68,9 @@ WHEN NOT MATCHED THEN INSERT
 }
 
 /**
- * A refresh's outcome for completed wallets, by `s.outcome`: `refreshed` moves `trade_count` (what
- * the warehouse now holds), `last_trade_at` and `refreshed_at` and clears the refresh error;
+ * A refresh's outcome for completed wallets, by `s.outcome`: every outcome sets `trade_count` to
+ * what the warehouse now holds (the writer reads it for a failure); `refreshed` moves
+ * `last_trade_at` and `refreshed_at` and clears the refresh error;
  * `refresh-failed` records the error and counts a refresh attempt; `refresh-transient` (an outage)
  * records it without counting. The backfill's own columns are never touched.
  */
@@ -79,7 +80,7 @@ export function refreshCheckpointSql(d: Dialect): string {
   return `MERGE INTO ${d.table('backfill_checkpoint')} AS t
 ${latestRowPerWallet(d)}
 WHEN MATCHED THEN UPDATE SET
-  trade_count = CASE WHEN ${refreshed} THEN s.trade_count ELSE t.trade_count END,
+  trade_count = s.trade_count,
   last_trade_at = CASE WHEN ${refreshed} THEN COALESCE(s.last_trade_at, t.last_trade_at) ELSE t.last_trade_at END,
   refreshed_at = CASE WHEN ${refreshed} THEN s.processed_at ELSE t.refreshed_at END,
   refresh_error = CASE WHEN ${refreshed} THEN NULL ELSE s.error END,

@@ -217,10 +217,9 @@ export async function leaderboard(
     // The caller reports it: the wallets collected so far are still a true prefix of the board.
     if (!(error instanceof PagingStalledError)) throw error;
     return { entries, stopped: error.message };
-  } finally {
-    if (repeated > 0) {
-      logger?.info({ repeated }, `leaderboard pages repeated ${repeated} wallet(s) (the board refreshed mid-walk); kept the first of each`);
-    }
+  }
+  if (repeated > 0) {
+    logger?.info({ repeated }, `leaderboard pages repeated ${repeated} wallet(s) (the board refreshed mid-walk); kept the first of each`);
   }
   return { entries };
 }

@@ -70,7 +70,7 @@ export function tradersCommand(): Command {
         if (result.stopped !== undefined) {
           // The wallets found are a true prefix of the board and were added; fewer than asked is a partial result.
           process.stderr.write(
-            `warning: the leaderboard stopped making progress, so discovery stopped at ${result.found} of the ${count} wallet(s) asked for: ${safeText(result.stopped)}\n`,
+            `warning: the leaderboard stopped making progress, so discovery stopped at ${result.found} of the ${count} wallet(s) asked for; those found were added: ${safeText(result.stopped)}\n`,
           );
           process.exitCode = EXIT.someFailed;
         }

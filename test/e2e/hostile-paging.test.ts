@@ -75,6 +75,37 @@ describe('a Gamma keyset listing that answers empty pages with a fresh cursor ev
   });
 });
 
+describe('a stop by --max-runtime while a wallet waits on a Gamma look-up', () => {
+  it('leaves the wallet pending, not failed, with a checkpoint error saying what the stop interrupted', { timeout: 60_000 }, async () => {
+    hostile = await startHostilePaging({ upstream: sim.url, keyset: 'hang' });
+    const wallet = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
+    await withTempDir(async (dir) => {
+      await seedTraders(dir, [wallet]);
+      // The look-up is held unanswered, so once the wallet reaches it, it is there when --max-runtime fires;
+      // 6 s leaves the process time to start and fetch the trades first on a loaded machine.
+      const result = await runCli(runArgs(paths(dir), hostile!.url, ['--json', '--max-runtime', '6s']));
+      expect(result.code, result.stderr).toBe(3);
+      expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'stopped', stopKind: 'max-runtime', loaded: 0, failed: 0 });
+      expect(hostile!.requests('/markets/keyset')).toBeGreaterThan(0);
+
+      const warehouse = await openWarehouse(dir);
+      const rows = await warehouse.query<{ completed: boolean; attempts: unknown; error: string | null; in_flight_run_id: string | null }>(
+        'SELECT completed, attempts, error, in_flight_run_id FROM backfill_checkpoint WHERE wallet_address = $w',
+        { w: wallet },
+      );
+      await warehouse.close();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ completed: false, in_flight_run_id: null });
+      expect(Number(rows[0]!.attempts)).toBe(0);
+      expect(rows[0]!.error).toBe(
+        `interrupted: the run stopped (--max-runtime 6s reached) while the markets and events of its ${sim.dataset.tradeCount(wallet)} trade(s) ` +
+          'were being looked up on Gamma; nothing of this wallet was stored and the attempt is not counted as a failure: the next run fetches it again',
+      );
+      expect(await failedRows(dir)).toEqual([]);
+    });
+  });
+});
+
 describe('`traders discover --leaderboard` on a board that keeps paging with wallets it already returned', () => {
   it('stops after 3 pages without a new wallet, adds the wallets found, says why on stderr and exits 2', { timeout: 30_000 }, async () => {
     const board = sim.dataset.wallets().slice(0, 2);

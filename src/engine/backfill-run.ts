@@ -15,7 +15,8 @@ import type { BackfillOptions } from './run-options.js';
 import { newRunId } from './run-id.js';
 import type { RunSummary, StopKind } from './run-summary.js';
 import { refreshMarkets } from './market-refresh.js';
-import { stageWallet } from './wallet-stager.js';
+import { describeInterrupted, stageWallet } from './wallet-stager.js';
+import type { StageProgress } from './wallet-stager.js';
 
 export interface BackfillDeps {
   source: PolymarketSource;
@@ -102,20 +103,27 @@ async function execute(
   let planned = 0;
   let reusedStaged = 0;
 
+  // Wallets a stop abandoned in flight, and what the stop interrupted: their checkpoints say so at the end.
+  const interrupted: { wallet: string; note: string }[] = [];
   const processWallet = async (item: PlanItem) => {
     const { wallet } = item;
     events.safeEmit('wallet:start', { wallet });
     let staged;
+    const progress: StageProgress = { phase: 'trades', pages: 0, trades: 0 };
     try {
       staged = await stageWallet(
         wallet,
         { source, stage, metadata, events, runId, reuseStaged: options.reuseStaged },
         stopSignal,
         item.startSeconds === undefined ? undefined : { startSeconds: item.startSeconds },
+        progress,
       );
     } catch (error) {
       // A wallet abandoned because the run is stopping is not a failure: it is simply still to do.
-      if (stopSignal.aborted) return;
+      if (stopSignal.aborted) {
+        interrupted.push({ wallet, note: describeInterrupted(progress, stopState().reason ?? 'stop requested') });
+        return;
+      }
       const outage = isTransient(error);
       events.safeEmit('wallet:failed', { wallet, error: describeError(error), stage: 'fetch', kind: outage ? 'transient' : 'permanent' });
       committer.fail(wallet, error, { transient: outage });
@@ -187,6 +195,9 @@ async function execute(
     if (refresh && !stopSignal.aborted) markets = await refreshMarkets({ source, stage, warehouse, events, runId, signal: stopSignal }, refresh);
   } finally {
     await committer.flush();
+    await warehouse
+      .noteInterrupted(interrupted)
+      .catch((error: unknown) => events.safeEmit('checkpoint:failed', { wallets: interrupted.length, error: `could not record why ${interrupted.length} wallet(s) were interrupted: ${describeError(error)}` }));
     await warehouse.clearInFlight(runId).catch((error: unknown) => events.safeEmit('checkpoint:failed', { wallets: 0, error: `could not clear in-flight marks: ${describeError(error)}` }));
   }
   recordInvalid();

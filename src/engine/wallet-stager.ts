@@ -21,6 +21,25 @@ export interface WalletStagerDeps {
   reuseStaged: boolean;
 }
 
+/** How far a wallet's staging got, kept up to date as it goes: what a stop in the middle of it interrupted. */
+export interface StageProgress {
+  phase: 'trades' | 'metadata';
+  pages: number;
+  trades: number;
+}
+
+/** What a stop interrupted, for the wallet's checkpoint: the phase and how far it got. */
+export function describeInterrupted(progress: StageProgress, reason: string): string {
+  const where =
+    progress.phase === 'trades'
+      ? `its trades were being fetched (${progress.pages} page(s), ${progress.trades} trade(s) so far)`
+      : `the markets and events of its ${progress.trades} trade(s) were being looked up on Gamma`;
+  return (
+    `interrupted: the run stopped (${reason}) while ${where}; nothing of this wallet was stored and the attempt ` +
+    'is not counted as a failure: the next run fetches it again'
+  );
+}
+
 /** A refresh window: fills from this block time on, staged apart from the backfill's files and never reused. */
 export interface RefreshWindow {
   startSeconds: number;
@@ -30,7 +49,13 @@ export interface RefreshWindow {
  * Fetch → stage for one wallet. Trades stream page by page into the staged file, so a whale's
  * history is never held in memory; the manifest is written last and marks the bundle complete.
  */
-export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal?: AbortSignal, window?: RefreshWindow): Promise<StagedWallet> {
+export async function stageWallet(
+  wallet: string,
+  deps: WalletStagerDeps,
+  signal?: AbortSignal,
+  window?: RefreshWindow,
+  progress: StageProgress = { phase: 'trades', pages: 0, trades: 0 },
+): Promise<StagedWallet> {
   const area = window ? 'refresh' : 'backfill';
   if (deps.reuseStaged && !window) {
     const manifest = await deps.stage.readManifest(wallet);
@@ -53,10 +78,13 @@ export async function stageWallet(wallet: string, deps: WalletStagerDeps, signal
         conditionIds.add(trade.condition_id);
         await write(trade);
       }
+      progress.pages += 1;
+      progress.trades += page.length;
       deps.events.safeEmit('wallet:page', { wallet, trades: page.length });
     }
   });
 
+  progress.phase = 'metadata';
   const metadata = await deps.metadata.resolve(conditionIds);
   try {
     const files: WalletManifest['files'] = { trades };

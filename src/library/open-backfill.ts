@@ -90,7 +90,8 @@ export interface Backfill {
    * Adds the wallets of Polymarket's public trader leaderboard to `traders` (source
    * `leaderboard:<category>:<period>:<order>`); wallets already listed are not added again.
    */
-  discoverLeaderboard(query: LeaderboardQuery): Promise<{ found: number; added: number; source: string }>;
+  /** `stopped` says why the board walk ended before the board's end or the count, when it did (the wallets found are added). */
+  discoverLeaderboard(query: LeaderboardQuery): Promise<{ found: number; added: number; source: string; stopped?: string }>;
   /** The warehouse, opened (and migrated) on first use. */
   warehouse(): Promise<Warehouse>;
   close(): Promise<void>;
@@ -185,13 +186,13 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       const sent = checkLeaderboardQuery(query);
       const source = createPolymarketSource({ ...config.source, logger });
       try {
-        const entries = await source.leaderboard(query);
+        const { entries, stopped } = await source.leaderboard(query);
         const tag = `leaderboard:${sent.category}:${sent.timePeriod}:${sent.orderBy}`;
         const added = await (await warehouse()).addTraders(
           entries.map((e) => e.wallet),
           tag,
         );
-        return { found: entries.length, added, source: tag };
+        return { found: entries.length, added, source: tag, ...(stopped === undefined ? {} : { stopped }) };
       } finally {
         await source.close();
       }

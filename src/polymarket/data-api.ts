@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../lib/errors.js';
 import { abortReason } from '../lib/sleep.js';
 import type { HttpClient } from './http-client.js';
-import { PaginationError, UnexpectedResponseError } from './http-errors.js';
+import { UnexpectedResponseError } from './http-errors.js';
 import type { TradeRecord } from './records.js';
 import { linkedSignal } from './linked-signal.js';
 import { PageGuard } from './page-guard.js';
@@ -25,9 +25,6 @@ export const DATA_TRADES_KEY = 'data:trades';
 
 /** v2 first-page maximum; later pages keep the size the cursor carries. */
 export const TRADES_PAGE_SIZE = 1000;
-
-// Cursors normally come with rows; a run of empty pages that keep minting new cursors would spin forever.
-const MAX_CONSECUTIVE_EMPTY_PAGES = 3;
 
 const WALLET = /^0x[0-9a-fA-F]{40}$/;
 
@@ -118,9 +115,9 @@ async function* walk(
   signal: AbortSignal,
 ): AsyncGenerator<TradeRecord[], void, undefined> {
   const sequencer = new FillSequencer();
-  const guard = new PageGuard({ limit: TRADES_PAGE_SIZE, maxPages });
+  // Any row is progress: identical rows are twin fills, and a repeated page is caught as such.
+  const guard = new PageGuard({ limit: TRADES_PAGE_SIZE, maxPages, repeatedPages: true });
   let cursor: string | undefined;
-  let emptyStreak = 0;
   for (let page = 1; ; page += 1) {
     if (signal.aborted) throw abortReason(signal);
     const url = walletTradesUrl(dataApiUrl, user, cursor, startSeconds);
@@ -154,22 +151,8 @@ async function* walk(
     }
     if (records.length > 0) yield records;
 
-    if (nextCursor === null || nextCursor === undefined) {
-      if (hasMore === true) {
-        throw new PaginationError(
-          `GET ${shown} (page ${page}) says has_more=true but gives no next_cursor; the walk cannot continue`,
-          { hint: 'The wallet is failed rather than stored incomplete; retry it later' },
-        );
-      }
-      return;
-    }
-    emptyStreak = rows.length === 0 ? emptyStreak + 1 : 0;
-    if (emptyStreak >= MAX_CONSECUTIVE_EMPTY_PAGES) {
-      throw new PaginationError(
-        `GET ${shown} (page ${page}): ${emptyStreak} empty pages in a row that still carry a next_cursor; stopping instead of looping`,
-        { hint: 'The wallet is failed rather than stored incomplete; retry it later' },
-      );
-    }
-    cursor = nextCursor;
+    const next = guard.next(page, shown, { nextCursor, hasMore, added: rows.length });
+    if (next === undefined) return;
+    cursor = next;
   }
 }

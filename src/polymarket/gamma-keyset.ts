@@ -8,7 +8,10 @@
 import { redactUrl } from './redact-url.js';
 import { z } from 'zod';
 import type { HttpClient, SourceLogger } from './http-client.js';
-import { PaginationError, UnexpectedResponseError } from './http-errors.js';
+import { eventIdOf } from './event-rows.js';
+import { UnexpectedResponseError } from './http-errors.js';
+import { marketConditionId } from './market-rows.js';
+import { DEFAULT_MAX_IDLE_PAGES, PageGuard } from './page-guard.js';
 
 export type GammaKind = 'markets' | 'events';
 
@@ -50,10 +53,21 @@ function describeBody(body: unknown): string {
   return `a ${typeof body}`;
 }
 
+/** The request as shown in messages: the redacted URL without its id list (up to 50 ids, 3 KB), which is counted instead. */
+export function keysetRequestShown(url: URL, kind: GammaKind): string {
+  const idParameter = kind === 'markets' ? 'condition_ids' : 'id';
+  const ids = url.searchParams.getAll(idParameter).length;
+  const short = new URL(url);
+  short.searchParams.delete(idParameter);
+  return `${redactUrl(short)} (${ids} ${idParameter})`;
+}
+
 /**
  * Every row of a keyset walk for one batch. Stops early (with a warning) when the walk returns more rows than
  * ids were asked for plus one page: Gamma serves an unfiltered listing when it ignores a filter, and such a walk
- * would page through all of Gamma; the caller ignores rows it did not ask for anyway.
+ * would page through all of Gamma; the caller ignores rows it did not ask for anyway. Every page goes through the
+ * PageGuard: a repeated cursor, pages that bring no id not seen before while still handing out a cursor, or more
+ * pages than a batch can need fail the batch's look-up.
  */
 export async function keysetRows(
   http: HttpClient,
@@ -65,32 +79,50 @@ export async function keysetRows(
   signal: AbortSignal | undefined,
   logger?: SourceLogger,
 ): Promise<unknown[]> {
+  const idOf = kind === 'markets' ? marketConditionId : eventIdOf;
+  // One page normally answers a batch; even at one row a page, the ids asked for and the rows past them that
+  // stop the walk fit within this many pages.
+  const maxPages = ids.length + KEYSET_PAGE_LIMIT + DEFAULT_MAX_IDLE_PAGES;
+  const guard = new PageGuard({
+    limit: KEYSET_PAGE_LIMIT,
+    maxPages,
+    item: kind === 'markets' ? 'market' : 'event',
+    cap: {
+      describe: `more than a batch of ${ids.length} id(s) can need at up to ${KEYSET_PAGE_LIMIT} rows a page`,
+      hint: 'report it if it persists',
+    },
+    consequence: `The Gamma ${kind} look-up of this batch cannot finish, so the wallets waiting on it are failed rather than stored without their ${kind}`,
+  });
   const rows: unknown[] = [];
-  const cursors = new Set<string>();
+  const seen = new Set<string>();
   let cursor: string | undefined;
-  for (;;) {
+  for (let pageNumber = 1; ; pageNumber += 1) {
     const url = keysetUrl(gammaApiUrl, kind, ids, closed, cursor);
+    const shown = keysetRequestShown(url, kind);
     const body = await http.getJson(url, endpointKey, signal);
     const parsed = pageSchemas[kind].safeParse(body);
     if (!parsed.success) {
       throw new UnexpectedResponseError(
-        `GET ${redactUrl(url)} returned ${describeBody(body)}, not the keyset page { ${kind}: [...], next_cursor? } Gamma documents`,
+        `GET ${shown} returned ${describeBody(body)}, not the keyset page { ${kind}: [...], next_cursor? } Gamma documents`,
         { hint: 'The Gamma keyset response changed shape; report it' },
       );
     }
     const page = parsed.data;
-    rows.push(...('markets' in page ? page.markets : page.events));
-    const next = page.next_cursor ?? undefined;
-    if (next === undefined || next === '') return rows;
-    if (cursors.has(next)) {
-      throw new PaginationError(`GET ${redactUrl(url)} returned next_cursor ${JSON.stringify(next)} a second time in one walk`, {
-        hint: 'Gamma is looping; the look-up of this batch cannot finish. Report it, or retry later',
-      });
+    const pageRows = 'markets' in page ? page.markets : page.events;
+    guard.check(pageNumber, pageRows, page.next_cursor, shown);
+    let added = 0;
+    for (const row of pageRows) {
+      const id = idOf(row);
+      if (id === null || seen.has(id)) continue;
+      seen.add(id);
+      added += 1;
     }
-    cursors.add(next);
+    rows.push(...pageRows);
+    const next = guard.next(pageNumber, shown, { nextCursor: page.next_cursor, added });
+    if (next === undefined) return rows;
     if (rows.length > ids.length + KEYSET_PAGE_LIMIT) {
       logger?.warn(
-        { url: redactUrl(url), rows: rows.length, ids: ids.length },
+        { url: shown, rows: rows.length, ids: ids.length },
         `Gamma /${kind}/keyset kept paging past the ids asked for (filter ignored?); stopped the walk`,
       );
       return rows;

@@ -9,6 +9,7 @@ import type { HttpClient, SourceLogger } from './http-client.js';
 import { HttpStatusError, UnexpectedResponseError } from './http-errors.js';
 import type { GammaKind } from './gamma-keyset.js';
 import { keysetRows } from './gamma-keyset.js';
+import { PageGuard } from './page-guard.js';
 
 export type GammaPaging = 'keyset' | 'legacy';
 
@@ -107,6 +108,13 @@ export class GammaListing {
         hint: 'The Gamma response changed shape; report it',
       });
     }
+    // A one-page walk (its `limit` covers the batch), through the same guard as every walk: a page longer
+    // than asked says the listing ignores its paging, and ids it leaves out would pass as unknown to Gamma.
+    new PageGuard({
+      limit: ids.length,
+      maxPages: 1,
+      consequence: `The Gamma ${kind} look-up of this batch fails rather than trusting a listing that ignores its page size`,
+    }).check(1, body as unknown[], undefined, url);
     return body as unknown[];
   }
 

@@ -34,7 +34,7 @@ export {
   walletTradesUrl,
   type WalletWalkOptions,
 } from './data-api.js';
-export { PageGuard, pageDigest } from './page-guard.js';
+export { DEFAULT_MAX_IDLE_PAGES, PageGuard, PagingStalledError, pageDigest } from './page-guard.js';
 export { redactUrl } from './redact-url.js';
 export { checkBaseUrl } from './base-url.js';
 export {
@@ -76,6 +76,7 @@ export {
   leaderboard,
   leaderboardUrl,
   type LeaderboardEntry,
+  type LeaderboardResult,
   type LeaderboardOrder,
   type LeaderboardPeriod,
   type LeaderboardQuery,

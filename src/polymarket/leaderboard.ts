@@ -7,12 +7,14 @@
  * so it is sent alone. Rows are `{ rank, user_id, pnl, volume, user_name, profile_image, x_username, verified }`:
  * `user_id` is the proxy wallet, `rank` a competition rank (ties share one), `volume` in shares, not USDC.
  * The board is an offset walk, so a page taken across a data refresh can repeat or skip rows; repeats are dropped.
+ * The walk goes through the PageGuard; a board that stops bringing new wallets ends it early (see LeaderboardResult).
  */
 import { redactUrl } from './redact-url.js';
 import { z } from 'zod';
 import { ConfigError } from '../lib/errors.js';
 import type { HttpClient, SourceLogger } from './http-client.js';
-import { PaginationError, UnexpectedResponseError } from './http-errors.js';
+import { UnexpectedResponseError } from './http-errors.js';
+import { PageGuard, PagingStalledError } from './page-guard.js';
 
 /** Endpoint key of `/v2/leaderboard` for rate limits and counters. */
 export const DATA_LEADERBOARD_KEY = 'data:leaderboard';
@@ -122,74 +124,102 @@ export function leaderboardUrl(dataApiUrl: string, query: Required<Omit<Leaderbo
   return url;
 }
 
-/** The board's first `limit` distinct wallets, best first. */
+/** A board walk's answer: the wallets, and why the walk stopped short when it did. */
+export interface LeaderboardResult {
+  /** The board's first distinct wallets, best first: `limit` of them, or all the board has. */
+  entries: LeaderboardEntry[];
+  /**
+   * Set when the board stopped making progress before its end or the limit (a repeated cursor, pages of
+   * wallets already returned, the page cap): what was seen. `entries` are then the wallets collected until
+   * then, a true prefix of the board, but fewer than asked.
+   */
+  stopped?: string;
+}
+
+/**
+ * The board's first `limit` distinct wallets, best first. A board that stops making progress ends the walk
+ * with the wallets collected so far and `stopped` saying why; anything else wrong with it throws.
+ */
 export async function leaderboard(
   http: HttpClient,
   dataApiUrl: string,
   input: LeaderboardQuery,
   logger?: SourceLogger,
-): Promise<LeaderboardEntry[]> {
+): Promise<LeaderboardResult> {
   const query = checkLeaderboardQuery(input);
+  const pageSize = Math.min(query.limit, LEADERBOARD_MAX_PAGE);
+  // Later pages keep the first page's size, so the limit takes this many pages; twice that and some leaves
+  // room for a board refreshed mid-walk, while a board that serves one new wallet a page meets the cap.
+  const maxPages = 2 * Math.ceil(query.limit / pageSize) + 10;
+  const guard = new PageGuard({
+    limit: pageSize,
+    maxPages,
+    item: 'wallet',
+    cap: {
+      describe: `more than the ${query.limit} wallet(s) asked for can take at ${pageSize} a page`,
+      hint: 'report it if it persists',
+    },
+    consequence: 'Discovery stops with the wallets collected so far',
+  });
   const entries: LeaderboardEntry[] = [];
   const seen = new Set<string>();
-  const cursors = new Set<string>();
   let repeated = 0;
   let url = leaderboardUrl(dataApiUrl, query);
-  for (;;) {
-    const body = await http.getJson(url, DATA_LEADERBOARD_KEY, input.signal);
-    const page = pageSchema.safeParse(body);
-    if (!page.success) {
-      throw new UnexpectedResponseError(
-        `GET ${redactUrl(url)} did not return the v2 envelope { data, pagination }: ${summarizeIssues(page.error)}`,
-        { hint: 'The leaderboard response changed shape; report it' },
-      );
-    }
-    for (const [index, raw] of (page.data.data ?? []).entries()) {
-      const row = rowSchema.safeParse(raw);
-      if (!row.success) {
+  try {
+    for (let pageNumber = 1; ; pageNumber += 1) {
+      const shown = redactUrl(url);
+      const body = await http.getJson(url, DATA_LEADERBOARD_KEY, input.signal);
+      const page = pageSchema.safeParse(body);
+      if (!page.success) {
         throw new UnexpectedResponseError(
-          `GET ${redactUrl(url)} returned leaderboard row ${index} that cannot be used: ${summarizeIssues(row.error)}`,
-          { hint: 'The leaderboard row shape changed; report it' },
+          `GET ${shown} did not return the v2 envelope { data, pagination }: ${summarizeIssues(page.error)}`,
+          { hint: 'The leaderboard response changed shape; report it' },
         );
       }
-      const wallet = row.data.user_id.toLowerCase();
-      if (seen.has(wallet)) {
-        repeated += 1;
-        continue;
-      }
-      seen.add(wallet);
-      entries.push({
-        wallet,
-        rank: row.data.rank,
-        userName: row.data.user_name ?? null,
-        pnl: row.data.pnl ?? null,
-        volume: row.data.volume ?? null,
-        xUsername: row.data.x_username || null,
-        verified: row.data.verified ?? null,
-        profileImage: row.data.profile_image || null,
-      });
-      if (entries.length >= query.limit) break;
-    }
-    const next = page.data.pagination.next_cursor ?? null;
-    if (entries.length >= query.limit || next === null || next === '') {
-      if (next === null && page.data.pagination.has_more === true) {
-        throw new PaginationError(`GET ${redactUrl(url)} says has_more but gives no next_cursor`, {
-          hint: 'The board cannot be paged further; report it',
+      const rows = page.data.data ?? [];
+      const { next_cursor: nextCursor, has_more: hasMore } = page.data.pagination;
+      guard.check(pageNumber, rows, nextCursor, shown);
+      let added = 0;
+      for (const [index, raw] of rows.entries()) {
+        const row = rowSchema.safeParse(raw);
+        if (!row.success) {
+          throw new UnexpectedResponseError(
+            `GET ${shown} returned leaderboard row ${index} that cannot be used: ${summarizeIssues(row.error)}`,
+            { hint: 'The leaderboard row shape changed; report it' },
+          );
+        }
+        const wallet = row.data.user_id.toLowerCase();
+        if (seen.has(wallet)) {
+          repeated += 1;
+          continue;
+        }
+        seen.add(wallet);
+        added += 1;
+        entries.push({
+          wallet,
+          rank: row.data.rank,
+          userName: row.data.user_name ?? null,
+          pnl: row.data.pnl ?? null,
+          volume: row.data.volume ?? null,
+          xUsername: row.data.x_username || null,
+          verified: row.data.verified ?? null,
+          profileImage: row.data.profile_image || null,
         });
+        if (entries.length >= query.limit) break;
       }
-      break;
+      if (entries.length >= query.limit) break;
+      const next = guard.next(pageNumber, shown, { nextCursor, hasMore, added });
+      if (next === undefined) break;
+      url = new URL(`${dataApiUrl.replace(/\/+$/, '')}/v2/leaderboard`);
+      url.searchParams.set('cursor', next);
     }
-    if (cursors.has(next)) {
-      throw new PaginationError(`GET ${redactUrl(url)} returned next_cursor ${JSON.stringify(next)} a second time`, {
-        hint: 'The board is looping; report it',
-      });
-    }
-    cursors.add(next);
-    url = new URL(`${dataApiUrl.replace(/\/+$/, '')}/v2/leaderboard`);
-    url.searchParams.set('cursor', next);
+  } catch (error) {
+    // The caller reports it: the wallets collected so far are still a true prefix of the board.
+    if (!(error instanceof PagingStalledError)) throw error;
+    return { entries, stopped: error.message };
   }
   if (repeated > 0) {
     logger?.info({ repeated }, `leaderboard pages repeated ${repeated} wallet(s) (the board refreshed mid-walk); kept the first of each`);
   }
-  return entries;
+  return { entries };
 }

@@ -1,5 +1,5 @@
 import type { GammaPaging } from './gamma-listing.js';
-import type { LeaderboardEntry, LeaderboardQuery } from './leaderboard.js';
+import type { LeaderboardQuery, LeaderboardResult } from './leaderboard.js';
 import type { EventRecord, MarketRecord, TradeRecord } from './records.js';
 
 /** Counters the source keeps, for progress and benchmarks. */
@@ -58,9 +58,10 @@ export interface PolymarketSource {
   events(eventIds: readonly string[], signal?: AbortSignal): Promise<EventLookup>;
   /**
    * Trader discovery: the first `limit` distinct wallets of a Data API v2 trader board (`/v2/leaderboard`),
-   * best first, paged by cursor.
+   * best first, paged by cursor; a board that stops making progress ends early with the wallets collected
+   * and `stopped` saying why.
    */
-  leaderboard(query: LeaderboardQuery): Promise<LeaderboardEntry[]>;
+  leaderboard(query: LeaderboardQuery): Promise<LeaderboardResult>;
   stats(): SourceStats;
   close(): Promise<void>;
 }

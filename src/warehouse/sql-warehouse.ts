@@ -5,6 +5,8 @@ import {
   CHECKPOINT_ROW_FIELDS,
   checkpointMergeSql,
   clearInFlightSql,
+  INTERRUPTED_ROW_FIELDS,
+  noteInterruptedSql,
   crashSuspectsSql,
   markInFlightSql,
   refreshCheckpointSql,
@@ -363,6 +365,12 @@ export class SqlWarehouse implements Warehouse {
 
   async clearInFlight(runId: string): Promise<void> {
     await this.#driver.execute('clear in-flight marks', clearInFlightSql(this.#driver.dialect), { run_id: param.string(runId) });
+  }
+
+  async noteInterrupted(notes: readonly { wallet: string; note: string }[]): Promise<void> {
+    if (notes.length === 0) return;
+    const rows = notes.map(({ wallet, note }) => ({ wallet_address: wallet, note }));
+    await this.#driver.execute('note interrupted wallets', noteInterruptedSql(this.#driver.dialect), { rows: param.rows(INTERRUPTED_ROW_FIELDS, rows) });
   }
 
   async settleCrashed(options: { shard?: { index: number; count: number }; maxFailedAttempts: number; runId?: string }): Promise<CrashSettlement> {

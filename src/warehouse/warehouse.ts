@@ -199,6 +199,8 @@ export interface Warehouse {
   markInFlight(wallets: readonly string[], runId: string): Promise<void>;
   /** Clears the marks a run left without an outcome (a graceful stop, wallets marked ahead). */
   clearInFlight(runId: string): Promise<void>;
+  /** Records on still-pending wallets why they have no outcome (the run stopped while they were in flight); not an attempt. */
+  noteInterrupted(notes: readonly { wallet: string; note: string }[]): Promise<void>;
   /**
    * At the start of a run under its lease: wallets left in flight by a dead process (in this shard)
    * count a failed attempt, parked at the limit; returns the crash suspects to try alone and those parked now.

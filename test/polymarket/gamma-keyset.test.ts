@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNRESOLVED_COMBO, UNRESOLVED_UNKNOWN } from '../../src/polymarket/gamma-api.js';
 import { PaginationError } from '../../src/polymarket/http-errors.js';
+import { PagingStalledError } from '../../src/polymarket/page-guard.js';
 import { createPolymarketSource } from '../../src/polymarket/polymarket-source.js';
 import type { PolymarketSource } from '../../src/polymarket/source.js';
 import { startSimulator } from '../../src/simulator/index.js';
@@ -187,6 +188,37 @@ describe('Gamma look-ups over keyset and legacy listings', () => {
   it('fails with a PaginationError when a keyset walk hands back a cursor it already gave', async () => {
     server = await startServer((_req, res) => sendJson(res, 200, { markets: [], next_cursor: 'same' }));
     await expect(makeSource(server.url).markets([cid(1)])).rejects.toThrow(PaginationError);
+  });
+
+  // Each of these hung before the walk had a no-progress limit (2,604 requests in 90 s against a hostile Gamma);
+  // the timeout makes such a hang a failure instead of a stuck suite.
+  it('fails a keyset walk of empty pages that hand out a fresh cursor every time, after 3 of them, naming the request, the pages and what it saw', { timeout: 10_000 }, async () => {
+    let minted = 0;
+    server = await startServer((_req, res) => sendJson(res, 200, { markets: [], next_cursor: `fresh-${(minted += 1)}` }));
+    const error = await makeSource(server.url).markets([cid(1)]).then(
+      () => new Error('expected a failure'),
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(PagingStalledError);
+    expect(error.message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/markets\/keyset\?closed=true&limit=100&include_tag=true&after_cursor=\*\*\* \(1 condition_ids\) \(page 3\): 3 pages in a row added no new market yet still handed out a fresh next_cursor \(0 markets in 3 pages\)/,
+    );
+    expect(error.message).toContain('The Gamma markets look-up of this batch cannot finish, so the wallets waiting on it are failed rather than stored without their markets; retry later');
+    // Three pages for closed=true, and at most three more for closed=false, asked beside it.
+    expect(server.requests.length).toBeLessThanOrEqual(6);
+  });
+
+  it('fails a keyset walk that serves the same market again and again under fresh cursors (no new id), instead of paging 100 times', { timeout: 10_000 }, async () => {
+    const market = { ...fixture<Obj>('gamma-market-btc-15m-open.json'), conditionId: cid(1), closed: true };
+    let minted = 0;
+    server = await startServer((_req, res) => sendJson(res, 200, { markets: [market], next_cursor: `fresh-${(minted += 1)}` }));
+    const error = await makeSource(server.url).markets([cid(1)]).then(
+      () => new Error('expected a failure'),
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(PagingStalledError);
+    expect(error.message).toContain('(page 4): 3 pages in a row added no new market yet still handed out a fresh next_cursor (1 market in 4 pages)');
+    expect(server.requests.length).toBeLessThanOrEqual(8);
   });
 
   it('stops a keyset walk that pages past the ids asked for (an ignored filter), keeping only the ids asked for', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/lib/errors.js';
 import { PaginationError, UnexpectedResponseError } from '../../src/polymarket/http-errors.js';
+import { PagingStalledError } from '../../src/polymarket/page-guard.js';
 import type { LeaderboardQuery } from '../../src/polymarket/leaderboard.js';
 import { createPolymarketSource } from '../../src/polymarket/polymarket-source.js';
 import type { PolymarketSource } from '../../src/polymarket/source.js';
@@ -43,7 +44,8 @@ describe('PolymarketSource.leaderboard', () => {
   it('pages the simulator board by cursor up to the limit and returns its wallets, ranks and figures in order', async () => {
     // Over 1000 wallets with fills, so 1100 of them take a full first page and part of a second.
     sim = await startSimulator({ seed: 3, wallets: 1_250, maxTradesPerWallet: 30, nowSeconds: Date.UTC(2026, 10, 29) / 1000 });
-    const entries = await makeSource(sim.url).leaderboard({ timePeriod: 'all', orderBy: 'VOLUME', limit: 1_100 });
+    const { entries, stopped } = await makeSource(sim.url).leaderboard({ timePeriod: 'all', orderBy: 'VOLUME', limit: 1_100 });
+    expect(stopped).toBeUndefined();
     expect(entries).toHaveLength(1_100);
     expect(sim.stats().requests['data:leaderboard']).toBe(2);
     expect(source?.stats().requests['data:leaderboard']).toBe(2);
@@ -74,7 +76,8 @@ describe('PolymarketSource.leaderboard', () => {
 
   it('stops at the end of a board shorter than the limit', async () => {
     sim = await startSimulator({ seed: 7, wallets: 30, maxTradesPerWallet: 200, nowSeconds: Date.UTC(2026, 10, 29) / 1000 });
-    const entries = await makeSource(sim.url).leaderboard({ timePeriod: 'all', limit: 5_000 });
+    const { entries, stopped } = await makeSource(sim.url).leaderboard({ timePeriod: 'all', limit: 5_000 });
+    expect(stopped).toBeUndefined();
     const withFills = sim.dataset.wallets().filter((w) => sim!.dataset.tradeCount(w) > 0);
     expect(entries.map((e) => e.wallet).sort()).toEqual([...withFills].sort());
     expect(sim.stats().requests['data:leaderboard']).toBe(1);
@@ -84,7 +87,7 @@ describe('PolymarketSource.leaderboard', () => {
     server = await startServer((_req, res, index) =>
       sendJson(res, 200, index === 0 ? page([LIVE_ROWS[0]!], 'c1') : page([LIVE_ROWS[1]!], null)),
     );
-    const entries = await makeSource(server.url).leaderboard({ category: 'Sports', limit: 2 });
+    const { entries } = await makeSource(server.url).leaderboard({ category: 'Sports', limit: 2 });
     expect(server.requests.map((r) => r.path)).toEqual(['/v2/leaderboard', '/v2/leaderboard']);
     expect(Object.fromEntries(server.requests[0]!.query)).toEqual({ time_period: 'day', category: 'sports', sort_by: 'PNL', limit: '2' });
     expect(Object.fromEntries(server.requests[1]!.query)).toEqual({ cursor: 'c1' });
@@ -101,12 +104,50 @@ describe('PolymarketSource.leaderboard', () => {
     );
     const lines: string[] = [];
     const logger = { debug: () => undefined, warn: () => undefined, info: (_o: object, msg?: string) => void lines.push(msg ?? '') };
-    const entries = await makeSource(server.url, logger).leaderboard({ limit: 10 });
+    const { entries } = await makeSource(server.url, logger).leaderboard({ limit: 10 });
     expect(entries.map((e) => [e.wallet, e.rank])).toEqual([
       [LIVE_ROWS[0]!.user_id, 1],
       [LIVE_ROWS[1]!.user_id, 2],
     ]);
     expect(lines).toEqual(['leaderboard pages repeated 1 wallet(s) (the board refreshed mid-walk); kept the first of each']);
+  });
+
+  // Before the walk had a no-progress limit this board was paged without end (and discovery printed nothing);
+  // the timeout makes such a hang a failure instead of a stuck suite.
+  it('stops a board that keeps paging with wallets it already returned after 3 pages without a new one, keeping the wallets found and saying why', { timeout: 10_000 }, async () => {
+    server = await startServer((_req, res, index) => sendJson(res, 200, page(LIVE_ROWS, `fresh-${index + 1}`)));
+    const { entries, stopped } = await makeSource(server.url).leaderboard({ limit: 100 });
+    expect(entries.map((e) => e.wallet)).toEqual(LIVE_ROWS.map((row) => row.user_id));
+    expect(stopped).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/v2\/leaderboard\?cursor=fresh-3 \(page 4\): 3 pages in a row added no new wallet yet still handed out a fresh next_cursor \(2 wallets in 4 pages\).*Discovery stops with the wallets collected so far/,
+    );
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it('stops a board of empty pages with fresh cursors with no wallet, and a board that brings a new wallet too rarely at its page cap', { timeout: 10_000 }, async () => {
+    server = await startServer((_req, res, index) => sendJson(res, 200, page([], `fresh-${index + 1}`)));
+    const empty = await makeSource(server.url).leaderboard({ limit: 5 });
+    expect(empty.entries).toEqual([]);
+    expect(empty.stopped).toContain('(page 3): 3 pages in a row added no new wallet');
+    await server.close();
+
+    // A new wallet every third page never trips the no-progress limit; 5 wallets at 5 a page may take 12 pages.
+    const wallet = (n: number) => ({ ...LIVE_ROWS[0]!, rank: n + 1, user_id: `0x${String(n).padStart(40, '0')}` });
+    server = await startServer((_req, res, index) => sendJson(res, 200, page([wallet(Math.floor(index / 3))], `fresh-${index + 1}`)));
+    const sparse = await makeSource(server.url).leaderboard({ limit: 5 });
+    expect(sparse.entries).toHaveLength(4);
+    expect(sparse.stopped).toContain('(page 12) still has a next_cursor after 12 pages, more than the 5 wallet(s) asked for can take at 5 a page');
+    expect(server.requests).toHaveLength(12);
+  });
+
+  it('throws on has_more without a cursor: only a board that stopped making progress ends with a partial answer', async () => {
+    server = await startServer((_req, res) => sendJson(res, 200, { data: [LIVE_ROWS[0]], pagination: { has_more: true, next_cursor: null } }));
+    const error = await makeSource(server.url).leaderboard({ limit: 5 }).then(
+      () => new Error('expected a failure'),
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(PaginationError);
+    expect(error).not.toBeInstanceOf(PagingStalledError);
   });
 
   it('rejects a bad query with a ConfigError naming the value, before sending anything', async () => {

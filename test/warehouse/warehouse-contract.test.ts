@@ -169,6 +169,25 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     expect((await f.warehouse.failedWallets())[0]).toMatchObject({ attempts: 1, parked: false });
   });
 
+  it('notes why interrupted wallets have no outcome on pending rows only: a failed row keeps its failure, nothing is counted, both are planned again', async () => {
+    await f.warehouse.addTraders([W1, W2], 'test');
+    await f.warehouse.writeCheckpoints([checkpoint(W2, false, 'bad row')], { maxFailedAttempts: 5 });
+    await f.warehouse.markInFlight([W1, W2], 'r2');
+    await f.warehouse.noteInterrupted([
+      { wallet: W1, note: "interrupted: the run stopped (--max-runtime 5s reached) while it's being looked up" },
+      { wallet: W2, note: 'interrupted: not this one' },
+    ]);
+    await f.warehouse.clearInFlight('r2');
+    const rows = await f.sql<{ wallet_address: string; completed: boolean; error: string; attempts: unknown }>(
+      'SELECT wallet_address, completed, error, attempts FROM backfill_checkpoint ORDER BY wallet_address',
+    );
+    expect(rows.map((r) => ({ ...r, attempts: Number(r.attempts) }))).toEqual([
+      { wallet_address: W1, completed: false, error: "interrupted: the run stopped (--max-runtime 5s reached) while it's being looked up", attempts: 0 },
+      { wallet_address: W2, completed: true, error: 'bad row', attempts: 1 },
+    ]);
+    expect(await plan()).toEqual([W1, W2]);
+  });
+
   it("answers the mission document's three monitoring queries, run verbatim with bare table names", async () => {
     await f.warehouse.addTraders([W1, W2, W3], 'test');
     await f.warehouse.writeCheckpoints([checkpoint(W1, true), checkpoint(W2, false, 'x')], { maxFailedAttempts: 5 });

@@ -67,6 +67,13 @@ export function tradersCommand(): Command {
           limit: count,
         });
         process.stdout.write(`leaderboard ${result.source}: ${result.found} wallet(s) found, ${result.added} new in traders\n`);
+        if (result.stopped !== undefined) {
+          // The wallets found are a true prefix of the board and were added; fewer than asked is a partial result.
+          process.stderr.write(
+            `warning: the leaderboard stopped making progress, so discovery stopped at ${result.found} of the ${count} wallet(s) asked for; those found were added: ${safeText(result.stopped)}\n`,
+          );
+          process.exitCode = EXIT.someFailed;
+        }
       });
     });
 

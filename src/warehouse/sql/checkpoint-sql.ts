@@ -112,6 +112,21 @@ export function clearInFlightSql(d: Dialect): string {
 WHERE in_flight_run_id = ${d.param('run_id')}`;
 }
 
+/** Fields of the `rows` parameter of noteInterruptedSql. */
+export const INTERRUPTED_ROW_FIELDS = { wallet_address: 'string', note: 'string' } as const satisfies Record<string, LogicalType>;
+
+/**
+ * Why these wallets (parameter `rows`: wallet_address, note) were left without an outcome: the run stopped
+ * (a signal, --max-runtime) while they were in flight. Written to `error` of rows still to do only: the
+ * wallet stays pending and uncounted, and a failed row keeps the failure it records.
+ */
+export function noteInterruptedSql(d: Dialect): string {
+  return `MERGE INTO ${d.table('backfill_checkpoint')} AS t
+USING (SELECT * FROM ${d.rows('rows')}) AS s
+ON t.wallet_address = s.wallet_address
+WHEN MATCHED AND NOT COALESCE(t.completed, FALSE) THEN UPDATE SET error = s.note`;
+}
+
 /**
  * The start of a run, under its lease: a mark still set in this scope (shard `shard_index` of
  * `shard_count`) was left by a process that died while the wallet was in flight. Each such wallet

@@ -15,6 +15,7 @@ import { RunEvents } from './run-events.js';
 import { newRunId } from './run-id.js';
 import type { RunSummary, StopKind } from './run-summary.js';
 import { refreshMarkets } from './market-refresh.js';
+import { refreshWindowStart } from './refresh-window.js';
 import { stageWallet } from './wallet-stager.js';
 
 export interface BackfillOptions {
@@ -43,7 +44,7 @@ export interface BackfillOptions {
 }
 
 export interface RefreshOptions {
-  /** The window starts this long before the newest fill held (all fills of a transaction share its block time). */
+  /** The window starts this long before the newest fill held, or before now if that is earlier (refresh-window.ts). */
   overlapSeconds: number;
   /** Only wallets not refreshed since this time (ISO-8601 UTC). */
   staleBefore?: string;
@@ -305,19 +306,7 @@ async function* plan(warehouse: Warehouse, options: BackfillOptions): AsyncItera
     ...(refresh.staleBefore ? { staleBefore: refresh.staleBefore } : {}),
     ...(refresh.wallets ? { wallets: refresh.wallets } : {}),
   })) {
-    yield chunk.map(({ wallet, since }) => ({ wallet, startSeconds: windowStart(since, refresh.overlapSeconds) }));
+    const nowMs = Date.now();
+    yield chunk.map(({ wallet, since }) => ({ wallet, startSeconds: refreshWindowStart(since, refresh.overlapSeconds, nowMs) }));
   }
-}
-
-/**
- * Whole seconds, inclusive, an overlap before the newest fill held. All fills of one transaction
- * share its block time, so the window holds whole transactions and their fill_seq — hence their
- * trade ids — come out as in the full walk; rows already held are matched by the MERGE, never
- * inserted again.
- */
-function windowStart(since: string | null, overlapSeconds: number): number {
-  if (since === null) return 1;
-  const seconds = Math.floor(Date.parse(since) / 1000);
-  if (!Number.isFinite(seconds)) return 1;
-  return Math.max(1, seconds - overlapSeconds);
 }

@@ -31,6 +31,7 @@ import { LocalStageStore } from '../src/staging/local/local-stage-store.js';
 import { startSimulator } from '../src/simulator/index.js';
 import type { RunningSimulator } from '../src/simulator/index.js';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb/index.js';
+import { clockBehind } from '../testkit/backfill-harness.js';
 import { startCli, waitFor } from '../testkit/cli.js';
 import { compareWithGroundTruth } from '../testkit/ground-truth-diff.js';
 
@@ -340,7 +341,7 @@ async function demo(): Promise<void> {
 }
 
 async function refreshVsRefetch(wallets: number, whales: number[]): Promise<void> {
-  const sim = await startSimulator({ seed: 2027, wallets, maxTradesPerWallet: 2000, whales, latencyMs: { min: 50, max: 150 }, rateLimits: DEFAULT_RATE_LIMITS });
+  const sim = await startSimulator({ seed: 2027, wallets, maxTradesPerWallet: 2000, whales, latencyMs: { min: 50, max: 150 }, rateLimits: DEFAULT_RATE_LIMITS, nowSeconds: clockBehind() });
   const work = await tempDir();
   const trades = (summary: RunSummary) => summary.requests['data:trades'] ?? 0;
   try {

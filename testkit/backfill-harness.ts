@@ -19,6 +19,14 @@ export const UNTHROTTLED = {
 
 export const noSleep = () => Promise.resolve();
 
+/**
+ * A simulator clock (`nowSeconds`) a week behind ours, for tests that `advance` it: the days they add
+ * stay in the past, where the product accepts fills (one dated after now is refused at fetch).
+ */
+export function clockBehind(days = 7): number {
+  return Math.floor(Date.now() / 1000) - days * 86_400;
+}
+
 export function paths(dir: string) {
   return { warehouse: join(dir, 'backfill.duckdb'), stage: join(dir, 'stage') };
 }

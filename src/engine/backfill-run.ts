@@ -17,6 +17,7 @@ import type { RunSummary, StopKind } from './run-summary.js';
 import { refreshMarkets } from './market-refresh.js';
 import { describeInterrupted, stageWallet } from './wallet-stager.js';
 import type { StageProgress } from './wallet-stager.js';
+import { refreshWindowStart } from './refresh-window.js';
 
 export interface BackfillDeps {
   source: PolymarketSource;
@@ -279,19 +280,7 @@ async function* plan(warehouse: Warehouse, options: BackfillOptions): AsyncItera
     ...(refresh.staleBefore ? { staleBefore: refresh.staleBefore } : {}),
     ...(refresh.wallets ? { wallets: refresh.wallets } : {}),
   })) {
-    yield chunk.map(({ wallet, since }) => ({ wallet, startSeconds: windowStart(since, refresh.overlapSeconds) }));
+    const nowMs = Date.now();
+    yield chunk.map(({ wallet, since }) => ({ wallet, startSeconds: refreshWindowStart(since, refresh.overlapSeconds, nowMs) }));
   }
-}
-
-/**
- * Whole seconds, inclusive, an overlap before the newest fill held. All fills of one transaction
- * share its block time, so the window holds whole transactions and their fill_seq — hence their
- * trade ids — come out as in the full walk; rows already held are matched by the MERGE, never
- * inserted again.
- */
-function windowStart(since: string | null, overlapSeconds: number): number {
-  if (since === null) return 1;
-  const seconds = Math.floor(Date.parse(since) / 1000);
-  if (!Number.isFinite(seconds)) return 1;
-  return Math.max(1, seconds - overlapSeconds);
 }

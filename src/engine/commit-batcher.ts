@@ -183,7 +183,11 @@ export class CommitBatcher {
     if (result.duplicatesRemoved > 0) this.#events.safeEmit('batch:repaired', { wallets, duplicates: result.duplicatesRemoved });
   }
 
-  /** The checkpoint records what the warehouse holds for the wallet after the commit, not what the staged file claims. */
+  /**
+   * The checkpoint records what the warehouse holds for the wallet after the commit, not what the staged file claims.
+   * Both sides count distinct trade ids: the load refuses a staged file whose rows repeat one (a fill under two
+   * timestamps, see trade-key.ts), so a loaded wallet's staged rows are its distinct keys.
+   */
   async #loaded(staged: StagedWallet, result: LoadResult): Promise<CheckpointRow> {
     const wallet = staged.bundle.wallet;
     const held = result.tradeCounts[wallet] ?? 0;

@@ -30,7 +30,7 @@ export interface BackfillOptions {
 }
 
 export interface RefreshOptions {
-  /** The window starts this long before the newest fill held (all fills of a transaction share its block time). */
+  /** The window starts this long before the newest fill held, or before now if that is earlier (refresh-window.ts). */
   overlapSeconds: number;
   /** Only wallets not refreshed since this time (ISO-8601 UTC). */
   staleBefore?: string;

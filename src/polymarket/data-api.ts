@@ -70,6 +70,8 @@ export interface WalletWalkOptions {
   startSeconds?: number;
   /** Pages after which a walk that still has a next_cursor fails; default 20 000. */
   maxPages?: number;
+  /** Clock in epoch milliseconds; rows dated after it (plus a clock-skew margin) fail the walk. Default: the system clock. */
+  now?: () => number;
 }
 
 /**
@@ -100,7 +102,7 @@ export async function* walletTradePages(
   const user = wallet.toLowerCase();
   const link = linkedSignal(options.signal);
   try {
-    yield* walk(http, dataApiUrl, user, startSeconds, options.maxPages ?? DEFAULT_MAX_PAGES_PER_WALLET, link.signal);
+    yield* walk(http, dataApiUrl, user, startSeconds, options.maxPages ?? DEFAULT_MAX_PAGES_PER_WALLET, options.now ?? Date.now, link.signal);
   } finally {
     link.dispose();
   }
@@ -112,6 +114,7 @@ async function* walk(
   user: string,
   startSeconds: number,
   maxPages: number,
+  now: () => number,
   signal: AbortSignal,
 ): AsyncGenerator<TradeRecord[], void, undefined> {
   const sequencer = new FillSequencer();
@@ -137,8 +140,9 @@ async function* walk(
     const { limit: servedLimit } = parsed.data.pagination;
     guard.check(page, rows, nextCursor, shown, typeof servedLimit === 'number' ? servedLimit : undefined);
     const records: TradeRecord[] = [];
+    const nowMs = now();
     for (const raw of rows) {
-      const row = normalizeTradeRow(raw, user);
+      const row = normalizeTradeRow(raw, user, { nowMs });
       const fillSeq = sequencer.next({
         transaction_hash: row.transaction_hash,
         asset: row.asset,

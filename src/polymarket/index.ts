@@ -24,7 +24,7 @@ export {
   describeReceived,
   type RetryClass,
 } from './http-errors.js';
-export { FillSequencer, OutOfOrderError, tradeId, type SequencedRow, type TradeKeyFields } from './trade-key.js';
+export { FillSequencer, OutOfOrderError, TwinAcrossTimestampsError, tradeId, type SequencedRow, type TradeKeyFields } from './trade-key.js';
 export { NonTradeRowError, epochSecondsOf, normalizeTradeRow, type NormalizedTradeRow } from './trade-rows.js';
 export {
   DATA_TRADES_KEY,

@@ -52,7 +52,7 @@ export interface PolymarketSourceConfig {
   logger?: SourceLogger;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
-  /** Clock for `fetched_at` and HTTP-date Retry-After; default the system clock. */
+  /** Clock for `fetched_at`, HTTP-date Retry-After and the latest fill date accepted; default the system clock. */
   now?: () => Date;
   userAgent?: string;
 }
@@ -106,7 +106,7 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
 
   return {
     walletTrades: (wallet, options = {}) =>
-      walletTradePages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, maxPages }),
+      walletTradePages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, maxPages, now: () => now().getTime() }),
     markets: (conditionIds, signal) =>
       lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal, listing: listings.markets }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal, listing: listings.events }),

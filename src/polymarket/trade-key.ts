@@ -2,6 +2,20 @@
  * Our trade key. The Data API has no trade id, and one transaction can hold several rows of one
  * wallet that are identical in every field yet are separate on-chain fills. So the key is a digest
  * of the fill's identifying fields plus `fill_seq`, the row's position among its identical twins.
+ *
+ * One definition of "identical fill" serves the key and the numbering: the key's fields (wallet,
+ * tx, asset, side, price, size), the timestamp not among them. Every row of a transaction carries
+ * its block's time, so twins always share a timestamp, and `fill_seq` is counted within one
+ * timestamp's rows: memory stays flat for a 20M-fill wallet and a refresh window (whole seconds)
+ * numbers twins as the full walk does. A row identical to one under another timestamp is
+ * therefore malformed data that no numbering could key correctly (both would get one key and one
+ * would be lost), and it is refused, failing the wallet with both timestamps named:
+ * - at fetch, by the sequencer, when the earlier row is among the last RECENT_FILLS_REMEMBERED fills
+ *   (a bounded window of about 2 MB: a server that mis-stamps a row does so nearby);
+ * - at load, for any distance: the warehouse counts a staged file's distinct keys (a sort that
+ *   spills to disk) and refuses a file whose rows repeat one, before its MERGE.
+ * Counting twins across timestamps instead would need every key of the wallet in memory, and would
+ * still key malformed rows as two fills.
  */
 import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../lib/errors.js';
@@ -48,20 +62,40 @@ export interface SequencedRow {
 /** A wallet's rows did not arrive newest first, so `fill_seq` could not be assigned safely. */
 export class OutOfOrderError extends InvalidInputError {}
 
+/** A row identical to an earlier one (the key's fields) but under another timestamp: it cannot be keyed. */
+export class TwinAcrossTimestampsError extends InvalidInputError {}
+
+/** Distinct fills of earlier timestamps whose identity the sequencer remembers (about 200 bytes each, 2 MB in all). */
+export const RECENT_FILLS_REMEMBERED = 10_000;
+
+/** A row's identity for numbering: the key's fields but the wallet (one sequencer walks one wallet). */
+function identityOf(row: SequencedRow): string {
+  return JSON.stringify([row.transaction_hash.toLowerCase(), row.asset, row.side, String(row.price), String(row.size)]);
+}
+
 /**
- * Assigns `fill_seq` along one wallet's newest-first stream. Every row of a transaction carries the
- * same block timestamp, so identical twins always fall in the current timestamp's group: counters
- * are kept for that group only and memory stays flat however long the history. Identical twins are
- * indistinguishable, so whichever order the API serves them in, the set of ids is the same.
+ * Assigns `fill_seq` along one wallet's newest-first stream: counters are kept for the current
+ * timestamp's rows only (see the module comment), and the identities of the last
+ * RECENT_FILLS_REMEMBERED distinct fills before it are kept to refuse a twin under another timestamp.
+ * Identical twins are indistinguishable, so whichever order the API serves them in, the set of ids
+ * is the same.
  */
 export class FillSequencer {
   #timestamp: number | undefined;
   #counters = new Map<string, number>();
+  /** Identity → timestamp of rows of earlier timestamps, oldest first. */
+  #recent = new Map<string, number>();
   #rows = 0;
 
-  /** The `fill_seq` of `row`; throws OutOfOrderError when a row is newer than one already seen. */
+  constructor(private readonly remembered = RECENT_FILLS_REMEMBERED) {}
+
+  /**
+   * The `fill_seq` of `row`; throws OutOfOrderError when a row is newer than one already seen and
+   * TwinAcrossTimestampsError when a remembered row of another timestamp is identical to it.
+   */
   next(row: SequencedRow): number {
     if (this.#timestamp === undefined || row.timestamp < this.#timestamp) {
+      this.#remember();
       this.#timestamp = row.timestamp;
       this.#counters = new Map();
     } else if (row.timestamp > this.#timestamp) {
@@ -74,15 +108,28 @@ export class FillSequencer {
       );
     }
     this.#rows += 1;
-    const key = JSON.stringify([
-      row.transaction_hash.toLowerCase(),
-      row.asset,
-      row.side,
-      String(row.price),
-      String(row.size),
-    ]);
+    const key = identityOf(row);
+    const earlier = this.#recent.get(key);
+    if (earlier !== undefined) {
+      throw new TwinAcrossTimestampsError(
+        `trade row ${this.#rows} (tx ${row.transaction_hash}, asset ${row.asset}, ${row.side || '(no side)'} ${row.size} at ${row.price}) ` +
+          `has timestamp ${row.timestamp}, but an identical row came with timestamp ${earlier}; every row of one transaction ` +
+          'carries its block time, so one of them is wrong and the two cannot be keyed as distinct fills',
+        { hint: 'The wallet is failed and retried by the next run; if it repeats, the Data API serves malformed rows: report it with the tx hash' },
+      );
+    }
     const seq = this.#counters.get(key) ?? 0;
     this.#counters.set(key, seq + 1);
     return seq;
+  }
+
+  /** Moves the finished timestamp's identities into the window, dropping the oldest beyond its size. */
+  #remember(): void {
+    if (this.#timestamp === undefined) return;
+    for (const key of this.#counters.keys()) this.#recent.set(key, this.#timestamp);
+    for (const key of this.#recent.keys()) {
+      if (this.#recent.size <= this.remembered) break;
+      this.#recent.delete(key);
+    }
   }
 }

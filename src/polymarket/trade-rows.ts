@@ -1,9 +1,11 @@
 /**
  * Normalisation of Data API trade rows into TradeRecord fields. Accepts the three shapes a trade
  * arrives in: v2 snake_case (`/v2/trades`, `/v2/activity`), v1 camelCase `/trades`, and v1 `/activity`
- * rows of type TRADE. Identifying fields are validated strictly (a bad one fails the wallet with a
- * message naming field, value and tx hash); descriptive fields are open strings, because the API keeps
- * adding values and an unexpected label must never stop a backfill.
+ * rows of type TRADE. Identifying and numeric fields are validated strictly (a bad one fails the wallet
+ * with a message naming field, value and tx hash): a value no fill can have (a price outside [0, 1], a
+ * size of 0 or of more shares than exist, a fill dated after now, an outcome index outside int32)
+ * would otherwise load as a wrong row, or fail the load of the whole batch. Descriptive fields are open
+ * strings, because the API keeps adding values and an unexpected label must never stop a backfill.
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../lib/errors.js';
@@ -25,6 +27,30 @@ export class NonTradeRowError extends InvalidInputError {
 /** Epoch seconds above this are milliseconds (1e11 s is the year 5138). */
 const MAX_EPOCH_SECONDS = 1e11;
 
+/**
+ * How far past our clock a fill may be dated. A block's time is set by its producer, and neither its
+ * clock nor ours is exact (NTP keeps both within seconds); 10 minutes absorbs any sane skew, while a
+ * fill dated later cannot have happened yet. Accepting one would also move the wallet's refresh
+ * window into the future.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 600;
+
+/** The on-chain unit of an outcome token (and of USDC): 6 decimals. No fill is smaller. */
+export const MIN_FILL_SHARES = 0.000001;
+
+/**
+ * More shares than one fill can hold: every share is backed by 1 USDC of collateral, and all the
+ * USDC in existence (under 10^11) could not back more.
+ */
+export const MAX_FILL_SHARES = 1e11;
+
+/** The smallest non-zero price a fill can have: one USDC unit (10^-6) paid for the largest fill (10^11 shares). */
+export const MIN_NONZERO_PRICE = 1e-17;
+
+/** The range of `outcome_index` the API declares (int32); the column is INT64, so every such value fits. */
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
 const rowSchema = z.record(z.string(), z.unknown());
 
 const walletSchema = z
@@ -41,24 +67,63 @@ const hexIdSchema = z
 // A number here would already have lost precision (token ids are uint256), so only strings are accepted.
 const assetSchema = z.string('expected a string token id').regex(/^\S+$/, 'expected a non-empty token id');
 
-const numericString = z
-  .string()
-  .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'expected a number')
-  .transform(Number);
+// "Infinity" is accepted here only to be refused by the range checks under its own name.
+const NUMERIC_STRING = /^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$|^[-+]?Infinity$/;
 
-const nonNegativeSchema = z.union([z.number(), numericString], 'expected a number').pipe(
-  z.number().nonnegative('expected a number >= 0'),
+/** A number, or a numeric string (the API sends some numbers quoted); undefined for anything else. */
+function asNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isNaN(value) ? undefined : value;
+  if (typeof value === 'string' && NUMERIC_STRING.test(value)) return Number(value);
+  return undefined;
+}
+
+/** A parsed number as a message shows it: `Infinity` and `1e+308` by name, never JSON's `null`. */
+const shown = (n: number): string => String(n);
+
+/**
+ * A numeric field: `expected` when the value is not a number, else the first problem `check` finds
+ * with the parsed number (a message naming it), else the number.
+ */
+function numberSchema(expected: string, check: (n: number) => string | undefined): z.ZodType<number> {
+  return z.unknown().transform((value, ctx) => {
+    const n = asNumber(value);
+    const problem = n === undefined ? expected : check(n);
+    if (problem === undefined) return n!;
+    ctx.issues.push({ code: 'custom', message: problem, input: value });
+    return z.NEVER;
+  });
+}
+
+const priceSchema = numberSchema('expected a number', (n) => {
+  if (!(n >= 0 && n <= 1)) return `${shown(n)} is not a price: a price lies in [0, 1] USDC per share`;
+  if (n > 0 && n < MIN_NONZERO_PRICE) {
+    return `${shown(n)} is below the smallest possible non-zero price ${shown(MIN_NONZERO_PRICE)} (one USDC unit for ${shown(MAX_FILL_SHARES)} shares)`;
+  }
+  return undefined;
+});
+
+// A zero-size row is not a fill (the v1 /activity REDEEM rows have size 0; they are not trades).
+const sizeSchema = numberSchema('expected a number', (n) => {
+  if (!(n >= MIN_FILL_SHARES)) return `${shown(n)} is not a fill size: a fill has at least ${shown(MIN_FILL_SHARES)} shares (one on-chain unit)`;
+  if (!(n <= MAX_FILL_SHARES)) return `${shown(n)} shares is more than one fill can hold (at most ${shown(MAX_FILL_SHARES)}, more than all USDC could back)`;
+  return undefined;
+});
+
+const timestampSchema = numberSchema('expected epoch seconds', (n) => {
+  if (!Number.isInteger(n)) return Number.isFinite(n) ? 'expected whole epoch seconds' : `${shown(n)} is not epoch seconds`;
+  if (n <= 0) return 'expected epoch seconds > 0';
+  if (n > MAX_EPOCH_SECONDS) return 'looks like epoch milliseconds; the Data API sends epoch seconds';
+  return undefined;
+});
+
+const outcomeIndexSchema = numberSchema('expected a whole number', (n) =>
+  Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX ? undefined : `${shown(n)} is not a whole number in the int32 range the API declares`,
 );
 
-const timestampSchema = z
-  .union([z.number(), numericString], 'expected epoch seconds')
-  .pipe(
-    z
-      .number()
-      .int('expected whole epoch seconds')
-      .positive('expected epoch seconds > 0')
-      .max(MAX_EPOCH_SECONDS, 'looks like epoch milliseconds; the Data API sends epoch seconds'),
-  );
+export interface NormalizeOptions {
+  /** The clock, epoch milliseconds: rows dated after it plus MAX_CLOCK_SKEW_SECONDS are refused. Default: now. */
+  nowMs?: number;
+}
 
 function pick(row: Record<string, unknown>, keys: readonly string[]): unknown {
   for (const key of keys) {
@@ -70,6 +135,8 @@ function pick(row: Record<string, unknown>, keys: readonly string[]): unknown {
 
 function preview(value: unknown): string {
   if (value === undefined) return 'nothing (field missing)';
+  // JSON.stringify writes Infinity and NaN as null, which would name the wrong value.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 90 ? `${text.slice(0, 90)}…` : text;
 }
@@ -79,17 +146,13 @@ function openString(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function optionalInt(value: unknown): number | null {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof number === 'number' && Number.isInteger(number) ? number : null;
-}
-
 /**
  * One Data API trade row as TradeRecord fields (without `trade_id`/`fill_seq`).
- * Throws InvalidInputError for a missing or invalid identifying field, a row of another wallet,
- * or millisecond timestamps, and NonTradeRowError for activity rows that are not trades.
+ * Throws InvalidInputError for a missing or invalid identifying field, a value no fill can have, a
+ * row of another wallet, millisecond timestamps or a fill dated in the future, and NonTradeRowError
+ * for activity rows that are not trades.
  */
-export function normalizeTradeRow(raw: unknown, expectedWallet: string): NormalizedTradeRow {
+export function normalizeTradeRow(raw: unknown, expectedWallet: string, options: NormalizeOptions = {}): NormalizedTradeRow {
   const parsedRow = rowSchema.safeParse(raw);
   if (!parsedRow.success) {
     throw new InvalidInputError(`trade row is not a JSON object: got ${preview(raw)}`, {
@@ -108,15 +171,15 @@ export function normalizeTradeRow(raw: unknown, expectedWallet: string): Normali
     );
   }
 
+  const invalid = (name: string, reason: string, value: unknown): InvalidInputError =>
+    new InvalidInputError(`trade row of tx ${txLabel}: field "${name}" is invalid (${reason}): got ${preview(value)}`, {
+      hint: 'The wallet is failed and retried later; if it repeats, the Data API changed shape or serves a corrupt row: report it with the tx hash',
+    });
   const field = <T>(name: string, keys: readonly string[], schema: z.ZodType<T>): T => {
     const value = pick(row, keys);
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    const reason = value === undefined ? 'required field missing' : (result.error.issues[0]?.message ?? 'invalid');
-    throw new InvalidInputError(
-      `trade row of tx ${txLabel}: field "${name}" is invalid (${reason}): got ${preview(value)}`,
-      { hint: 'The wallet is failed and retried later; if it repeats, the Data API changed shape' },
-    );
+    throw invalid(name, value === undefined ? 'required field missing' : (result.error.issues[0]?.message ?? 'invalid'), value);
   };
 
   const proxyWallet = field('proxy_wallet', ['proxy_wallet', 'proxyWallet'], walletSchema);
@@ -130,9 +193,20 @@ export function normalizeTradeRow(raw: unknown, expectedWallet: string): Normali
   const transactionHash = field('transaction_hash', ['transaction_hash', 'transactionHash'], hexIdSchema);
   const asset = field('asset', ['token_id', 'asset'], assetSchema);
   const conditionId = field('condition_id', ['condition_id', 'conditionId'], hexIdSchema);
-  const price = field('price', ['price'], nonNegativeSchema);
-  const size = field('size', ['size'], nonNegativeSchema);
+  const price = field('price', ['price'], priceSchema);
+  const size = field('size', ['size'], sizeSchema);
   const epochSeconds = field('timestamp', ['timestamp'], timestampSchema);
+  const nowSeconds = Math.floor((options.nowMs ?? Date.now()) / 1000);
+  if (epochSeconds > nowSeconds + MAX_CLOCK_SKEW_SECONDS) {
+    throw invalid(
+      'timestamp',
+      `dated ${isoSeconds(epochSeconds)}, after now (${isoSeconds(nowSeconds)}) plus the ${MAX_CLOCK_SKEW_SECONDS / 60}-minute clock-skew margin: no fill can be dated in the future`,
+      pick(row, ['timestamp']),
+    );
+  }
+  // Absent, null or "" is no index (null); anything else must be one.
+  const outcomeIndexRaw = pick(row, ['outcome_index', 'outcomeIndex']);
+  const outcomeIndex = outcomeIndexRaw === undefined || outcomeIndexRaw === '' ? null : field('outcome_index', ['outcome_index', 'outcomeIndex'], outcomeIndexSchema);
 
   return {
     proxy_wallet: proxyWallet,
@@ -146,10 +220,14 @@ export function normalizeTradeRow(raw: unknown, expectedWallet: string): Normali
     slug: openString(pick(row, ['slug'])),
     event_slug: openString(pick(row, ['event_slug', 'eventSlug'])),
     outcome: openString(pick(row, ['outcome'])),
-    outcome_index: optionalInt(pick(row, ['outcome_index', 'outcomeIndex'])),
+    outcome_index: outcomeIndex,
     transaction_hash: transactionHash,
     raw: JSON.stringify(raw),
   };
+}
+
+function isoSeconds(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** Epoch seconds of a normalised row (its ISO timestamp has whole seconds). */

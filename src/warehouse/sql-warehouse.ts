@@ -253,7 +253,6 @@ export class SqlWarehouse implements Warehouse {
       relation.params,
     );
     const expected = new Map(bundles.map((b) => [b.wallet, b]));
-    let unique = true;
     for (const s of stats) {
       const bundle = expected.get(String(s.wallet));
       if (!bundle) {
@@ -268,7 +267,18 @@ export class SqlWarehouse implements Warehouse {
           { hint: 'The staged file is damaged or was replaced; the wallet is fetched again', kind: 'permanent' },
         );
       }
-      if (Number(s.key_count) !== Number(s.row_count)) unique = false;
+      // A repeated key is a fill repeated under another timestamp (see trade-key.ts): the MERGE would
+      // keep one of the rows, so the wallet's checkpoint and the warehouse would disagree.
+      if (Number(s.key_count) !== Number(s.row_count)) {
+        throw new StagedDataMismatchError(
+          `staged trades file ${bundle.files.trades?.uri ?? '?'} of wallet ${bundle.wallet} holds ${Number(s.row_count)} rows under only ` +
+            `${Number(s.key_count)} distinct trade ids: a fill (tx, asset, side, price, size) repeated under another timestamp, which one transaction cannot have, so nothing of the wallet was loaded`,
+          {
+            hint: 'The Data API served malformed rows; fetch the wallet again with `backfill run --refetch`, and if it repeats, report it',
+            kind: 'permanent',
+          },
+        );
+      }
     }
     for (const bundle of bundles) {
       if (bundle.tradeCount > 0 && !stats.some((s) => String(s.wallet) === bundle.wallet)) {
@@ -288,7 +298,7 @@ export class SqlWarehouse implements Warehouse {
       params.min_ts = param.timestamp(stats.map((s) => s.min_ts).sort()[0]!);
       params.max_ts = param.timestamp(stats.map((s) => s.max_ts).sort().at(-1)!);
     }
-    const source = { relation: relation.relation, unique: unique && relation.unique };
+    const source = { relation: relation.relation, unique: relation.unique };
     const prune = { timeRange: timePartitions, timeRanges: timeRanges.length };
     // A refresh's wallets (partial bundles) hold trades already: no use asking.
     if (d.insertOnly === 'not-exists' && this.#driver.capabilities.transactions && !bundles.some((b) => b.partial)) {

@@ -5,7 +5,7 @@ import type { RunningSimulator } from '../../src/simulator/index.js';
 import type { BackfillOptions } from '../../src/engine/run-options.js';
 import { normalizeMarket } from '../../src/polymarket/market-rows.js';
 import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
-import { openWarehouse, paths, runBackfill, seedTraders } from '../../testkit/backfill-harness.js';
+import { clockBehind, openWarehouse, paths, runBackfill, seedTraders } from '../../testkit/backfill-harness.js';
 import { runArgs, runCli, startCli, waitFor } from '../../testkit/cli.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
@@ -30,7 +30,7 @@ async function marketState(wh: DuckDbWarehouse, ids: string[]): Promise<Map<stri
 describe('incremental refresh against a simulator with a time axis', () => {
   let sim: RunningSimulator;
   beforeEach(async () => {
-    sim = await startSimulator({ seed: 61, wallets: 40, maxTradesPerWallet: 1_500 });
+    sim = await startSimulator({ seed: 61, wallets: 40, maxTradesPerWallet: 1_500, nowSeconds: clockBehind() });
   });
   afterEach(async () => {
     await sim.close();

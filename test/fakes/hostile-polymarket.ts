@@ -42,6 +42,11 @@ export interface HostilePolymarketOptions {
   upstream: string;
   /** Lower-case wallet → how `/v2/trades` misbehaves for it. */
   wallets: Readonly<Record<string, HostileBehaviour>>;
+  /**
+   * Lower-case wallet → the pages `/v2/trades` serves it, rows as given (newest first), whatever the
+   * query asks: for rows no fill can have, which a behaviour does not describe.
+   */
+  scripted?: Readonly<Record<string, readonly (readonly unknown[])[]>>;
 }
 
 export interface RunningHostilePolymarket {
@@ -50,6 +55,8 @@ export interface RunningHostilePolymarket {
   requests(wallet: string): number;
   /** Body bytes the client accepted for a hostile wallet before the response ended or it hung up. */
   bytesSent(wallet: string): number;
+  /** The query of every `/v2/trades` request for `wallet` (hostile, scripted or proxied), in order. */
+  tradeQueries(wallet: string): URLSearchParams[];
   close(): Promise<void>;
 }
 
@@ -217,6 +224,13 @@ async function serveHostile(
   }
 }
 
+/** Page `cursor` of scripted pages (the first without one), with a cursor to the next while there is one. */
+async function serveScripted(pages: readonly (readonly unknown[])[], query: URLSearchParams, res: ServerResponse): Promise<void> {
+  const page = pageOf(query.get('cursor'));
+  const text = envelope([...(pages[page - 1] ?? [])], page, page < pages.length);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
 async function proxy(upstream: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const response = await fetch(`${upstream}${req.url ?? '/'}`);
   const headers: Record<string, string> = { 'content-type': response.headers.get('content-type') ?? 'application/json' };
@@ -230,18 +244,25 @@ async function proxy(upstream: string, req: IncomingMessage, res: ServerResponse
 export async function startHostilePolymarket(options: HostilePolymarketOptions): Promise<RunningHostilePolymarket> {
   const upstream = options.upstream.replace(/\/+$/, '');
   const wallets = new Map(Object.entries(options.wallets).map(([wallet, behaviour]) => [wallet.toLowerCase(), behaviour]));
+  const scripted = new Map(Object.entries(options.scripted ?? {}).map(([wallet, pages]) => [wallet.toLowerCase(), pages]));
   const requests = new Map<string, number>();
   const bytes = new Map<string, number>();
+  const queries = new Map<string, URLSearchParams[]>();
   const server = createServer((req, res) => {
     // A client that stops reading destroys the socket; that is the point, not an error.
     res.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://hostile.invalid');
     const user = url.searchParams.get('user')?.toLowerCase() ?? '';
-    const behaviour = url.pathname === '/v2/trades' ? wallets.get(user) : undefined;
+    const trades = url.pathname === '/v2/trades';
+    if (trades) queries.set(user, [...(queries.get(user) ?? []), url.searchParams]);
+    const behaviour = trades ? wallets.get(user) : undefined;
+    const pages = trades ? scripted.get(user) : undefined;
     const served = behaviour
       ? (requests.set(user, (requests.get(user) ?? 0) + 1),
         serveHostile(behaviour, user, url.searchParams, res, (n) => bytes.set(user, (bytes.get(user) ?? 0) + n)))
-      : proxy(upstream, req, res);
+      : pages
+        ? serveScripted(pages, url.searchParams, res)
+        : proxy(upstream, req, res);
     served.catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(599, { 'content-type': 'text/plain' }).end(String(error));
       else res.destroy();
@@ -254,6 +275,7 @@ export async function startHostilePolymarket(options: HostilePolymarketOptions):
     url: `http://127.0.0.1:${port}`,
     requests: (wallet) => requests.get(wallet.toLowerCase()) ?? 0,
     bytesSent: (wallet) => bytes.get(wallet.toLowerCase()) ?? 0,
+    tradeQueries: (wallet) => queries.get(wallet.toLowerCase()) ?? [],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

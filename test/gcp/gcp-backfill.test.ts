@@ -11,7 +11,7 @@ import { createPolymarketSource } from '../../src/polymarket/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import type { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
-import { TEST_RUN_OPTIONS, UNTHROTTLED, noSleep } from '../../testkit/backfill-harness.js';
+import { TEST_RUN_OPTIONS, UNTHROTTLED, clockBehind, noSleep } from '../../testkit/backfill-harness.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { billedBytes } from '../fakes/fake-bigquery-server.js';
 import { BUCKET, DATASET, PROJECT, WAREHOUSE_URI, startGcpFakes } from './gcp-test-helpers.js';
@@ -39,7 +39,7 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
   const saved = { gcs: process.env[ENV.gcsEndpoint], bq: process.env[ENV.bigqueryEndpoint] };
 
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 7, wallets: 40, maxTradesPerWallet: 400 });
+    sim = await startSimulator({ seed: 7, wallets: 40, maxTradesPerWallet: 400, nowSeconds: clockBehind() });
     // Jobs finish on arrival, so the production polling defaults cost nothing here.
     f = await startGcpFakes({ pollsBeforeDone: 0 });
     process.env[ENV.gcsEndpoint] = f.gcs.url;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FillSequencer, OutOfOrderError, tradeId, type SequencedRow } from '../../src/polymarket/trade-key.js';
+import { InvalidInputError } from '../../src/lib/errors.js';
+import { FillSequencer, OutOfOrderError, TwinAcrossTimestampsError, tradeId, type SequencedRow } from '../../src/polymarket/trade-key.js';
 import { normalizeTradeRow } from '../../src/polymarket/trade-rows.js';
 import { fixture } from './helpers.js';
 
@@ -88,17 +89,55 @@ describe('FillSequencer', () => {
     expect(sequencer.next(row({ transaction_hash: base.transaction_hash.toUpperCase().replace('0X', '0x') }))).toBe(1);
   });
 
-  it('starts counters afresh at each older timestamp (only the current second is kept)', () => {
+  it('numbers the twins of each timestamp from 0 (counters are kept for the current second only)', () => {
     const sequencer = new FillSequencer();
-    expect([row({ timestamp: 100 }), row({ timestamp: 100 }), row({ timestamp: 99 }), row({ timestamp: 99 })].map((r) => sequencer.next(r))).toEqual([
-      0, 1, 0, 1,
-    ]);
+    const older = { timestamp: 99, transaction_hash: '0xbeef' };
+    expect([row({ timestamp: 100 }), row({ timestamp: 100 }), row(older), row(older)].map((r) => sequencer.next(r))).toEqual([0, 1, 0, 1]);
+  });
+
+  it('refuses a row identical to one under another timestamp (one key for two rows), naming the tx and both timestamps', () => {
+    const sequencer = new FillSequencer();
+    expect(sequencer.next(row({ timestamp: 100 }))).toBe(0);
+    sequencer.next(row({ timestamp: 100, transaction_hash: '0xbeef' }));
+    const error = (() => {
+      try {
+        sequencer.next(row({ timestamp: 99 }));
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('expected a throw');
+    })();
+    expect(error).toBeInstanceOf(TwinAcrossTimestampsError);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toContain(`trade row 3 (tx ${base.transaction_hash}, asset ${base.asset}, BUY 22.84 at 0.52) has timestamp 99, but an identical row came with timestamp 100`);
+  });
+
+  it('tells rows apart by every key field across timestamps: the same tx under another timestamp with another size is keyed', () => {
+    const sequencer = new FillSequencer();
+    sequencer.next(row({ timestamp: 100 }));
+    expect(sequencer.next(row({ timestamp: 99, size: 1 }))).toBe(0);
+    expect(sequencer.next(row({ timestamp: 98, side: 'SELL' }))).toBe(0);
+  });
+
+  it('remembers a bounded number of earlier fills: a twin further back is left to the load, which counts distinct keys', () => {
+    const sequencer = new FillSequencer(2);
+    sequencer.next(row({ timestamp: 100 }));
+    sequencer.next(row({ timestamp: 99, transaction_hash: '0x01' }));
+    sequencer.next(row({ timestamp: 98, transaction_hash: '0x02' }));
+    sequencer.next(row({ timestamp: 97, transaction_hash: '0x03' }));
+    expect(sequencer.next(row({ timestamp: 96 }))).toBe(0);
+    const remembering = new FillSequencer(3);
+    for (const [i, tx] of ['0x01', '0x02'].entries()) remembering.next(row({ timestamp: 100 - i, transaction_hash: tx }));
+    remembering.next(row({ timestamp: 98 }));
+    remembering.next(row({ timestamp: 97, transaction_hash: '0x03' }));
+    remembering.next(row({ timestamp: 96, transaction_hash: '0x04' }));
+    expect(() => remembering.next(row({ timestamp: 95 }))).toThrow(TwinAcrossTimestampsError);
   });
 
   it('throws when a row is newer than one already seen (out of order), naming both timestamps and the tx', () => {
     const sequencer = new FillSequencer();
     sequencer.next(row({ timestamp: 200 }));
-    sequencer.next(row({ timestamp: 150 }));
+    sequencer.next(row({ timestamp: 150, transaction_hash: '0xbeef' }));
     expect(() => sequencer.next(row({ timestamp: 151, transaction_hash: '0xabc' }))).toThrow(OutOfOrderError);
     const fresh = new FillSequencer();
     fresh.next(row({ timestamp: 150 }));

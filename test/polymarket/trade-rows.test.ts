@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/lib/errors.js';
-import { NonTradeRowError, normalizeTradeRow } from '../../src/polymarket/trade-rows.js';
+import { MAX_CLOCK_SKEW_SECONDS, NonTradeRowError, normalizeTradeRow } from '../../src/polymarket/trade-rows.js';
 import { fixture } from './helpers.js';
 
 type Row = Record<string, unknown>;
@@ -169,5 +169,70 @@ describe('normalizeTradeRow validation', () => {
   it('accepts numbers sent as numeric strings, and a null outcome index', () => {
     const row = normalizeTradeRow({ ...v1Row1, price: '0.47', size: '12755.79', timestamp: '1774750006', outcomeIndex: null }, wallet);
     expect([row.price, row.size, row.timestamp, row.outcome_index]).toEqual([0.47, 12755.79, '2026-03-29T02:06:46.000Z', null]);
+  });
+});
+
+describe('normalizeTradeRow refuses values no fill can have, naming field and value', () => {
+  const wallet = '0x492442eab586f242b53bda933fd5de859c8a3782';
+  // v1Row1 is dated 2026-03-29T02:06:46Z; the clock is a day later.
+  const nowMs = Date.parse('2026-03-30T02:06:46Z');
+  const refusal = (overrides: Row): Error => thrown(() => normalizeTradeRow({ ...v1Row1, ...overrides }, wallet, { nowMs }));
+
+  it.each([
+    ['price', 1e308, '1e+308 is not a price: a price lies in [0, 1]', 'got 1e+308'],
+    ['price', 1.5, '1.5 is not a price', 'got 1.5'],
+    ['price', -0.1, '-0.1 is not a price', 'got -0.1'],
+    ['price', 5e-324, '5e-324 is below the smallest possible non-zero price 1e-17', 'got 5e-324'],
+    ['price', '1e999', 'Infinity is not a price', 'got "1e999"'],
+    ['price', 'Infinity', 'Infinity is not a price', 'got "Infinity"'],
+    ['price', Infinity, 'Infinity is not a price', 'got Infinity'],
+    ['size', 1e308, '1e+308 shares is more than one fill can hold (at most 100000000000', 'got 1e+308'],
+    ['size', 5e-324, '5e-324 is not a fill size: a fill has at least 0.000001 shares (one on-chain unit)', 'got 5e-324'],
+    ['size', 0, '0 is not a fill size', 'got 0'],
+    ['size', -3, '-3 is not a fill size', 'got -3'],
+    ['size', '-Infinity', '-Infinity is not a fill size', 'got "-Infinity"'],
+    ['size', Infinity, 'Infinity shares is more than one fill can hold', 'got Infinity'],
+    ['size', NaN, 'expected a number', 'got NaN'],
+    ['outcomeIndex', 1e20, '100000000000000000000 is not a whole number in the int32 range the API declares', 'got 100000000000000000000'],
+    ['outcomeIndex', 2 ** 31, '2147483648 is not a whole number in the int32 range', 'got 2147483648'],
+    ['outcomeIndex', 0.5, '0.5 is not a whole number in the int32 range', 'got 0.5'],
+    ['outcomeIndex', 'first', 'expected a whole number', 'got "first"'],
+    ['timestamp', '1e999', 'Infinity is not epoch seconds', 'got "1e999"'],
+  ])('%s %s is refused', (key, value, reason, got) => {
+    const error = refusal({ [key]: value });
+    expect(error).toBeInstanceOf(InvalidInputError);
+    const field = key === 'outcomeIndex' ? 'outcome_index' : key;
+    expect(error.message).toContain(`field "${field}" is invalid (${reason}`);
+    expect(error.message).toContain(got);
+    expect(error.message).toContain('0xe0dbde43eb1d38a52fe5e3cc4d5c072a5753be49ef083c39b9e9a5ade83a3965');
+  });
+
+  it('accepts the edges of each range: price 0 and 1, one on-chain unit of shares, 10^11 shares, int32 bounds, no index', () => {
+    const accepted = (overrides: Row) => normalizeTradeRow({ ...v1Row1, ...overrides }, wallet, { nowMs });
+    expect(accepted({ price: 0 }).price).toBe(0);
+    expect(accepted({ price: '1' }).price).toBe(1);
+    expect(accepted({ price: 1e-17 }).price).toBe(1e-17);
+    expect(accepted({ size: 0.000001 }).size).toBe(0.000001);
+    expect(accepted({ size: 1e11 }).size).toBe(1e11);
+    expect(accepted({ outcomeIndex: -(2 ** 31) }).outcome_index).toBe(-(2 ** 31));
+    expect(accepted({ outcomeIndex: '2147483647' }).outcome_index).toBe(2 ** 31 - 1);
+    expect(accepted({ outcomeIndex: '' }).outcome_index).toBeNull();
+  });
+
+  it('refuses a fill dated after now plus the 10-minute clock-skew margin (a year ahead, the year 2100), naming the date', () => {
+    const yearAhead = Date.parse('2027-03-30T02:06:46Z') / 1000;
+    const error = refusal({ timestamp: yearAhead });
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toContain(
+      'field "timestamp" is invalid (dated 2027-03-30T02:06:46Z, after now (2026-03-30T02:06:46Z) plus the 10-minute clock-skew margin: no fill can be dated in the future): got 1806372406',
+    );
+    expect(refusal({ timestamp: '4102444800' }).message).toMatch(/dated 2100-01-01T00:00:00Z, after now .*: got "4102444800"/);
+  });
+
+  it('accepts a fill dated up to the clock-skew margin ahead of the clock, and refuses one a second later', () => {
+    const now = Date.parse(String(normalizeTradeRow(v1Row1, wallet, { nowMs }).timestamp));
+    const edge = { nowMs: now - MAX_CLOCK_SKEW_SECONDS * 1000 };
+    expect(normalizeTradeRow(v1Row1, wallet, edge).timestamp).toBe('2026-03-29T02:06:46.000Z');
+    expect(() => normalizeTradeRow(v1Row1, wallet, { nowMs: edge.nowMs - 1000 })).toThrow(/clock-skew margin/);
   });
 });

@@ -10,7 +10,7 @@ import type { FieldSchema } from '../../src/warehouse/bigquery/schema.js';
 import { duckdbDialect } from '../../src/warehouse/duckdb/dialect.js';
 import { checkpointMergeSql } from '../../src/warehouse/sql/checkpoint-sql.js';
 import { planSql } from '../../src/warehouse/sql/plan-sql.js';
-import { TEST_RUN_OPTIONS, UNTHROTTLED, noSleep } from '../../testkit/backfill-harness.js';
+import { TEST_RUN_OPTIONS, UNTHROTTLED, clockBehind, noSleep } from '../../testkit/backfill-harness.js';
 import { startZetaSqlServer } from '../../testkit/zetasql-analyzer.js';
 import type { BigQueryAnalyzer, ColumnType, TableDescription, ZetaSqlServer } from '../../testkit/zetasql-analyzer.js';
 import type { ParamTypeDescriptor } from '../fakes/fake-bigquery-server.js';
@@ -44,7 +44,7 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
   const stagingTables = new Map<string, FieldSchema[]>();
 
   beforeAll(async () => {
-    [server, sim, fakes] = await Promise.all([startZetaSqlServer(), startSimulator({ seed: 3, wallets: 12, maxTradesPerWallet: 300 }), startGcpFakes()]);
+    [server, sim, fakes] = await Promise.all([startZetaSqlServer(), startSimulator({ seed: 3, wallets: 12, maxTradesPerWallet: 300, nowSeconds: clockBehind() }), startGcpFakes()]);
     const stage = openStage(fakes.gcs, 'analyzer');
     const warehouse = openWarehouse(fakes, stage);
     await warehouse.migrate();

@@ -102,12 +102,15 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     expect(rows[0]!.ts).toBe('2024-01-02T03:04:05');
   });
 
-  it('never inserts a key twice, even when the staged rows repeat it (the de-duplicating path)', async () => {
+  it('refuses a staged trades file whose rows repeat a key (a fill under two timestamps), before its MERGE: nothing of the batch is held', async () => {
+    // Merging one row of the two would leave a checkpoint counting the staged rows against fewer held.
     const repeated = await stageTrades(W1, ['t1', 't1', 't2']);
-    const result = await f.warehouse.loadBundles([repeated]);
-    expect(result.merged.trades).toBe(2);
-    const [counts] = await f.sql<{ n: bigint; d: bigint }>('SELECT count(*) AS n, count(DISTINCT trade_id) AS d FROM trades');
-    expect([Number(counts!.n), Number(counts!.d)]).toEqual([2, 2]);
+    const other = await stageTrades(W2, ['t3']);
+    await expect(f.warehouse.loadBundles([repeated, other])).rejects.toThrow(
+      new RegExp(`of wallet ${W1} holds 3 rows under only 2 distinct trade ids: a fill \\(tx, asset, side, price, size\\) repeated under another timestamp`),
+    );
+    expect(await f.sql('SELECT trade_id FROM trades')).toEqual([]);
+    expect((await f.warehouse.loadBundles([other])).tradeCounts).toEqual({ [W2]: 1 });
   });
 
   it('refuses a staged file whose row count is not what its manifest says, or that holds another wallet\'s rows: nothing is merged', async () => {

@@ -274,7 +274,7 @@ export class SqlWarehouse implements Warehouse {
           `staged trades file ${bundle.files.trades?.uri ?? '?'} of wallet ${bundle.wallet} holds ${Number(s.row_count)} rows under only ` +
             `${Number(s.key_count)} distinct trade ids: a fill (tx, asset, side, price, size) repeated under another timestamp, which one transaction cannot have, so nothing of the wallet was loaded`,
           {
-            hint: 'The Data API served malformed rows; fetch the wallet again with `backfill run --refetch`, and if it repeats, report it',
+            hint: 'The Data API served malformed rows; the next run fetches the wallet again (its staged files are set aside), and if it repeats, report it',
             kind: 'permanent',
           },
         );

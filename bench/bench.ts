@@ -34,6 +34,7 @@ import { DuckDbWarehouse } from '../src/warehouse/duckdb/index.js';
 import { clockBehind } from '../testkit/backfill-harness.js';
 import { startCli, waitFor } from '../testkit/cli.js';
 import { compareWithGroundTruth } from '../testkit/ground-truth-diff.js';
+import { asWallets } from '../testkit/wallets.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,7 +69,7 @@ async function tempDir(): Promise<string> {
 async function seedTraders(dir: string, wallets: readonly string[]): Promise<void> {
   const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb') });
   await warehouse.migrate();
-  await warehouse.addTraders(wallets, 'bench');
+  await warehouse.addTraders(asWallets(wallets), 'bench');
   await warehouse.close();
 }
 

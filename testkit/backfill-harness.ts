@@ -9,6 +9,7 @@ import type { PolymarketSourceConfig } from '../src/polymarket/index.js';
 import { LocalStageStore } from '../src/staging/local/local-stage-store.js';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb/index.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
+import { asWallets } from './wallets.js';
 
 /** Limits far above anything a test reaches, so tests measure behaviour, not throttling. */
 export const UNTHROTTLED = {
@@ -41,7 +42,7 @@ export async function openWarehouse(dir: string): Promise<DuckDbWarehouse> {
 export async function seedTraders(dir: string, wallets: readonly string[]): Promise<void> {
   const warehouse = await openWarehouse(dir);
   try {
-    await warehouse.addTraders(wallets, 'test');
+    await warehouse.addTraders(asWallets(wallets), 'test');
   } finally {
     await warehouse.close();
   }

@@ -21,6 +21,7 @@ import { withWarehouseFaults } from './faulty-warehouse.js';
 import { compareWithGroundTruth } from './ground-truth-diff.js';
 import type { GroundTruthDiff } from './ground-truth-diff.js';
 import { SCHEMA_MIGRATIONS_TABLE, WAREHOUSE_TABLES } from '../src/warehouse/table-schemas.js';
+import { asWallets } from './wallets.js';
 
 export interface ChaosOptions {
   wallets: number;
@@ -82,7 +83,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     '--max-failed-attempts', '100']);
   try {
     const seed = await openWarehouse(dir);
-    await seed.addTraders(sim.dataset.wallets(), 'chaos');
+    await seed.addTraders(asWallets(sim.dataset.wallets()), 'chaos');
     await seed.close();
 
     // 1. Faults at the warehouse boundary, in-process.

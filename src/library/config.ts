@@ -271,7 +271,7 @@ function fraction(value: string, option: string): number {
   return n;
 }
 
-function oneOf<T extends string>(value: string, option: string, allowed: readonly T[]): T {
+export function oneOf<T extends string>(value: string, option: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new ConfigError(`${option} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
 }

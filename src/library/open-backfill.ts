@@ -8,7 +8,9 @@ import type { RunSummary } from '../engine/run-summary.js';
 import { leaseScope, takeLease } from '../lease/held-lease.js';
 import type { HeldLease } from '../lease/held-lease.js';
 import type { LeaseInfo } from '../lease/lease.js';
-import { describeError } from '../lib/errors.js';
+import { parseWalletAddress } from '../domain/wallet-address.js';
+import type { Wallet } from '../domain/wallet-address.js';
+import { ConfigError, describeError } from '../lib/errors.js';
 import type { SourceLogger } from '../polymarket/index.js';
 import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
 import type { FailedWallet, Warehouse } from '../warehouse/warehouse.js';
@@ -79,7 +81,7 @@ export interface Backfill {
    */
   status(options?: { failures?: boolean }): Promise<StatusJson>;
   failed(options?: { limit?: number; kind?: 'backfill' | 'refresh' }): Promise<FailedWallet[]>;
-  /** Adds normalised, valid addresses to `traders`; returns how many were new. */
+  /** Adds wallet addresses to `traders` (trimmed and lower-cased; if any is not a wallet, none is added); returns how many were new. */
   addTraders(addresses: readonly string[], source: string): Promise<number>;
   /**
    * Streams a wallet list (one address per line, or a CSV with a wallet_address column) into
@@ -179,7 +181,22 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
         },
       }),
     failed: async (failedOptions = {}) => (await warehouse()).failedWallets(failedOptions),
-    addTraders: async (addresses, source) => (await warehouse()).addTraders(addresses, source),
+    addTraders: async (addresses, source) => {
+      // The library's boundary: a caller's list is parsed here, once, and nothing is added if any is not a wallet.
+      const wallets: Wallet[] = [];
+      const rejected: string[] = [];
+      for (const address of addresses) {
+        const parsed = parseWalletAddress(address);
+        if (parsed.ok) wallets.push(parsed.wallet);
+        else rejected.push(parsed.reason);
+      }
+      if (rejected.length > 0) {
+        throw new ConfigError(`${rejected.length} of ${addresses.length} value(s) are not wallets: ${rejected.slice(0, 5).join('; ')}${rejected.length > 5 ? '; …' : ''}`, {
+          hint: 'Nothing was added; fix the addresses and retry',
+        });
+      }
+      return (await warehouse()).addTraders(wallets, source);
+    },
     discoverLeaderboard: async (query) => {
       const { checkLeaderboardQuery, createPolymarketSource } = await polymarket();
       // The tag names the query as sent (category trimmed and lower-cased, defaults filled in).

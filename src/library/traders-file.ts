@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 
 import { parseWalletAddress } from '../domain/wallet-address.js';
+import type { Wallet } from '../domain/wallet-address.js';
 import { ConfigError } from '../lib/errors.js';
 
 export interface RejectedLine {
@@ -12,7 +13,7 @@ export interface RejectedLine {
 }
 
 export interface TradersBatch {
-  wallets: string[];
+  wallets: Wallet[];
   rejected: RejectedLine[];
 }
 

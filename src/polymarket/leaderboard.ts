@@ -11,6 +11,8 @@
  */
 import { redactUrl } from './redact-url.js';
 import { z } from 'zod';
+import { parseWalletAddress } from '../domain/wallet-address.js';
+import type { Wallet } from '../domain/wallet-address.js';
 import { ConfigError } from '../lib/errors.js';
 import type { HttpClient, SourceLogger } from './http-client.js';
 import { UnexpectedResponseError } from './http-errors.js';
@@ -50,7 +52,7 @@ export interface LeaderboardQuery {
 
 export interface LeaderboardEntry {
   /** The proxy wallet (`user_id`), lower-cased. */
-  wallet: string;
+  wallet: Wallet;
   /** Competition rank on the requested board: tied wallets share a rank and the next one skips. */
   rank: number;
   userName: string | null;
@@ -63,12 +65,15 @@ export interface LeaderboardEntry {
   profileImage: string | null;
 }
 
-const WALLET = /^0x[0-9a-fA-F]{40}$/;
 const CATEGORY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const rowSchema = z.object({
   rank: z.number().int().nonnegative(),
-  user_id: z.string().regex(WALLET, 'not a wallet address (0x + 40 hex)'),
+  user_id: z.string().transform((value, ctx) => {
+    const parsed = parseWalletAddress(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+    return parsed.ok ? parsed.wallet : (value as Wallet);
+  }),
   pnl: z.number().nullish(),
   volume: z.number().nullish(),
   user_name: z.string().nullish(),
@@ -188,7 +193,7 @@ export async function leaderboard(
             { hint: 'The leaderboard row shape changed; report it' },
           );
         }
-        const wallet = row.data.user_id.toLowerCase();
+        const wallet = row.data.user_id;
         if (seen.has(wallet)) {
           repeated += 1;
           continue;

@@ -1,3 +1,4 @@
+import type { Wallet } from '../domain/wallet-address.js';
 import { describeInvalidTrader } from '../domain/wallet-address.js';
 import { BackfillError, ConfigError } from '../lib/errors.js';
 import type { WarehouseDriver, SqlSession, StagedRelation } from './driver.js';
@@ -116,10 +117,10 @@ export class SqlWarehouse implements Warehouse {
     }
   }
 
-  async addTraders(addresses: readonly string[], source: string): Promise<number> {
+  async addTraders(wallets: readonly Wallet[], source: string): Promise<number> {
     let added = 0;
     // Chunked: a BigQuery request is limited to 10 MB, and 10,000 addresses are ~0.5 MB.
-    for (const chunk of chunks(addresses, 10_000)) {
+    for (const chunk of chunks(wallets, 10_000)) {
       added += await this.#driver.execute('add traders', addTradersSql(this.#driver.dialect), {
         wallets: param.strings(chunk),
         source: param.string(source),

@@ -1,3 +1,4 @@
+import type { Wallet } from '../domain/wallet-address.js';
 import type { WalletBundle } from '../staging/stage-store.js';
 
 export type { WalletBundle };
@@ -176,8 +177,8 @@ export interface Warehouse {
   readonly embedded: boolean;
   /** Creates or upgrades the tables (versioned migrations); safe to call on every start. */
   migrate(): Promise<void>;
-  /** Appends addresses to `traders` (already validated by the caller); returns how many were new. */
-  addTraders(addresses: readonly string[], source: string): Promise<number>;
+  /** Appends wallets to `traders` (parsed at the boundary they came in through); returns how many were new. */
+  addTraders(wallets: readonly Wallet[], source: string): Promise<number>;
   /** Wallets still to do, normalised, in a stable order, streamed in chunks. */
   planWallets(options: PlanOptions): AsyncIterable<string[]>;
   /**

@@ -12,6 +12,7 @@ import type { RunningSimulator } from '../../src/simulator/index.js';
 import { openWarehouse, paths, seedTraders } from '../../testkit/backfill-harness.js';
 import { runArgs, runCli } from '../../testkit/cli.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
+import { asWallets } from '../../testkit/wallets.js';
 
 const CLOUD_RUN = { CLOUD_RUN_JOB: 'polycopy-backfill', CLOUD_RUN_EXECUTION: 'polycopy-backfill-x7k2p', CLOUD_RUN_TASK_INDEX: '0', CLOUD_RUN_TASK_COUNT: '1' };
 const LABELS = 'logging.googleapis.com/labels';
@@ -68,7 +69,7 @@ describe('log lines on Cloud Run', () => {
   it('a run with a malformed wallet: every line an entry with severity, message, time and the run id; the failed wallet WARNING with its kind', async () => {
     await withTempDir(async (dir) => {
       const seed = await openWarehouse(dir);
-      await seed.addTraders(sim.dataset.wallets(), 'test');
+      await seed.addTraders(asWallets(sim.dataset.wallets()), 'test');
       await seed.query('INSERT INTO traders (wallet_address) VALUES ($v)', { v: '0xnot-a-wallet' });
       await seed.close();
       const args = runArgs(paths(dir), sim.url).filter((arg, i, all) => arg !== '--log-level' && all[i - 1] !== '--log-level');

@@ -9,6 +9,7 @@ import { CHECKPOINT_COLUMNS, MIGRATIONS, TRADES } from '../../src/warehouse/tabl
 import type { WalletBundle } from '../../src/warehouse/warehouse.js';
 import { billedBytes } from '../fakes/fake-bigquery-server.js';
 import type { FakeJob, TableResource } from '../fakes/fake-bigquery-server.js';
+import { asWallet } from '../../testkit/wallets.js';
 import {
   DATASET,
   PROJECT,
@@ -29,9 +30,9 @@ type Fakes = Awaited<ReturnType<typeof startGcpFakes>>;
 const underEngineRetry = <T>(work: () => Promise<T>, attempts = 3) =>
   withRetry(work, { attempts, baseDelayMs: 1, maxDelayMs: 1, classify: warehouseRetryDecision, sleep: () => Promise.resolve() });
 
-const W1 = wallet(0x11);
-const W2 = wallet(0xaa);
-const W3 = wallet(0xbb);
+const W1 = asWallet(wallet(0x11));
+const W2 = asWallet(wallet(0xaa));
+const W3 = asWallet(wallet(0xbb));
 const MARKET = `0x${'c'.repeat(64)}`;
 
 const insertedTables = (f: Fakes) =>

@@ -15,6 +15,7 @@ import { TEST_RUN_OPTIONS, UNTHROTTLED, clockBehind, noSleep } from '../../testk
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { billedBytes } from '../fakes/fake-bigquery-server.js';
 import { BUCKET, DATASET, PROJECT, WAREHOUSE_URI, startGcpFakes } from './gcp-test-helpers.js';
+import { asWallets } from '../../testkit/wallets.js';
 
 type Fakes = Awaited<ReturnType<typeof startGcpFakes>>;
 
@@ -79,7 +80,7 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     const stage = backends.stage;
     const warehouse = await backends.openWarehouse();
     await warehouse.migrate();
-    await warehouse.addTraders(sim.dataset.wallets(), 'test');
+    await warehouse.addTraders(asWallets(sim.dataset.wallets()), 'test');
     const source = () =>
       createPolymarketSource({ dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimits: UNTHROTTLED, sleep: noSleep, timeoutMs: 10_000 });
     const options = { ...TEST_RUN_OPTIONS, commit: { ...TEST_RUN_OPTIONS.commit, maxWallets: 20, maxDelayMs: 60_000 } };

@@ -176,7 +176,7 @@ describe('PolymarketSource.leaderboard', () => {
     let which = 0;
     server = await startServer((_req, res) => sendJson(res, 200, bodies[which]));
     const lb = makeSource(server.url);
-    await expect(lb.leaderboard({ limit: 5 })).rejects.toThrow(/leaderboard row 0 that cannot be used: user_id: not a wallet address/);
+    await expect(lb.leaderboard({ limit: 5 })).rejects.toThrow(/leaderboard row 0 that cannot be used: user_id: invalid wallet address "gringo": expected 0x followed by 40 hex digits/);
     which = 1;
     await expect(lb.leaderboard({ limit: 5 })).rejects.toThrow(UnexpectedResponseError);
     which = 2;

@@ -15,6 +15,7 @@ import { startZetaSqlServer } from '../../testkit/zetasql-analyzer.js';
 import type { BigQueryAnalyzer, ColumnType, TableDescription, ZetaSqlServer } from '../../testkit/zetasql-analyzer.js';
 import type { ParamTypeDescriptor } from '../fakes/fake-bigquery-server.js';
 import { DATASET, PROJECT, openStage, openWarehouse, startGcpFakes } from '../gcp/gcp-test-helpers.js';
+import { asWallets } from '../../testkit/wallets.js';
 
 /**
  * Every statement the BigQuery backend sends, checked by Google's own analyzer (ZetaSQL, run
@@ -48,7 +49,7 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
     const stage = openStage(fakes.gcs, 'analyzer');
     const warehouse = openWarehouse(fakes, stage);
     await warehouse.migrate();
-    await warehouse.addTraders(sim.dataset.wallets(), 'test');
+    await warehouse.addTraders(asWallets(sim.dataset.wallets()), 'test');
     await fakes.engine!.sql(`INSERT INTO traders (wallet_address) VALUES ('not-a-wallet')`);
     const source = createPolymarketSource({ dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimits: UNTHROTTLED, sleep: noSleep });
     await startBackfill({ source, stage, warehouse }, { ...TEST_RUN_OPTIONS, commit: { ...TEST_RUN_OPTIONS.commit, maxWallets: 6 } }).done;

@@ -5,6 +5,7 @@ import type { CheckpointRow, WalletBundle } from '../../src/warehouse/warehouse.
 import { trade } from '../../testkit/trade-row.js';
 import { WAREHOUSE_BACKENDS, stageRows } from './warehouse-backends.js';
 import type { WarehouseFixture } from './warehouse-backends.js';
+import { asWallet } from '../../testkit/wallets.js';
 
 /**
  * The warehouse contract, run over every backend: what is planned, how loads MERGE, how a
@@ -12,9 +13,9 @@ import type { WarehouseFixture } from './warehouse-backends.js';
  * (src/warehouse/sql); this proves they hold on each backend that runs them.
  */
 
-const W1 = '0x' + '1'.repeat(40);
-const W2 = '0x' + 'a'.repeat(40);
-const W3 = '0x' + 'b'.repeat(40);
+const W1 = asWallet('0x' + '1'.repeat(40));
+const W2 = asWallet('0x' + 'a'.repeat(40));
+const W3 = asWallet('0x' + 'b'.repeat(40));
 
 const checkpoint = (wallet: string, ok: boolean, error: string | null = null): CheckpointRow => ({
   wallet_address: wallet,

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 
-import { parsePositiveInt } from '../../lib/duration.js';
-import { ENV } from '../../library/config.js';
+import { COMMAND_DEFAULTS, demoSettings } from '../../library/command-options.js';
 import type { Flags } from '../../library/config.js';
 import { startSimulator } from '../../simulator/index.js';
 import { runExitCode } from '../exit-codes.js';
@@ -15,20 +14,13 @@ import { runAndReport } from './run.js';
 export function demoCommand(): Command {
   return addRunOptions(new Command('demo'))
     .description('backfill demo wallets from the bundled Polymarket simulator into a local DuckDB file')
-    .option('--demo-wallets <n>', 'how many simulated wallets', '300')
-    .option('--seed <n>', 'simulator seed', '7')
+    .option('--demo-wallets <n>', 'how many simulated wallets', String(COMMAND_DEFAULTS.demo.wallets))
+    .option('--seed <n>', 'simulator seed', String(COMMAND_DEFAULTS.demo.seed))
     .action(async (flags: Flags) => {
-      const demoWallets = parsePositiveInt(String(flags.demoWallets), '--demo-wallets');
-      const sim = await startSimulator({ seed: Number(flags.seed), wallets: demoWallets, maxTradesPerWallet: 20_000 });
+      const demo = demoSettings(flags);
+      const sim = await startSimulator({ seed: demo.seed, wallets: demo.wallets, maxTradesPerWallet: demo.maxTradesPerWallet });
       try {
-        // Demo data never mixes with a real warehouse unless the user points it there.
-        const demoFlags: Flags = {
-          ...flags,
-          warehouse: typeof flags.warehouse === 'string' ? flags.warehouse : (process.env[ENV.warehouse] ?? './data/demo/backfill.duckdb'),
-          stage: typeof flags.stage === 'string' ? flags.stage : (process.env[ENV.stage] ?? './data/demo/stage'),
-          dataApiUrl: sim.url,
-          gammaApiUrl: sim.url,
-        };
+        const demoFlags: Flags = { ...demo.flags, dataApiUrl: sim.url, gammaApiUrl: sim.url };
         process.exitCode = await withBackfill(demoFlags, async (backfill, logger) => {
           const wallets = sim.dataset.wallets();
           const added = await backfill.addTraders(wallets, 'demo');

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 
-import { intIn } from '../../library/config.js';
+import { COMMAND_DEFAULTS, failedQuery } from '../../library/command-options.js';
 import type { StatusJson } from '../../status/status-json.js';
 import type { Flags } from '../../library/config.js';
 import { addStoreOptions, withBackfill } from '../options.js';
@@ -62,11 +62,12 @@ export function failedCommand(): Command {
   return addStoreOptions(new Command('failed'))
     .description('wallets whose last attempt failed (retried by the next run unless parked)')
     .option('--json', 'print JSON lines on stdout')
-    .option('--limit <n>', 'at most this many', '1000')
+    .option('--limit <n>', 'at most this many', String(COMMAND_DEFAULTS.failedLimit))
     .option('--refresh', 'completed wallets whose last refresh failed (their backfill stays complete), instead of backfill failures')
     .action(async (flags: Flags) => {
+      const query = failedQuery(flags);
       await withBackfill(flags, async (backfill) => {
-        const rows = await backfill.failed({ limit: intIn(String(flags.limit), '--limit', [1, 10_000_000]), kind: flags.refresh === true ? 'refresh' : 'backfill' });
+        const rows = await backfill.failed(query);
         for (const row of rows) {
           if (flags.json === true) process.stdout.write(`${JSON.stringify(row)}\n`);
           else {

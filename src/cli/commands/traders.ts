@@ -1,33 +1,24 @@
 import { Command } from 'commander';
 
-import { parseWalletAddress } from '../../domain/wallet-address.js';
+import { COMMAND_BOUNDS, COMMAND_DEFAULTS, leaderboardQuery } from '../../library/command-options.js';
+import { ENV } from '../../library/config.js';
 import type { Flags } from '../../library/config.js';
-import { ConfigError } from '../../lib/errors.js';
-import { EXIT } from '../exit-codes.js';
-import { ENV, intIn } from '../../library/config.js';
 import { LEADERBOARD_ORDERS, LEADERBOARD_PERIODS } from '../../polymarket/leaderboard.js';
-import type { LeaderboardOrder, LeaderboardPeriod } from '../../polymarket/leaderboard.js';
+import { EXIT } from '../exit-codes.js';
 import { addStoreOptions, withBackfill } from '../options.js';
 import { safeText } from '../terminal-text.js';
 
 export function tradersCommand(): Command {
+  const board = COMMAND_DEFAULTS.leaderboard;
   const traders = new Command('traders').description('manage the wallet list (the traders table)');
 
   addStoreOptions(traders.command('add'))
     .description('add wallet addresses to the traders table')
     .argument('<address...>', 'proxy wallet addresses (0x + 40 hex)')
     .action(async (addresses: string[], flags: Flags) => {
-      const wallets: string[] = [];
-      const rejected: string[] = [];
-      for (const address of addresses) {
-        const parsed = parseWalletAddress(address);
-        if (parsed.ok) wallets.push(parsed.wallet);
-        else rejected.push(parsed.reason);
-      }
-      if (rejected.length > 0) throw new ConfigError(safeText(rejected.join('; ')), { hint: 'Nothing was added; fix the addresses and retry' });
       await withBackfill(flags, async (backfill) => {
-        const added = await backfill.addTraders(wallets, 'cli');
-        process.stdout.write(`added ${added} new wallet(s) (${wallets.length - added} already listed)\n`);
+        const added = await backfill.addTraders(addresses, 'cli');
+        process.stdout.write(`added ${added} new wallet(s) (${addresses.length - added} already listed)\n`);
       });
     });
 
@@ -48,29 +39,21 @@ export function tradersCommand(): Command {
   addStoreOptions(traders.command('discover'))
     .description("add the wallets of Polymarket's public trader leaderboard (Data API /v2/leaderboard)")
     .requiredOption('--leaderboard', 'discover from the trader leaderboard')
-    .option('--category <name>', 'overall, or a market category such as sports, politics, crypto', 'overall')
-    .option('--period <period>', `time period: ${LEADERBOARD_PERIODS.join('|')}`, 'week')
-    .option('--order-by <order>', `rank by ${LEADERBOARD_ORDERS.join('|')}`, 'PNL')
-    .option('--count <n>', 'how many wallets at most (1-10000)', '100')
+    .option('--category <name>', 'overall, or a market category such as sports, politics, crypto', board.category)
+    .option('--period <period>', `time period: ${LEADERBOARD_PERIODS.join('|')}`, board.period)
+    .option('--order-by <order>', `rank by ${LEADERBOARD_ORDERS.join('|')}`, board.orderBy)
+    .option('--count <n>', `how many wallets at most (${COMMAND_BOUNDS.leaderboardCount.join('-')})`, String(board.count))
     .option('--data-api-url <url>', `Data API base URL (env ${ENV.dataApiUrl})`)
     .action(async (flags: Flags) => {
-      const period = String(flags.period);
-      const order = String(flags.orderBy).toUpperCase();
-      if (!(LEADERBOARD_PERIODS as readonly string[]).includes(period)) throw new ConfigError(`--period ${JSON.stringify(period)} is not one of ${LEADERBOARD_PERIODS.join(', ')}`);
-      if (!(LEADERBOARD_ORDERS as readonly string[]).includes(order)) throw new ConfigError(`--order-by ${JSON.stringify(order)} is not one of ${LEADERBOARD_ORDERS.join(', ')}`);
-      const count = intIn(String(flags.count), '--count', [1, 10_000]);
+      // Parsed before the warehouse is opened: a bad option fails at once.
+      const query = leaderboardQuery(flags);
       await withBackfill(flags, async (backfill) => {
-        const result = await backfill.discoverLeaderboard({
-          category: String(flags.category),
-          timePeriod: period as LeaderboardPeriod,
-          orderBy: order as LeaderboardOrder,
-          limit: count,
-        });
+        const result = await backfill.discoverLeaderboard(query);
         process.stdout.write(`leaderboard ${result.source}: ${result.found} wallet(s) found, ${result.added} new in traders\n`);
         if (result.stopped !== undefined) {
           // The wallets found are a true prefix of the board and were added; fewer than asked is a partial result.
           process.stderr.write(
-            `warning: the leaderboard stopped making progress, so discovery stopped at ${result.found} of the ${count} wallet(s) asked for; those found were added: ${safeText(result.stopped)}\n`,
+            `warning: the leaderboard stopped making progress, so discovery stopped at ${result.found} of the ${query.limit} wallet(s) asked for; those found were added: ${safeText(result.stopped)}\n`,
           );
           process.exitCode = EXIT.someFailed;
         }

@@ -22,6 +22,7 @@ export {
   UnexpectedResponseError,
   bodySnippet,
   describeReceived,
+  type ApiErrorBody,
   type RetryClass,
 } from './http-errors.js';
 export { FillSequencer, OutOfOrderError, tradeId, type SequencedRow, type TradeKeyFields } from './trade-key.js';
@@ -29,11 +30,14 @@ export { NonTradeRowError, epochSecondsOf, normalizeTradeRow, type NormalizedTra
 export {
   DATA_TRADES_KEY,
   FULL_HISTORY_START,
+  KEEP_ALL_FILLS_FILTER_AMOUNT,
   TRADES_PAGE_SIZE,
   walletTradePages,
   walletTradesUrl,
+  type TradeWalk,
   type WalletWalkOptions,
 } from './data-api.js';
+export { SmallFillsFilter, refusesFilterAmount } from './small-fills.js';
 export { PageGuard, pageDigest } from './page-guard.js';
 export { redactUrl } from './redact-url.js';
 export { checkBaseUrl } from './base-url.js';

@@ -138,7 +138,7 @@ export interface SimDataset {
   wallets(): string[];
   /** All fills of the wallet, maker and taker; 0 for an unknown wallet. */
   tradeCount(wallet: string): number;
-  /** The ground truth: every fill (maker and taker, dust included), newest first, as `taker_only=false&start=1&filter_amount=0` serves them. */
+  /** The ground truth: every fill (maker and taker, dust included), newest first, as `taker_only=false&start=1&filter_amount=0.000001` serves them. */
   fills(wallet: string): Iterable<GroundTruthFill>;
   /** Condition ids the wallet's fills touch, split by what Gamma can resolve. */
   conditionIds(wallet: string): { resolvable: string[]; unresolvable: string[] };

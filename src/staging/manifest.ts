@@ -8,12 +8,15 @@ import type { FileCheck, StageStore, WalletManifest } from './stage-store.js';
 
 /** A complete staged bundle as the warehouse loads it; the one place a manifest becomes a bundle. */
 export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
-  return { wallet: manifest.wallet, tradeCount: manifest.trade_count, files: manifest.files };
+  const bundle: WalletBundle = { wallet: manifest.wallet, tradeCount: manifest.trade_count, files: manifest.files };
+  return manifest.small_fills_excluded ? { ...bundle, smallFillsExcluded: true } : bundle;
 }
 
 function checksumOf(manifest: Omit<WalletManifest, 'checksum'>): string {
-  const { version, wallet, run_id, staged_at, trade_count, files } = manifest;
-  return createHash('sha256').update(JSON.stringify({ version, wallet, run_id, staged_at, trade_count, files })).digest('hex');
+  const { version, wallet, run_id, staged_at, trade_count, files, small_fills_excluded } = manifest;
+  // The flag is hashed only when set, so manifests written before it existed still verify.
+  const content = { version, wallet, run_id, staged_at, trade_count, files, ...(small_fills_excluded ? { small_fills_excluded } : {}) };
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
 /** The manifest as it is stored: version 2, with the checksum of its own content. */
@@ -37,6 +40,7 @@ const manifestSchema = z.object({
   staged_at: z.string(),
   trade_count: z.number().int().nonnegative(),
   files: z.object({ trades: fileSchema.optional(), markets: fileSchema.optional(), events: fileSchema.optional(), unresolved: fileSchema.optional() }),
+  small_fills_excluded: z.literal(true).optional(),
   checksum: z.string().optional(),
 });
 

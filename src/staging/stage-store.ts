@@ -39,6 +39,8 @@ export interface WalletManifest {
   staged_at: string;
   trade_count: number;
   files: Partial<Record<StageKind, StagedFile>>;
+  /** Present (true) when the staged trades leave out fills under 0.01 shares (the API refused `filter_amount`). */
+  small_fills_excluded?: true;
   /** sha256 of the manifest without this field (version 2). */
   checksum?: string;
 }

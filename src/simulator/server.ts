@@ -141,8 +141,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
 
   const send = (res: ServerResponse, response: SimResponse, traceId: string): void => {
-    res.writeHead(response.status, { ...response.headers, 'x-trace-id': traceId });
+    const headers = { ...response.headers, 'x-trace-id': traceId };
+    res.writeHead(response.status, headers);
     res.end(response.body);
+    const req = res.req as IncomingMessage | undefined;
+    options.onExchange?.({ method: req?.method ?? 'GET', url: req?.url ?? '', status: response.status, headers, body: response.body });
   };
 
   const respond = (

@@ -41,7 +41,7 @@ export class SmallFillsFilter {
     this.#refusal = refusal;
     const why = refusal.apiError ? describeApiError(refusal.apiError) : `HTTP ${refusal.status}`;
     this.#logger?.warn(
-      { url: refusal.url, filterAmount, status: refusal.status, err: refusal.message },
+      { url: refusal.url, filterAmount, status: refusal.status, traceId: refusal.apiError?.traceId },
       `The Data API refused filter_amount=${filterAmount} (GET ${refusal.url}: HTTP ${refusal.status}, ${why}); for the rest ` +
         'of this run /v2/trades is asked without it, at the documented default minimum of 0.01 shares, so smaller fills are ' +
         'not fetched. The checkpoints of the wallets loaded meanwhile record it (backfill_checkpoint.small_fills_excluded = true)',

@@ -162,6 +162,14 @@ describe('GET /v2/trades', () => {
     expect(offset.body.error).toBe('offset is not allowed');
   });
 
+  it('answers a method other than GET with 405 method_not_allowed in the v2 error body', async () => {
+    const response = await fetch(`${sim.url}/v2/trades?user=${whale}`, { method: 'POST' });
+    expect(response.status).toBe(405);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ code: 'method_not_allowed', retryable: false });
+    expect(body.trace_id).toBe(response.headers.get('x-trace-id'));
+  });
+
   it('accepts the wallet in any case and returns an empty page for an unknown wallet', async () => {
     const upper = `0x${whale.slice(2).toUpperCase()}`;
     const page = await getJson<TradesPage>(`${sim.url}/v2/trades?user=${upper}&taker_only=false&start=1&limit=2`);

@@ -199,7 +199,11 @@ export class CommitBatcher {
     }
     this.counters.loaded += 1;
     this.#events.safeEmit('wallet:loaded', { wallet, trades: held });
-    return { ...this.#row(wallet, true, held, staged.bundle.files.trades?.uri ?? null, null), last_trade_at: result.lastTradeAt[wallet] ?? null };
+    return {
+      ...this.#row(wallet, true, held, staged.bundle.files.trades?.uri ?? null, null),
+      last_trade_at: result.lastTradeAt[wallet] ?? null,
+      small_fills_excluded: staged.bundle.smallFillsExcluded ?? false,
+    };
   }
 
   /**

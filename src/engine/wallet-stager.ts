@@ -72,8 +72,9 @@ export async function stageWallet(
   }
 
   const conditionIds = new Set<string>();
+  const walk = deps.source.walletTrades(wallet, { signal, ...(window ? { startSeconds: window.startSeconds } : {}) });
   const trades = await writeStaged(deps.stage, 'trades', wallet, area, async (write) => {
-    for await (const page of deps.source.walletTrades(wallet, { signal, ...(window ? { startSeconds: window.startSeconds } : {}) })) {
+    for await (const page of walk) {
       for (const trade of page) {
         conditionIds.add(trade.condition_id);
         await write(trade);
@@ -91,9 +92,11 @@ export async function stageWallet(
     if (metadata.markets.length > 0) files.markets = await writeRows(deps.stage, 'markets', wallet, area, metadata.markets);
     if (metadata.events.length > 0) files.events = await writeRows(deps.stage, 'events', wallet, area, metadata.events);
     if (metadata.unresolved.length > 0) files.unresolved = await writeRows(deps.stage, 'unresolved', wallet, area, metadata.unresolved);
+    const excluded = walk.smallFillsExcluded ? ({ small_fills_excluded: true } as const) : {};
     // A refresh window is not a complete history: it never becomes a bundle a backfill could reuse.
-    if (!window) await deps.stage.writeManifest(sealManifest({ wallet, run_id: deps.runId, staged_at: new Date().toISOString(), trade_count: trades.rows, files }));
-    return { bundle: { wallet, tradeCount: trades.rows, files, ...(window ? { partial: true } : {}) }, claims: metadata.claims, reused: false };
+    if (!window) await deps.stage.writeManifest(sealManifest({ wallet, run_id: deps.runId, staged_at: new Date().toISOString(), trade_count: trades.rows, files, ...excluded }));
+    const bundle = { wallet, tradeCount: trades.rows, files, ...(window ? { partial: true } : {}), ...(walk.smallFillsExcluded ? { smallFillsExcluded: true } : {}) };
+    return { bundle, claims: metadata.claims, reused: false };
   } catch (error) {
     deps.metadata.release(metadata.claims);
     throw error;

@@ -8,14 +8,16 @@
  * because each would otherwise store a wrong history without a word (see PageGuard).
  */
 import { z } from 'zod';
+import { toWallet } from '../domain/wallet-address.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { abortReason } from '../lib/sleep.js';
 import type { HttpClient } from './http-client.js';
-import { UnexpectedResponseError } from './http-errors.js';
+import { PaginationError, UnexpectedResponseError } from './http-errors.js';
 import type { TradeRecord } from './records.js';
 import { linkedSignal } from './linked-signal.js';
 import { PageGuard } from './page-guard.js';
 import { redactUrl } from './redact-url.js';
+import { SmallFillsFilter, refusesFilterAmount } from './small-fills.js';
 import { DEFAULT_MAX_PAGES_PER_WALLET } from './source-limits.js';
 import { FillSequencer, tradeId } from './trade-key.js';
 import { epochSecondsOf, normalizeTradeRow } from './trade-rows.js';
@@ -26,7 +28,6 @@ export const DATA_TRADES_KEY = 'data:trades';
 /** v2 first-page maximum; later pages keep the size the cursor carries. */
 export const TRADES_PAGE_SIZE = 1000;
 
-const WALLET = /^0x[0-9a-fA-F]{40}$/;
 
 const pageSchema = z.object({
   data: z.array(z.unknown()).nullable(),
@@ -41,8 +42,24 @@ const pageSchema = z.object({
 /** Full history: the oldest block time `start` can ask for (0 would mean "the last three years"). */
 export const FULL_HISTORY_START = 1;
 
-/** The `/v2/trades` URL for a wallet walk; `cursor` absent on the first page. */
-export function walletTradesUrl(dataApiUrl: string, wallet: string, cursor?: string, startSeconds = FULL_HISTORY_START): URL {
+/**
+ * `filter_amount` that keeps every fill: one on-chain unit of a share (outcome tokens have 6
+ * decimals), so no fill is smaller. 0 would not do: the document says `filter_amount` "defaults to
+ * 0.01, and 0 means the same".
+ */
+export const KEEP_ALL_FILLS_FILTER_AMOUNT = '0.000001';
+
+/**
+ * The `/v2/trades` URL for a wallet walk; `cursor` absent on the first page. `smallFills` false
+ * omits `filter_amount` (the fallback after the API refused it; see SmallFillsFilter).
+ */
+export function walletTradesUrl(
+  dataApiUrl: string,
+  wallet: string,
+  cursor?: string,
+  startSeconds = FULL_HISTORY_START,
+  smallFills = true,
+): URL {
   const url = new URL(`${dataApiUrl.replace(/\/+$/, '')}/v2/trades`);
   url.searchParams.set('user', wallet);
   // The default `true` serves each fill on its taker side only, dropping the wallet's maker fills.
@@ -50,9 +67,9 @@ export function walletTradesUrl(dataApiUrl: string, wallet: string, cursor?: str
   // Without `start` the user shape floors to the last three years; 1 asks for the full history.
   url.searchParams.set('start', String(startSeconds));
   url.searchParams.set('limit', String(TRADES_PAGE_SIZE));
-  // The documented default minimum (0.01 shares) silently drops dust fills; ask for every fill.
+  // The documented default minimum (0.01 shares) silently drops smaller fills; ask for every fill.
   url.searchParams.set('filter_type', 'TOKENS');
-  url.searchParams.set('filter_amount', '0');
+  if (smallFills) url.searchParams.set('filter_amount', KEEP_ALL_FILLS_FILTER_AMOUNT);
   if (cursor !== undefined) url.searchParams.set('cursor', cursor);
   return url;
 }
@@ -72,26 +89,54 @@ export interface WalletWalkOptions {
   maxPages?: number;
   /** Clock in epoch milliseconds; rows dated after it (plus a clock-skew margin) fail the walk. Default: the system clock. */
   now?: () => number;
+  /** The run's filter_amount state; default a fresh one (every walk asks for the small fills first). */
+  smallFills?: SmallFillsFilter;
+}
+
+/** A wallet walk: its pages, and whether it ran without the fills under 0.01 shares. */
+export interface TradeWalk extends AsyncIterable<TradeRecord[]> {
+  /**
+   * True when the walk's rows leave out fills under 0.01 shares: the API refused `filter_amount` in
+   * this run (before or during this walk), so it was asked at the documented default. Final once the
+   * walk has ended.
+   */
+  readonly smallFillsExcluded: boolean;
 }
 
 /**
  * Pages of a wallet's trades, normalised and keyed, newest first; never yields an empty page and
  * never holds more than one page. Throws on an envelope that is not `{data, pagination}`, on
  * `has_more` without a cursor, on a repeated cursor or page, on a page longer than the limit, past
- * the page cap, and on rows that cannot be keyed safely.
+ * the page cap, and on rows that cannot be keyed safely. A 400 refusing `filter_amount` switches the
+ * run to the documented default (SmallFillsFilter) and starts the walk again without it.
  */
-export async function* walletTradePages(
+export function walletTradePages(
   http: HttpClient,
   dataApiUrl: string,
   walletInput: string,
   options: WalletWalkOptions = {},
+): TradeWalk {
+  const smallFills = options.smallFills ?? new SmallFillsFilter();
+  const state = { smallFillsExcluded: smallFills.excluded };
+  const pages = walletPages(http, dataApiUrl, walletInput, options, smallFills, state);
+  return {
+    get smallFillsExcluded() {
+      return state.smallFillsExcluded;
+    },
+    [Symbol.asyncIterator]: () => pages,
+  };
+}
+
+async function* walletPages(
+  http: HttpClient,
+  dataApiUrl: string,
+  walletInput: string,
+  options: WalletWalkOptions,
+  smallFills: SmallFillsFilter,
+  state: { smallFillsExcluded: boolean },
 ): AsyncGenerator<TradeRecord[], void, undefined> {
-  const wallet = walletInput.trim();
-  if (!WALLET.test(wallet)) {
-    throw new InvalidInputError(`wallet ${JSON.stringify(walletInput)} is not an address (0x followed by 40 hex digits)`, {
-      hint: 'Pass the proxy wallet shown on the Polymarket profile, not a name',
-    });
-  }
+  // The one wallet rule (domain/wallet-address.ts): trimmed, lower-cased, 0x + 40 hex, else an InvalidInputError naming it.
+  const wallet = toWallet(walletInput);
   const startSeconds = options.startSeconds ?? FULL_HISTORY_START;
   if (!Number.isSafeInteger(startSeconds) || startSeconds < FULL_HISTORY_START) {
     throw new InvalidInputError(
@@ -100,9 +145,38 @@ export async function* walletTradePages(
     );
   }
   const user = wallet.toLowerCase();
+  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES_PER_WALLET;
   const link = linkedSignal(options.signal);
   try {
-    yield* walk(http, dataApiUrl, user, startSeconds, options.maxPages ?? DEFAULT_MAX_PAGES_PER_WALLET, options.now ?? Date.now, link.signal);
+    // At most twice: with filter_amount, then (refused) without it, which cannot be refused again for it.
+    for (;;) {
+      const withSmallFills = !smallFills.excluded;
+      state.smallFillsExcluded = !withSmallFills;
+      let pagesYielded = 0;
+      try {
+        for await (const records of walk(http, dataApiUrl, user, startSeconds, maxPages, withSmallFills, options.now ?? Date.now, link.signal)) {
+          pagesYielded += 1;
+          yield records;
+        }
+        return;
+      } catch (error) {
+        if (!withSmallFills || !refusesFilterAmount(error)) throw error;
+        smallFills.fallBack(error, KEEP_ALL_FILLS_FILTER_AMOUNT);
+        state.smallFillsExcluded = true;
+        // The filters must be the same on every page of a walk, and pages already handed on cannot be
+        // taken back: a refusal after them fails the wallet without counting, for the next run to fetch whole.
+        if (pagesYielded > 0) {
+          throw new PaginationError(
+            `GET /v2/trades for wallet ${user} was refused filter_amount=${KEEP_ALL_FILLS_FILTER_AMOUNT} after ${pagesYielded} page(s) that accepted it`,
+            {
+              cause: error,
+              kind: 'transient',
+              hint: 'The run now asks without it (fills under 0.01 shares left out); this wallet is fetched again from the start by the next run',
+            },
+          );
+        }
+      }
+    }
   } finally {
     link.dispose();
   }
@@ -114,6 +188,7 @@ async function* walk(
   user: string,
   startSeconds: number,
   maxPages: number,
+  withSmallFills: boolean,
   now: () => number,
   signal: AbortSignal,
 ): AsyncGenerator<TradeRecord[], void, undefined> {
@@ -123,7 +198,7 @@ async function* walk(
   let cursor: string | undefined;
   for (let page = 1; ; page += 1) {
     if (signal.aborted) throw abortReason(signal);
-    const url = walletTradesUrl(dataApiUrl, user, cursor, startSeconds);
+    const url = walletTradesUrl(dataApiUrl, user, cursor, startSeconds, withSmallFills);
     const shown = redactUrl(url);
     const body = await http.getJson(url, DATA_TRADES_KEY, signal);
     const parsed = pageSchema.safeParse(body);

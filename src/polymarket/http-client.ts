@@ -19,7 +19,10 @@ import {
   HttpNetworkError,
   HttpStatusError,
   ResponseTooLargeError,
+  bodySnippet,
+  describeApiError,
   describeReceived,
+  parseApiErrorBody,
   type RetryClass,
 } from './http-errors.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -418,29 +421,51 @@ export class HttpClient {
     }
     const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'), (this.#options.now ?? Date.now)());
     const retryAfter = retryAfterMs === undefined ? '' : ` (Retry-After ${retryAfterMs} ms)`;
-    const message = `${where} failed with HTTP ${status}${retryAfter}; ${received()}`;
-    if (status === 429) {
+    const apiError = parseApiErrorBody(text);
+    const message = `${where} failed with HTTP ${status}${retryAfter}; ${apiError ? describeApiError(apiError) : received()}`;
+    const byStatus: RetryClass | undefined = status === 429 ? '429' : status === 503 ? '503' : status >= 500 && status < 600 ? '5xx' : undefined;
+    // The v2 body's flag says whether the request may be retried unchanged: it can stop a retry the
+    // status alone would allow, never start one for a 4xx other than 429. Bodies that are not v2
+    // errors (a CDN's 429 text, an HTML 502) keep the decision by status.
+    if (byStatus !== undefined && apiError?.retryable === false) {
+      throw new HttpStatusError(message, {
+        url,
+        status,
+        apiError,
+        hint:
+          `The Data API marked this failure not retryable (code ${apiError.code}), so it is not retried; ` +
+          'if it persists, report it to Polymarket with the trace_id',
+      });
+    }
+    if (byStatus === '429') {
       throw new HttpStatusError(message, {
         url,
         status,
         retryClass: '429',
         retryAfterMs,
+        apiError,
         hint: 'Polymarket is rate limiting this client; retried after Retry-After or backoff. If it persists, lower the rate limits or the concurrency',
       });
     }
-    if (status >= 500 && status < 600) {
+    if (byStatus !== undefined) {
       throw new HttpStatusError(message, {
         url,
         status,
-        retryClass: status === 503 ? '503' : '5xx',
+        retryClass: byStatus,
         retryAfterMs,
+        apiError,
         hint: 'Polymarket is unavailable or overloaded; retried with backoff. If it persists, resume the run later',
       });
     }
     throw new HttpStatusError(message, {
       url,
       status,
-      hint: 'The request was rejected and is not retried; check the ids in the URL and the API documentation for this route',
+      apiError,
+      hint:
+        apiError?.parameter !== undefined
+          ? `The Data API rejected the parameter ${bodySnippet(apiError.parameter, 64)} and the request is not retried; this client sends what the ` +
+            'Data API v2 document declares, so report it (with the trace_id) as an API change'
+          : 'The request was rejected and is not retried; check the ids in the URL and the API documentation for this route',
     });
   }
 }

@@ -41,8 +41,59 @@ export class HttpError extends BackfillError {
   }
 }
 
-/** A non-2xx response. */
-export class HttpStatusError extends HttpError {}
+/**
+ * The Data API v2 error body (its document's Conventions: every unsuccessful response is JSON with a
+ * human-readable `error`, a stable `code`, a `retryable` flag and an opaque `trace_id`; validation
+ * failures may also name `parameter`).
+ */
+export interface ApiErrorBody {
+  code: string;
+  error: string;
+  retryable: boolean;
+  traceId: string | undefined;
+  parameter: string | undefined;
+}
+
+/**
+ * The v2 error body in `text`, or undefined when the body is not one: Gamma's `{type, error}`, an
+ * HTML page or a CDN's plain text keep the handling by status alone.
+ */
+export function parseApiErrorBody(text: string): ApiErrorBody | undefined {
+  if (!/^\s*\{/.test(text)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const body = value as Record<string, unknown>;
+  if (typeof body.code !== 'string' || typeof body.error !== 'string' || typeof body.retryable !== 'boolean') return undefined;
+  return {
+    code: body.code,
+    error: body.error,
+    retryable: body.retryable,
+    traceId: typeof body.trace_id === 'string' ? body.trace_id : undefined,
+    parameter: typeof body.parameter === 'string' ? body.parameter : undefined,
+  };
+}
+
+/** `"filter_amount must be >= 0.01" (code "invalid_request", parameter "filter_amount", trace_id "9f2c")`, for a message. */
+export function describeApiError(body: ApiErrorBody): string {
+  // Every part is the server's text: each goes through bodySnippet, which flattens and caps it.
+  const parts = [`code ${bodySnippet(body.code, 64)}`];
+  if (body.parameter !== undefined) parts.push(`parameter ${bodySnippet(body.parameter, 64)}`);
+  if (body.traceId !== undefined) parts.push(`trace_id ${bodySnippet(body.traceId, 64)}`);
+  return `${bodySnippet(body.error)} (${parts.join(', ')})`;
+}
+
+/** A non-2xx response; `apiError` is its Data API v2 error body when it has one. */
+export class HttpStatusError extends HttpError {
+  readonly apiError: ApiErrorBody | undefined;
+  constructor(message: string, options: HttpErrorOptions & { apiError?: ApiErrorBody }) {
+    super(message, options);
+    this.apiError = options.apiError;
+  }
+}
 
 /** A 2xx response whose body is not usable JSON (an HTML error page, a truncated body). */
 export class HttpBodyError extends HttpError {}

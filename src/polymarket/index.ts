@@ -22,6 +22,7 @@ export {
   UnexpectedResponseError,
   bodySnippet,
   describeReceived,
+  type ApiErrorBody,
   type RetryClass,
 } from './http-errors.js';
 export { FillSequencer, OutOfOrderError, TwinAcrossTimestampsError, tradeId, type SequencedRow, type TradeKeyFields } from './trade-key.js';
@@ -29,12 +30,15 @@ export { NonTradeRowError, epochSecondsOf, normalizeTradeRow, type NormalizedTra
 export {
   DATA_TRADES_KEY,
   FULL_HISTORY_START,
+  KEEP_ALL_FILLS_FILTER_AMOUNT,
   TRADES_PAGE_SIZE,
   walletTradePages,
   walletTradesUrl,
+  type TradeWalk,
   type WalletWalkOptions,
 } from './data-api.js';
 export { DEFAULT_MAX_IDLE_PAGES, PageGuard, PagingStalledError, pageDigest } from './page-guard.js';
+export { SmallFillsFilter, refusesFilterAmount } from './small-fills.js';
 export { redactUrl } from './redact-url.js';
 export { checkBaseUrl } from './base-url.js';
 export {

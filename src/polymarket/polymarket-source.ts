@@ -10,6 +10,7 @@ import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js'
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DATA_LEADERBOARD_KEY, LEADERBOARD_RATE_LIMIT, leaderboard } from './leaderboard.js';
 import { RateLimiter, type RateLimit } from './rate-limiter.js';
+import { SmallFillsFilter } from './small-fills.js';
 import {
   DEFAULT_MAX_PAGES_PER_WALLET,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -104,9 +105,12 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
     events: createGammaListing(http, gammaApiUrl, 'events', config.logger),
   };
 
+  // Per source, not per module: a refusal of filter_amount changes this run's walks only.
+  const smallFills = new SmallFillsFilter(config.logger);
+
   return {
     walletTrades: (wallet, options = {}) =>
-      walletTradePages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, maxPages, now: () => now().getTime() }),
+      walletTradePages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, maxPages, smallFills, now: () => now().getTime() }),
     markets: (conditionIds, signal) =>
       lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal, listing: listings.markets }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal, listing: listings.events }),

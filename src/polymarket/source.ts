@@ -1,6 +1,7 @@
+import type { TradeWalk } from './data-api.js';
 import type { GammaPaging } from './gamma-listing.js';
 import type { LeaderboardQuery, LeaderboardResult } from './leaderboard.js';
-import type { EventRecord, MarketRecord, TradeRecord } from './records.js';
+import type { EventRecord, MarketRecord } from './records.js';
 
 /** Counters the source keeps, for progress and benchmarks. */
 export interface SourceStats {
@@ -49,9 +50,10 @@ export interface WalletTradesOptions {
 export interface PolymarketSource {
   /**
    * A wallet's complete trade history (maker and taker fills, full history), one API page at a time,
-   * newest first, already normalised and keyed. Never buffers more than one page.
+   * newest first, already normalised and keyed. Never buffers more than one page. Once it has ended,
+   * the walk says whether fills under 0.01 shares were left out (the API refused `filter_amount`).
    */
-  walletTrades(wallet: string, options?: WalletTradesOptions): AsyncIterable<TradeRecord[]>;
+  walletTrades(wallet: string, options?: WalletTradesOptions): TradeWalk;
   /** Gamma markets for these condition ids, closed and open alike, in batches of at most 50. */
   markets(conditionIds: readonly string[], signal?: AbortSignal): Promise<MarketLookup>;
   /** Gamma events for these event ids. */

@@ -8,6 +8,7 @@
  * strings, because the API keeps adding values and an unexpected label must never stop a backfill.
  */
 import { z } from 'zod';
+import { isValidWallet } from '../domain/wallet-address.js';
 import { InvalidInputError } from '../lib/errors.js';
 import type { TradeRecord } from './records.js';
 
@@ -53,9 +54,10 @@ const INT32_MAX = 2 ** 31 - 1;
 
 const rowSchema = z.record(z.string(), z.unknown());
 
+// The one wallet rule (domain/wallet-address.ts), kept strict here: an API row's wallet carries no whitespace.
 const walletSchema = z
   .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, 'expected 0x followed by 40 hex digits')
+  .refine((value) => value.trim() === value && isValidWallet(value.toLowerCase()), 'expected 0x followed by 40 hex digits')
   .transform((value) => value.toLowerCase());
 
 // Any length: combo condition ids are 62 hex digits, and documented examples are truncated.

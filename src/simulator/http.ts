@@ -37,6 +37,19 @@ export function gammaError(status: number, error: string): SimResponse {
   return json(status, { type: 'validation error', error });
 }
 
+const camelCase = (name: string): string => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+/**
+ * The first query parameter that is not one of `documented` (snake_case names; v2 "Params accept both
+ * snake_case and camelCase spellings"), or undefined. The v2 routes answer an unknown one with a 400
+ * instead of ignoring it, so a misspelt filter never silently widens what is served.
+ */
+export function unknownParameter(query: URLSearchParams, documented: readonly string[]): string | undefined {
+  const known = new Set(documented.flatMap((name) => [name, camelCase(name)]));
+  for (const name of query.keys()) if (!known.has(name)) return name;
+  return undefined;
+}
+
 /** First value among the parameter's accepted spellings (v2 takes snake_case and camelCase alike). */
 export function param(query: URLSearchParams, ...names: string[]): string | null {
   for (const name of names) {

@@ -13,6 +13,7 @@ export type {
   SimDataset,
   SimRoute,
   SimulatorOptions,
+  SimExchange,
   SimulatorStats,
 } from './types.js';
 export { createDataset } from './dataset.js';

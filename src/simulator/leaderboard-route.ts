@@ -9,11 +9,14 @@
 import { decodeBoardCursor, encodeBoardCursor } from './cursor.js';
 import type { Dataset } from './dataset.js';
 import type { SimResponse } from './http.js';
-import { json, param, parseNonNegativeInt, v2Error } from './http.js';
+import { json, param, parseNonNegativeInt, unknownParameter, v2Error } from './http.js';
 import type { BoardPeriod, BoardSort, BoardStanding } from './leaderboard.js';
 import { BOARD_PERIODS, rankBoard, standings } from './leaderboard.js';
 import { unitOf } from './epochs.js';
 import { Stream } from './prng.js';
+
+/** The operation's declared parameters (the Data API v2 document), snake_case; anything else is a 400. */
+export const LEADERBOARD_PARAMETERS = ['time_period', 'category', 'sort_by', 'user', 'limit', 'cursor'] as const;
 
 export const DEFAULT_BOARD_LIMIT = 100;
 export const MAX_BOARD_LIMIT = 1000;
@@ -64,6 +67,9 @@ export function handleLeaderboard(query: URLSearchParams, ctx: LeaderboardContex
   const invalid = (parameter: string, error: string): SimResponse =>
     v2Error(400, 'invalid_request', error, traceId, { parameter });
 
+  if (query.has('offset')) return invalid('offset', 'offset is not allowed');
+  const unknown = unknownParameter(query, LEADERBOARD_PARAMETERS);
+  if (unknown !== undefined) return invalid(unknown, `unknown query parameter: ${unknown}`);
   const periodText = param(query, 'time_period', 'timePeriod');
   const period = (periodText ?? 'day').toLowerCase();
   if (!Object.hasOwn(BOARD_PERIODS, period)) return invalid('time_period', 'time_period must be one of day, week, month, all');

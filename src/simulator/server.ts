@@ -18,7 +18,7 @@ import {
   legacyGone,
 } from './gamma-routes.js';
 import type { SimResponse } from './http.js';
-import { json, v2Error } from './http.js';
+import { v2Error } from './http.js';
 import { handleLeaderboard, standingsMemo } from './leaderboard-route.js';
 import { Rng, Stream } from './prng.js';
 import { handleTrades } from './trades-route.js';
@@ -141,8 +141,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
 
   const send = (res: ServerResponse, response: SimResponse, traceId: string): void => {
-    res.writeHead(response.status, { ...response.headers, 'x-trace-id': traceId });
+    const headers = { ...response.headers, 'x-trace-id': traceId };
+    res.writeHead(response.status, headers);
     res.end(response.body);
+    const req = res.req as IncomingMessage | undefined;
+    options.onExchange?.({ method: req?.method ?? 'GET', url: req?.url ?? '', status: response.status, headers, body: response.body });
   };
 
   const respond = (
@@ -202,10 +205,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       url = new URL(req.url ?? '/', 'http://simulator.invalid');
     } catch {
       count(stats.requests, 'other');
-      send(res, json(400, { error: 'bad request url' }), traceId);
+      send(res, v2Error(400, 'invalid_request', 'bad request url', traceId), traceId);
       return;
     }
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (req.method !== 'GET' && path.startsWith('/v2/') && ROUTES[path]) {
+      count(stats.requests, 'other');
+      send(res, v2Error(405, 'method_not_allowed', `method ${req.method ?? '?'} is not allowed on ${path}`, traceId), traceId);
+      return;
+    }
     const known = req.method === 'GET' ? ROUTES[path] : undefined;
     const route: Route = known ?? 'other';
     count(stats.requests, route);

@@ -1,8 +1,13 @@
-/** `GET /v2/trades?user=…`: the Data API v2 trade feed of one wallet, cursor-paged. */
+/**
+ * `GET /v2/trades?user=…`: the Data API v2 trade feed of one wallet, cursor-paged, with the documented
+ * semantics the product depends on: `filter_amount` 0 or omitted is the 0.01 floor, `start` 0 or
+ * omitted floors to three years back (`start=1` is the full history), and `limit` over 1000, `offset`
+ * or an undeclared parameter is a 400 `invalid_request` naming it.
+ */
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Dataset } from './dataset.js';
 import type { SimResponse } from './http.js';
-import { firstIndex, json, param, parseBool, parseNonNegativeInt, v2Error } from './http.js';
+import { firstIndex, json, param, parseBool, parseNonNegativeInt, unknownParameter, v2Error } from './http.js';
 
 export const DEFAULT_TRADES_LIMIT = 100;
 export const MAX_TRADES_LIMIT = 1000;
@@ -10,6 +15,16 @@ export const MAX_TRADES_LIMIT = 1000;
 export const THREE_YEARS_SECONDS = 3 * 365 * 86_400;
 /** An omitted or 0 `end` is now plus one day. */
 export const END_SLACK_SECONDS = 86_400;
+/** `filter_amount` "defaults to 0.01, and 0 means the same": the floor unless a positive value asks for less. */
+export const DEFAULT_FILTER_AMOUNT = 0.01;
+
+/**
+ * The operation's declared parameters (the Data API v2 document), snake_case; `condition_id` is the
+ * documented alias of `condition`. Anything else is a 400, like `offset`.
+ */
+export const TRADES_PARAMETERS = [
+  'user', 'limit', 'cursor', 'taker_only', 'filter_type', 'filter_amount', 'start', 'end', 'condition', 'condition_id', 'event_id', 'side',
+] as const;
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -26,12 +41,18 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
     v2Error(400, 'invalid_request', error, traceId, { parameter });
 
   if (query.has('offset')) return invalid('offset', 'offset is not allowed');
+  const unknown = unknownParameter(query, TRADES_PARAMETERS);
+  if (unknown !== undefined) return invalid(unknown, `unknown query parameter: ${unknown}`);
+  // The market and event shapes of the feed are documented but not simulated: the product never asks for them.
+  const shape = ['condition', 'condition_id', 'conditionId', 'event_id', 'eventId'].find((name) => query.has(name));
+  if (shape !== undefined) return invalid(shape, `the simulator serves only the user shape of /v2/trades, not ${shape}`);
   const user = param(query, 'user');
   if (user === null || user.trim() === '') return invalid('user', 'user is required');
   if (!ADDRESS.test(user.trim())) return invalid('user', `invalid user address: ${user}`);
 
   const limitParam = parseNonNegativeInt(param(query, 'limit'));
   if (limitParam === undefined) return invalid('limit', 'limit must be a non-negative integer');
+  if (limitParam !== null && limitParam > MAX_TRADES_LIMIT) return invalid('limit', `limit must be at most ${MAX_TRADES_LIMIT}`);
   const takerOnly = parseBool(param(query, 'taker_only', 'takerOnly'));
   if (takerOnly === undefined) return invalid('taker_only', 'taker_only must be true or false');
   const startParam = parseNonNegativeInt(param(query, 'start'));
@@ -41,9 +62,14 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
   const filterType = (param(query, 'filter_type', 'filterType') ?? 'TOKENS').toUpperCase();
   if (filterType !== 'TOKENS' && filterType !== 'CASH') return invalid('filter_type', 'filter_type must be TOKENS or CASH');
   const filterAmountText = param(query, 'filter_amount', 'filterAmount');
-  // Documented default: fills under 0.01 (shares, or USD with CASH) are left out unless asked for.
-  const filterAmount = filterAmountText === null ? 0.01 : Number(filterAmountText);
-  if (!Number.isFinite(filterAmount) || filterAmount < 0) return invalid('filter_amount', 'filter_amount must be a number >= 0');
+  const asked = filterAmountText === null ? 0 : Number(filterAmountText);
+  if (filterAmountText?.trim() === '' || !Number.isFinite(asked) || asked < 0) return invalid('filter_amount', 'filter_amount must be a number >= 0');
+  // Documented: "defaults to 0.01, and 0 means the same": fills under 0.01 (shares, or USD with CASH)
+  // are left out unless a positive value below it is sent.
+  const filterAmount = asked === 0 ? DEFAULT_FILTER_AMOUNT : asked;
+  const sideText = param(query, 'side');
+  const side = sideText === null ? undefined : sideText.trim().toUpperCase();
+  if (side !== undefined && side !== 'BUY' && side !== 'SELL') return invalid('side', 'side must be BUY or SELL');
   const cursorText = param(query, 'cursor');
   let cursor: ReturnType<typeof decodeCursor>;
   if (cursorText !== null && cursorText !== '') {
@@ -52,7 +78,7 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
   }
 
   // The cursor's page size wins; `limit` only shapes the first page.
-  const limit = cursor ? cursor.l : Math.min(MAX_TRADES_LIMIT, Math.max(1, limitParam ?? DEFAULT_TRADES_LIMIT));
+  const limit = cursor ? cursor.l : Math.max(1, limitParam ?? DEFAULT_TRADES_LIMIT);
   const start = startParam ? startParam : ctx.nowSeconds - THREE_YEARS_SECONDS;
   const end = endParam ? endParam : ctx.nowSeconds + END_SLACK_SECONDS;
 
@@ -87,6 +113,7 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
   const passes = (k: number): boolean => {
     const r = rowAt(k);
     const size = trades.size[r] ?? 0;
+    if (side !== undefined && (trades.sell[r] === 1 ? 'SELL' : 'BUY') !== side) return false;
     return (filterType === 'CASH' ? size * (trades.price[r] ?? 0) : size) >= filterAmount;
   };
   const rows: unknown[] = [];

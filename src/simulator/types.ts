@@ -94,6 +94,22 @@ export interface SimulatorOptions {
   nowSeconds?: number;
   /** Which Gamma listings answer; default `both`. */
   gamma?: GammaPaging;
+  /**
+   * Called with every complete response the server sends (injected faults included; a reset connection
+   * and a truncated body are not responses), e.g. for tests that hold the traffic to the API document.
+   */
+  onExchange?: (exchange: SimExchange) => void;
+}
+
+/** One request and the response the simulator sent for it. */
+export interface SimExchange {
+  method: string;
+  /** Path and query exactly as received. */
+  url: string;
+  status: number;
+  /** Response headers, lower-case names. */
+  headers: Record<string, string>;
+  body: string;
 }
 
 /** One fill as the simulator serves it, reduced to the fields that identify it. */
@@ -138,7 +154,7 @@ export interface SimDataset {
   wallets(): string[];
   /** All fills of the wallet, maker and taker; 0 for an unknown wallet. */
   tradeCount(wallet: string): number;
-  /** The ground truth: every fill (maker and taker, dust included), newest first, as `taker_only=false&start=1&filter_amount=0` serves them. */
+  /** The ground truth: every fill (maker and taker, dust included), newest first, as `taker_only=false&start=1&filter_amount=0.000001` serves them. */
   fills(wallet: string): Iterable<GroundTruthFill>;
   /** Condition ids the wallet's fills touch, split by what Gamma can resolve. */
   conditionIds(wallet: string): { resolvable: string[]; unresolvable: string[] };

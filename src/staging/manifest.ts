@@ -7,15 +7,19 @@ import type { FileCheck, LoadFailure, StageStore, StagedFile, WalletBundle, Wall
 
 /** A complete staged bundle as the warehouse loads it; the one place a manifest becomes a bundle. */
 export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
-  return { wallet: manifest.wallet, tradeCount: manifest.trade_count, files: manifest.files };
+  const bundle: WalletBundle = { wallet: manifest.wallet, tradeCount: manifest.trade_count, files: manifest.files };
+  return manifest.small_fills_excluded ? { ...bundle, smallFillsExcluded: true } : bundle;
 }
 
 function checksumOf(manifest: Omit<WalletManifest, 'checksum'>): string {
-  const { version, wallet, run_id, staged_at, trade_count, files, load_failed } = manifest;
-  // load_failed only when set: the checksums of manifests written before it existed still match.
-  return createHash('sha256')
-    .update(JSON.stringify({ version, wallet, run_id, staged_at, trade_count, files, ...(load_failed ? { load_failed } : {}) }))
-    .digest('hex');
+  const { version, wallet, run_id, staged_at, trade_count, files, load_failed, small_fills_excluded } = manifest;
+  // Optional fields are hashed only when set, so manifests written before they existed still verify.
+  const content = {
+    version, wallet, run_id, staged_at, trade_count, files,
+    ...(load_failed ? { load_failed } : {}),
+    ...(small_fills_excluded ? { small_fills_excluded } : {}),
+  };
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
 /** The manifest as it is stored: version 2, with the checksum of its own content. */
@@ -40,6 +44,7 @@ const manifestSchema = z.object({
   trade_count: z.number().int().nonnegative(),
   files: z.object({ trades: fileSchema.optional(), markets: fileSchema.optional(), events: fileSchema.optional(), unresolved: fileSchema.optional() }),
   load_failed: z.object({ run_id: z.string(), at: z.string(), error: z.string() }).optional(),
+  small_fills_excluded: z.literal(true).optional(),
   checksum: z.string().optional(),
 });
 

@@ -44,6 +44,8 @@ export interface WalletManifest {
    * so a run fetches the wallet again instead of reusing them (`reload` still may, when asked).
    */
   load_failed?: LoadFailure;
+  /** Present (true) when the staged trades leave out fills under 0.01 shares (the API refused `filter_amount`). */
+  small_fills_excluded?: true;
   /** sha256 of the manifest without this field (version 2). */
   checksum?: string;
 }
@@ -111,4 +113,6 @@ export interface WalletBundle {
   metadataOnly?: boolean;
   /** The trades are a refresh window, not the wallet's whole history: its count is read unpruned. */
   partial?: boolean;
+  /** The trades leave out fills under 0.01 shares: the API refused `filter_amount` (see SmallFillsFilter). */
+  smallFillsExcluded?: boolean;
 }

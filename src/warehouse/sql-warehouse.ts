@@ -447,6 +447,7 @@ export class SqlWarehouse implements Warehouse {
                 error: r.error === null ? null : truncate(r.error, 4_000),
                 run_id: r.run_id,
                 last_trade_at: r.last_trade_at ?? null,
+                small_fills_excluded: r.small_fills_excluded ?? null,
               })),
             ),
             ...(group.rows === groups[0]!.rows ? { max_failed_attempts: param.int(options.maxFailedAttempts) } : {}),

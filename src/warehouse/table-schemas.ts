@@ -140,6 +140,9 @@ export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
   str('refresh_error'),
   col('refresh_attempted_at', 'timestamp'),
   col('refresh_attempts', 'int'),
+  // The trades held for the wallet leave out fills under 0.01 shares: a load or refresh ran while the
+  // Data API refused `filter_amount` and fell back to its default minimum. NULL before it was recorded.
+  col('small_fills_excluded', 'bool'),
 ];
 
 /** One row per finished run: its outcome and what its BigQuery jobs billed (what the dashboard sums). */
@@ -260,4 +263,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, description: 'checkpoint in-flight marks: a wallet in flight when the process died is counted and tried alone' },
   { version: 3, description: 'incremental refresh: last_trade_at, refreshed_at, refresh_error, refresh_attempted_at, refresh_attempts' },
   { version: 4, description: 'backfill_runs: one row per finished run, with the bytes its BigQuery jobs billed' },
+  { version: 5, description: 'checkpoint small_fills_excluded: trades fetched without the fills under 0.01 shares (filter_amount refused)' },
 ];

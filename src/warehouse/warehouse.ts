@@ -42,6 +42,11 @@ export interface CheckpointRow {
   refresh?: boolean;
   /** The newest fill held after a load (ISO-8601 UTC); the next refresh window starts an overlap before it. */
   last_trade_at?: string | null;
+  /**
+   * A load's trades were fetched without the fills under 0.01 shares (the API refused `filter_amount`).
+   * Absent on failures: they load nothing, so the column keeps what it said.
+   */
+  small_fills_excluded?: boolean;
 }
 
 /** A completed wallet to refresh and where its window starts (the newest fill held, ISO-8601 UTC; null for none). */

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeError } from '../../src/lib/errors.js';
+import { describeError, isTransient } from '../../src/lib/errors.js';
 import { HttpClient, parseRetryAfter, type HttpClientOptions } from '../../src/polymarket/http-client.js';
 import { HttpBodyError, HttpNetworkError, HttpStatusError, bodySnippet } from '../../src/polymarket/http-errors.js';
 import { RateLimiter } from '../../src/polymarket/rate-limiter.js';
@@ -305,5 +305,68 @@ describe('parseRetryAfter and bodySnippet', () => {
     expect(bodySnippet('')).toBe('(empty body)');
     expect(bodySnippet('a\r\n\tb')).toBe('"a b"');
     expect(bodySnippet('x'.repeat(500))).toBe(`"${'x'.repeat(160)}…"`);
+  });
+});
+
+describe('HttpClient reads the Data API v2 error body (code, retryable, parameter, trace_id)', () => {
+  it('a 400 invalid_request naming a parameter is not retried; the error carries the body and its message names parameter, text and trace_id', async () => {
+    server = await startServer((_req, res) => {
+      sendJson(res, 400, { error: 'filter_amount must be at least 0.01', code: 'invalid_request', retryable: false, trace_id: 't-400', parameter: 'filter_amount' });
+    });
+    const { client, delays } = makeClient();
+    const error = await failure(client.getJson(`${server.url}/v2/trades?user=0xabc&filter_amount=0.000001`, 'data:trades'));
+    expect(error).toBeInstanceOf(HttpStatusError);
+    expect((error as HttpStatusError).apiError).toEqual({
+      code: 'invalid_request',
+      error: 'filter_amount must be at least 0.01',
+      retryable: false,
+      traceId: 't-400',
+      parameter: 'filter_amount',
+    });
+    expect(error.message).toContain('failed with HTTP 400; "filter_amount must be at least 0.01" (code "invalid_request", parameter "filter_amount", trace_id "t-400")');
+    expect(describeError(error)).toContain('rejected the parameter "filter_amount"');
+    expect(isTransient(error)).toBe(false);
+    expect(server.requests).toHaveLength(1);
+    expect(delays).toEqual([]);
+  });
+
+  it('a 503 request_timeout with retryable:true is retried after its Retry-After', async () => {
+    server = await startServer((_req, res, index) => {
+      if (index === 0) sendJson(res, 503, { error: 'pool acquire budget', code: 'request_timeout', retryable: true, trace_id: 't-503' }, { 'retry-after': '2' });
+      else sendJson(res, 200, { ok: true });
+    });
+    const { client, delays } = makeClient();
+    expect(await client.getJson(`${server.url}/v2/trades?user=0xabc`, 'data:trades')).toEqual({ ok: true });
+    expect(delays).toEqual([2000]);
+    expect(client.retryCounts()).toEqual({ '503': 1 });
+  });
+
+  it.each([
+    [500, 'internal'],
+    [503, 'dependency_unavailable'],
+    [429, 'rate_limited'],
+  ])('a %i %s with retryable:false is not retried (the flag stops a retry the status alone would allow)', async (status, code) => {
+    server = await startServer((_req, res) => {
+      sendJson(res, status, { error: 'do not retry this', code, retryable: false, trace_id: 't-x' }, { 'retry-after': '1' });
+    });
+    const { client, delays } = makeClient();
+    const error = await failure(client.getJson(`${server.url}/v2/trades?user=0xabc`, 'data:trades'));
+    expect((error as HttpStatusError).status).toBe(status);
+    expect(describeError(error)).toContain(`marked this failure not retryable (code ${code})`);
+    expect(isTransient(error)).toBe(false);
+    expect(server.requests).toHaveLength(1);
+    expect(delays).toEqual([]);
+  });
+
+  it('bodies that are not v2 errors keep the handling by status: a CDN 429 text and a Gamma {type, error} 500 are retried', async () => {
+    server = await startServer((_req, res, index) => {
+      if (index === 0) {
+        res.writeHead(429, { 'content-type': 'text/plain' }).end('error code: 1015');
+      } else if (index === 1) sendJson(res, 500, { type: 'error', error: 'boom' });
+      else sendJson(res, 200, { ok: true });
+    });
+    const { client } = makeClient();
+    expect(await client.getJson(`${server.url}/markets?id=1`, 'gamma:markets')).toEqual({ ok: true });
+    expect(client.retryCounts()).toEqual({ '429': 1, '5xx': 1 });
   });
 });

@@ -163,7 +163,7 @@ describe('startSeconds', () => {
         start: '1760000000',
         limit: '1000',
         filter_type: 'TOKENS',
-        filter_amount: '0',
+        filter_amount: '0.000001',
       });
     }
   });

@@ -10,7 +10,7 @@ import type { TradesPage } from './helpers.js';
 /** 2026-10-31T23:59:59Z: the data clock before any advance. */
 const DATA_END = Date.UTC(2026, 9, 31, 23, 59, 59) / 1000;
 const DAY = 86_400;
-const FULL = { taker_only: 'false', start: '1', limit: '1000', filter_amount: '0' };
+const FULL = { taker_only: 'false', start: '1', limit: '1000', filter_amount: '0.000001' };
 
 interface Market {
   conditionId: string;

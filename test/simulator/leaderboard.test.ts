@@ -120,12 +120,14 @@ describe('GET /v2/leaderboard', () => {
     expect(contradicted.body).toMatchObject({ code: 'invalid_request', parameter: 'cursor' });
   });
 
-  it('rejects an unknown time_period or sort_by and a limit over 1000 with the v2 error body', async () => {
+  it('rejects an unknown time_period or sort_by, a limit over 1000, offset and an undeclared parameter with the v2 error body', async () => {
     const cases: [string, string, string][] = [
       ['time_period=year', 'time_period', 'time_period must be one of day, week, month, all'],
       ['sort_by=ROI', 'sort_by', 'sort_by must be PNL or VOLUME'],
       ['limit=1001', 'limit', 'limit must be at most 1000'],
       ['cursor=garbage', 'cursor', 'invalid cursor'],
+      ['offset=100', 'offset', 'offset is not allowed'],
+      ['time_period=all&window=7d', 'window', 'unknown query parameter: window'],
     ];
     for (const [query, parameter, error] of cases) {
       const { status, body } = await getJson<Record<string, unknown>>(`${sim.url}/v2/leaderboard?${query}`);

@@ -16,7 +16,7 @@ const V2_ROW_KEYS = [
 describe('GET /v2/trades', () => {
   let sim: RunningSimulator;
   let whale: string;
-  const full = { taker_only: 'false', start: '1', limit: '1000', filter_amount: '0' };
+  const full = { taker_only: 'false', start: '1', limit: '1000', filter_amount: '0.000001' };
 
   beforeAll(async () => {
     sim = await startSimulator({ ...SMALL, nowSeconds: NOW });
@@ -74,13 +74,24 @@ describe('GET /v2/trades', () => {
     expect(j).toBe(takerDefault.length);
   });
 
-  it('hides dust fills under 0.01 shares unless filter_amount=0 is sent (the documented default minimum)', async () => {
+  it('hides fills under 0.01 shares with filter_amount omitted or 0 ("defaults to 0.01, and 0 means the same") and serves them for a positive value below', async () => {
     const fills = [...sim.dataset.fills(whale)];
     const dust = fills.filter((f) => f.size < 0.01);
     expect(dust.length).toBeGreaterThan(0);
-    const { rows } = await fetchAllTrades(sim, whale, { taker_only: 'false', start: '1', limit: '1000' });
-    expect(rows).toHaveLength(fills.length - dust.length);
-    expect(rows.every((r) => Number(r.size) >= 0.01)).toBe(true);
+    const filters: Record<string, string>[] = [{}, { filter_amount: '0' }, { filterAmount: '0' }];
+    for (const filter of filters) {
+      const { rows } = await fetchAllTrades(sim, whale, { taker_only: 'false', start: '1', limit: '1000', ...filter });
+      expect(rows, JSON.stringify(filter)).toHaveLength(fills.length - dust.length);
+      expect(rows.every((r) => Number(r.size) >= 0.01)).toBe(true);
+    }
+    const { rows } = await fetchAllTrades(sim, whale, { taker_only: 'false', start: '1', limit: '1000', filter_amount: '0.000001' });
+    expect(rows.map(toGroundTruth)).toEqual(fills);
+  });
+
+  it('filters by side (BUY or SELL)', async () => {
+    const fills = [...sim.dataset.fills(whale)];
+    const { rows } = await fetchAllTrades(sim, whale, { ...full, side: 'SELL' });
+    expect(rows.map(toGroundTruth)).toEqual(fills.filter((f) => f.side === 'SELL'));
   });
 
   it('without start, hides fills older than three years before now', async () => {
@@ -88,9 +99,9 @@ describe('GET /v2/trades', () => {
     const fills = [...sim.dataset.fills(whale)];
     const recent = fills.filter((f) => f.timestamp >= floor);
     expect(recent.length).toBeLessThan(fills.length);
-    const { rows } = await fetchAllTrades(sim, whale, { taker_only: 'false', limit: '1000', filter_amount: '0' });
+    const { rows } = await fetchAllTrades(sim, whale, { taker_only: 'false', limit: '1000', filter_amount: '0.000001' });
     expect(rows.map(toGroundTruth)).toEqual(recent);
-    const withZero = await fetchAllTrades(sim, whale, { taker_only: 'false', limit: '1000', start: '0', filter_amount: '0' });
+    const withZero = await fetchAllTrades(sim, whale, { taker_only: 'false', limit: '1000', start: '0', filter_amount: '0.000001' });
     expect(withZero.rows).toHaveLength(recent.length);
   });
 
@@ -104,13 +115,13 @@ describe('GET /v2/trades', () => {
       start: String(start),
       end: String(end),
       limit: '77',
-      filter_amount: '0',
+      filter_amount: '0.000001',
     });
     expect(rows.map(toGroundTruth)).toEqual(expected);
   });
 
-  it('clamps limit to 1000 and lets the cursor page size win over a later limit', async () => {
-    const first = await getJson<TradesPage>(`${sim.url}/v2/trades?user=${whale}&taker_only=false&start=1&limit=5000`);
+  it('serves at most 1000 rows a page and lets the cursor page size win over a later limit', async () => {
+    const first = await getJson<TradesPage>(`${sim.url}/v2/trades?user=${whale}&taker_only=false&start=1&limit=1000`);
     expect(first.body.data).toHaveLength(1000);
     expect(first.body.pagination.limit).toBe(1000);
     const small = await getJson<TradesPage>(`${sim.url}/v2/trades?user=${whale}&taker_only=false&start=1&limit=3`);
@@ -133,6 +144,13 @@ describe('GET /v2/trades', () => {
       [`user=${whale}&cursor=${Buffer.from('{"data":{"type":"trades"},"sig":"x"}').toString('base64url')}`, 'cursor'],
       [`user=${whale}&taker_only=maybe`, 'taker_only'],
       [`user=${whale}&start=-5`, 'start'],
+      // Documented maximum 1000, "past-cap rejected"; an undeclared parameter is refused, not ignored.
+      [`user=${whale}&limit=1001`, 'limit'],
+      [`user=${whale}&filter_amount=-1`, 'filter_amount'],
+      [`user=${whale}&filterAmount=abc`, 'filter_amount'],
+      [`user=${whale}&side=HOLD`, 'side'],
+      [`user=${whale}&filter_amout=0.000001`, 'filter_amout'],
+      [`user=${whale}&page=2`, 'page'],
     ];
     for (const [query, parameter] of cases) {
       const { status, body, headers } = await getJson<Record<string, unknown>>(`${sim.url}/v2/trades?${query}`);
@@ -142,6 +160,14 @@ describe('GET /v2/trades', () => {
     }
     const offset = await getJson<{ error: string }>(`${sim.url}/v2/trades?user=${whale}&offset=0`);
     expect(offset.body.error).toBe('offset is not allowed');
+  });
+
+  it('answers a method other than GET with 405 method_not_allowed in the v2 error body', async () => {
+    const response = await fetch(`${sim.url}/v2/trades?user=${whale}`, { method: 'POST' });
+    expect(response.status).toBe(405);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ code: 'method_not_allowed', retryable: false });
+    expect(body.trace_id).toBe(response.headers.get('x-trace-id'));
   });
 
   it('accepts the wallet in any case and returns an empty page for an unknown wallet', async () => {

@@ -192,6 +192,25 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     expect(await plan()).toEqual([W1, W2]);
   });
 
+  it('records small_fills_excluded from a load, keeps it through a failure, and a refresh fetched without the small fills sets it for good', async () => {
+    const flag = async (): Promise<unknown> =>
+      (await f.sql<{ w: string; x: unknown }>('SELECT wallet_address AS w, small_fills_excluded AS x FROM backfill_checkpoint')).find((r) => r.w === W1)?.x;
+    const write = (row: CheckpointRow) => f.warehouse.writeCheckpoints([row], { maxFailedAttempts: 5 });
+    await write({ ...checkpoint(W1, true), small_fills_excluded: true });
+    expect(await flag()).toBe(true);
+    // A failure loads nothing, so the flag about what is held stays.
+    await write(checkpoint(W1, false, 'boom'));
+    expect(await flag()).toBe(true);
+    // A full history loaded with the small fills replaces it.
+    await write({ ...checkpoint(W1, true), small_fills_excluded: false });
+    expect(await flag()).toBe(false);
+    await write({ ...checkpoint(W1, true), refresh: true, small_fills_excluded: true });
+    expect(await flag()).toBe(true);
+    // A later window with the small fills does not bring back what the earlier one left out.
+    await write({ ...checkpoint(W1, true), refresh: true, small_fills_excluded: false });
+    expect(await flag()).toBe(true);
+  });
+
   it("answers the mission document's three monitoring queries, run verbatim with bare table names", async () => {
     await f.warehouse.addTraders([W1, W2, W3], 'test');
     await f.warehouse.writeCheckpoints([checkpoint(W1, true), checkpoint(W2, false, 'x')], { maxFailedAttempts: 5 });

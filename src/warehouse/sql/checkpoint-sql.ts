@@ -7,7 +7,8 @@ import type { Dialect } from './dialect.js';
  * latest incoming one wins).
  *
  * How failed runs are counted (`t` = the existing row, `s` = the incoming one), by `s.outcome`:
- * - `loaded`: the count resets and the wallet is unparked;
+ * - `loaded`: the count resets and the wallet is unparked; `small_fills_excluded` says whether this
+ *   load's history left out the fills under 0.01 shares (any other outcome keeps it);
  * - `failed`: one more attempt; parked once `max_failed_attempts` is reached;
  * - `transient`: the API or the machine was unavailable. Recorded and retried like a failure, but
  *   not counted: an outage says nothing about the wallet, and the wallets at the head of a stable
@@ -26,6 +27,7 @@ export const CHECKPOINT_ROW_FIELDS = {
   error: 'string',
   run_id: 'string',
   last_trade_at: 'timestamp',
+  small_fills_excluded: 'bool',
 } as const satisfies Record<string, LogicalType>;
 
 export type CheckpointOutcome = 'loaded' | 'failed' | 'transient' | 'invalid';
@@ -57,20 +59,23 @@ WHEN MATCHED THEN UPDATE SET
   parked = CASE s.outcome WHEN ${outcome('loaded')} THEN FALSE WHEN ${outcome('invalid')} THEN TRUE
                           WHEN ${outcome('transient')} THEN COALESCE(t.parked, FALSE) ELSE ${counted} >= ${max} END,
   run_id = s.run_id, in_flight_run_id = NULL, in_flight_at = NULL, crash_suspect = FALSE,
-  last_trade_at = CASE s.outcome WHEN ${outcome('loaded')} THEN s.last_trade_at ELSE t.last_trade_at END
+  last_trade_at = CASE s.outcome WHEN ${outcome('loaded')} THEN s.last_trade_at ELSE t.last_trade_at END,
+  small_fills_excluded = CASE s.outcome WHEN ${outcome('loaded')} THEN s.small_fills_excluded ELSE t.small_fills_excluded END
 WHEN NOT MATCHED THEN INSERT
   (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id,
-   in_flight_run_id, in_flight_at, crash_suspect, last_trade_at)
+   in_flight_run_id, in_flight_at, crash_suspect, last_trade_at, small_fills_excluded)
   VALUES (s.wallet_address, TRUE, (s.outcome = ${outcome('loaded')}), s.trade_count, s.gcs_file, s.processed_at, s.error,
           CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN 0 ELSE 1 END,
           CASE s.outcome WHEN ${outcome('invalid')} THEN TRUE WHEN ${outcome('failed')} THEN 1 >= ${max} ELSE FALSE END,
-          s.run_id, NULL, NULL, FALSE, s.last_trade_at)`;
+          s.run_id, NULL, NULL, FALSE, s.last_trade_at, s.small_fills_excluded)`;
 }
 
 /**
  * A refresh's outcome for completed wallets, by `s.outcome`: every outcome sets `trade_count` to
  * what the warehouse now holds (the writer reads it for a failure); `refreshed` moves
- * `last_trade_at` and `refreshed_at` and clears the refresh error;
+ * `last_trade_at` and `refreshed_at`, clears the refresh error, and sets `small_fills_excluded` when
+ * its window was fetched without them (a later window with them does not bring back what an earlier
+ * one left out, so it never clears the flag);
  * `refresh-failed` records the error and counts a refresh attempt; `refresh-transient` (an outage)
  * records it without counting. The backfill's own columns are never touched.
  */
@@ -84,6 +89,7 @@ WHEN MATCHED THEN UPDATE SET
   last_trade_at = CASE WHEN ${refreshed} THEN COALESCE(s.last_trade_at, t.last_trade_at) ELSE t.last_trade_at END,
   refreshed_at = CASE WHEN ${refreshed} THEN s.processed_at ELSE t.refreshed_at END,
   refresh_error = CASE WHEN ${refreshed} THEN NULL ELSE s.error END,
+  small_fills_excluded = CASE WHEN ${refreshed} AND COALESCE(s.small_fills_excluded, FALSE) THEN TRUE ELSE t.small_fills_excluded END,
   refresh_attempted_at = s.processed_at,
   refresh_attempts = CASE s.outcome WHEN ${outcome('refreshed')} THEN 0 WHEN ${outcome('refresh-transient')} THEN COALESCE(t.refresh_attempts, 0)
                                     ELSE COALESCE(t.refresh_attempts, 0) + 1 END,

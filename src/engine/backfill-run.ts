@@ -15,6 +15,8 @@ import { RunEvents } from './run-events.js';
 import { newRunId } from './run-id.js';
 import type { RunSummary, StopKind } from './run-summary.js';
 import { refreshMarkets } from './market-refresh.js';
+import { lookUpAgain } from './lookup-retries.js';
+import type { LookupRetries } from './lookup-retries.js';
 import { stageWallet } from './wallet-stager.js';
 
 export interface BackfillOptions {
@@ -186,6 +188,7 @@ async function execute(
     await committer.flush();
   };
   let markets = { checked: 0, resolved: 0 };
+  let lookups: LookupRetries | undefined;
   try {
     const crash = await warehouse.settleCrashed({ ...(options.shard ? { shard: options.shard } : {}), maxFailedAttempts: options.commit.maxFailedAttempts, runId });
     crashParked = crash.parked.length;
@@ -222,6 +225,7 @@ async function execute(
     await queue.onIdle();
     await committer.flush();
     if (refresh && !stopSignal.aborted) markets = await refreshMarkets({ source, stage, warehouse, events, runId, signal: stopSignal }, refresh);
+    if (!stopSignal.aborted) lookups = await lookUpAgain({ stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' }, metadata);
   } finally {
     await committer.flush();
     await warehouse.clearInFlight(runId).catch((error: unknown) => events.safeEmit('checkpoint:failed', { wallets: 0, error: `could not clear in-flight marks: ${describeError(error)}` }));
@@ -237,6 +241,7 @@ async function execute(
     runId,
     mode: refresh ? 'refresh' : 'backfill',
     ...(refresh ? { markets: markets } : {}),
+    ...(lookups ? { lookups } : {}),
     outcome: reason !== null ? 'stopped' : failed > 0 || invalid.length > 0 || checkpointWriteFailures > 0 ? 'some-failed' : 'complete',
     stopReason: reason,
     stopKind: kind,

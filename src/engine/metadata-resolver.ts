@@ -23,6 +23,8 @@ type Kind = 'market' | 'event';
 
 /** The run's claim bookkeeping for one kind of id. */
 interface Claims {
+  /** Ids the warehouse held when a wallet of this run asked: never fetched again this run. */
+  held: Set<string>;
   /** Ids a wallet of this run is fetching or has loaded. */
   claimed: Set<string>;
   /** Ids a wallet left to another's claim: should that claim be released, the id is still needed. */
@@ -45,8 +47,8 @@ export class MetadataResolver {
   readonly #markets: CoalescingBatcher<MarketRecord>;
   readonly #events: CoalescingBatcher<EventRecord>;
   readonly #claims: Record<Kind, Claims> = {
-    market: { claimed: new Set(), deferred: new Set(), released: new Set() },
-    event: { claimed: new Set(), deferred: new Set(), released: new Set() },
+    market: { held: new Set(), claimed: new Set(), deferred: new Set(), released: new Set() },
+    event: { held: new Set(), claimed: new Set(), deferred: new Set(), released: new Set() },
   };
   readonly #shared: boolean;
 
@@ -131,12 +133,12 @@ export class MetadataResolver {
   async #claim(kind: Kind, wanted: readonly string[], again: readonly string[], known: (ids: string[]) => Promise<Set<string>>): Promise<string[]> {
     const asked = new Set(again);
     if (!this.#shared) return [...new Set([...wanted, ...asked])];
-    const { claimed, deferred, released } = this.#claims[kind];
-    const ids = [...new Set([...wanted, ...released, ...asked])];
+    const { held, claimed, deferred, released } = this.#claims[kind];
     const unclaimed: string[] = [];
-    for (const id of ids) {
+    for (const id of new Set([...wanted, ...released, ...asked])) {
       if (claimed.has(id)) deferred.add(id);
-      else unclaimed.push(id);
+      // An id asked again is held only as unresolved: the warehouse's word is what is being checked.
+      else if (!held.has(id) || asked.has(id)) unclaimed.push(id);
     }
     if (unclaimed.length === 0) return [];
     const checked = unclaimed.filter((id) => !asked.has(id));
@@ -146,11 +148,13 @@ export class MetadataResolver {
     for (const id of unclaimed) {
       if (claimed.has(id)) {
         deferred.add(id);
-        continue;
+      } else if (inWarehouse.has(id)) {
+        held.add(id);
+      } else {
+        claimed.add(id);
+        released.delete(id);
+        mine.push(id);
       }
-      claimed.add(id);
-      released.delete(id);
-      if (!inWarehouse.has(id)) mine.push(id);
     }
     return mine;
   }

@@ -83,7 +83,6 @@ describe('look-ups that lose nothing', () => {
           await agedBy(dir, 2, [market.id]);
           const later = await runCli(refreshArgs);
           expect(later.code, later.stderr).toBe(0);
-          expect(later.stdout).toContain('look-ups asked again: 1 unresolved id(s) due (1 found, 0 given up), 0 id(s) released by failed wallets');
           expect(gamma.asked(market.id)).toBeGreaterThan(asked);
           const check = await openWarehouse(dir);
           try {
@@ -94,6 +93,7 @@ describe('look-ups that lose nothing', () => {
           } finally {
             await check.close();
           }
+          expect(later.stdout).toContain('look-ups asked again: 1 unresolved id(s) due (1 found, 0 given up), 0 id(s) released by failed wallets');
         });
       } finally {
         await gamma.close();
@@ -198,7 +198,6 @@ describe('look-ups that lose nothing', () => {
         gated,
       );
       expect(summary).toMatchObject({ outcome: 'some-failed', loaded: 1, failed: 1 });
-      expect(summary.lookups?.released).toBeGreaterThan(0);
       const check = await openWarehouse(dir);
       try {
         expect(await check.query('SELECT condition_id FROM markets WHERE condition_id = $id', { id: shared })).toEqual([{ condition_id: shared }]);
@@ -207,6 +206,7 @@ describe('look-ups that lose nothing', () => {
       } finally {
         await check.close();
       }
+      expect(summary.lookups?.released).toBeGreaterThan(0);
     });
   });
 });

@@ -18,7 +18,7 @@ export interface LookupRetryDeps {
 
 /** What the end of a run asked again. */
 export interface LookupRetries {
-  /** Ids released by failed wallets that wallets loaded beside them needed. */
+  /** Ids claimed by wallets that failed, which no wallet claimed since. */
   released: number;
   /** Unresolved ids whose backoff had passed. */
   due: number;
@@ -34,20 +34,23 @@ export interface LookupRetries {
 export const DUE_UNRESOLVED_LIMIT = 5_000;
 
 /**
- * The end of a run (backfill or refresh): ids released by wallets that failed, which a wallet
- * loaded beside them needed and no later look-up took, and ids in `unresolved_ids` whose backoff
- * has passed (unresolved-sql.ts) are looked up in one go through the run's resolver, staged as a
- * bundle of no wallet and loaded. Found ids leave `unresolved_ids`; missed ones count a miss there.
- * A failure is reported, never fails a wallet: due ids stay due for the next run.
+ * The end of a run (backfill or refresh): ids claimed by wallets that failed (a wallet loaded
+ * beside one may have left them to it) and ids in `unresolved_ids` whose backoff has passed
+ * (unresolved-sql.ts) are looked up in one go through the run's resolver, staged as a bundle of no
+ * wallet and loaded, so a failed wallet never takes a market of the wallets loaded beside it along,
+ * in this run or (its claims being released at every failure) in any later one. Found ids leave
+ * `unresolved_ids`; missed ones count a miss there. A failure is reported and fails no wallet: due
+ * ids stay due for the next run.
  */
 export async function lookUpAgain(deps: LookupRetryDeps, resolver: MetadataResolver, now = new Date()): Promise<LookupRetries | undefined> {
-  const released = resolver.releasedCount();
+  const released = resolver.takeReleased();
+  const releasedCount = released.markets.length + released.events.length;
   let due: DueUnresolved[] = [];
   try {
     due = await deps.warehouse.dueUnresolved({ now: now.toISOString(), limit: DUE_UNRESOLVED_LIMIT });
-    if (released === 0 && due.length === 0) return undefined;
+    if (releasedCount === 0 && due.length === 0) return undefined;
     const again = { markets: idsOf(due, 'market'), events: idsOf(due, 'event') };
-    const metadata = await resolver.resolve([], again);
+    const metadata = await resolver.resolve([], { markets: [...again.markets, ...released.markets], events: [...again.events, ...released.events] });
     try {
       const name = `lookups-${deps.runId}`;
       const files: WalletManifest['files'] = {};
@@ -67,13 +70,13 @@ export async function lookUpAgain(deps: LookupRetryDeps, resolver: MetadataResol
     await deps.warehouse.forgetUnresolved('event', found.event);
     const missed = new Map(metadata.unresolved.map((u) => [`${u.kind}:${u.id}`, u]));
     const givenUp = due.filter((d) => d.attempts + 1 >= UNRESOLVED_MAX_LOOKUPS && missed.get(`${d.kind}:${d.id}`)?.retryable === true);
-    const result: LookupRetries = { released, due: due.length, found: found.market.length + found.event.length, givenUp: givenUp.length };
+    const result: LookupRetries = { released: releasedCount, due: due.length, found: found.market.length + found.event.length, givenUp: givenUp.length };
     deps.events.safeEmit('lookups:asked', { ...result, givenUpIds: givenUp.map((d) => `${d.kind} ${d.id}`) });
     return result;
   } catch (error) {
     if (deps.signal.aborted) return undefined;
-    const result: LookupRetries = { released, due: due.length, found: 0, givenUp: 0, failed: describeError(error) };
-    deps.events.safeEmit('lookups:failed', { released, due: due.length, error: result.failed! });
+    const result: LookupRetries = { released: releasedCount, due: due.length, found: 0, givenUp: 0, failed: describeError(error) };
+    deps.events.safeEmit('lookups:failed', { released: releasedCount, due: due.length, error: result.failed! });
     return result;
   }
 }

@@ -13,7 +13,7 @@ export interface WalletMetadata {
   claims: { markets: string[]; events: string[] };
 }
 
-/** Ids to ask Gamma again although the warehouse lists them (in `unresolved_ids`, which counts as known). */
+/** Ids to ask Gamma whatever the warehouse says (due unresolved ids, which it lists as known; released claims). */
 export interface AskAgain {
   markets: readonly string[];
   events: readonly string[];
@@ -27,9 +27,10 @@ interface Claims {
   held: Set<string>;
   /** Ids a wallet of this run is fetching or has loaded. */
   claimed: Set<string>;
-  /** Ids a wallet left to another's claim: should that claim be released, the id is still needed. */
-  deferred: Set<string>;
-  /** Released ids that some wallet deferred on: the next look-up takes them. */
+  /**
+   * Claims of wallets that failed, not claimed again since: a wallet loaded earlier may have left
+   * them to the failed one, so the end of the run asks them (takeReleased).
+   */
   released: Set<string>;
 }
 
@@ -38,17 +39,18 @@ const NOTHING: AskAgain = { markets: [], events: [] };
 /**
  * Fetches each market and event at most once per run across all wallets: ids already in the
  * warehouse are skipped, ids another wallet of this run has claimed are left to that wallet. A
- * wallet that fails gives its claims back; those another wallet left to it go to the next look-up
- * of any wallet (and to takeReleased at the end of the run), so a wallet's failure never leaves the
- * markets of the wallets loaded beside it missing.
+ * wallet that fails gives its claims back: the next wallet that needs one fetches it, and the end
+ * of the run asks the rest (takeReleased), since a wallet loaded beside the failed one may have left
+ * them to it. They go to no other wallet's look-up: should one of their rows be what failed the
+ * load, it would fail that wallet too.
  */
 export class MetadataResolver {
   readonly #warehouse: Warehouse;
   readonly #markets: CoalescingBatcher<MarketRecord>;
   readonly #events: CoalescingBatcher<EventRecord>;
   readonly #claims: Record<Kind, Claims> = {
-    market: { held: new Set(), claimed: new Set(), deferred: new Set(), released: new Set() },
-    event: { held: new Set(), claimed: new Set(), deferred: new Set(), released: new Set() },
+    market: { held: new Set(), claimed: new Set(), released: new Set() },
+    event: { held: new Set(), claimed: new Set(), released: new Set() },
   };
   readonly #shared: boolean;
 
@@ -85,9 +87,8 @@ export class MetadataResolver {
   }
 
   /**
-   * The markets of these condition ids and their events that no one holds or fetches yet, plus the
-   * ids released by failed wallets since the last look-up. `again` ids are asked even though the
-   * warehouse lists them as unresolved (the retry of lookup-retries.ts).
+   * The markets of these condition ids and their events that no one holds or fetches yet. `again`
+   * ids are asked whatever the warehouse says (lookup-retries.ts), unless a wallet claims them.
    */
   async resolve(conditionIds: Iterable<string>, again: AskAgain = NOTHING): Promise<WalletMetadata> {
     const now = new Date().toISOString();
@@ -112,43 +113,43 @@ export class MetadataResolver {
     }
   }
 
-  /** Gives a failed wallet's claims back; those another wallet left to it are looked up again. */
+  /** Gives a failed wallet's claims back, to the next wallet that needs them and to takeReleased. */
   release(claims: WalletMetadata['claims']): void {
     const give = (kind: Kind, ids: readonly string[]) => {
-      const { claimed, deferred, released } = this.#claims[kind];
+      const { claimed, released } = this.#claims[kind];
       for (const id of ids) {
         claimed.delete(id);
-        if (deferred.has(id)) released.add(id);
+        released.add(id);
       }
     };
     give('market', claims.markets);
     give('event', claims.events);
   }
 
-  /** Released ids no look-up has taken since (the end of a run asks them itself). */
-  releasedCount(): number {
-    return this.#claims.market.released.size + this.#claims.event.released.size;
+  /** Released claims no wallet claimed since, for the end of the run to ask; forgotten here. */
+  takeReleased(): AskAgain {
+    const take = (kind: Kind) => {
+      const ids = [...this.#claims[kind].released];
+      this.#claims[kind].released.clear();
+      return ids;
+    };
+    return { markets: take('market'), events: take('event') };
   }
 
   async #claim(kind: Kind, wanted: readonly string[], again: readonly string[], known: (ids: string[]) => Promise<Set<string>>): Promise<string[]> {
     const asked = new Set(again);
     if (!this.#shared) return [...new Set([...wanted, ...asked])];
-    const { held, claimed, deferred, released } = this.#claims[kind];
-    const unclaimed: string[] = [];
-    for (const id of new Set([...wanted, ...released, ...asked])) {
-      if (claimed.has(id)) deferred.add(id);
-      // An id asked again is held only as unresolved: the warehouse's word is what is being checked.
-      else if (!held.has(id) || asked.has(id)) unclaimed.push(id);
-    }
+    const { held, claimed, released } = this.#claims[kind];
+    // An id asked again may be held only as unresolved: the warehouse's word is what is being checked.
+    const unclaimed = [...new Set([...wanted, ...asked])].filter((id) => !claimed.has(id) && (!held.has(id) || asked.has(id)));
     if (unclaimed.length === 0) return [];
     const checked = unclaimed.filter((id) => !asked.has(id));
     const inWarehouse = checked.length > 0 ? await known(checked) : new Set<string>();
     const mine: string[] = [];
     // Re-check after the await: another wallet may have claimed the same id meanwhile.
     for (const id of unclaimed) {
-      if (claimed.has(id)) {
-        deferred.add(id);
-      } else if (inWarehouse.has(id)) {
+      if (claimed.has(id)) continue;
+      if (inWarehouse.has(id)) {
         held.add(id);
       } else {
         claimed.add(id);

@@ -24,7 +24,7 @@ const emptyWarehouse = {
 const ids = (markets: readonly MarketRecord[]) => markets.map((m) => m.condition_id).sort();
 
 describe('MetadataResolver claims', () => {
-  it('a claim released by a failed wallet goes to the next look-up when another wallet had left that id to it; ids only the failed wallet needed do not', async () => {
+  it('a failed wallet\'s claims go back: the next wallet that needs one fetches it, and the end of the run gets the rest (which a wallet loaded earlier may have left to it), never another wallet\'s look-up', async () => {
     const asked: string[][] = [];
     const resolver = new MetadataResolver(recordingSource(asked), emptyWarehouse, { lingerMs: 0 });
 
@@ -34,18 +34,16 @@ describe('MetadataResolver claims', () => {
     const good = await resolver.resolve(['m1', 'm3']);
     expect(ids(good.markets)).toEqual(['m3']);
 
-    // The claimer's load fails: m1, which the good wallet needed, is asked by the next look-up of any wallet.
+    // The claimer's load fails. A wallet that does not need its ids is not handed them; one that needs m2 fetches it.
     resolver.release(claimer.claims);
-    const next = await resolver.resolve(['m4']);
-    expect(ids(next.markets)).toEqual(['m1', 'm4']);
-    expect(next.claims.markets.sort()).toEqual(['m1', 'm4']);
-    expect(resolver.releasedCount()).toBe(0);
-
-    // Should that wallet fail too, m1 is still owed: released again, and taken by the end of the run.
-    resolver.release(next.claims);
-    const end = await resolver.resolve([]);
-    expect(ids(end.markets)).toEqual(['m1']);
-    expect(asked).toEqual([['m1', 'm2'], ['m3'], ['m1', 'm4'], ['m1']]);
+    expect(ids((await resolver.resolve(['m4'])).markets)).toEqual(['m4']);
+    expect(ids((await resolver.resolve(['m2'])).markets)).toEqual(['m2']);
+    // m1, which the good wallet left to the claimer, is for the end of the run; m2 is claimed again.
+    const rest = resolver.takeReleased();
+    expect(rest).toEqual({ markets: ['m1'], events: [] });
+    expect(ids((await resolver.resolve([], rest)).markets)).toEqual(['m1']);
+    expect(resolver.takeReleased()).toEqual({ markets: [], events: [] });
+    expect(asked).toEqual([['m1', 'm2'], ['m3'], ['m4'], ['m2'], ['m1']]);
   });
 
   it('an id asked again (a due unresolved id, which the warehouse lists as known) is fetched even after wallets found it known, and only once', async () => {

@@ -6,6 +6,7 @@ import type { RunEvents } from '../src/engine/run-events.js';
 import type { RunSummary } from '../src/engine/run-summary.js';
 import { createPolymarketSource } from '../src/polymarket/index.js';
 import type { PolymarketSourceConfig } from '../src/polymarket/index.js';
+import type { PolymarketSource } from '../src/polymarket/source.js';
 import { LocalStageStore } from '../src/staging/local/local-stage-store.js';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb/index.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
@@ -72,6 +73,7 @@ export async function runBackfill(
   source: Partial<PolymarketSourceConfig> = {},
   events?: RunEvents,
   wrapWarehouse: (warehouse: Warehouse) => Warehouse = (w) => w,
+  wrapSource: (source: PolymarketSource) => PolymarketSource = (s) => s,
 ): Promise<RunSummary> {
   const { stage } = paths(dir);
   const store = new LocalStageStore(stage);
@@ -88,7 +90,7 @@ export async function runBackfill(
   try {
     // As the library does at the start of a run: a killed run's temporary files go first.
     await store.sweepTemporaryFiles();
-    const run = startBackfill({ source: polymarket, stage: store, warehouse, ...(events ? { events } : {}) }, { ...TEST_RUN_OPTIONS, ...options });
+    const run = startBackfill({ source: wrapSource(polymarket), stage: store, warehouse, ...(events ? { events } : {}) }, { ...TEST_RUN_OPTIONS, ...options });
     return await run.done;
   } finally {
     await polymarket.close();

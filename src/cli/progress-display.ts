@@ -32,6 +32,19 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
   });
   events.on('markets:refreshed', ({ checked, resolved }) => logger.info({ event: 'markets_refreshed', checked, resolved }, `looked up ${checked} open market(s) again: ${resolved} resolved`));
   events.on('markets:failed', ({ markets, error }) => logger.warn({ event: 'markets_refresh_failed', markets }, `market refresh failed for ${markets} market(s): ${error}`));
+  events.on('lookups:asked', ({ released, due, found, givenUp, givenUpIds }) => {
+    logger.info({ event: 'lookups_asked', released, due, found, given_up: givenUp }, `asked Gamma again for ${describeLookups({ released, due, found, givenUp })}`);
+    if (givenUp > 0) {
+      const sample = givenUpIds.slice(0, 5).join(', ');
+      logger.warn(
+        { event: 'lookups_given_up', given_up: givenUp },
+        `gave up on ${givenUp} id(s) Gamma still does not know after their last look-up (${sample}${givenUp > 5 ? ', …' : ''}); they stay in unresolved_ids with given_up_at set`,
+      );
+    }
+  });
+  events.on('lookups:failed', ({ released, due, error }) =>
+    logger.warn({ event: 'lookups_failed', released, due }, `asking Gamma again for ${released + due} id(s) failed: ${error}; due ids stay due for the next run`),
+  );
 
   if (options.tty) {
     // Loaded only for a terminal; required because it is CommonJS (see cli/logger.ts).
@@ -62,4 +75,9 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
   );
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** `2 unresolved id(s) due (1 found, 0 given up), 1 id(s) released by failed wallets`: the end of a run's look-ups, as the log and the summary say it. */
+export function describeLookups(l: { released: number; due: number; found: number; givenUp: number }): string {
+  return `${l.due} unresolved id(s) due (${l.found} found, ${l.givenUp} given up), ${l.released} id(s) released by failed wallets`;
 }

@@ -18,6 +18,8 @@ import { refreshMarkets } from './market-refresh.js';
 import { describeInterrupted, stageWallet } from './wallet-stager.js';
 import type { StageProgress } from './wallet-stager.js';
 import { refreshWindowStart } from './refresh-window.js';
+import { lookUpAgain } from './lookup-retries.js';
+import type { LookupRetries } from './lookup-retries.js';
 
 export interface BackfillDeps {
   source: PolymarketSource;
@@ -158,6 +160,7 @@ async function execute(
     await committer.flush();
   };
   let markets = { checked: 0, resolved: 0 };
+  let lookups: LookupRetries | undefined;
   try {
     const crash = await warehouse.settleCrashed({ ...(options.shard ? { shard: options.shard } : {}), maxFailedAttempts: options.commit.maxFailedAttempts, runId });
     crashParked = crash.parked.length;
@@ -194,6 +197,7 @@ async function execute(
     await queue.onIdle();
     await committer.flush();
     if (refresh && !stopSignal.aborted) markets = await refreshMarkets({ source, stage, warehouse, events, runId, signal: stopSignal }, refresh);
+    if (!stopSignal.aborted) lookups = await lookUpAgain({ stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' }, metadata);
   } finally {
     await committer.flush();
     await warehouse
@@ -212,6 +216,7 @@ async function execute(
     runId,
     mode: refresh ? 'refresh' : 'backfill',
     ...(refresh ? { markets: markets } : {}),
+    ...(lookups ? { lookups } : {}),
     outcome: reason !== null ? 'stopped' : failed > 0 || invalid.length > 0 || checkpointWriteFailures > 0 ? 'some-failed' : 'complete',
     stopReason: reason,
     stopKind: kind,

@@ -2,6 +2,7 @@ import type { PolymarketSource } from '../polymarket/source.js';
 import type { EventRecord, MarketRecord, UnresolvedRecord } from '../polymarket/records.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CoalescingBatcher } from './coalescing-batcher.js';
+import { mayResolveLater } from '../polymarket/gamma-api.js';
 import { parseEventIds } from '../polymarket/market-rows.js';
 
 export interface WalletMetadata {
@@ -12,16 +13,45 @@ export interface WalletMetadata {
   claims: { markets: string[]; events: string[] };
 }
 
+/** Ids to ask Gamma whatever the warehouse says (due unresolved ids, which it lists as known; released claims). */
+export interface AskAgain {
+  markets: readonly string[];
+  events: readonly string[];
+}
+
+type Kind = 'market' | 'event';
+
+/** The run's claim bookkeeping for one kind of id. */
+interface Claims {
+  /** Ids the warehouse held when a wallet of this run asked: never fetched again this run. */
+  held: Set<string>;
+  /** Ids a wallet of this run is fetching or has loaded. */
+  claimed: Set<string>;
+  /**
+   * Claims of wallets that failed, not claimed again since: a wallet loaded earlier may have left
+   * them to the failed one, so the end of the run asks them (takeReleased).
+   */
+  released: Set<string>;
+}
+
+const NOTHING: AskAgain = { markets: [], events: [] };
+
 /**
  * Fetches each market and event at most once per run across all wallets: ids already in the
- * warehouse are skipped, ids another wallet of this run has claimed are left to that wallet.
+ * warehouse are skipped, ids another wallet of this run has claimed are left to that wallet. A
+ * wallet that fails gives its claims back: the next wallet that needs one fetches it, and the end
+ * of the run asks the rest (takeReleased), since a wallet loaded beside the failed one may have left
+ * them to it. They go to no other wallet's look-up: should one of their rows be what failed the
+ * load, it would fail that wallet too.
  */
 export class MetadataResolver {
   readonly #warehouse: Warehouse;
   readonly #markets: CoalescingBatcher<MarketRecord>;
   readonly #events: CoalescingBatcher<EventRecord>;
-  readonly #claimedMarkets = new Set<string>();
-  readonly #claimedEvents = new Set<string>();
+  readonly #claims: Record<Kind, Claims> = {
+    market: { held: new Set(), claimed: new Set(), released: new Set() },
+    event: { held: new Set(), claimed: new Set(), released: new Set() },
+  };
   readonly #shared: boolean;
 
   constructor(
@@ -56,25 +86,26 @@ export class MetadataResolver {
     });
   }
 
-  async resolve(conditionIds: Iterable<string>): Promise<WalletMetadata> {
+  /**
+   * The markets of these condition ids and their events that no one holds or fetches yet. `again`
+   * ids are asked whatever the warehouse says (lookup-retries.ts), unless a wallet claims them.
+   */
+  async resolve(conditionIds: Iterable<string>, again: AskAgain = NOTHING): Promise<WalletMetadata> {
     const now = new Date().toISOString();
-    const marketIds = await this.#claim([...conditionIds], this.#claimedMarkets, (ids) =>
-      this.#warehouse.knownConditionIds(ids),
-    );
+    const marketIds = await this.#claim('market', [...conditionIds], again.markets, (ids) => this.#warehouse.knownConditionIds(ids));
     const result: WalletMetadata = { markets: [], events: [], unresolved: [], claims: { markets: marketIds, events: [] } };
+    const miss = (kind: Kind, id: string, reason: string): UnresolvedRecord => ({ kind, id, reason, recorded_at: now, retryable: mayResolveLater(reason) });
     try {
       const markets = await this.#markets.request(marketIds);
       result.markets = [...markets.found.values()];
-      for (const [id, reason] of markets.unresolved) result.unresolved.push({ kind: 'market', id, reason, recorded_at: now });
+      for (const [id, reason] of markets.unresolved) result.unresolved.push(miss('market', id, reason));
 
       const eventIds = new Set<string>();
       for (const market of result.markets) for (const id of parseEventIds(market.event_ids)) eventIds.add(id);
-      result.claims.events = await this.#claim([...eventIds], this.#claimedEvents, (ids) =>
-        this.#warehouse.knownEventIds(ids),
-      );
+      result.claims.events = await this.#claim('event', [...eventIds], again.events, (ids) => this.#warehouse.knownEventIds(ids));
       const events = await this.#events.request(result.claims.events);
       result.events = [...events.found.values()];
-      for (const [id, reason] of events.unresolved) result.unresolved.push({ kind: 'event', id, reason, recorded_at: now });
+      for (const [id, reason] of events.unresolved) result.unresolved.push(miss('event', id, reason));
       return result;
     } catch (error) {
       this.release(result.claims);
@@ -82,24 +113,50 @@ export class MetadataResolver {
     }
   }
 
+  /** Gives a failed wallet's claims back, to the next wallet that needs them and to takeReleased. */
   release(claims: WalletMetadata['claims']): void {
-    for (const id of claims.markets) this.#claimedMarkets.delete(id);
-    for (const id of claims.events) this.#claimedEvents.delete(id);
+    const give = (kind: Kind, ids: readonly string[]) => {
+      const { claimed, released } = this.#claims[kind];
+      for (const id of ids) {
+        claimed.delete(id);
+        released.add(id);
+      }
+    };
+    give('market', claims.markets);
+    give('event', claims.events);
   }
 
-  async #claim(ids: string[], claimed: Set<string>, known: (ids: string[]) => Promise<Set<string>>): Promise<string[]> {
-    if (!this.#shared) return [...new Set(ids)];
-    const unclaimed = ids.filter((id) => !claimed.has(id));
+  /** Released claims no wallet claimed since, for the end of the run to ask; forgotten here. */
+  takeReleased(): AskAgain {
+    const take = (kind: Kind) => {
+      const ids = [...this.#claims[kind].released];
+      this.#claims[kind].released.clear();
+      return ids;
+    };
+    return { markets: take('market'), events: take('event') };
+  }
+
+  async #claim(kind: Kind, wanted: readonly string[], again: readonly string[], known: (ids: string[]) => Promise<Set<string>>): Promise<string[]> {
+    const asked = new Set(again);
+    if (!this.#shared) return [...new Set([...wanted, ...asked])];
+    const { held, claimed, released } = this.#claims[kind];
+    // An id asked again may be held only as unresolved: the warehouse's word is what is being checked.
+    const unclaimed = [...new Set([...wanted, ...asked])].filter((id) => !claimed.has(id) && (!held.has(id) || asked.has(id)));
     if (unclaimed.length === 0) return [];
-    const inWarehouse = await known(unclaimed);
+    const checked = unclaimed.filter((id) => !asked.has(id));
+    const inWarehouse = checked.length > 0 ? await known(checked) : new Set<string>();
     const mine: string[] = [];
     // Re-check after the await: another wallet may have claimed the same id meanwhile.
     for (const id of unclaimed) {
       if (claimed.has(id)) continue;
-      claimed.add(id);
-      if (!inWarehouse.has(id)) mine.push(id);
+      if (inWarehouse.has(id)) {
+        held.add(id);
+      } else {
+        claimed.add(id);
+        released.delete(id);
+        mine.push(id);
+      }
     }
     return mine;
   }
 }
-

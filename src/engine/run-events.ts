@@ -28,6 +28,9 @@ export interface RunEventMap {
   /** A refresh looked markets held as open up again; `resolved` of them had closed. */
   'markets:refreshed': [{ checked: number; resolved: number }];
   'markets:failed': [{ markets: number; error: string }];
+  /** The end of a run asked ids again (lookup-retries.ts); `givenUpIds` were missed for the last time. */
+  'lookups:asked': [{ released: number; due: number; found: number; givenUp: number; givenUpIds: string[] }];
+  'lookups:failed': [{ released: number; due: number; error: string }];
   'run:finished': [RunSummary];
 }
 

@@ -1,3 +1,5 @@
+import type { LookupRetries } from './lookup-retries.js';
+
 /** How a run ended, mapped to the process exit code in one place (the CLI). */
 export type RunOutcome = 'complete' | 'some-failed' | 'stopped';
 
@@ -13,6 +15,8 @@ export interface RunSummary {
   mode: 'backfill' | 'refresh';
   /** A refresh: markets held as open looked up again, and how many of them had resolved. */
   markets?: { checked: number; resolved: number };
+  /** Look-ups asked again at the end of the run (lookup-retries.ts); absent when there were none. */
+  lookups?: LookupRetries;
   outcome: RunOutcome;
   stopReason: string | null;
   stopKind: StopKind | null;

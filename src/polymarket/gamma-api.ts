@@ -24,6 +24,11 @@ export const UNRESOLVED_COMBO = 'combo or malformed condition id — not a Gamma
 export const UNRESOLVED_UNKNOWN = 'unknown to Gamma';
 export const UNRESOLVED_BAD_EVENT_ID = 'malformed event id — Gamma event ids are numeric';
 
+/** Whether asking again may find an id a look-up missed: ids never sent to Gamma (combo, malformed) cannot be. */
+export function mayResolveLater(reason: string): boolean {
+  return reason !== UNRESOLVED_COMBO && reason !== UNRESOLVED_BAD_EVENT_ID;
+}
+
 const CONDITION_ID = /^0x[0-9a-f]{64}$/;
 const EVENT_ID = /^\d+$/;
 

@@ -92,5 +92,8 @@ export interface UnresolvedRecord {
   kind: 'market' | 'event';
   id: string;
   reason: string;
+  /** When this look-up missed it. */
   recorded_at: string;
+  /** False for ids never sent to Gamma (combo or malformed): asking again cannot find them. */
+  retryable: boolean;
 }

@@ -18,6 +18,7 @@ import { fillLastTradeAtSql, missingLastTradeAtSql, refreshFailuresSql, refreshP
 import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
 import { knownIdsSql } from './sql/known-ids-sql.js';
+import { dueUnresolvedParams, dueUnresolvedSql, forgetUnresolvedSql, unresolvedMergeParams, unresolvedMergeSql } from './sql/unresolved-sql.js';
 import { anyTradeOfWalletsSql, knownStagedKeysSql, mergeSql, monthRanges, repairDuplicateTradesSql, stagedTradesSql, timeRangeParams, walletTradeCountsSql } from './sql/merge-sql.js';
 import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
 import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
@@ -28,6 +29,7 @@ import { appliedMigrationsSql, recordMigrationSql } from './sql/migration-sql.js
 import type {
   CheckpointRow,
   CrashSettlement,
+  DueUnresolved,
   RefreshItem,
   RefreshPlanOptions,
   FailedWallet,
@@ -326,6 +328,9 @@ export class SqlWarehouse implements Warehouse {
    */
   async #mergeMetadata(session: SqlSession, spec: LoadedTableSpec, relation: StagedRelation): Promise<number> {
     const d = this.#driver.dialect;
+    if (spec === LOADED_TABLES.unresolved) {
+      return session.execute('merge unresolved_ids', unresolvedMergeSql(d, relation.relation), { ...relation.params, ...unresolvedMergeParams() });
+    }
     let insertOnly = false;
     // Tables only grow: once over the threshold, no need to ask (a tables.get per batch) again.
     const large = async () => {
@@ -508,6 +513,20 @@ export class SqlWarehouse implements Warehouse {
       limit: param.int(options.limit),
     });
     return rows.map((r) => String(r.id));
+  }
+
+  async dueUnresolved(options: { now: string; limit: number }): Promise<DueUnresolved[]> {
+    const rows = await this.#driver.query<{ kind: string; id: string; attempts: unknown }>(
+      'unresolved ids due',
+      dueUnresolvedSql(this.#driver.dialect),
+      dueUnresolvedParams(new Date(options.now), options.limit),
+    );
+    return rows.map((r) => ({ kind: r.kind === 'event' ? 'event' : 'market', id: String(r.id), attempts: Number(r.attempts) }));
+  }
+
+  async forgetUnresolved(kind: 'market' | 'event', ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.#driver.execute('forget found ids', forgetUnresolvedSql(this.#driver.dialect), { kind: param.string(kind), ids: param.strings(ids) });
   }
 
   async status(): Promise<StatusFigures> {

@@ -105,12 +105,28 @@ export const EVENTS: LoadedTableSpec = {
   ],
 };
 
+/**
+ * A look-up that did not find an id. Staged per miss (`recorded_at` is the miss's time); the MERGE
+ * (unresolvedMergeSql) counts misses into the table's own columns below, so it is no plain upsert.
+ * `retryable` is false for ids never sent to Gamma (combo or malformed ids): no later look-up can find them.
+ */
 export const UNRESOLVED: LoadedTableSpec = {
   table: 'unresolved_ids',
   key: ['kind', 'id'],
   merge: 'insert-only',
-  columns: [str('kind', true), str('id', true), str('reason'), col('recorded_at', 'timestamp')],
+  columns: [str('kind', true), str('id', true), str('reason'), col('recorded_at', 'timestamp'), col('retryable', 'bool')],
 };
+
+/**
+ * The table's columns beyond the staged ones: look-ups that missed the id (NULL on rows of older
+ * versions: one), the latest miss (`recorded_at` stays the first), and when it was given up on.
+ */
+const UNRESOLVED_TABLE_COLUMNS: readonly ColumnSpec[] = [
+  ...UNRESOLVED.columns,
+  col('attempts', 'int'),
+  col('last_attempt_at', 'timestamp'),
+  col('given_up_at', 'timestamp'),
+];
 
 export const LOADED_TABLES = { trades: TRADES, markets: MARKETS, events: EVENTS, unresolved: UNRESOLVED } as const;
 
@@ -218,8 +234,9 @@ export const WAREHOUSE_TABLES: readonly TableSpec[] = [
   { name: 'events', description: 'Gamma events by event_id (MERGE upsert).', columns: EVENTS.columns, loadedAt: true },
   {
     name: 'unresolved_ids',
-    description: 'Condition and event ids Gamma could not resolve, so they are not looked up again.',
-    columns: UNRESOLVED.columns,
+    description:
+      'Condition and event ids a look-up did not find: asked again after a backoff (attempts, last_attempt_at) until found (the row goes) or given up (given_up_at); combo ids (retryable false) never.',
+    columns: UNRESOLVED_TABLE_COLUMNS,
     loadedAt: true,
   },
   {
@@ -264,4 +281,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, description: 'incremental refresh: last_trade_at, refreshed_at, refresh_error, refresh_attempted_at, refresh_attempts' },
   { version: 4, description: 'backfill_runs: one row per finished run, with the bytes its BigQuery jobs billed' },
   { version: 5, description: 'checkpoint small_fills_excluded: trades fetched without the fills under 0.01 shares (filter_amount refused)' },
+  { version: 6, description: 'unresolved_ids retried: retryable, attempts, last_attempt_at, given_up_at' },
 ];

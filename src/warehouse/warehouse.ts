@@ -49,6 +49,13 @@ export interface CheckpointRow {
   small_fills_excluded?: boolean;
 }
 
+/** An id a look-up missed, due to be asked again; `attempts` counts the misses so far. */
+export interface DueUnresolved {
+  kind: 'market' | 'event';
+  id: string;
+  attempts: number;
+}
+
 /** A completed wallet to refresh and where its window starts (the newest fill held, ISO-8601 UTC; null for none). */
 export interface RefreshItem {
   wallet: string;
@@ -191,7 +198,10 @@ export interface Warehouse {
    * checkpoint (so it is reported once, not retried every run) and returns them.
    */
   recordInvalidTraders(runId: string): Promise<InvalidTrader[]>;
-  /** Which of these condition ids already have a market row (or are known to be unresolvable). */
+  /**
+   * Which of these condition ids already have a market row, or are in `unresolved_ids` (whose ids
+   * are asked again on their own schedule, see dueUnresolved, not by every wallet that holds them).
+   */
   knownConditionIds(ids: readonly string[]): Promise<Set<string>>;
   knownEventIds(ids: readonly string[]): Promise<Set<string>>;
   /** Staged files → staging tables → MERGE into the targets, all or nothing. */
@@ -218,6 +228,10 @@ export interface Warehouse {
   fillLastTradeAt(): Promise<number>;
   /** Markets held as open that may have resolved since (end date passed, or fetched before `staleBefore`). */
   staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<string[]>;
+  /** Unresolved ids whose backoff has passed (unresolved-sql.ts), longest waiting first, at most `limit`. */
+  dueUnresolved(options: { now: string; limit: number }): Promise<DueUnresolved[]>;
+  /** Removes ids a later look-up found from `unresolved_ids`; returns how many rows went. */
+  forgetUnresolved(kind: 'market' | 'event', ids: readonly string[]): Promise<number>;
   status(): Promise<StatusFigures>;
   /** Bytes billed and processed by this warehouse's queries so far (BigQuery); undefined where queries are free. */
   costs?(): WarehouseCosts | undefined;

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { UNRESOLVED_COMBO, UNRESOLVED_UNKNOWN } from '../../src/polymarket/gamma-api.js';
+import { UNRESOLVED_MAX_LOOKUPS } from '../../src/warehouse/sql/unresolved-sql.js';
 import { MIGRATIONS } from '../../src/warehouse/table-schemas.js';
 import type { CheckpointRow, WalletBundle } from '../../src/warehouse/warehouse.js';
 import { trade } from '../../testkit/trade-row.js';
@@ -236,6 +238,56 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     await plan();
     expect(await f.warehouse.knownConditionIds(['m1', 'm2', 'm3'])).toEqual(new Set(['m1', 'm2']));
     expect(await f.warehouse.knownEventIds(['e1', 'e9', 'e2'])).toEqual(new Set(['e1', 'e9']));
+  });
+
+  it('unresolved ids: each look-up that misses counts once (a reload counts nothing), is due again after its backoff, given up after the last; found ids are forgotten; combo ids are never due', async () => {
+    const at = (hours: number) => new Date(Date.UTC(2026, 0, 1) + hours * 3_600_000).toISOString();
+    const miss = (kind: 'market' | 'event', id: string, hours: number, reason = UNRESOLVED_UNKNOWN) => ({ kind, id, reason, recorded_at: at(hours), retryable: reason !== UNRESOLVED_COMBO });
+    let files = 0;
+    const load = async (rows: object[]) => {
+      files += 1;
+      const file = await stageRows(f.stage, 'unresolved', `lookups-${files}`, rows);
+      await f.warehouse.loadBundles([{ wallet: `lookups-${files}`, tradeCount: 0, files: { unresolved: file }, metadataOnly: true }]);
+      return file;
+    };
+    const due = async (hours: number) => (await f.warehouse.dueUnresolved({ now: at(hours), limit: 100 })).map((d) => `${d.kind} ${d.id} ${d.attempts}`);
+    const row = async (id: string) =>
+      (await f.sql<{ attempts: unknown; first: string; last: string; given_up: string | null }>(
+        `SELECT attempts, strftime(recorded_at, '%H') AS first, strftime(last_attempt_at, '%Y-%m-%dT%H') AS last, strftime(given_up_at, '%Y-%m-%dT%H') AS given_up FROM unresolved_ids WHERE id = '${id}'`,
+      ))[0];
+
+    const first = await load([miss('market', 'm1', 0), miss('market', 'c1', 0, UNRESOLVED_COMBO), miss('event', 'e1', 0), miss('event', 'e1', 0)]);
+    await f.warehouse.loadBundles([{ wallet: 'again', tradeCount: 0, files: { unresolved: first }, metadataOnly: true }]);
+    expect(await row('m1')).toMatchObject({ first: '00', given_up: null });
+    expect(Number((await row('m1'))!.attempts)).toBe(1);
+    // A row of an older version (no attempts, no retryable) counts as one miss at recorded_at.
+    await f.sql(`INSERT INTO unresolved_ids (kind, id, reason, recorded_at) VALUES ('market', 'old', '${UNRESOLVED_UNKNOWN}', '${at(0).slice(0, 19)}')`);
+    expect(await due(0.5)).toEqual([]);
+    expect(await due(1.5)).toEqual(['event e1 1', 'market m1 1', 'market old 1']);
+
+    // The second miss, 2 h later: counted once however often its file loads; an older file changes nothing.
+    const second = await load([miss('market', 'm1', 2)]);
+    await f.warehouse.loadBundles([{ wallet: 'again', tradeCount: 0, files: { unresolved: second }, metadataOnly: true }]);
+    await f.warehouse.loadBundles([{ wallet: 'old', tradeCount: 0, files: { unresolved: first }, metadataOnly: true }]);
+    expect(Number((await row('m1'))!.attempts)).toBe(2);
+    expect(await row('m1')).toMatchObject({ first: '00', last: '2026-01-01T02' });
+    expect(await due(2 + 5)).toEqual(['event e1 1', 'market old 1']);
+    expect(await due(2 + 7)).toEqual(['event e1 1', 'market old 1', 'market m1 2']);
+
+    // Misses up to the last look-up: then given up, and never due again.
+    let hours = 2;
+    for (let attempt = 3; attempt <= UNRESOLVED_MAX_LOOKUPS; attempt += 1) {
+      hours += 200;
+      await load([miss('market', 'm1', hours)]);
+    }
+    expect(Number((await row('m1'))!.attempts)).toBe(UNRESOLVED_MAX_LOOKUPS);
+    expect((await row('m1'))!.given_up).toBe(at(hours).slice(0, 13));
+    expect(await due(hours + 10_000)).not.toContain(`market m1 ${UNRESOLVED_MAX_LOOKUPS}`);
+    expect((await due(hours + 10_000)).some((d) => d.includes('c1'))).toBe(false);
+
+    // Found by a later look-up: the row goes.
+    expect(await f.warehouse.forgetUnresolved('event', ['e1', 'e-unknown'])).toBe(1);
+    expect(await f.sql(`SELECT id FROM unresolved_ids WHERE kind = 'event'`)).toEqual([]);
   });
 
   it('adds traders once each, however often they are listed', async () => {

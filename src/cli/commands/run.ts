@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { addRefreshOptions, addRunOptions, withBackfill } from '../options.js';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from '../../dashboard/defaults.js';
 import { dashboardAddress, serveDashboard } from './dashboard.js';
-import { attachProgress } from '../progress-display.js';
+import { attachProgress, describeLookups } from '../progress-display.js';
 import { safeText } from '../terminal-text.js';
 import { ON_DEMAND_USD_PER_TIB } from '../../warehouse/warehouse.js';
 
@@ -72,6 +72,10 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
       `${summary.loaded} wallet(s) ${summary.mode === 'refresh' ? 'refreshed' : 'loaded'}, ${summary.failed} failed, ${summary.invalid} invalid, ` +
       `${summary.trades} ${summary.mode === 'refresh' ? 'new ' : ''}trades${markets}, ${(summary.durationMs / 1000).toFixed(1)} s\n`,
   );
+  if (summary.lookups) {
+    const failed = summary.lookups.failed ? `; failed: ${safeText(summary.lookups.failed)} (due ids stay due for the next run)` : '';
+    process.stdout.write(`look-ups asked again: ${describeLookups(summary.lookups)}${failed}\n`);
+  }
   if (summary.bigquery) process.stdout.write(`${describeBilled('BigQuery this run', summary.bigquery)}\n`);
 }
 

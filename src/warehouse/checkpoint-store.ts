@@ -16,7 +16,6 @@ import {
   refreshCheckpointSql,
   settleCrashedSql,
 } from './sql/checkpoint-sql.js';
-import type { CheckpointOutcome, RefreshOutcome } from './sql/checkpoint-sql.js';
 import { param } from './sql/dialect.js';
 import { walletTradeCountsSql } from './sql/merge-sql.js';
 import { chunks, shardParams, truncate } from './statement-params.js';
@@ -61,16 +60,15 @@ export class CheckpointStore {
       // No longer suspects, so the next run does not report them again; counts stay as they are.
       const now = new Date().toISOString();
       await this.writeCheckpoints(
-        givenUp.map((r) => ({
+        givenUp.map((r): CheckpointRow => ({
           wallet_address: String(r.wallet),
-          completed: true,
-          upload_successful: false,
+          outcome: 'transient',
+          failure_class: 'process died',
           trade_count: 0,
           gcs_file: null,
           processed_at: now,
-          error: r.done ? r.refresh_error : r.error,
+          error: (r.done ? r.refresh_error : r.error) ?? 'the process died while this wallet was in flight',
           run_id: options.runId ?? 'crash-settlement',
-          transient: true,
           ...(r.done ? { refresh: true } : {}),
         })),
         { maxFailedAttempts: max },
@@ -101,14 +99,15 @@ export class CheckpointStore {
               CHECKPOINT_ROW_FIELDS,
               chunk.map((r) => ({
                 wallet_address: r.wallet_address,
-                outcome: outcomeOf(r),
+                outcome: r.outcome,
                 trade_count: held.get(r.wallet_address) ?? r.trade_count,
                 gcs_file: r.gcs_file,
                 processed_at: r.processed_at,
                 error: r.error === null ? null : truncate(r.error, 4_000),
                 run_id: r.run_id,
-                last_trade_at: r.last_trade_at ?? null,
-                small_fills_excluded: r.small_fills_excluded ?? null,
+                last_trade_at: r.outcome === 'loaded' ? (r.last_trade_at ?? null) : null,
+                small_fills_excluded: r.outcome === 'loaded' ? (r.small_fills_excluded ?? null) : null,
+                failure_class: r.outcome === 'loaded' ? null : r.failure_class,
               })),
             ),
             ...(group.rows === groups[0]!.rows ? { max_failed_attempts: param.int(options.maxFailedAttempts) } : {}),
@@ -125,7 +124,7 @@ export class CheckpointStore {
    * there are such rows, so a batch of successes costs no extra query.
    */
   async #heldByUnloaded(session: SqlSession, rows: readonly CheckpointRow[]): Promise<Map<string, number>> {
-    const wallets = [...new Set(rows.filter((r) => !r.upload_successful && !r.invalid).map((r) => r.wallet_address))].sort();
+    const wallets = [...new Set(rows.filter((r) => r.outcome !== 'loaded' && r.outcome !== 'invalid').map((r) => r.wallet_address))].sort();
     const held = new Map<string, number>();
     const sql = walletTradeCountsSql(this.#driver.dialect, { keys: this.#driver.capabilities.duplicateCheck });
     for (const chunk of chunks(wallets, 10_000)) {
@@ -136,11 +135,4 @@ export class CheckpointStore {
     return held;
   }
 
-}
-
-function outcomeOf(row: CheckpointRow): CheckpointOutcome | RefreshOutcome {
-  if (row.refresh) return row.upload_successful ? 'refreshed' : row.transient ? 'refresh-transient' : 'refresh-failed';
-  if (row.upload_successful) return 'loaded';
-  if (row.invalid) return 'invalid';
-  return row.transient ? 'transient' : 'failed';
 }

@@ -14,7 +14,7 @@ import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
 import { fillLastTradeAtSql, missingLastTradeAtSql, refreshPlanSql, staleMarketsSql } from './sql/refresh-sql.js';
 import { dueUnresolvedParams, dueUnresolvedSql, forgetUnresolvedSql } from './sql/unresolved-sql.js';
 import { chunks, shardParams } from './statement-params.js';
-import type { DueUnresolved, InvalidTrader, PlanOptions, RefreshItem, RefreshPlanOptions } from './warehouse.js';
+import type { CheckpointRow, DueUnresolved, InvalidTrader, PlanOptions, RefreshItem, RefreshPlanOptions } from './warehouse.js';
 
 export class WarehousePlans {
   readonly #driver: WarehouseDriver;
@@ -52,16 +52,15 @@ export class WarehousePlans {
     const invalid = found.map(({ value }) => ({ value, reason: describeInvalidTrader(value) }));
     const now = new Date().toISOString();
     await this.#checkpoints.writeCheckpoints(
-      invalid.map((i) => ({
+      invalid.map((i): CheckpointRow => ({
         wallet_address: i.value,
-        completed: true,
-        upload_successful: false,
+        outcome: 'invalid',
+        failure_class: 'invalid address',
         trade_count: 0,
         gcs_file: null,
         processed_at: now,
         error: i.reason,
         run_id: runId,
-        invalid: true,
       })),
       { maxFailedAttempts: 1 },
     );

@@ -8,7 +8,7 @@ import { refreshFailuresSql } from './sql/refresh-sql.js';
 import { RUN_ROW_FIELDS, recordRunSql } from './sql/runs-sql.js';
 import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
 import { truncate } from './statement-params.js';
-import type { FailedWallet, RunRecord, StatusFigures } from './warehouse.js';
+import type { FailedWallet, FailureClass, RunRecord, StatusFigures } from './warehouse.js';
 
 export class WarehouseReports {
   readonly #driver: WarehouseDriver;
@@ -73,6 +73,7 @@ export class WarehouseReports {
       attempts: Number(r.attempts ?? 0),
       parked: Boolean(r.parked),
       gcs_file: (r.gcs_file as string | null) ?? null,
+      failure_class: (r.failure_class as FailureClass | null) ?? null,
     }));
   }
 

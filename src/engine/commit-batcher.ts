@@ -3,7 +3,8 @@ import { withRetry } from '../lib/retry.js';
 import type { RetryDecision } from '../lib/retry.js';
 import { setAsideBundle } from '../staging/manifest.js';
 import type { StageStore } from '../staging/stage-store.js';
-import type { CheckpointRow, LoadResult, Warehouse } from '../warehouse/warehouse.js';
+import type { CheckpointRow, FailureClass, LoadResult, Warehouse } from '../warehouse/warehouse.js';
+import { fetchFailureClass } from './failure-class.js';
 import type { StagedWallet } from './wallet-stager.js';
 import type { RunEvents } from './run-events.js';
 
@@ -101,7 +102,7 @@ export class CommitBatcher {
    */
   fail(wallet: string, error: unknown, options: { transient?: boolean } = {}): void {
     this.counters.failed += 1;
-    this.#failures.push({ ...this.#row(wallet, false, 0, null, describeError(error)), transient: options.transient ?? false });
+    this.#failures.push(this.#failed(wallet, options.transient ? 'transient' : 'failed', fetchFailureClass(error), null, describeError(error)));
     if (this.#failures.length >= this.#policy.maxWallets) this.#schedule();
     else this.#timer ??= setTimeout(() => this.#schedule(), this.#policy.maxDelayMs);
   }
@@ -200,7 +201,9 @@ export class CommitBatcher {
     this.counters.loaded += 1;
     this.#events.safeEmit('wallet:loaded', { wallet, trades: held });
     return {
-      ...this.#row(wallet, true, held, staged.bundle.files.trades?.uri ?? null, null),
+      ...this.#fields(wallet, held, staged.bundle.files.trades?.uri ?? null),
+      outcome: 'loaded',
+      error: null,
       last_trade_at: result.lastTradeAt[wallet] ?? null,
       small_fills_excluded: staged.bundle.smallFillsExcluded ?? false,
     };
@@ -218,7 +221,7 @@ export class CommitBatcher {
     const transient = isTransient(error);
     const message = transient ? `load failed (${this.#keptFor(staged)}): ${describeError(error)}` : `load failed permanently: ${describeError(error)}; ${await this.#setAside(staged, error)}`;
     this.#events.safeEmit('wallet:failed', { wallet: staged.bundle.wallet, error: message, stage: 'load', kind: transient ? 'transient' : 'permanent' });
-    return { ...this.#row(staged.bundle.wallet, false, 0, staged.bundle.files.trades?.uri ?? null, message), transient };
+    return this.#failed(staged.bundle.wallet, transient ? 'transient' : 'failed', 'load', staged.bundle.files.trades?.uri ?? null, message);
   }
 
   #keptFor(staged: StagedWallet): string {
@@ -271,19 +274,22 @@ export class CommitBatcher {
     });
   }
 
-  #row(wallet: string, ok: boolean, tradeCount: number, gcsFile: string | null, error: string | null): CheckpointRow {
+  #fields(wallet: string, tradeCount: number, gcsFile: string | null) {
     return {
       wallet_address: wallet,
-      completed: true,
-      upload_successful: ok,
       trade_count: tradeCount,
       gcs_file: gcsFile,
       processed_at: new Date().toISOString(),
-      error,
       run_id: this.#runId,
       ...(this.#refresh ? { refresh: true } : {}),
     };
   }
+
+  /** A failure's checkpoint; `trade_count` is left to the checkpoint writer, which records what the warehouse holds. */
+  #failed(wallet: string, outcome: 'failed' | 'transient', failureClass: FailureClass, gcsFile: string | null, error: string): CheckpointRow {
+    return { ...this.#fields(wallet, 0, gcsFile), outcome, failure_class: failureClass, error };
+  }
+
 }
 
 /** Transient warehouse failures are retried (after the delay the failure asks for, if any); permanent ones are not. */

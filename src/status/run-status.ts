@@ -155,22 +155,14 @@ function round(n: number, digits = 2): number {
   return Math.round(n * scale) / scale;
 }
 
-/** A failure's class, from its recorded error: the dashboard groups failures by it. */
-export function failureClass(error: string | null): string {
-  const text = error ?? '';
-  if (/^invalid wallet address/.test(text)) return 'invalid address';
-  if (/process died while this wallet was in flight/.test(text)) return 'process died';
-  if (/response cap|more rows than|--max-pages-per-wallet|same \d+ row\(s\) as page/.test(text)) return 'hostile response';
-  if (/HTTP (429|5\d\d)|network error|timed out|HTML page/.test(text)) return 'API unavailable';
-  if (/^load failed|DuckDB|BigQuery|staged/.test(text)) return 'load';
-  return 'data';
-}
+/** Rows written before the engine recorded a failure's class (backfill_checkpoint.failure_class) have none. */
+const UNCLASSIFIED = 'unclassified';
 
 /** Failed wallets grouped by class, with the newest examples of each. */
 export function failuresByClass(rows: readonly FailedWallet[], examples = 3): Record<string, FailureClass> {
   const out: Record<string, FailureClass> = {};
   for (const row of rows) {
-    const entry = (out[failureClass(row.error)] ??= { count: 0, latest: [] });
+    const entry = (out[row.failure_class ?? UNCLASSIFIED] ??= { count: 0, latest: [] });
     entry.count += 1;
     if (entry.latest.length < examples) entry.latest.push({ wallet: row.wallet_address, error: row.error ?? '', at: row.processed_at });
   }

@@ -159,6 +159,9 @@ export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
   // The trades held for the wallet leave out fills under 0.01 shares: a load or refresh ran while the
   // Data API refused `filter_amount` and fell back to its default minimum. NULL before it was recorded.
   col('small_fills_excluded', 'bool'),
+  // Why the backfill and the last refresh failed, as the engine classified it (see FailureClass).
+  str('failure_class'),
+  str('refresh_failure_class'),
 ];
 
 /** One row per finished run: its outcome and what its BigQuery jobs billed (what the dashboard sums). */
@@ -282,4 +285,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, description: 'backfill_runs: one row per finished run, with the bytes its BigQuery jobs billed' },
   { version: 5, description: 'checkpoint small_fills_excluded: trades fetched without the fills under 0.01 shares (filter_amount refused)' },
   { version: 6, description: 'unresolved_ids retried: retryable, attempts, last_attempt_at, given_up_at' },
+  { version: 7, description: 'checkpoint failure_class, refresh_failure_class: why a wallet failed, as the engine classified it' },
 ];

@@ -17,11 +17,21 @@ export interface LoadResult {
   duplicatesRemoved: number;
 }
 
-/** One row of `backfill_checkpoint`. */
-export interface CheckpointRow {
+/**
+ * How one attempt at a wallet ended, as the engine knows it: loaded, or failed (counted towards
+ * parking), transient (an outage: retried, never counted), invalid (not a wallet: parked at once).
+ * Built by the engine and written as it is: the checkpoint writer folds nothing.
+ */
+export type CheckpointOutcome = 'loaded' | 'failed' | 'transient' | 'invalid';
+
+/**
+ * Why a wallet failed, by what the engine saw (never read back from the error text): the class the
+ * dashboard and `status --json` group failures by, stored in `backfill_checkpoint.failure_class`.
+ */
+export type FailureClass = 'invalid address' | 'process died' | 'hostile response' | 'API unavailable' | 'load' | 'data';
+
+interface CheckpointFields {
   wallet_address: string;
-  completed: boolean;
-  upload_successful: boolean;
   /**
    * What the warehouse holds for the wallet. A successful load passes the count it read in its
    * commit; for any other row the checkpoint writer reads it, so a failure never shows trades the
@@ -32,22 +42,22 @@ export interface CheckpointRow {
   gcs_file: string | null;
   /** ISO-8601 UTC. */
   processed_at: string;
-  error: string | null;
   run_id: string;
-  /** A failure caused by an API outage: recorded and retried, but not counted towards parking. */
-  transient?: boolean;
-  /** A `traders` value that is not a wallet: recorded once and parked at once. */
-  invalid?: boolean;
   /** A refresh of a completed wallet: only the refresh columns change (see refreshCheckpointSql). */
   refresh?: boolean;
-  /** The newest fill held after a load (ISO-8601 UTC); the next refresh window starts an overlap before it. */
-  last_trade_at?: string | null;
-  /**
-   * A load's trades were fetched without the fills under 0.01 shares (the API refused `filter_amount`).
-   * Absent on failures: they load nothing, so the column keeps what it said.
-   */
-  small_fills_excluded?: boolean;
 }
+
+/** One row of `backfill_checkpoint` to write: a wallet's outcome. */
+export type CheckpointRow =
+  | (CheckpointFields & {
+      outcome: 'loaded';
+      error: null;
+      /** The newest fill held after the load (ISO-8601 UTC); the next refresh window starts an overlap before it. */
+      last_trade_at?: string | null;
+      /** The trades were fetched without the fills under 0.01 shares (the API refused `filter_amount`). */
+      small_fills_excluded?: boolean;
+    })
+  | (CheckpointFields & { outcome: Exclude<CheckpointOutcome, 'loaded'>; error: string; failure_class: FailureClass });
 
 /** An id a look-up missed, due to be asked again; `attempts` counts the misses so far. */
 export interface DueUnresolved {
@@ -143,6 +153,8 @@ export interface FailedWallet {
   attempts: number;
   parked: boolean;
   gcs_file: string | null;
+  /** Recorded with the failure; null for rows written before the column existed. */
+  failure_class: FailureClass | null;
 }
 
 /** What a billed backend's jobs cost so far (BigQuery on-demand): bytes billed and processed, jobs. */

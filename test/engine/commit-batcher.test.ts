@@ -48,7 +48,7 @@ function recordingWarehouse(failLoadsFor: (bundles: readonly WalletBundle[]) => 
         log.push('checkpoint-failed');
         throw new BackfillError('checkpoint failed', { kind: 'transient' });
       }
-      log.push(`checkpoint:${rows.map((r) => `${r.wallet_address}=${r.upload_successful}`).join(',')}`);
+      log.push(`checkpoint:${rows.map((r) => `${r.wallet_address}=${r.outcome === 'loaded'}`).join(',')}`);
     },
   } as unknown as Warehouse;
   return { warehouse, log };
@@ -120,7 +120,7 @@ describe('commit batcher', () => {
     await b.add(staged('bad'));
     await b.flush();
     expect(log).toEqual(['load-failed:a,bad', 'load:a', 'load-failed:bad', 'checkpoint']);
-    expect(rows.find((r) => r.wallet_address === 'bad')).toMatchObject({ upload_successful: false, transient: false });
+    expect(rows.find((r) => r.wallet_address === 'bad')).toMatchObject({ outcome: 'failed', failure_class: 'load' });
   });
 
   it('records a load that failed on an outage as transient: retried next run, never counted towards parking', async () => {
@@ -132,7 +132,7 @@ describe('commit batcher', () => {
     const b = batcher(recording, { sleep: () => Promise.resolve() });
     await b.add(staged('x'));
     await b.flush();
-    expect(rows).toEqual([expect.objectContaining({ wallet_address: 'x', upload_successful: false, transient: true })]);
+    expect(rows).toEqual([expect.objectContaining({ wallet_address: 'x', outcome: 'transient', failure_class: 'load' })]);
   });
 
   it('checkpoints the count the warehouse holds after the load, not the staged claim; fewer rows than staged fails the wallet with both numbers', async () => {
@@ -150,8 +150,8 @@ describe('commit batcher', () => {
     await b.add(staged('full'));
     await b.add(staged('short'));
     await b.flush();
-    expect(rows.find((r) => r.wallet_address === 'full')).toMatchObject({ upload_successful: true, trade_count: 7 });
-    expect(rows.find((r) => r.wallet_address === 'short')).toMatchObject({ upload_successful: false });
+    expect(rows.find((r) => r.wallet_address === 'full')).toMatchObject({ outcome: 'loaded', trade_count: 7 });
+    expect(rows.find((r) => r.wallet_address === 'short')).toMatchObject({ outcome: 'failed', failure_class: 'load' });
     expect(rows.find((r) => r.wallet_address === 'short')!.error).toMatch(/holds 0 trade\(s\) of short after the load, but 1 were staged/);
   });
 

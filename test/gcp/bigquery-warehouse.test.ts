@@ -6,7 +6,7 @@ import { withRetry } from '../../src/lib/retry.js';
 import { BigQueryJobError } from '../../src/warehouse/bigquery/errors.js';
 import { parseBigQueryLocation } from '../../src/warehouse/bigquery/location.js';
 import { CHECKPOINT_COLUMNS, MIGRATIONS, TRADES } from '../../src/warehouse/table-schemas.js';
-import type { WalletBundle } from '../../src/warehouse/warehouse.js';
+import type { CheckpointRow, WalletBundle } from '../../src/warehouse/warehouse.js';
 import { billedBytes } from '../fakes/fake-bigquery-server.js';
 import type { FakeJob, TableResource } from '../fakes/fake-bigquery-server.js';
 import { asWallet } from '../../testkit/wallets.js';
@@ -447,7 +447,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     await wh.writeCheckpoints([checkpoint(W2, true)], { maxFailedAttempts: 2 });
     expect(await wh.failedWallets()).toEqual([]);
     // An outage failure is recorded but does not move the wallet towards parking.
-    await wh.writeCheckpoints([{ ...checkpoint(W3, false, 'API down'), transient: true }], { maxFailedAttempts: 1 });
+    await wh.writeCheckpoints([{ ...checkpoint(W3, false, 'API down'), outcome: 'transient', failure_class: 'API unavailable' } as CheckpointRow], { maxFailedAttempts: 1 });
     expect((await wh.failedWallets())[0]).toMatchObject({ wallet_address: W3, attempts: 0, parked: false });
     expect(await planAll(wh)).toEqual([W3]);
     expect(f.bq.requests.some((r) => r.path.includes('insertAll') || r.path.includes('tabledata'))).toBe(false);

@@ -114,14 +114,12 @@ export async function stageRows(stage: StageStore, kind: StageKind, w: string, r
 
 export const checkpoint = (w: string, ok: boolean, error: string | null = null, tradeCount = 2): CheckpointRow => ({
   wallet_address: w,
-  completed: true,
-  upload_successful: ok,
+  ...(ok ? { outcome: 'loaded', error: null } : { outcome: 'failed', error: error ?? 'failed', failure_class: 'data' }),
   trade_count: tradeCount,
   gcs_file: ok ? `gs://${BUCKET}/x/trades/${w}.ndjson.gz` : null,
   processed_at: new Date().toISOString(),
-  error,
   run_id: 'r1',
-});
+}) as CheckpointRow;
 
 export async function planAll(warehouse: SqlWarehouse, options: Partial<PlanOptions> = {}): Promise<string[]> {
   const out: string[] = [];

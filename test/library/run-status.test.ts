@@ -9,9 +9,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { RunEvents } from '../../src/engine/run-events.js';
 import { currentProcess } from '../../src/lease/holder-process.js';
-import { RunStatusTracker, failureClass, failuresByClass, publishSnapshots, readSnapshot, writeSnapshot } from '../../src/status/run-status.js';
+import { RunStatusTracker, failuresByClass, publishSnapshots, readSnapshot, writeSnapshot } from '../../src/status/run-status.js';
 import type { SourceStats } from '../../src/polymarket/index.js';
-import type { FailedWallet, StatusFigures } from '../../src/warehouse/warehouse.js';
+import type { FailedWallet, FailureClass, StatusFigures } from '../../src/warehouse/warehouse.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
 
 const T0 = Date.parse('2026-11-30T12:00:05Z');
@@ -122,14 +122,17 @@ describe('a finished publisher', () => {
 });
 
 describe('failure classes', () => {
-  it('groups recorded errors into the classes the dashboard shows, newest examples first', () => {
-    expect(failureClass('invalid wallet address "0x12": not 40 hex digits')).toBe('invalid address');
-    expect(failureClass('the process died while this wallet was in flight (attempt 3)')).toBe('process died');
-    expect(failureClass('GET https://x/v2/trades returned a body over the 32 MiB response cap')).toBe('hostile response');
-    expect(failureClass('GET https://x failed after 6 attempts: HTTP 503')).toBe('API unavailable');
-    expect(failureClass('load failed (staged files kept, …): BigQuery job failed')).toBe('load');
-    expect(failureClass('row 3: side "SIDEWAYS" is not BUY or SELL')).toBe('data');
-    const rows: FailedWallet[] = ['HTTP 503 a', 'HTTP 503 b', 'HTTP 503 c', 'HTTP 503 d', 'row 1 bad'].map((error, i) => ({
+  it('groups failed wallets by the class recorded with each (never read out of the error text), newest examples first', () => {
+    const recorded: [string, FailureClass | null][] = [
+      // The text says "HTTP 503", the class says data: the class wins.
+      ['HTTP 503 a', 'API unavailable'],
+      ['HTTP 503 b', 'API unavailable'],
+      ['HTTP 503 c', 'API unavailable'],
+      ['HTTP 503 d', 'API unavailable'],
+      ['row 1 bad, after HTTP 503', 'data'],
+      ['recorded before failure_class existed', null],
+    ];
+    const rows: FailedWallet[] = recorded.map(([error, failureClass], i) => ({
       wallet_address: `0x${i}`,
       trade_count: 0,
       processed_at: `2026-11-30T12:00:0${i}Z`,
@@ -137,10 +140,12 @@ describe('failure classes', () => {
       attempts: 1,
       parked: false,
       gcs_file: null,
+      failure_class: failureClass,
     }));
     const grouped = failuresByClass(rows, 3);
     expect(grouped['API unavailable']).toEqual({ count: 4, latest: rows.slice(0, 3).map((r) => ({ wallet: r.wallet_address, error: r.error, at: r.processed_at })) });
     expect(grouped.data?.count).toBe(1);
+    expect(grouped.unclassified?.count).toBe(1);
   });
 });
 

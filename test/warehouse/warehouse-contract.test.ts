@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UNRESOLVED_COMBO, UNRESOLVED_UNKNOWN } from '../../src/polymarket/gamma-api.js';
 import { UNRESOLVED_MAX_LOOKUPS } from '../../src/warehouse/sql/unresolved-sql.js';
 import { MIGRATIONS } from '../../src/warehouse/table-schemas.js';
-import type { CheckpointRow, WalletBundle } from '../../src/warehouse/warehouse.js';
+import type { CheckpointRow, FailureClass, WalletBundle } from '../../src/warehouse/warehouse.js';
 import { trade } from '../../testkit/trade-row.js';
 import { WAREHOUSE_BACKENDS, stageRows } from './warehouse-backends.js';
 import type { WarehouseFixture } from './warehouse-backends.js';
@@ -21,14 +21,12 @@ const W3 = asWallet('0x' + 'b'.repeat(40));
 
 const checkpoint = (wallet: string, ok: boolean, error: string | null = null): CheckpointRow => ({
   wallet_address: wallet,
-  completed: true,
-  upload_successful: ok,
+  ...(ok ? { outcome: 'loaded', error: null } : { outcome: 'failed', error: error ?? 'failed', failure_class: 'data' }),
   trade_count: 2,
   gcs_file: '/x',
   processed_at: new Date().toISOString(),
-  error,
   run_id: 'r1',
-});
+}) as CheckpointRow;
 
 describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
   let f: WarehouseFixture;
@@ -151,7 +149,7 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
       [
         { ...checkpoint(W1, false, 'load failed permanently'), trade_count: 99 },
         { ...checkpoint(W2, false, 'load failed permanently'), trade_count: 5 },
-        { ...checkpoint(W3, false, 'API down'), trade_count: 5, transient: true },
+        { ...checkpoint(W3, false, 'API down'), trade_count: 5, outcome: 'transient', failure_class: 'API unavailable' } as CheckpointRow,
       ],
       { maxFailedAttempts: 5 },
     );
@@ -166,12 +164,12 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
   it('records a transient (API outage) failure without counting it towards parking', async () => {
     await f.warehouse.addTraders([W1], 'test');
     for (let run = 0; run < 3; run += 1) {
-      await f.warehouse.writeCheckpoints([{ ...checkpoint(W1, false, 'API down'), transient: true }], { maxFailedAttempts: 2 });
+      await f.warehouse.writeCheckpoints([{ ...checkpoint(W1, false, 'API down'), outcome: 'transient', failure_class: 'API unavailable' } as CheckpointRow], { maxFailedAttempts: 2 });
     }
     expect((await f.warehouse.failedWallets())[0]).toMatchObject({ wallet_address: W1, attempts: 0, parked: false, error: 'API down' });
     expect(await plan()).toEqual([W1]);
     await f.warehouse.writeCheckpoints([checkpoint(W1, false, 'bad row')], { maxFailedAttempts: 2 });
-    await f.warehouse.writeCheckpoints([{ ...checkpoint(W1, false, 'API down'), transient: true }], { maxFailedAttempts: 2 });
+    await f.warehouse.writeCheckpoints([{ ...checkpoint(W1, false, 'API down'), outcome: 'transient', failure_class: 'API unavailable' } as CheckpointRow], { maxFailedAttempts: 2 });
     expect((await f.warehouse.failedWallets())[0]).toMatchObject({ attempts: 1, parked: false });
   });
 
@@ -198,19 +196,36 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     const flag = async (): Promise<unknown> =>
       (await f.sql<{ w: string; x: unknown }>('SELECT wallet_address AS w, small_fills_excluded AS x FROM backfill_checkpoint')).find((r) => r.w === W1)?.x;
     const write = (row: CheckpointRow) => f.warehouse.writeCheckpoints([row], { maxFailedAttempts: 5 });
-    await write({ ...checkpoint(W1, true), small_fills_excluded: true });
+    await write({ ...checkpoint(W1, true), small_fills_excluded: true } as CheckpointRow);
     expect(await flag()).toBe(true);
     // A failure loads nothing, so the flag about what is held stays.
     await write(checkpoint(W1, false, 'boom'));
     expect(await flag()).toBe(true);
     // A full history loaded with the small fills replaces it.
-    await write({ ...checkpoint(W1, true), small_fills_excluded: false });
+    await write({ ...checkpoint(W1, true), small_fills_excluded: false } as CheckpointRow);
     expect(await flag()).toBe(false);
-    await write({ ...checkpoint(W1, true), refresh: true, small_fills_excluded: true });
+    await write({ ...checkpoint(W1, true), refresh: true, small_fills_excluded: true } as CheckpointRow);
     expect(await flag()).toBe(true);
     // A later window with the small fills does not bring back what the earlier one left out.
-    await write({ ...checkpoint(W1, true), refresh: true, small_fills_excluded: false });
+    await write({ ...checkpoint(W1, true), refresh: true, small_fills_excluded: false } as CheckpointRow);
     expect(await flag()).toBe(true);
+  });
+
+  it('stores the failure class the engine gives with the failure, clears it on a load, and keeps a refresh failure\'s class apart', async () => {
+    await f.warehouse.addTraders([W1, W2], 'test');
+    const failed = (w: string, failureClass: FailureClass, refresh = false) =>
+      ({ ...checkpoint(w, false, 'boom'), failure_class: failureClass, ...(refresh ? { refresh: true } : {}) }) as CheckpointRow;
+    await f.warehouse.writeCheckpoints([failed(W1, 'hostile response'), failed(W2, 'load')], { maxFailedAttempts: 5 });
+    expect((await f.warehouse.failedWallets()).map((r) => [r.wallet_address, r.failure_class])).toEqual([
+      [W1, 'hostile response'],
+      [W2, 'load'],
+    ]);
+    await f.warehouse.writeCheckpoints([checkpoint(W1, true)], { maxFailedAttempts: 5 });
+    await f.warehouse.writeCheckpoints([failed(W1, 'API unavailable', true)], { maxFailedAttempts: 5 });
+    expect((await f.warehouse.failedWallets()).map((r) => r.wallet_address)).toEqual([W2]);
+    expect((await f.warehouse.failedWallets({ kind: 'refresh' })).map((r) => [r.wallet_address, r.failure_class])).toEqual([[W1, 'API unavailable']]);
+    const rows = await f.sql<{ wallet_address: string; failure_class: string | null }>('SELECT wallet_address, failure_class FROM backfill_checkpoint');
+    expect(rows.find((r) => r.wallet_address === W1)?.failure_class).toBeNull();
   });
 
   it("answers the mission document's three monitoring queries, run verbatim with bare table names", async () => {

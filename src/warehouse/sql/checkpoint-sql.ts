@@ -1,5 +1,9 @@
 import type { LogicalType } from '../table-schemas.js';
 import type { Dialect } from './dialect.js';
+import type { CheckpointOutcome, FailureClass } from '../warehouse.js';
+
+/** The class of a failure recorded by crash settlement, in SQL (the engine classifies every other). */
+const PROCESS_DIED: FailureClass = 'process died';
 
 /**
  * The one writer of `backfill_checkpoint`: every kind of checkpoint row — a loaded wallet, a failed
@@ -28,10 +32,9 @@ export const CHECKPOINT_ROW_FIELDS = {
   run_id: 'string',
   last_trade_at: 'timestamp',
   small_fills_excluded: 'bool',
+  failure_class: 'string',
 } as const satisfies Record<string, LogicalType>;
 
-export type CheckpointOutcome = 'loaded' | 'failed' | 'transient' | 'invalid';
-export type RefreshOutcome = 'refreshed' | 'refresh-failed' | 'refresh-transient';
 
 /**
  * The MERGE source of the checkpoint writers: the newest row per wallet of the batch (a wallet can
@@ -60,14 +63,16 @@ WHEN MATCHED THEN UPDATE SET
                           WHEN ${outcome('transient')} THEN COALESCE(t.parked, FALSE) ELSE ${counted} >= ${max} END,
   run_id = s.run_id, in_flight_run_id = NULL, in_flight_at = NULL, crash_suspect = FALSE,
   last_trade_at = CASE s.outcome WHEN ${outcome('loaded')} THEN s.last_trade_at ELSE t.last_trade_at END,
+  failure_class = CASE s.outcome WHEN ${outcome('loaded')} THEN NULL ELSE s.failure_class END,
   small_fills_excluded = CASE s.outcome WHEN ${outcome('loaded')} THEN s.small_fills_excluded ELSE t.small_fills_excluded END
 WHEN NOT MATCHED THEN INSERT
   (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id,
-   in_flight_run_id, in_flight_at, crash_suspect, last_trade_at, small_fills_excluded)
+   in_flight_run_id, in_flight_at, crash_suspect, last_trade_at, small_fills_excluded, failure_class)
   VALUES (s.wallet_address, TRUE, (s.outcome = ${outcome('loaded')}), s.trade_count, s.gcs_file, s.processed_at, s.error,
           CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN 0 ELSE 1 END,
           CASE s.outcome WHEN ${outcome('invalid')} THEN TRUE WHEN ${outcome('failed')} THEN 1 >= ${max} ELSE FALSE END,
-          s.run_id, NULL, NULL, FALSE, s.last_trade_at, s.small_fills_excluded)`;
+          s.run_id, NULL, NULL, FALSE, s.last_trade_at, s.small_fills_excluded,
+          CASE s.outcome WHEN ${outcome('loaded')} THEN NULL ELSE s.failure_class END)`;
 }
 
 /**
@@ -80,8 +85,8 @@ WHEN NOT MATCHED THEN INSERT
  * records it without counting. The backfill's own columns are never touched.
  */
 export function refreshCheckpointSql(d: Dialect): string {
-  const outcome = (value: RefreshOutcome) => d.literal(value);
-  const refreshed = `s.outcome = ${outcome('refreshed')}`;
+  const outcome = (value: CheckpointOutcome) => d.literal(value);
+  const refreshed = `s.outcome = ${outcome('loaded')}`;
   return `MERGE INTO ${d.table('backfill_checkpoint')} AS t
 ${latestRowPerWallet(d)}
 WHEN MATCHED THEN UPDATE SET
@@ -89,9 +94,10 @@ WHEN MATCHED THEN UPDATE SET
   last_trade_at = CASE WHEN ${refreshed} THEN COALESCE(s.last_trade_at, t.last_trade_at) ELSE t.last_trade_at END,
   refreshed_at = CASE WHEN ${refreshed} THEN s.processed_at ELSE t.refreshed_at END,
   refresh_error = CASE WHEN ${refreshed} THEN NULL ELSE s.error END,
+  refresh_failure_class = CASE WHEN ${refreshed} THEN NULL ELSE s.failure_class END,
   small_fills_excluded = CASE WHEN ${refreshed} AND COALESCE(s.small_fills_excluded, FALSE) THEN TRUE ELSE t.small_fills_excluded END,
   refresh_attempted_at = s.processed_at,
-  refresh_attempts = CASE s.outcome WHEN ${outcome('refreshed')} THEN 0 WHEN ${outcome('refresh-transient')} THEN COALESCE(t.refresh_attempts, 0)
+  refresh_attempts = CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN COALESCE(t.refresh_attempts, 0)
                                     ELSE COALESCE(t.refresh_attempts, 0) + 1 END,
   in_flight_run_id = NULL, in_flight_at = NULL, crash_suspect = FALSE`;
 }
@@ -154,9 +160,11 @@ export function settleCrashedSql(d: Dialect): string {
   attempts = CASE WHEN ${done} THEN attempts ELSE ${counted} END,
   parked = CASE WHEN ${done} THEN parked ELSE ${counted} >= ${max} END,
   error = CASE WHEN ${done} THEN error ELSE ${died(counted)} END,
+  failure_class = CASE WHEN ${done} THEN failure_class ELSE ${d.literal(PROCESS_DIED)} END,
   processed_at = CASE WHEN ${done} THEN processed_at ELSE ${d.now()} END,
   refresh_attempts = CASE WHEN ${done} THEN ${refreshCounted} ELSE refresh_attempts END,
   refresh_error = CASE WHEN ${done} THEN ${died(refreshCounted)} ELSE refresh_error END,
+  refresh_failure_class = CASE WHEN ${done} THEN ${d.literal(PROCESS_DIED)} ELSE refresh_failure_class END,
   refresh_attempted_at = CASE WHEN ${done} THEN ${d.now()} ELSE refresh_attempted_at END,
   crash_suspect = TRUE,
   in_flight_run_id = NULL,

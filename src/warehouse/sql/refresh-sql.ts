@@ -54,7 +54,7 @@ ORDER BY fetched_at, condition_id LIMIT ${d.param('limit')}`;
 /** Wallets whose last refresh failed, newest failure first: shown apart from backfill failures. Parameter `limit`. */
 export function refreshFailuresSql(d: Dialect): string {
   return `SELECT k.wallet_address, k.trade_count, ${d.isoSeconds('k.refresh_attempted_at')} AS processed_at,
-       k.refresh_error AS error, COALESCE(k.refresh_attempts, 0) AS attempts, FALSE AS parked, k.gcs_file
+       k.refresh_error AS error, COALESCE(k.refresh_attempts, 0) AS attempts, FALSE AS parked, k.gcs_file, k.refresh_failure_class AS failure_class
 FROM ${d.table('backfill_checkpoint')} AS k
 WHERE COALESCE(k.completed, FALSE) AND COALESCE(k.upload_successful, FALSE) AND k.refresh_error IS NOT NULL
 ORDER BY k.refresh_attempted_at DESC, k.wallet_address LIMIT ${d.param('limit')}`;

@@ -57,7 +57,7 @@ FROM (
 /** Failed wallets, parked last, newest first; parameter `limit`. */
 export function failedWalletsSql(d: Dialect): string {
   return `SELECT k.wallet_address, k.trade_count, ${d.isoSeconds('k.processed_at')} AS processed_at,
-       k.error, k.attempts, k.parked, k.gcs_file
+       k.error, k.attempts, k.parked, k.gcs_file, k.failure_class
 FROM ${d.table('backfill_checkpoint')} AS k WHERE k.completed = true AND k.upload_successful = false
 ORDER BY k.parked, k.processed_at DESC, k.wallet_address LIMIT ${d.param('limit')}`;
 }

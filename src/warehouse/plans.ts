@@ -1,0 +1,119 @@
+/**
+ * What the engine plans from: the wallets of `traders` still to do (and the malformed values among
+ * them, recorded once), the completed wallets a refresh takes, markets held as open that may have
+ * resolved, and unresolved ids due to be asked again.
+ */
+import type { Wallet } from '../domain/wallet-address.js';
+import { describeInvalidTrader } from '../domain/wallet-address.js';
+import type { BundleLoader } from './bundle-loader.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import type { WarehouseDriver } from './driver.js';
+import { param } from './sql/dialect.js';
+import type { Params } from './sql/dialect.js';
+import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
+import { fillLastTradeAtSql, missingLastTradeAtSql, refreshPlanSql, staleMarketsSql } from './sql/refresh-sql.js';
+import { dueUnresolvedParams, dueUnresolvedSql, forgetUnresolvedSql } from './sql/unresolved-sql.js';
+import { chunks, shardParams } from './statement-params.js';
+import type { CheckpointRow, DueUnresolved, InvalidTrader, PlanOptions, RefreshItem, RefreshPlanOptions } from './warehouse.js';
+
+export class WarehousePlans {
+  readonly #driver: WarehouseDriver;
+  readonly #loader: BundleLoader;
+  readonly #checkpoints: CheckpointStore;
+
+  constructor(driver: WarehouseDriver, loader: BundleLoader, checkpoints: CheckpointStore) {
+    this.#driver = driver;
+    this.#loader = loader;
+    this.#checkpoints = checkpoints;
+  }
+
+  async addTraders(wallets: readonly Wallet[], source: string): Promise<number> {
+    let added = 0;
+    // Chunked: a BigQuery request is limited to 10 MB, and 10,000 addresses are ~0.5 MB.
+    for (const chunk of chunks(wallets, 10_000)) {
+      added += await this.#driver.execute('add traders', addTradersSql(this.#driver.dialect), {
+        wallets: param.strings(chunk),
+        source: param.string(source),
+      });
+    }
+    return added;
+  }
+
+  async *planWallets(options: PlanOptions): AsyncIterable<string[]> {
+    this.#loader.forgetKnownIds();
+    const params: Params = { retry_parked: param.bool(options.retryParked), ...shardParams(options.shard) };
+    for await (const rows of this.#driver.stream<{ wallet: string }>('plan wallets', planSql(this.#driver.dialect), params, options.chunkSize ?? 2048)) {
+      yield rows.map((r) => String(r.wallet));
+    }
+  }
+
+  async recordInvalidTraders(runId: string): Promise<InvalidTrader[]> {
+    const found = await this.#driver.query<{ value: string }>('find invalid traders', invalidTradersSql(this.#driver.dialect));
+    const invalid = found.map(({ value }) => ({ value, reason: describeInvalidTrader(value) }));
+    const now = new Date().toISOString();
+    await this.#checkpoints.writeCheckpoints(
+      invalid.map((i): CheckpointRow => ({
+        wallet_address: i.value,
+        outcome: 'invalid',
+        failure_class: 'invalid address',
+        trade_count: 0,
+        gcs_file: null,
+        processed_at: now,
+        error: i.reason,
+        run_id: runId,
+      })),
+      { maxFailedAttempts: 1 },
+    );
+    return invalid;
+  }
+
+  async *planRefresh(options: RefreshPlanOptions): AsyncIterable<RefreshItem[]> {
+    this.#loader.forgetKnownIds();
+    const params: Params = {
+      max_failed_attempts: param.int(options.maxFailedAttempts),
+      stale_before: { type: 'timestamp', value: options.staleBefore ?? null },
+      ...shardParams(options.shard),
+      ...(options.wallets ? { wallets: param.strings(options.wallets) } : {}),
+    };
+    const sql = refreshPlanSql(this.#driver.dialect, { onlyListed: options.wallets !== undefined });
+    for await (const rows of this.#driver.stream<{ wallet: string; since: string | null }>('plan refresh', sql, params, options.chunkSize ?? 2048)) {
+      yield rows.map((r) => ({ wallet: String(r.wallet), since: r.since === null ? null : String(r.since) }));
+    }
+  }
+
+  async fillLastTradeAt(): Promise<number> {
+    const d = this.#driver.dialect;
+    const missing = (await this.#driver.query<{ wallet: string }>('wallets without last_trade_at', missingLastTradeAtSql(d))).map((r) => String(r.wallet));
+    let filled = 0;
+    for (const chunk of chunks(missing, 10_000)) {
+      filled += await this.#driver.execute('fill last_trade_at', fillLastTradeAtSql(d), { wallets: param.strings(chunk) });
+    }
+    return filled;
+  }
+
+  async staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<string[]> {
+    const rows = await this.#driver.query<{ id: string }>('stale markets', staleMarketsSql(this.#driver.dialect), {
+      now: param.timestamp(options.now),
+      // Ended markets awaiting resolution are asked at most once an hour (or per stale window, if shorter).
+      recent_before: param.timestamp(new Date(Math.max(Date.parse(options.staleBefore), Date.parse(options.now) - 3_600_000)).toISOString()),
+      stale_before: param.timestamp(options.staleBefore),
+      limit: param.int(options.limit),
+    });
+    return rows.map((r) => String(r.id));
+  }
+
+  async dueUnresolved(options: { now: string; limit: number }): Promise<DueUnresolved[]> {
+    const rows = await this.#driver.query<{ kind: string; id: string; attempts: unknown }>(
+      'unresolved ids due',
+      dueUnresolvedSql(this.#driver.dialect),
+      dueUnresolvedParams(new Date(options.now), options.limit),
+    );
+    return rows.map((r) => ({ kind: r.kind === 'event' ? 'event' : 'market', id: String(r.id), attempts: Number(r.attempts) }));
+  }
+
+  async forgetUnresolved(kind: 'market' | 'event', ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.#driver.execute('forget found ids', forgetUnresolvedSql(this.#driver.dialect), { kind: param.string(kind), ids: param.strings(ids) });
+  }
+
+}

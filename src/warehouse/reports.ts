@@ -1,0 +1,80 @@
+/**
+ * What the warehouse reports: the mission's monitoring figures and ours (status), the failed
+ * wallets with their errors, and the record of each finished run in `backfill_runs`.
+ */
+import type { WarehouseDriver } from './driver.js';
+import { param } from './sql/dialect.js';
+import { refreshFailuresSql } from './sql/refresh-sql.js';
+import { RUN_ROW_FIELDS, recordRunSql } from './sql/runs-sql.js';
+import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
+import { truncate } from './statement-params.js';
+import type { FailedWallet, FailureClass, RunRecord, StatusFigures } from './warehouse.js';
+
+export class WarehouseReports {
+  readonly #driver: WarehouseDriver;
+
+  constructor(driver: WarehouseDriver) {
+    this.#driver = driver;
+  }
+
+  async status(): Promise<StatusFigures> {
+    await this.#driver.probe?.();
+    const d = this.#driver.dialect;
+    const [ours] = await this.#driver.query<Record<string, unknown>>('status figures', statusFiguresSql(d));
+    const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+    let completed = n(ours?.completed);
+    let total = n(ours?.total);
+    let percent: number | null = null;
+    // The mission's progress query divides by the trader count, which BigQuery rejects when it is 0.
+    if (total > 0) {
+      const [mission] = await this.#driver.query<{ completed: unknown; total: unknown; percent_complete: unknown }>('mission progress', missionQueries(d).progress);
+      completed = n(mission?.completed);
+      total = n(mission?.total);
+      percent = mission?.percent_complete === null || mission?.percent_complete === undefined ? null : Number(mission.percent_complete);
+    }
+    return {
+      completed,
+      total,
+      percent_complete: percent,
+      failed: n(ours?.failed),
+      parked: n(ours?.parked),
+      valid_wallets: n(ours?.valid_wallets),
+      pending: n(ours?.pending),
+      invalid_wallets: n(ours?.invalid_wallets),
+      rows: { trades: n(ours?.trades), markets: n(ours?.markets), events: n(ours?.events), unresolved: n(ours?.unresolved) },
+      last_processed_at: (ours?.last_processed_at as string | null | undefined) ?? null,
+      refresh: {
+        refreshed_wallets: n(ours?.refreshed_wallets),
+        failed: n(ours?.refresh_failed),
+        last_refreshed_at: (ours?.last_refreshed_at as string | null | undefined) ?? null,
+        oldest_at: (ours?.oldest_refresh_at as string | null | undefined) ?? null,
+      },
+      billed: this.#driver.capabilities.billedByBytes
+        ? { runs: n(ours?.runs), bytes_billed: n(ours?.runs_bytes_billed), bytes_processed: n(ours?.runs_bytes_processed) }
+        : null,
+    };
+  }
+
+  async recordRun(run: RunRecord): Promise<void> {
+    await this.#driver.execute('record run', recordRunSql(this.#driver.dialect), { run: param.rows(RUN_ROW_FIELDS, [{ ...run, stop_reason: run.stop_reason === null ? null : truncate(run.stop_reason, 4_000) }]) });
+  }
+
+  async failedWallets(options: { limit?: number; kind?: 'backfill' | 'refresh' } = {}): Promise<FailedWallet[]> {
+    const d = this.#driver.dialect;
+    const sql = options.kind === 'refresh' ? refreshFailuresSql(d) : failedWalletsSql(d);
+    const rows = await this.#driver.query<Record<string, unknown>>(`${options.kind ?? 'backfill'} failures`, sql, {
+      limit: param.int(options.limit ?? 1_000_000),
+    });
+    return rows.map((r) => ({
+      wallet_address: String(r.wallet_address),
+      trade_count: Number(r.trade_count ?? 0),
+      processed_at: (r.processed_at as string | null) ?? null,
+      error: (r.error as string | null) ?? null,
+      attempts: Number(r.attempts ?? 0),
+      parked: Boolean(r.parked),
+      gcs_file: (r.gcs_file as string | null) ?? null,
+      failure_class: (r.failure_class as FailureClass | null) ?? null,
+    }));
+  }
+
+}

@@ -27,11 +27,12 @@ export const DATA_TRADES_KEY = 'data:trades';
 export const TRADES_PAGE_SIZE = 1000;
 
 // Cursors normally come with rows; a run of empty pages that keep minting new cursors would spin forever.
-const MAX_CONSECUTIVE_EMPTY_PAGES = 3;
+export const MAX_CONSECUTIVE_EMPTY_PAGES = 3;
 
 const WALLET = /^0x[0-9a-fA-F]{40}$/;
 
-const pageSchema = z.object({
+/** The v2 `{ data, pagination }` envelope of the cursor-paged feeds (trades, activity, combo activity). */
+export const pageSchema = z.object({
   data: z.array(z.unknown()).nullable(),
   pagination: z.object({
     // The page size the server says it serves; read leniently, it only tells a short page from a full one.
@@ -60,7 +61,7 @@ export function walletTradesUrl(dataApiUrl: string, wallet: string, cursor?: str
   return url;
 }
 
-function summarizeIssues(error: z.ZodError): string {
+export function summarizeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)

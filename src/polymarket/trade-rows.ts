@@ -23,34 +23,34 @@ export class NonTradeRowError extends InvalidInputError {
 }
 
 /** Epoch seconds above this are milliseconds (1e11 s is the year 5138). */
-const MAX_EPOCH_SECONDS = 1e11;
+export const MAX_EPOCH_SECONDS = 1e11;
 
 const rowSchema = z.record(z.string(), z.unknown());
 
-const walletSchema = z
+export const walletSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, 'expected 0x followed by 40 hex digits')
   .transform((value) => value.toLowerCase());
 
 // Any length: combo condition ids are 62 hex digits, and documented examples are truncated.
-const hexIdSchema = z
+export const hexIdSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]+$/, 'expected 0x followed by hex digits')
   .transform((value) => value.toLowerCase());
 
 // A number here would already have lost precision (token ids are uint256), so only strings are accepted.
-const assetSchema = z.string('expected a string token id').regex(/^\S+$/, 'expected a non-empty token id');
+export const assetSchema = z.string('expected a string token id').regex(/^\S+$/, 'expected a non-empty token id');
 
 const numericString = z
   .string()
   .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'expected a number')
   .transform(Number);
 
-const nonNegativeSchema = z.union([z.number(), numericString], 'expected a number').pipe(
+export const nonNegativeSchema = z.union([z.number(), numericString], 'expected a number').pipe(
   z.number().nonnegative('expected a number >= 0'),
 );
 
-const timestampSchema = z
+export const timestampSchema = z
   .union([z.number(), numericString], 'expected epoch seconds')
   .pipe(
     z
@@ -60,7 +60,7 @@ const timestampSchema = z
       .max(MAX_EPOCH_SECONDS, 'looks like epoch milliseconds; the Data API sends epoch seconds'),
   );
 
-function pick(row: Record<string, unknown>, keys: readonly string[]): unknown {
+export function pick(row: Record<string, unknown>, keys: readonly string[]): unknown {
   for (const key of keys) {
     const value = row[key];
     if (value !== undefined && value !== null) return value;
@@ -68,18 +68,18 @@ function pick(row: Record<string, unknown>, keys: readonly string[]): unknown {
   return undefined;
 }
 
-function preview(value: unknown): string {
+export function preview(value: unknown): string {
   if (value === undefined) return 'nothing (field missing)';
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 90 ? `${text.slice(0, 90)}…` : text;
 }
 
-function openString(value: unknown): string {
+export function openString(value: unknown): string {
   if (value === undefined || value === null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function optionalInt(value: unknown): number | null {
+export function optionalInt(value: unknown): number | null {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   return typeof number === 'number' && Number.isInteger(number) ? number : null;
 }

@@ -29,7 +29,8 @@ export const DATA_TRADES_KEY = 'data:trades';
 export const TRADES_PAGE_SIZE = 1000;
 
 
-const pageSchema = z.object({
+/** The v2 `{ data, pagination }` envelope of the cursor-paged feeds (trades, activity, combo activity). */
+export const pageSchema = z.object({
   data: z.array(z.unknown()).nullable(),
   pagination: z.object({
     // The page size the server says it serves; read leniently, it only tells a short page from a full one.
@@ -74,7 +75,7 @@ export function walletTradesUrl(
   return url;
 }
 
-function summarizeIssues(error: z.ZodError): string {
+export function summarizeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)

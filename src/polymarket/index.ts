@@ -1,5 +1,13 @@
 /** Polymarket source: the real HTTP implementation of PolymarketSource and its building blocks. */
-export type { EventRecord, MarketRecord, TradeRecord, UnresolvedRecord } from './records.js';
+export type {
+  ActivityRecord,
+  ComboActivityRecord,
+  EventRecord,
+  MarketRecord,
+  ResolutionRecord,
+  TradeRecord,
+  UnresolvedRecord,
+} from './records.js';
 export type { EventLookup, MarketLookup, PolymarketSource, SourceStats, WalletTradesOptions } from './source.js';
 export {
   createPolymarketSource,
@@ -25,7 +33,48 @@ export {
   type ApiErrorBody,
   type RetryClass,
 } from './http-errors.js';
-export { FillSequencer, OutOfOrderError, TwinAcrossTimestampsError, tradeId, type SequencedRow, type TradeKeyFields } from './trade-key.js';
+export {
+  FillSequencer,
+  OutOfOrderError,
+  TwinAcrossTimestampsError,
+  TwinSequencer,
+  tradeId,
+  type FeedOrder,
+  type SequencedRow,
+  type TradeKeyFields,
+} from './trade-key.js';
+export {
+  ACTIVITY_TYPES,
+  ActivityKeyer,
+  COMBO_ACTIVITY_TYPES,
+  DEFAULT_ACTIVITY_TYPES,
+  activityId,
+  normalizeActivityRow,
+  normalizeComboActivityRow,
+  type ActivityType,
+  type NormalizedActivityRow,
+} from './activity-rows.js';
+export {
+  ACTIVITY_PAGE_SIZE,
+  DATA_ACTIVITY_COMBOS_KEY,
+  DATA_ACTIVITY_KEY,
+  checkActivityTypes,
+  walletActivityPages,
+  walletActivityUrl,
+  walletComboActivityPages,
+  walletComboActivityUrl,
+  type ActivityWalkOptions,
+} from './activity-api.js';
+export {
+  DATA_RESOLUTIONS_KEY,
+  RESOLUTIONS_MAX_BATCH,
+  UNRESOLVED_NOT_A_MARKET,
+  UNRESOLVED_NO_RESOLUTION,
+  lookupResolutions,
+  payoutWinner,
+  type ResolutionLookup,
+  type ResolutionLookupOptions,
+} from './resolutions-api.js';
 export { NonTradeRowError, epochSecondsOf, normalizeTradeRow, type NormalizedTradeRow } from './trade-rows.js';
 export {
   DATA_TRADES_KEY,

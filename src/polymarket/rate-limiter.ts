@@ -24,9 +24,18 @@ export interface RateLimit {
   perMs: number;
 }
 
-/** Polymarket's documented limits (docs.polymarket.com/api-reference/rate-limits). */
+/**
+ * Polymarket's documented limits (docs.polymarket.com/api-reference/rate-limits), and for the v2 routes they do
+ * not list, the measured ones (data-api-v2-observed.md, "Measured rate limits"): `/v2/activity` ran clean at
+ * 400 per 10 s in its own bucket, so it runs beside the fills without slowing them. The combo feed and
+ * resolutions were not measured; they get shares small enough that every Data API key together stays under the
+ * documented general 1,000 per 10 s, and they need few requests (one or two per wallet, one per 20 markets).
+ */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = Object.freeze({
   'data:trades': { requests: 200, perMs: 10_000 },
+  'data:activity': { requests: 400, perMs: 10_000 },
+  'data:activity-combos': { requests: 200, perMs: 10_000 },
+  'data:resolutions': { requests: 100, perMs: 10_000 },
   'gamma:markets': { requests: 300, perMs: 10_000 },
   'gamma:events': { requests: 500, perMs: 10_000 },
 });

@@ -59,8 +59,58 @@ export interface SequencedRow {
   timestamp: number;
 }
 
-/** A wallet's rows did not arrive newest first, so `fill_seq` could not be assigned safely. */
+/** A wallet's rows did not arrive in the feed's order, so a twin sequence number could not be assigned safely. */
 export class OutOfOrderError extends InvalidInputError {}
+
+/** The order a feed is walked in: `/v2/trades` newest first, `/v2/activity?sort_direction=ASC` oldest first. */
+export type FeedOrder = 'newest-first' | 'oldest-first';
+
+/**
+ * Numbers identical rows along one wallet's activity stream, in either order (the trades walk has
+ * FillSequencer below, which also refuses a fill repeated under another timestamp). Every row of a transaction carries the same
+ * block timestamp, so identical twins always fall in the current timestamp's group: counters are kept for that
+ * group only and memory stays flat however long the history. Identical twins are indistinguishable, so whichever
+ * order the API serves them in, the set of keys is the same.
+ */
+export class TwinSequencer {
+  readonly #order: FeedOrder;
+  readonly #rowsName: string;
+  #timestamp: number | undefined;
+  #counters = new Map<string, number>();
+  #rows = 0;
+
+  /** `rowsName` names the rows in the out-of-order message, e.g. `trade rows`. */
+  constructor(order: FeedOrder, rowsName: string) {
+    this.#order = order;
+    this.#rowsName = rowsName;
+  }
+
+  /**
+   * The sequence number of a row with this `identity` (the fields that make two rows twins, tx hash included);
+   * throws OutOfOrderError when the row goes against the feed's order.
+   */
+  next(timestamp: number, transactionHash: string, identity: string): number {
+    const forward = this.#order === 'newest-first' ? timestamp < (this.#timestamp ?? 0) : timestamp > (this.#timestamp ?? 0);
+    if (this.#timestamp === undefined || forward) {
+      this.#timestamp = timestamp;
+      this.#counters = new Map();
+    } else if (timestamp !== this.#timestamp) {
+      // A row against the order means the transaction's twins may be split around it; numbering them now could
+      // give two real rows the same key, so the wallet fails and is fetched again.
+      const relation = this.#order === 'newest-first' ? 'newer' : 'older';
+      const expected = this.#order === 'newest-first' ? 'newest first' : 'oldest first';
+      throw new OutOfOrderError(
+        `${this.#rowsName} out of order: row ${this.#rows + 1} (tx ${transactionHash}) has timestamp ${timestamp}, ` +
+          `${relation} than ${this.#timestamp} already seen; the Data API should serve ${expected}`,
+        { hint: 'The wallet is failed so it is fetched again from the start; report it if it repeats' },
+      );
+    }
+    this.#rows += 1;
+    const seq = this.#counters.get(identity) ?? 0;
+    this.#counters.set(identity, seq + 1);
+    return seq;
+  }
+}
 
 /** A row identical to an earlier one (the key's fields) but under another timestamp: it cannot be keyed. */
 export class TwinAcrossTimestampsError extends InvalidInputError {}

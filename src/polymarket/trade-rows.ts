@@ -55,19 +55,19 @@ const INT32_MAX = 2 ** 31 - 1;
 const rowSchema = z.record(z.string(), z.unknown());
 
 // The one wallet rule (domain/wallet-address.ts), kept strict here: an API row's wallet carries no whitespace.
-const walletSchema = z
+export const walletSchema = z
   .string()
   .refine((value) => value.trim() === value && isValidWallet(value.toLowerCase()), 'expected 0x followed by 40 hex digits')
   .transform((value) => value.toLowerCase());
 
 // Any length: combo condition ids are 62 hex digits, and documented examples are truncated.
-const hexIdSchema = z
+export const hexIdSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]+$/, 'expected 0x followed by hex digits')
   .transform((value) => value.toLowerCase());
 
 // A number here would already have lost precision (token ids are uint256), so only strings are accepted.
-const assetSchema = z.string('expected a string token id').regex(/^\S+$/, 'expected a non-empty token id');
+export const assetSchema = z.string('expected a string token id').regex(/^\S+$/, 'expected a non-empty token id');
 
 // "Infinity" is accepted here only to be refused by the range checks under its own name.
 const NUMERIC_STRING = /^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$|^[-+]?Infinity$/;
@@ -111,7 +111,7 @@ const sizeSchema = numberSchema('expected a number', (n) => {
   return undefined;
 });
 
-const timestampSchema = numberSchema('expected epoch seconds', (n) => {
+export const timestampSchema = numberSchema('expected epoch seconds', (n) => {
   if (!Number.isInteger(n)) return Number.isFinite(n) ? 'expected whole epoch seconds' : `${shown(n)} is not epoch seconds`;
   if (n <= 0) return 'expected epoch seconds > 0';
   if (n > MAX_EPOCH_SECONDS) return 'looks like epoch milliseconds; the Data API sends epoch seconds';
@@ -122,12 +122,18 @@ const outcomeIndexSchema = numberSchema('expected a whole number', (n) =>
   Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX ? undefined : `${shown(n)} is not a whole number in the int32 range the API declares`,
 );
 
+/** A non-negative amount (activity sizes and USDC amounts), refused by name when it is not one. */
+export const nonNegativeSchema = numberSchema('expected a number', (n) => (n >= 0 && Number.isFinite(n) ? undefined : `${shown(n)} is not a non-negative finite number`));
+
+/** An outcome index that may be absent (null, missing or ""), else a whole number in int32. */
+export const optionalOutcomeIndexSchema: z.ZodType<number | null> = z.union([z.null(), z.undefined(), z.literal('')]).transform(() => null).or(outcomeIndexSchema);
+
 export interface NormalizeOptions {
   /** The clock, epoch milliseconds: rows dated after it plus MAX_CLOCK_SKEW_SECONDS are refused. Default: now. */
   nowMs?: number;
 }
 
-function pick(row: Record<string, unknown>, keys: readonly string[]): unknown {
+export function pick(row: Record<string, unknown>, keys: readonly string[]): unknown {
   for (const key of keys) {
     const value = row[key];
     if (value !== undefined && value !== null) return value;
@@ -135,7 +141,7 @@ function pick(row: Record<string, unknown>, keys: readonly string[]): unknown {
   return undefined;
 }
 
-function preview(value: unknown): string {
+export function preview(value: unknown): string {
   if (value === undefined) return 'nothing (field missing)';
   // JSON.stringify writes Infinity and NaN as null, which would name the wrong value.
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
@@ -143,7 +149,7 @@ function preview(value: unknown): string {
   return text.length > 90 ? `${text.slice(0, 90)}…` : text;
 }
 
-function openString(value: unknown): string {
+export function openString(value: unknown): string {
   if (value === undefined || value === null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }

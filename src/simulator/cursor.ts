@@ -1,7 +1,9 @@
 /**
  * v2 cursors, base64url JSON `{"data":{"type","params"},"sig"}` like the live API. Feed cursors
  * (`type: "trades"`, params `l, ts, sq, d`) carry only the seek anchor and the page size, so filters must be re-sent
- * on every page; board cursors (`type: "leaderboard"`, params `l, o, s, t, c`) pin the board they were minted on.
+ * on every page; activity cursors add the sort direction they bind (`s`) and the cosmetic running offset (`o`);
+ * combo-activity cursors anchor on (block_number, sort key) instead of (timestamp, sequence); board cursors
+ * (`type: "leaderboard"`, params `l, o, s, t, c`) pin the board they were minted on.
  */
 import { createHash } from 'node:crypto';
 
@@ -18,10 +20,14 @@ function sign(secret: string, data: string): string {
   return createHash('sha256').update(secret).update(data).digest('hex').slice(0, 32);
 }
 
-export function encodeCursor(secret: string, cursor: TradesCursor): string {
-  const data = { type: 'trades', params: { l: cursor.l, ts: cursor.ts, sq: cursor.sq, d: 2 } };
-  const dataJson = JSON.stringify(data);
+/** A signed cursor of `type` carrying `params`, in the live API's layout. */
+function encodeTyped(secret: string, type: string, params: Record<string, unknown>): string {
+  const dataJson = JSON.stringify({ type, params });
   return Buffer.from(`{"data":${dataJson},"sig":"${sign(secret, dataJson)}"}`).toString('base64url');
+}
+
+export function encodeCursor(secret: string, cursor: TradesCursor): string {
+  return encodeTyped(secret, 'trades', { l: cursor.l, ts: cursor.ts, sq: cursor.sq, d: 2 });
 }
 
 /** The signed params of a cursor of this `type` that this server minted, or undefined. */
@@ -42,15 +48,56 @@ function verifiedParams(secret: string, text: string, type: string): Record<stri
   return params as Record<string, unknown>;
 }
 
-/** The decoded cursor, or undefined when it is not one this server minted. */
-export function decodeCursor(secret: string, text: string, maxLimit: number): TradesCursor | undefined {
-  const params = verifiedParams(secret, text, 'trades');
+/** The seek anchor and page size of a feed cursor of `type`, or undefined when this server did not mint it. */
+function decodeAnchor(secret: string, text: string, type: string, maxLimit: number): (TradesCursor & { params: Record<string, unknown> }) | undefined {
+  const params = verifiedParams(secret, text, type);
   if (!params) return undefined;
   const { l, ts, sq } = params;
   if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > maxLimit) return undefined;
   if (typeof ts !== 'number' || !Number.isInteger(ts)) return undefined;
   if (typeof sq !== 'string' || !/^\d{1,15}$/.test(sq)) return undefined;
-  return { l, ts, sq };
+  return { l, ts, sq, params };
+}
+
+/** The decoded cursor, or undefined when it is not one this server minted. */
+export function decodeCursor(secret: string, text: string, maxLimit: number): TradesCursor | undefined {
+  const anchor = decodeAnchor(secret, text, 'trades', maxLimit);
+  return anchor && { l: anchor.l, ts: anchor.ts, sq: anchor.sq };
+}
+
+/** A `/v2/activity` cursor: the trades anchor plus the direction it binds and the running offset. */
+export interface ActivityCursor extends TradesCursor {
+  s: 'ASC' | 'DESC';
+  o: number;
+}
+
+export function encodeActivityCursor(secret: string, cursor: ActivityCursor): string {
+  return encodeTyped(secret, 'activity', { l: cursor.l, ts: cursor.ts, sq: cursor.sq, d: 2, s: cursor.s, o: cursor.o });
+}
+
+export function decodeActivityCursor(secret: string, text: string, maxLimit: number): ActivityCursor | undefined {
+  const anchor = decodeAnchor(secret, text, 'activity', maxLimit);
+  if (!anchor) return undefined;
+  const { s, o } = anchor.params;
+  if ((s !== 'ASC' && s !== 'DESC') || typeof o !== 'number' || !Number.isInteger(o) || o < 0) return undefined;
+  return { l: anchor.l, ts: anchor.ts, sq: anchor.sq, s, o };
+}
+
+/** A `/v2/activity/combos` cursor: `ts` is the block number and `sq` the sort key within it. */
+export interface ComboCursor extends TradesCursor {
+  o: number;
+}
+
+export function encodeComboCursor(secret: string, cursor: ComboCursor): string {
+  return encodeTyped(secret, 'combos', { l: cursor.l, ts: cursor.ts, sq: cursor.sq, o: cursor.o });
+}
+
+export function decodeComboCursor(secret: string, text: string, maxLimit: number): ComboCursor | undefined {
+  const anchor = decodeAnchor(secret, text, 'combos', maxLimit);
+  if (!anchor) return undefined;
+  const { o } = anchor.params;
+  if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) return undefined;
+  return { l: anchor.l, ts: anchor.ts, sq: anchor.sq, o };
 }
 
 /** A `/v2/leaderboard` cursor: page size, offset, and the board it pins (sort, window, category). */
@@ -63,8 +110,7 @@ export interface BoardCursor {
 }
 
 export function encodeBoardCursor(secret: string, cursor: BoardCursor): string {
-  const dataJson = JSON.stringify({ type: 'leaderboard', params: { l: cursor.l, o: cursor.o, s: cursor.s, t: cursor.t, c: cursor.c } });
-  return Buffer.from(`{"data":${dataJson},"sig":"${sign(secret, dataJson)}"}`).toString('base64url');
+  return encodeTyped(secret, 'leaderboard', { l: cursor.l, o: cursor.o, s: cursor.s, t: cursor.t, c: cursor.c });
 }
 
 export function decodeBoardCursor(secret: string, text: string, maxLimit: number): BoardCursor | undefined {

@@ -1,6 +1,9 @@
+import type { GroundTruthActivity } from './activity.js';
+import { WalletActivity, WalletComboActivity } from './activity.js';
 import type { Epoch } from './epochs.js';
 import { listedEventCount, planFillCount, walletPlan } from './epochs.js';
 import { Stream, hash32 } from './prng.js';
+import { resolutionRow } from './resolutions.js';
 import { Universe } from './universe.js';
 import type { AdvanceOptions, AdvanceSummary, GroundTruthFill, SimDataset, SimulatorOptions } from './types.js';
 import { MAX_FILLS_PER_WALLET, WalletTrades, generatedTradeCount, walletAddressOf } from './wallets.js';
@@ -41,6 +44,9 @@ export class Dataset implements SimDataset {
   #cachedFills = 0;
   /** Fill count per wallet after the last epoch; undefined until the first `advance`. */
   #counts: Int32Array | undefined;
+  // Activity is derived from a wallet's fills and lives exactly as long as their cache entry.
+  readonly #activity = new WeakMap<WalletTrades, WalletActivity>();
+  readonly #comboActivity = new WeakMap<WalletTrades, WalletComboActivity>();
 
   constructor(options: DatasetOptions = {}) {
     this.seed = checkCount('seed', options.seed ?? 1, Number.MAX_SAFE_INTEGER);
@@ -123,6 +129,44 @@ export class Dataset implements SimDataset {
   tradesOf(wallet: string): WalletTrades | undefined {
     const index = this.indexOf(wallet);
     return index === undefined ? undefined : this.trades(index);
+  }
+
+  /** The wallet's activity besides its fills, built on first use from its fills. */
+  activityOf(trades: WalletTrades): WalletActivity {
+    let activity = this.#activity.get(trades);
+    if (!activity) {
+      activity = new WalletActivity(this.seed, this.universe, trades);
+      this.#activity.set(trades, activity);
+    }
+    return activity;
+  }
+
+  comboActivityOf(trades: WalletTrades): WalletComboActivity {
+    let combos = this.#comboActivity.get(trades);
+    if (!combos) {
+      combos = new WalletComboActivity(this.seed, this.universe, trades);
+      this.#comboActivity.set(trades, combos);
+    }
+    return combos;
+  }
+
+  *activity(wallet: string): Iterable<GroundTruthActivity> {
+    const trades = this.tradesOf(wallet);
+    if (!trades) return;
+    const activity = this.activityOf(trades);
+    for (let k = 0; k < activity.count; k += 1) yield activity.groundTruth(k);
+  }
+
+  comboActivity(wallet: string): Record<string, unknown>[] {
+    const trades = this.tradesOf(wallet);
+    if (!trades) return [];
+    const combos = this.comboActivityOf(trades);
+    return combos.events.map((_, k) => combos.row(k));
+  }
+
+  resolution(conditionId: string): Record<string, unknown> | undefined {
+    const m = this.universe.findMarket(conditionId);
+    return m === undefined ? undefined : resolutionRow(this.universe, this.seed, m);
   }
 
   *fills(wallet: string): Iterable<GroundTruthFill> {

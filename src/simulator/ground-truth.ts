@@ -42,18 +42,24 @@ class NdjsonFile {
 
 /**
  * Writes the ground truth into `dir`: `fills.ndjson` (every fill of every wallet, wallet by wallet, newest first),
- * `markets.ndjson` ({condition_id, event_ids, closed}, closed as of the data clock) and `events.ndjson` ({event_id}) for what the fills touch and Gamma
- * serves, and `unresolved.ndjson` ({condition_id, reason}) for touched ids Gamma cannot resolve. Streams wallet by
- * wallet; only the sets of touched ids are held in memory.
+ * `activity.ndjson` (every other activity row, wallet by wallet, oldest first, deposits and withdrawals included),
+ * `combo_activity.ndjson` (combo lifecycle rows as served now), `markets.ndjson` ({condition_id, event_ids, closed},
+ * closed as of the data clock) and `events.ndjson` ({event_id}) for what the fills touch and Gamma serves,
+ * `resolutions.ndjson` (the `/v2/resolutions` row of each of those markets) and `unresolved.ndjson`
+ * ({condition_id, reason}) for touched ids Gamma cannot resolve. Streams wallet by wallet; only the sets of touched
+ * ids are held in memory.
  */
 export async function writeGroundTruth(
   dataset: SimDataset,
   dir: string,
-): Promise<{ wallets: number; fills: number; markets: number; events: number }> {
+): Promise<{ wallets: number; fills: number; activity: number; comboActivity: number; markets: number; events: number; resolutions: number }> {
   if (!(dataset instanceof Dataset)) throw new TypeError('writeGroundTruth needs a dataset from createDataset');
   await mkdir(dir, { recursive: true });
   const files = {
     fills: new NdjsonFile(join(dir, 'fills.ndjson')),
+    activity: new NdjsonFile(join(dir, 'activity.ndjson')),
+    comboActivity: new NdjsonFile(join(dir, 'combo_activity.ndjson')),
+    resolutions: new NdjsonFile(join(dir, 'resolutions.ndjson')),
     markets: new NdjsonFile(join(dir, 'markets.ndjson')),
     events: new NdjsonFile(join(dir, 'events.ndjson')),
     unresolved: new NdjsonFile(join(dir, 'unresolved.ndjson')),
@@ -71,6 +77,12 @@ export async function writeGroundTruth(
         if (market >= 0) touchedMarkets.add(market);
         else combos.add(trades.conditionId(r));
       }
+      const activity = dataset.activityOf(trades);
+      for (let k = 0; k < activity.count; k += 1) {
+        const pending = files.activity.write(activity.groundTruth(k));
+        if (pending) await pending;
+      }
+      for (const row of dataset.comboActivity(trades.address)) await files.comboActivity.write(row);
     }
     const touchedEvents = new Set<number>();
     for (const m of [...touchedMarkets].sort((a, b) => a - b)) {
@@ -80,6 +92,7 @@ export async function writeGroundTruth(
         touchedEvents.add(e);
         const event = universe.eventCore(e);
         await files.markets.write({ condition_id: conditionId, event_ids: [event.id], closed: event.closed });
+        await files.resolutions.write(dataset.resolution(conditionId));
       } else {
         await files.unresolved.write({ condition_id: conditionId, reason: 'unknown to Gamma' });
       }
@@ -96,7 +109,10 @@ export async function writeGroundTruth(
   return {
     wallets: dataset.walletCount,
     fills: files.fills.lines,
+    activity: files.activity.lines,
+    comboActivity: files.comboActivity.lines,
     markets: files.markets.lines,
     events: files.events.lines,
+    resolutions: files.resolutions.lines,
   };
 }

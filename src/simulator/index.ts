@@ -1,5 +1,6 @@
 /**
- * A local Polymarket: Data API v2 `/v2/trades`, `/v2/leaderboard` and Gamma `/markets`, `/events` (legacy and
+ * A local Polymarket: Data API v2 `/v2/trades`, `/v2/activity`, `/v2/activity/combos`, `/v2/resolutions`,
+ * `/v2/leaderboard` and Gamma `/markets`, `/events` (legacy and
  * keyset) over real HTTP, with deterministic synthetic data, a clock that `advance` moves, fault injection and the
  * ground truth a complete backfill must reproduce.
  */
@@ -8,6 +9,7 @@ export type {
   AdvanceSummary,
   FaultRates,
   GammaPaging,
+  GroundTruthActivity,
   GroundTruthFill,
   RunningSimulator,
   SimDataset,
@@ -17,6 +19,8 @@ export type {
   SimulatorStats,
 } from './types.js';
 export { createDataset } from './dataset.js';
+export { ACTIVITY_TYPES, type ActivityType } from './activity.js';
+export { PAYOUT_UNIT } from './resolutions.js';
 export { startSimulator } from './server.js';
 export { writeGroundTruth } from './ground-truth.js';
 export { parseFaultSpec, parseGammaPaging, parseLatencySpec } from './cli-options.js';

@@ -108,4 +108,10 @@ export const Stream = {
   resolve: 18,
   advance: 19,
   leaderboard: 20,
+  activity: 21,
+  activityTx: 22,
+  redeem: 23,
+  resolution: 24,
+  resolutionEvent: 25,
+  comboActivity: 26,
 } as const;

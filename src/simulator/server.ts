@@ -1,11 +1,13 @@
 /**
- * The simulator's HTTP server: Data API v2 `/v2/trades`, `/v2/leaderboard` and Gamma `/markets`, `/events`,
+ * The simulator's HTTP server: Data API v2 `/v2/trades`, `/v2/activity`, `/v2/activity/combos`, `/v2/resolutions`,
+ * `/v2/leaderboard` and Gamma `/markets`, `/events`,
  * `/markets/keyset`, `/events/keyset` on one port, with seeded fault injection, optional rate-limit enforcement,
  * latency, request statistics and a clock that `advance` moves.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { handleActivity, handleComboActivity } from './activity-route.js';
 import { Dataset } from './dataset.js';
 import type { FaultKind } from './faults.js';
 import { FAULT_KINDS, SlidingWindow, checkFaultRates, faultResponse, pickFault } from './faults.js';
@@ -21,6 +23,7 @@ import type { SimResponse } from './http.js';
 import { v2Error } from './http.js';
 import { handleLeaderboard, standingsMemo } from './leaderboard-route.js';
 import { Rng, Stream } from './prng.js';
+import { handleResolutions } from './resolutions-route.js';
 import { handleTrades } from './trades-route.js';
 import type {
   FaultRates,
@@ -35,6 +38,9 @@ type Route = SimRoute | 'other';
 
 const ROUTES: Record<string, SimRoute> = {
   '/v2/trades': 'data:trades',
+  '/v2/activity': 'data:activity',
+  '/v2/activity/combos': 'data:activity-combos',
+  '/v2/resolutions': 'data:resolutions',
   '/v2/leaderboard': 'data:leaderboard',
   '/markets': 'gamma:markets',
   '/markets/keyset': 'gamma:markets',
@@ -48,12 +54,13 @@ function emptyStats(): SimulatorStats {
   const faultsInjected: Record<string, number> = { rateLimitEnforced: 0 };
   for (const kind of FAULT_KINDS) faultsInjected[kind] = 0;
   return {
-    // `data:leaderboard` appears once asked: discovery is rare, and most tests never touch it.
+    // The other routes appear once asked: most tests never touch them.
     requests: { 'data:trades': 0, 'gamma:markets': 0, 'gamma:events': 0, other: 0 },
     requestsByPath: {},
     tradeRequestsByWallet: {},
     tradeRowsServed: 0,
     tradeRowsByWallet: {},
+    activityRequestsByWallet: {},
     faultsInjected,
   };
 }
@@ -117,6 +124,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     switch (path) {
       case '/v2/trades':
         return handleTrades(query, { dataset, cursorSecret, nowSeconds: now(), traceId });
+      case '/v2/activity':
+        return handleActivity(query, { dataset, cursorSecret, nowSeconds: now(), traceId });
+      case '/v2/activity/combos':
+        return handleComboActivity(query, { dataset, cursorSecret, nowSeconds: now(), traceId });
+      case '/v2/resolutions':
+        return handleResolutions(query, dataset, traceId);
       case '/v2/leaderboard': {
         const nowSeconds = now();
         return handleLeaderboard(query, {
@@ -218,9 +231,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const route: Route = known ?? 'other';
     count(stats.requests, route);
     if (known) count(stats.requestsByPath, path);
-    if (route === 'data:trades') {
+    if (route === 'data:trades' || route === 'data:activity' || route === 'data:activity-combos') {
       const user = url.searchParams.get('user');
-      if (user !== null) count(stats.tradeRequestsByWallet, user.trim().toLowerCase());
+      const byWallet = route === 'data:trades' ? stats.tradeRequestsByWallet : stats.activityRequestsByWallet;
+      if (user !== null) count(byWallet, user.trim().toLowerCase());
     }
 
     let fault: FaultKind | 'rateLimitEnforced' | undefined;

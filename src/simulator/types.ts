@@ -1,7 +1,11 @@
 /** Public types of the Polymarket simulator. */
+import type { GroundTruthActivity } from './activity.js';
+
+export type { GroundTruthActivity } from './activity.js';
 
 /**
- * Probability (0..1) per request of each injected fault, on `/v2/trades`, `/markets` and `/events`.
+ * Probability (0..1) per request of each injected fault, on every known route (`/v2/trades`, `/v2/activity`,
+ * `/v2/activity/combos`, `/v2/resolutions`, `/v2/leaderboard`, `/markets`, `/events`).
  * At most one fault is injected per request; when the rates add up to more than 1, earlier keys win.
  */
 export interface FaultRates {
@@ -25,7 +29,14 @@ export interface FaultRates {
  * The rate-limited routes, named as in the stats. `gamma:markets` covers `/markets` and `/markets/keyset`,
  * `gamma:events` covers `/events` and `/events/keyset`.
  */
-export type SimRoute = 'data:trades' | 'data:leaderboard' | 'gamma:markets' | 'gamma:events';
+export type SimRoute =
+  | 'data:trades'
+  | 'data:activity'
+  | 'data:activity-combos'
+  | 'data:resolutions'
+  | 'data:leaderboard'
+  | 'gamma:markets'
+  | 'gamma:events';
 
 /**
  * Which Gamma listings answer. `both` (default) serves legacy `/markets`, `/events` and keyset `/markets/keyset`,
@@ -126,7 +137,11 @@ export interface GroundTruthFill {
 }
 
 export interface SimulatorStats {
-  /** Requests by route: `data:trades`, `data:leaderboard`, `gamma:markets`, `gamma:events`, `other`; faulted ones included. */
+  /**
+   * Requests by route: `data:trades`, `data:activity`, `data:activity-combos`, `data:resolutions`,
+   * `data:leaderboard`, `gamma:markets`, `gamma:events`, `other`; faulted ones included. The activity, resolution
+   * and leaderboard keys appear once asked.
+   */
   requests: Record<string, number>;
   /** Requests by path of the known routes (`/markets`, `/markets/keyset`, …); faulted ones included. */
   requestsByPath: Record<string, number>;
@@ -136,6 +151,8 @@ export interface SimulatorStats {
   tradeRowsServed: number;
   /** Lower-cased `user` → rows served on `/v2/trades`, as `tradeRowsServed`. */
   tradeRowsByWallet: Record<string, number>;
+  /** Lower-cased `user` → number of `/v2/activity` and `/v2/activity/combos` requests. */
+  activityRequestsByWallet: Record<string, number>;
   /** Injected faults by `FaultRates` key, plus `rateLimitEnforced`. */
   faultsInjected: Record<string, number>;
 }
@@ -164,6 +181,15 @@ export interface SimDataset {
   market(conditionId: string): object | undefined;
   /** The Gamma event object the simulator serves, with nested `markets`. */
   event(eventId: string): object | undefined;
+  /**
+   * The ground truth of `/v2/activity` besides fills: every other row of the wallet (DEPOSIT and WITHDRAWAL
+   * included), oldest first, as `start=1&sort_direction=ASC` serves them; empty for an unknown wallet.
+   */
+  activity(wallet: string): Iterable<GroundTruthActivity>;
+  /** Every `/v2/activity/combos` row of the wallet, newest first, exactly as served now (legs carry live state). */
+  comboActivity(wallet: string): Record<string, unknown>[];
+  /** The `/v2/resolutions?condition=` row of the market as served now; undefined for a market Gamma does not know. */
+  resolution(conditionId: string): Record<string, unknown> | undefined;
 }
 
 export interface RunningSimulator {

@@ -373,6 +373,31 @@ export class Universe {
     return core;
   }
 
+  /**
+   * The outcome (0 or 1) that pays once the market's event is closed, undefined while open: outcome 0 ("Yes") of
+   * the winning member of a neg-risk event, else the event's winning outcome. Gamma's prices, `/v2/resolutions`
+   * payouts and redemptions all read it, so they cannot disagree.
+   */
+  winningOutcome(m: number): 0 | 1 | undefined {
+    const core = this.marketCore(m);
+    const event = this.eventCore(core.eventIndex);
+    if (!event.closed) return undefined;
+    const yesWins = event.negRisk ? event.winner === core.position : event.winner === 0;
+    return yesWins ? 0 : 1;
+  }
+
+  /**
+   * The data clock once the event's resolution was applied: the end of the generated data for an event generated
+   * closed, the end of the resolving epoch otherwise; undefined while open. What follows a resolution (redemptions)
+   * lands by then, so it never moves when later epochs move the clock.
+   */
+  resolvedClock(e: number): number | undefined {
+    const event = this.eventCore(e);
+    if (!event.closed) return undefined;
+    if (event.resolvedEpoch === undefined) return DATA_END;
+    return this.#epochs[event.resolvedEpoch]?.to ?? this.#clock;
+  }
+
   isResolvable(m: number): boolean {
     return !this.eventCore(this.eventOf(m)).ghost;
   }
@@ -392,7 +417,7 @@ export class Universe {
     let prices: [string, string];
     let last = 0;
     if (event.closed) {
-      const yesWins = event.negRisk ? event.winner === core.position : event.winner === 0;
+      const yesWins = this.winningOutcome(m) === 0;
       prices = yesWins ? ['1', '0'] : ['0', '1'];
       last = yesWins ? 0.999 : 0.001;
     } else {

@@ -24,10 +24,12 @@ export interface Profile {
   profile_image_optimized: string;
 }
 
-interface Combo {
+export interface Combo {
   conditionId: string;
   tokenId: string;
   title: string;
+  /** Market indices of the two legs, in leg order. */
+  legs: [number, number];
 }
 
 /** The v2 `/v2/trades` row, field order as the API sends it. */
@@ -126,6 +128,10 @@ export class WalletTrades {
   readonly flags: Uint8Array;
   /** Rows (newest first) of the taker fills: what `taker_only=true` serves. */
   readonly takerRows: Int32Array;
+  /** Fills of the generated history; epoch fills follow them. */
+  readonly baseCount: number;
+  /** Fill count after each epoch: `countAfterEpoch[k]` fills existed once epoch k was applied. */
+  readonly countAfterEpoch: readonly number[];
   readonly #combos: Combo[];
   readonly #seed: number;
   readonly #universe: Universe;
@@ -135,11 +141,13 @@ export class WalletTrades {
   /** `count` is the generated history; `epochs` append to it. */
   constructor(seed: number, universe: Universe, index: number, address: string, count: number, epochs: readonly Epoch[] = []) {
     const plans: TxPlan[][] = [];
+    const countAfterEpoch: number[] = [];
     let total = count;
     for (const epoch of epochs) {
       const plan = walletPlan(epoch, index, total > 0);
       plans.push(plan);
       total += planFillCount(plan);
+      countAfterEpoch.push(total);
     }
     if (total > MAX_FILLS_PER_WALLET) {
       throw new RangeError(`wallet ${index} asks for ${total} fills; the simulator supports ${MAX_FILLS_PER_WALLET}`);
@@ -149,6 +157,8 @@ export class WalletTrades {
     this.index = index;
     this.address = address;
     this.count = total;
+    this.baseCount = count;
+    this.countAfterEpoch = countAfterEpoch;
     this.profile = profileOf(seed, index, address);
     this.#combos = [];
 
@@ -216,6 +226,7 @@ export class WalletTrades {
           conditionId: `0x${combo.hex(8).slice(0, 62)}`,
           tokenId: BigInt(`0x${((combo.u32() | 0x10000000) >>> 0).toString(16)}${combo.hex(7)}`).toString(),
           title: `${legA.question} AND ${legB.question}`,
+          legs: [legA.index, legB.index],
         });
         gMarket[i] = -this.#combos.length;
         gOutcome[i] = 0;
@@ -386,6 +397,11 @@ export class WalletTrades {
     const market = this.market[row] ?? 0;
     if (market < 0) return this.#combo(market).conditionId;
     return this.#universe.marketCore(market).conditionId;
+  }
+
+  /** The wallet's combos; fills of combo k carry market `-1 - k`. */
+  get combos(): readonly Combo[] {
+    return this.#combos;
   }
 
   isCombo(row: number): boolean {

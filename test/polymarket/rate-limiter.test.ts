@@ -97,12 +97,24 @@ describe('RateLimiter', () => {
     expect(events).toEqual([0, 255, 510, 765, 1020, 1275]);
   });
 
-  it('defaults to the documented Polymarket limits', () => {
+  it('defaults to the documented Polymarket limits, and the measured ones for the v2 routes they do not list', () => {
     const limiter = new RateLimiter();
     expect(limiter.limitFor('data:trades')).toEqual({ requests: 200, perMs: 10_000 });
+    // data-api-v2-observed.md: /v2/activity ran clean at 400 per 10 s, in a bucket of its own.
+    expect(limiter.limitFor('data:activity')).toEqual({ requests: 400, perMs: 10_000 });
     expect(limiter.limitFor('gamma:markets')).toEqual({ requests: 300, perMs: 10_000 });
     expect(limiter.limitFor('gamma:events')).toEqual({ requests: 500, perMs: 10_000 });
-    expect(Object.keys(DEFAULT_RATE_LIMITS).sort()).toEqual(['data:trades', 'gamma:events', 'gamma:markets']);
+    expect(Object.keys(DEFAULT_RATE_LIMITS).sort()).toEqual([
+      'data:activity',
+      'data:activity-combos',
+      'data:resolutions',
+      'data:trades',
+      'gamma:events',
+      'gamma:markets',
+    ]);
+    // Every Data API key together stays under the documented general 1,000 per 10 s.
+    const data = Object.entries(DEFAULT_RATE_LIMITS).filter(([key]) => key.startsWith('data:'));
+    expect(data.reduce((sum, [, limit]) => sum + limit.requests, 0)).toBeLessThanOrEqual(1000);
   });
 
   it('refuses an endpoint key without a limit and an invalid limit', async () => {

@@ -39,6 +39,17 @@ describe('writeGroundTruth', () => {
     expect(summary.events).toBe(events.length);
     for (const event of events) expect(dataset.event(event.event_id)).toBeDefined();
 
+    // Activity, combo activity and resolutions: what a backfill of those feeds must end up with.
+    const activity = await readNdjson<Record<string, unknown>>(join(dir, 'nested', 'activity.ndjson'));
+    expect(activity).toEqual(dataset.wallets().flatMap((wallet) => [...dataset.activity(wallet)]));
+    expect(summary.activity).toBe(activity.length);
+    const comboActivity = await readNdjson<Record<string, unknown>>(join(dir, 'nested', 'combo_activity.ndjson'));
+    expect(comboActivity).toEqual(dataset.wallets().flatMap((wallet) => dataset.comboActivity(wallet)));
+    expect(comboActivity.length).toBeGreaterThan(0);
+    const resolutions = await readNdjson<Record<string, unknown>>(join(dir, 'nested', 'resolutions.ndjson'));
+    expect(resolutions).toEqual(markets.map((market) => dataset.resolution(market.condition_id)));
+    expect(summary).toMatchObject({ comboActivity: comboActivity.length, resolutions: markets.length });
+
     const unresolved = await readNdjson<{ condition_id: string; reason: string }>(join(dir, 'nested', 'unresolved.ndjson'));
     expect(new Set(unresolved.map((u) => u.condition_id))).toEqual(unresolvable);
     for (const entry of unresolved) expect(entry.reason).not.toBe('');

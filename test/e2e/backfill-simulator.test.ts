@@ -15,21 +15,21 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
   let sim: RunningSimulator;
 
   beforeAll(async () => {
-    // 200 wallets: four commit batches and every market and event path; the 1,000-wallet run with its
+    // 120 wallets: three commit batches and every market and event path; the 1,000-wallet run with its
     // ground-truth check is `npm run bench` section 1.
-    sim = await startSimulator({ seed: 42, wallets: 200, maxTradesPerWallet: 3000 });
+    sim = await startSimulator({ seed: 42, wallets: 120, maxTradesPerWallet: 3000 });
   });
   afterAll(async () => {
     await sim.close();
   });
 
-  it('loads 200 wallets equal to the ground truth; a second run does no work and requests no trades', async () => {
+  it('loads 120 wallets equal to the ground truth; a second run does no work and requests no trades', async () => {
     await withTempDir(async (dir) => {
       await seedTraders(dir, sim.dataset.wallets());
 
       sim.resetStats();
       const first = await runBackfill(dir, sim.url);
-      expect(first).toMatchObject({ outcome: 'complete', loaded: 200, failed: 0, planned: 200 });
+      expect(first).toMatchObject({ outcome: 'complete', loaded: 120, failed: 0, planned: 120 });
 
       const check = await openWarehouse(dir);
       const report = await expectEqualsGroundTruth(check, sim.dataset);
@@ -47,7 +47,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
   it('a run SIGKILLed part-way, then run again, ends equal to the ground truth with no duplicate', async () => {
     expect(existsSync(CLI), `${CLI} missing: run npm run build first`).toBe(true);
     await withTempDir(async (dir) => {
-      const wallets = sim.dataset.wallets().slice(0, 100);
+      const wallets = sim.dataset.wallets().slice(0, 60);
       await seedTraders(dir, wallets);
 
       sim.resetStats();
@@ -64,7 +64,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       // Kill once roughly half the wallets have been fetched: mid-fetch, mid-commit, wherever it is.
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
-          if ((sim.stats().requests['data:trades'] ?? 0) >= 50) {
+          if ((sim.stats().requests['data:trades'] ?? 0) >= 30) {
             clearInterval(timer);
             resolve();
           }
@@ -78,11 +78,11 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       const before = await partial.status();
       await partial.close();
       expect(before.completed).toBeGreaterThan(0);
-      expect(before.completed).toBeLessThan(100);
+      expect(before.completed).toBeLessThan(60);
 
       const resumed = await runBackfill(dir, sim.url);
       expect(resumed.outcome).toBe('complete');
-      expect(resumed.planned).toBe(100 - before.completed);
+      expect(resumed.planned).toBe(60 - before.completed);
       const check = await openWarehouse(dir);
       await expectEqualsGroundTruth(check, sim.dataset, wallets);
       await check.close();
@@ -94,8 +94,8 @@ describe('backfill with faults injected at the API', () => {
   it('repeated runs end equal to the ground truth despite 429s, 5xx, HTML pages, truncated bodies and resets', async () => {
     const sim = await startSimulator({
       seed: 7,
-      wallets: 80,
-      maxTradesPerWallet: 3000,
+      wallets: 50,
+      maxTradesPerWallet: 2000,
       faults: {
         rateLimitedWithRetryAfter: 0.05,
         rateLimitedWithoutRetryAfter: 0.05,

@@ -15,7 +15,8 @@ import { withTempDir } from '../../testkit/temp-dir.js';
 describe('crash safety', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 11, wallets: 60, maxTradesPerWallet: 2000 });
+    // Small: every property here is about one or two wallets among the others, not about volume.
+    sim = await startSimulator({ seed: 11, wallets: 30, maxTradesPerWallet: 600 });
   });
   afterAll(async () => {
     await sim.close();
@@ -30,7 +31,7 @@ describe('crash safety', () => {
         counts = faulty.counts;
         return faulty.warehouse;
       });
-      expect(summary).toMatchObject({ outcome: 'complete', loaded: 60, failed: 0, checkpointWriteFailures: 0 });
+      expect(summary).toMatchObject({ outcome: 'complete', loaded: 30, failed: 0, checkpointWriteFailures: 0 });
       expect(counts).toMatchObject({ loadFailures: 2, checkpointFailures: 4 });
       const check = await openWarehouse(dir);
       await expectEqualsGroundTruth(check, sim.dataset);
@@ -43,7 +44,7 @@ describe('crash safety', () => {
       await seedTraders(dir, sim.dataset.wallets());
       const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
       const first = await runBackfill(dir, sim.url, {}, {}, undefined, (w) => withWarehouseFaults(w, { poisonWallet: poison, poisonKind: 'transient' }).warehouse);
-      expect(first).toMatchObject({ outcome: 'some-failed', failed: 1, loaded: 59 });
+      expect(first).toMatchObject({ outcome: 'some-failed', failed: 1, loaded: 29 });
       const check = await openWarehouse(dir);
       const [failed] = await check.failedWallets();
       expect(failed).toMatchObject({ wallet_address: poison, attempts: 0, parked: false });
@@ -66,7 +67,7 @@ describe('crash safety', () => {
       const poison = sim.dataset.wallets().find((w) => sim.dataset.tradeCount(w) > 0)!;
       const refused = (w: Parameters<typeof withWarehouseFaults>[0]) => withWarehouseFaults(w, { poisonWallet: poison }).warehouse;
       const first = await runBackfill(dir, sim.url, {}, {}, undefined, refused);
-      expect(first).toMatchObject({ outcome: 'some-failed', failed: 1, loaded: 59 });
+      expect(first).toMatchObject({ outcome: 'some-failed', failed: 1, loaded: 29 });
       const check = await openWarehouse(dir);
       const [failed] = await check.failedWallets();
       await check.close();
@@ -176,7 +177,9 @@ describe('crash safety', () => {
 describe('one runner at a time, graceful stop (real child processes)', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 13, wallets: 200, maxTradesPerWallet: 3000 });
+    // Enough wallets that a signal lands mid-run under the latencies set below; the runs that finish
+    // the job afterwards load them all, so more would only cost time.
+    sim = await startSimulator({ seed: 13, wallets: 80, maxTradesPerWallet: 800 });
   });
   afterAll(async () => {
     await sim.close();
@@ -239,7 +242,7 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
       await seedTraders(dir, sim.dataset.wallets());
       // --max-runtime counts from process start (as a platform's task timeout does), so it must
       // cover Node's and DuckDB's start-up on a loaded machine, and the work must outlast it.
-      sim.setLatency({ min: 30, max: 60 });
+      sim.setLatency({ min: 80, max: 120 });
       const result = await runCli(runArgs(paths(dir), sim.url, ['--concurrency', '2', '--max-runtime', '5s', '--json', '--commit-interval', '100ms']));
       sim.setLatency({ min: 0, max: 0 });
       expect(result.code).toBe(3);

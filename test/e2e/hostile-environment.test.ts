@@ -23,7 +23,7 @@ const store = (dir: string) => ['--warehouse', paths(dir).warehouse, '--stage', 
 describe('a hostile environment and careless input', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 51, wallets: 30, maxTradesPerWallet: 1500 });
+    sim = await startSimulator({ seed: 51, wallets: 15, maxTradesPerWallet: 600 });
   });
   afterAll(async () => {
     await sim.close();
@@ -66,7 +66,7 @@ describe('a hostile environment and careless input', () => {
       expect((await result).code).toBe(0);
       expect(existsSync(`${paths(dir).warehouse}.leases/all.lease`)).toBe(false);
       const check = await openWarehouse(dir);
-      expect((await check.status()).completed).toBe(30);
+      expect((await check.status()).completed).toBe(15);
       await check.close();
     });
   });

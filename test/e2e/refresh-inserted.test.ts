@@ -26,7 +26,7 @@ async function held(dir: string): Promise<{ trades: number; lastRunTrades: numbe
 describe('refresh reports the trades it inserted, not the rows it fetched', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 61, wallets: 30, maxTradesPerWallet: 800 });
+    sim = await startSimulator({ seed: 61, wallets: 20, maxTradesPerWallet: 500 });
   });
   afterAll(async () => {
     await sim.close();
@@ -45,7 +45,7 @@ describe('refresh reports the trades it inserted, not the rows it fetched', () =
       expect(quiet.code, quiet.stderr).toBe(0);
       // The overlap was fetched again (rows served), and none of it is new.
       expect(sim.stats().tradeRowsServed).toBeGreaterThan(0);
-      expect(quiet.stdout).toMatch(/^refresh .*: complete — 30 wallet\(s\) refreshed, 0 failed, 0 invalid, 0 new trades/m);
+      expect(quiet.stdout).toMatch(/^refresh .*: complete — 20 wallet\(s\) refreshed, 0 failed, 0 invalid, 0 new trades/m);
       expect((await held(dir)).lastRunTrades).toBe(0);
 
       const before = (await held(dir)).trades;

@@ -30,7 +30,7 @@ async function marketState(wh: DuckDbWarehouse, ids: string[]): Promise<Map<stri
 describe('incremental refresh against a simulator with a time axis', () => {
   let sim: RunningSimulator;
   beforeEach(async () => {
-    sim = await startSimulator({ seed: 61, wallets: 40, maxTradesPerWallet: 1_500, nowSeconds: clockBehind() });
+    sim = await startSimulator({ seed: 61, wallets: 25, maxTradesPerWallet: 600, nowSeconds: clockBehind() });
   });
   afterEach(async () => {
     await sim.close();
@@ -39,14 +39,14 @@ describe('incremental refresh against a simulator with a time axis', () => {
   it('brings the warehouse to the new ground truth: new fills once each (the overlap inserts nothing again), resolved markets carry their winners, quiet wallets cost one request', async () => {
     await withTempDir(async (dir) => {
       await seedTraders(dir, sim.dataset.wallets());
-      expect(await runBackfill(dir, sim.url)).toMatchObject({ outcome: 'complete', loaded: 40 });
+      expect(await runBackfill(dir, sim.url)).toMatchObject({ outcome: 'complete', loaded: 25 });
 
       const step = sim.advance({ seconds: 3 * 86_400, seed: 7 });
       expect(step.fills).toBeGreaterThan(0);
       expect(step.resolvedMarkets.length).toBeGreaterThan(0);
       sim.resetStats();
       const summary = await runBackfill(dir, sim.url, { refresh: REFRESH });
-      expect(summary).toMatchObject({ mode: 'refresh', outcome: 'complete', loaded: 40, failed: 0 });
+      expect(summary).toMatchObject({ mode: 'refresh', outcome: 'complete', loaded: 25, failed: 0 });
       // Markets held as open were looked up again (those first listed in this step were fetched already closed).
       expect(summary.markets?.resolved).toBeGreaterThan(0);
 
@@ -71,7 +71,7 @@ describe('incremental refresh against a simulator with a time axis', () => {
         const refreshed = await check.query<{ n: bigint }>('SELECT count(*) AS n FROM backfill_checkpoint WHERE refreshed_at IS NOT NULL AND refresh_error IS NULL AND last_trade_at IS NOT NULL');
         expect(Number(refreshed[0]!.n)).toBe(sim.dataset.wallets().filter((w) => sim.dataset.tradeCount(w) > 0).length);
         // The mission's monitoring figures still answer: every wallet done.
-        expect(await check.status()).toMatchObject({ completed: 40, total: 40, percent_complete: 100, failed: 0, refresh: { failed: 0 } });
+        expect(await check.status()).toMatchObject({ completed: 25, total: 25, percent_complete: 100, failed: 0, refresh: { failed: 0 } });
       } finally {
         await check.close();
       }
@@ -80,7 +80,7 @@ describe('incremental refresh against a simulator with a time axis', () => {
       sim.resetStats();
       await runBackfill(dir, sim.url, { refresh: REFRESH });
       const perWallet = Object.values(sim.stats().tradeRequestsByWallet);
-      expect(perWallet).toHaveLength(40);
+      expect(perWallet).toHaveLength(25);
       expect(perWallet.every((n) => n === 1)).toBe(true);
       const again = await openWarehouse(dir);
       await expectEqualsGroundTruth(again, sim.dataset);
@@ -105,12 +105,12 @@ describe('incremental refresh against a simulator with a time axis', () => {
       sim.setLatency({ min: 0, max: 0 });
       const rerun = await runCli(args);
       expect(rerun.code, rerun.stderr).toBe(0);
-      expect(rerun.stdout).toMatch(/^refresh .*: complete — 40 wallet\(s\) refreshed/m);
+      expect(rerun.stdout).toMatch(/^refresh .*: complete — 25 wallet\(s\) refreshed/m);
       const check = await openWarehouse(dir);
       try {
         await expectEqualsGroundTruth(check, sim.dataset);
         const [status] = [await check.status()];
-        expect(status).toMatchObject({ completed: 40, failed: 0 });
+        expect(status).toMatchObject({ completed: 25, failed: 0 });
       } finally {
         await check.close();
       }
@@ -129,7 +129,7 @@ describe('incremental refresh against a simulator with a time axis', () => {
         failed: number;
         refresh: { failed: number };
       };
-      expect(status).toMatchObject({ completed: 40, failed: 0, refresh: { failed: 1 } });
+      expect(status).toMatchObject({ completed: 25, failed: 0, refresh: { failed: 1 } });
     });
   });
 
@@ -139,8 +139,8 @@ describe('incremental refresh against a simulator with a time axis', () => {
       const args = runArgs(paths(dir), sim.url, ['--refresh', '--market-refresh-after', '0s']);
       const first = await runCli(args);
       expect(first.code, first.stderr).toBe(0);
-      expect(first.stdout).toMatch(/^run .*: complete — 40 wallet\(s\) loaded/m);
-      expect(first.stdout).toMatch(/^refresh .*: complete — 40 wallet\(s\) refreshed, 0 failed, 0 invalid, \d+ new trades/m);
+      expect(first.stdout).toMatch(/^run .*: complete — 25 wallet\(s\) loaded/m);
+      expect(first.stdout).toMatch(/^refresh .*: complete — 25 wallet\(s\) refreshed, 0 failed, 0 invalid, \d+ new trades/m);
       sim.advance({ seconds: 86_400, seed: 3 });
       const second = await runCli(args);
       expect(second.code, second.stderr).toBe(0);

@@ -48,7 +48,7 @@ const figures = (s: StatusJson) => ({
 describe('status while a run holds the warehouse', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 31, wallets: 150, maxTradesPerWallet: 2500 });
+    sim = await startSimulator({ seed: 31, wallets: 80, maxTradesPerWallet: 1500 });
     // Generated now, so serving pages during the run costs the machine little: the timings below
     // are the status command's, not the simulator's (a real API's CPU is not on this machine).
     for (const wallet of sim.dataset.wallets()) sim.dataset.fills(wallet)[Symbol.iterator]().next();
@@ -96,7 +96,7 @@ describe('status while a run holds the warehouse', () => {
         expect(s.source).toBe('snapshot');
         expect(s.stale).toBe(false);
         expect(s.run?.state).toBe('running');
-        expect(s.total).toBe(150);
+        expect(s.total).toBe(80);
       }
       // Live figures are published as they grow; a later one never shows less done.
       const completed = polls.map((p) => p.status!.completed);
@@ -109,8 +109,8 @@ describe('status while a run holds the warehouse', () => {
       expect(after.code, after.stderr).toBe(0);
       const final = after.status!;
       expect(Object.keys(final).sort()).toEqual(Object.keys(live[0]!).sort());
-      expect(final).toMatchObject({ source: 'warehouse', live: false, stale: false, completed: 150, failed: 0, percent_complete: 100 });
-      expect(final.run).toMatchObject({ run_id: runId, state: 'finished', loaded: 150, eta_seconds: null, current_batch: null });
+      expect(final).toMatchObject({ source: 'warehouse', live: false, stale: false, completed: 80, failed: 0, percent_complete: 100 });
+      expect(final.run).toMatchObject({ run_id: runId, state: 'finished', loaded: 80, eta_seconds: null, current_batch: null });
 
       // The run's last published figures are the warehouse's.
       const snapshot = JSON.parse(await readFile(`${where.warehouse}.status.json`, 'utf8')) as { status: StatusJson };

@@ -15,7 +15,7 @@ import { withTempDir } from '../../testkit/temp-dir.js';
 describe('crash-poison wallets', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 21, wallets: 40, maxTradesPerWallet: 600 });
+    sim = await startSimulator({ seed: 21, wallets: 20, maxTradesPerWallet: 300 });
   });
   afterAll(async () => {
     await sim.close();

@@ -173,7 +173,7 @@ describe('incremental refresh against a simulator with a time axis', () => {
 
   it('keyset-only and legacy-only Gamma give the same warehouse', async () => {
     const tables = async (gamma: 'keyset' | 'legacy') => {
-      const server = await startSimulator({ seed: 62, wallets: 25, maxTradesPerWallet: 800, gamma });
+      const server = await startSimulator({ seed: 62, wallets: 15, maxTradesPerWallet: 300, gamma });
       try {
         return await withTempDir(async (dir) => {
           await seedTraders(dir, server.dataset.wallets());

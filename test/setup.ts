@@ -1,4 +1,4 @@
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 
 import { killStrayChildren } from '../testkit/cli.js';
 
@@ -6,4 +6,6 @@ import { killStrayChildren } from '../testkit/cli.js';
 // next test (it would load the machine and hold its files).
 afterEach(() => {
   killStrayChildren();
+  // Files share a worker (isolate: false in vitest.config.ts): fake timers never outlive their test.
+  vi.useRealTimers();
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { RETRY_BUDGETS } from '../lib/retry-budgets.js';
@@ -92,25 +92,31 @@ export class LocalFileLock implements RunLock {
     };
   }
 
+  /**
+   * Creates the lease file with its content in one step: written and synced under a temporary name,
+   * then hard-linked into place, which fails if the lease exists. Opening the lease itself with `wx`
+   * and writing after would leave an empty file for an instant, which a concurrent acquirer reads as
+   * a dead creator's and takes over: two winners.
+   */
   async #createExclusive(info: LeaseInfo): Promise<boolean> {
-    let handle;
+    const temp = `${this.location}.new-${randomBytes(6).toString('hex')}`;
     try {
-      handle = await open(this.location, 'wx');
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(JSON.stringify(info));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await link(temp, this.location);
+      return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw error;
+    } finally {
+      // A lease that could not be written (a full disk) leaves nothing behind for others to find.
+      await rm(temp, { force: true });
     }
-    try {
-      await handle.writeFile(JSON.stringify(info));
-      await handle.sync();
-    } catch (error) {
-      // A lease that could not be written (a full disk) must not be left empty for others to find.
-      await handle.close().catch(() => undefined);
-      await rm(this.location, { force: true });
-      throw error;
-    }
-    await handle.close();
-    return true;
   }
 
   #lease(initial: LeaseInfo, ttlMs: number): Lease {
@@ -142,7 +148,8 @@ export class LocalFileLock implements RunLock {
   }
 }
 
-// A runner killed between creating the file and writing it leaves it empty; such a lease is expired.
+// Lease files are created whole (see #createExclusive); one left empty or torn by an older version or
+// a damaged disk is treated as expired.
 const UNREADABLE: LeaseInfo = { holder: '(unreadable lease file)', expiresAt: new Date(0).toISOString(), generation: 'unreadable' };
 
 async function readLease(path: string): Promise<LeaseInfo | undefined> {

@@ -63,12 +63,16 @@ afterAll(async () => {
 });
 
 describe.each(backends)('run lease contract: $name', (backend) => {
-  it('lets exactly one of many concurrent acquirers win; the others see the winner', async () => {
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => backend.store('race').lock('all').acquire(`runner-${i}`, TTL)));
-    const winners = results.filter((r) => r.acquired);
-    expect(winners).toHaveLength(1);
-    const winner = winners[0]!.acquired ? winners[0]!.lease.info.holder : '';
-    for (const loser of results.filter((r) => !r.acquired)) expect(loser.acquired ? '' : loser.current.holder).toBe(winner);
+  it('lets exactly one of many concurrent acquirers win; the others see the winner (20 races)', async () => {
+    // Repeated: a window in which a lease exists but is still empty lets a second acquirer take it
+    // over only now and then (it once did, under another test file's load).
+    for (let race = 0; race < 20; race += 1) {
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => backend.store(`race-${race}`).lock('all').acquire(`runner-${i}`, TTL)));
+      const winners = results.filter((r) => r.acquired);
+      expect(winners, `race ${race}`).toHaveLength(1);
+      const winner = winners[0]!.acquired ? winners[0]!.lease.info.holder : '';
+      for (const loser of results.filter((r) => !r.acquired)) expect(loser.acquired ? '' : loser.current.holder).toBe(winner);
+    }
   });
 
   it('is taken over only after it expires by the store clock; the old holder then learns it lost it, and its release removes nothing', async () => {

@@ -216,7 +216,8 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     const failed = (w: string, failureClass: FailureClass, refresh = false) =>
       ({ ...checkpoint(w, false, 'boom'), failure_class: failureClass, ...(refresh ? { refresh: true } : {}) }) as CheckpointRow;
     await f.warehouse.writeCheckpoints([failed(W1, 'hostile response'), failed(W2, 'load')], { maxFailedAttempts: 5 });
-    expect((await f.warehouse.failedWallets()).map((r) => [r.wallet_address, r.failure_class])).toEqual([
+    // Newest first by processed_at, which both rows may share: compared in address order.
+    expect((await f.warehouse.failedWallets()).map((r) => [r.wallet_address, r.failure_class]).sort()).toEqual([
       [W1, 'hostile response'],
       [W2, 'load'],
     ]);

@@ -569,7 +569,7 @@ describe('shellcheck', () => {
       .filter((f) => f.endsWith('.sh'))
       .map((f) => join(DEPLOY_DIR, f));
     expect(scripts.length).toBeGreaterThanOrEqual(10);
-    const result = spawnSync('shellcheck', ['--severity=style', ...scripts, resolve('test/deploy/fake-cloud-cli.sh'), resolve('.ci/run'), resolve('scripts/test-prerequisites.sh')], {
+    const result = spawnSync('shellcheck', ['--severity=style', ...scripts, resolve('test/deploy/fake-cloud-cli.sh'), resolve('.ci/run'), resolve('scripts/test-prerequisites.sh'), resolve('scripts/static-checks.sh')], {
       encoding: 'utf8',
     });
     if (result.error) {

@@ -50,18 +50,9 @@ export type ActivityType = (typeof ACTIVITY_TYPES)[number];
  * (they come from `/v2/trades`), deposits and withdrawals (cash moving in and out, not profit) and tips (opt-in
  * transfers between users).
  */
-export const DEFAULT_ACTIVITY_TYPES: readonly ActivityType[] = [
-  'SPLIT',
-  'MERGE',
-  'REDEEM',
-  'CONVERSION',
-  'MIGRATION',
-  'REWARD',
-  'YIELD',
-  'MAKER_REBATE',
-  'TAKER_REBATE',
-  'REFERRAL_REWARD',
-];
+export const DEFAULT_ACTIVITY_TYPES: readonly ActivityType[] = ACTIVITY_TYPES.filter(
+  (type) => type !== 'TRADE' && type !== 'DEPOSIT' && type !== 'WITHDRAWAL' && type !== 'TIP',
+);
 
 /** Types whose rows always belong to one market: a missing condition id there is a broken row, not a wallet-level one. */
 const MARKET_TYPES: ReadonlySet<string> = new Set(['TRADE', 'SPLIT', 'MERGE', 'REDEEM', 'CONVERSION']);

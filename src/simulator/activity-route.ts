@@ -45,6 +45,16 @@ interface Source {
 
 type Invalid = (parameter: string, error: string) => SimResponse;
 
+/** What both activity feeds check first: no `offset`, a `user` address, a `limit` within the maximum. */
+function checkFeedQuery(query: URLSearchParams, invalid: Invalid): { user: string; limitParam: number | null } | SimResponse {
+  if (query.has('offset')) return invalid('offset', 'offset is not allowed');
+  const user = checkUser(query, invalid);
+  if (typeof user !== 'string') return user;
+  const limitParam = checkLimit(query, invalid);
+  if (typeof limitParam === 'object' && limitParam !== null) return limitParam;
+  return { user, limitParam };
+}
+
 function pageResponse(traceId: string, rows: unknown[], limit: number, offset: number, next: string | null): SimResponse {
   return {
     ...json(200, { data: rows, pagination: { limit, offset, has_more: next !== null, next_cursor: next } }, { 'x-trace-id': traceId }),
@@ -89,12 +99,9 @@ function checkTypes(query: URLSearchParams, excludeDepositsWithdrawals: boolean,
 export function handleActivity(query: URLSearchParams, ctx: FeedContext): SimResponse {
   const { traceId, dataset } = ctx;
   const invalid: Invalid = (parameter, error) => v2Error(400, 'invalid_request', error, traceId, { parameter });
-
-  if (query.has('offset')) return invalid('offset', 'offset is not allowed');
-  const user = checkUser(query, invalid);
-  if (typeof user !== 'string') return user;
-  const limitParam = checkLimit(query, invalid);
-  if (typeof limitParam === 'object' && limitParam !== null) return limitParam;
+  const common = checkFeedQuery(query, invalid);
+  if ('status' in common) return common;
+  const { user, limitParam } = common;
   const exclude = parseBool(param(query, 'exclude_deposits_withdrawals', 'excludeDepositsWithdrawals'));
   if (exclude === undefined) return invalid('exclude_deposits_withdrawals', 'exclude_deposits_withdrawals must be true or false');
   const types = checkTypes(query, exclude ?? true, invalid);
@@ -260,12 +267,9 @@ function pickNext(walks: Walk[], ascending: boolean): { source: Source; k: numbe
 export function handleComboActivity(query: URLSearchParams, ctx: FeedContext): SimResponse {
   const { traceId, dataset } = ctx;
   const invalid: Invalid = (parameter, error) => v2Error(400, 'invalid_request', error, traceId, { parameter });
-
-  if (query.has('offset')) return invalid('offset', 'offset is not allowed');
-  const user = checkUser(query, invalid);
-  if (typeof user !== 'string') return user;
-  const limitParam = checkLimit(query, invalid);
-  if (typeof limitParam === 'object' && limitParam !== null) return limitParam;
+  const common = checkFeedQuery(query, invalid);
+  if ('status' in common) return common;
+  const { user, limitParam } = common;
   const conditions = checkIds(listParam(query, 'condition', 'condition_id', 'conditionId'), 'condition', CONDITION_ID, invalid);
   if (!Array.isArray(conditions)) return conditions;
   const cursorText = param(query, 'cursor');

@@ -6,6 +6,7 @@ import { LocalLeaseStore } from '../lease/local-file-lease.js';
 import { ConfigError } from '../lib/errors.js';
 import { checkBucketFitsDataset } from './location-fit.js';
 import { gcsUri, parseGcsLocation } from '../staging/gcs/gcs-location.js';
+import type { GcsLocation } from '../staging/gcs/gcs-location.js';
 import { LocalStageStore } from '../staging/local/local-stage-store.js';
 import type { GcsStageStore } from '../staging/gcs/index.js';
 import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../staging/stage-store.js';
@@ -106,7 +107,7 @@ export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stag
       // Loaded on first use: `status` during a run reads the snapshot and never needs DuckDB's
       // native module, a third of a second of start-up.
       openWarehouse: async (options = {}) =>
-        (await import('../warehouse/duckdb/index.js')).DuckDbWarehouse.open({ path: target.path, memoryLimit: config.duckdbMemoryLimit, ...options }),
+        (await import('../warehouse/duckdb/index.js')).DuckDbWarehouse.open({ path: location, memoryLimit: config.duckdbMemoryLimit, ...options }),
       preflight: async () => undefined,
     };
   }
@@ -117,7 +118,9 @@ export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stag
     });
   }
   const identity = `bigquery://${where.projectId}/${where.datasetId}`;
-  const stage = new LazyGcsStage(stageTarget.uri, config.endpoints.gcs);
+  // Parsed once here; the stage, its leases and the location check take the parsed value.
+  const stageWhere = parseGcsLocation(stageTarget.uri);
+  const stage = new LazyGcsStage(stageWhere, config.endpoints.gcs);
   return {
     kind: 'bigquery',
     stage,
@@ -126,13 +129,13 @@ export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stag
     warehouseIdentity: identity,
     openWarehouse: async () => {
       const { openBigQueryWarehouse } = await import('../warehouse/bigquery/index.js');
-      return openBigQueryWarehouse(target.uri, config.endpoints.bigquery ? { apiEndpoint: config.endpoints.bigquery } : {});
+      return openBigQueryWarehouse(where, config.endpoints.bigquery ? { apiEndpoint: config.endpoints.bigquery } : {});
     },
     // The dataset's own location is checked against the URI when the warehouse opens; this is the bucket's.
     preflight: async () => {
       if (config.skipLocationCheck) return;
       const placement = await (await stage.open()).bucketPlacement();
-      checkBucketFitsDataset(where.location, `${where.projectId}:${where.datasetId}`, `gs://${parseGcsLocation(stageTarget.uri).bucket}`, placement);
+      checkBucketFitsDataset(where.location, `${where.projectId}:${where.datasetId}`, `gs://${stageWhere.bucket}`, placement);
     },
   };
 }
@@ -140,18 +143,18 @@ export function resolveBackends(config: Pick<BackfillConfig, 'warehouse' | 'stag
 /** A gs:// stage that loads the GCS SDK on first use. */
 class LazyGcsStage implements StageStore {
   readonly location: string;
-  readonly #uri: string;
+  readonly where: GcsLocation;
   readonly #endpoint: string | undefined;
   #store: Promise<GcsStageStore> | undefined;
 
-  constructor(uri: string, endpoint: string | undefined) {
-    this.location = gcsUri(parseGcsLocation(uri));
-    this.#uri = uri;
+  constructor(where: GcsLocation, endpoint: string | undefined) {
+    this.location = gcsUri(where);
+    this.where = where;
     this.#endpoint = endpoint;
   }
 
   open(): Promise<GcsStageStore> {
-    this.#store ??= import('../staging/gcs/index.js').then(({ openGcsStage }) => openGcsStage(this.#uri, this.#endpoint ? { apiEndpoint: this.#endpoint } : {}));
+    this.#store ??= import('../staging/gcs/index.js').then(({ openGcsStage }) => openGcsStage(this.where, this.#endpoint ? { apiEndpoint: this.#endpoint } : {}));
     return this.#store;
   }
 
@@ -185,7 +188,7 @@ class LazyGcsLeases implements LeaseStore {
   constructor(stage: LazyGcsStage, prefix: string) {
     this.#stage = stage;
     this.#prefix = prefix;
-    this.location = `gs://${parseGcsLocation(stage.location).bucket}/${prefix}/`;
+    this.location = `gs://${stage.where.bucket}/${prefix}/`;
   }
 
   async #open(): Promise<LeaseStore> {

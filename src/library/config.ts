@@ -4,6 +4,7 @@ import { ConfigError } from '../lib/errors.js';
 // HTTP client and every schema (a `status` during a run needs neither).
 import { checkBaseUrl } from '../polymarket/base-url.js';
 import { DEFAULT_RATE_LIMITS } from '../polymarket/rate-limiter.js';
+import { DEFAULT_DATA_API_URL, DEFAULT_GAMMA_API_URL, DEFAULT_TIMEOUT_MS } from '../polymarket/source-defaults.js';
 import type { RateLimit } from '../polymarket/rate-limiter.js';
 import { DEFAULT_MAX_PAGES_PER_WALLET, DEFAULT_MAX_RESPONSE_BYTES, parseMaxPagesPerWallet, parseMaxResponseBytes, parseRateLimitSpec } from '../polymarket/source-limits.js';
 import { DEFAULT_MEMORY_LIMIT } from '../warehouse/duckdb/memory-limit.js';
@@ -17,9 +18,9 @@ export const DEFAULTS = {
   warehouse: './data/backfill.duckdb',
   stage: './data/stage',
   duckdbMemoryLimit: DEFAULT_MEMORY_LIMIT,
-  dataApiUrl: 'https://data-api.polymarket.com',
-  gammaApiUrl: 'https://gamma-api.polymarket.com',
-  timeout: '30s',
+  dataApiUrl: DEFAULT_DATA_API_URL,
+  gammaApiUrl: DEFAULT_GAMMA_API_URL,
+  timeout: `${DEFAULT_TIMEOUT_MS / 1000}s`,
   maxAttempts: RETRY_BUDGETS.httpRequest.attempts,
   commitEvery: 50,
   commitInterval: '2s',

@@ -19,9 +19,9 @@ import {
 } from './source-limits.js';
 import type { PolymarketSource, SourceStats } from './source.js';
 
-export const DEFAULT_DATA_API_URL = 'https://data-api.polymarket.com';
-export const DEFAULT_GAMMA_API_URL = 'https://gamma-api.polymarket.com';
-export const DEFAULT_TIMEOUT_MS = 30_000;
+import { DEFAULT_DATA_API_URL, DEFAULT_GAMMA_API_URL, DEFAULT_TIMEOUT_MS } from './source-defaults.js';
+
+export { DEFAULT_DATA_API_URL, DEFAULT_GAMMA_API_URL, DEFAULT_TIMEOUT_MS };
 export const DEFAULT_MAX_ATTEMPTS = RETRY_BUDGETS.httpRequest.attempts;
 /** Enough parallel requests to use the data:trades budget (20/s) at ~1 s per 1000-row page. */
 export const DEFAULT_MAX_IN_FLIGHT = 16;

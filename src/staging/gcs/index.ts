@@ -5,6 +5,7 @@ import { GOOGLE_SDK_RETRIES } from '../../lib/retry-budgets.js';
 import { GcsStageStore } from './gcs-stage-store.js';
 import type { GcsStageStoreOptions } from './gcs-stage-store.js';
 import { parseGcsLocation } from './gcs-location.js';
+import type { GcsLocation } from './gcs-location.js';
 
 export { GcsStageStore } from './gcs-stage-store.js';
 export type { GcsStageStoreOptions } from './gcs-stage-store.js';
@@ -20,9 +21,12 @@ export interface OpenGcsStageOptions extends GcsStageStoreOptions {
   retryOptions?: StorageOptions['retryOptions'];
 }
 
-/** The only module that loads the GCS SDK; `src/cli/backends.ts` imports it on demand. */
-export function openGcsStage(uri: string, options: OpenGcsStageOptions = {}): GcsStageStore {
-  const where = parseGcsLocation(uri);
+/**
+ * The only module that loads the GCS SDK; the library's backend wiring imports it on demand, with the
+ * location it parsed once (a `gs://` URI string is parsed here for other callers).
+ */
+export function openGcsStage(target: string | GcsLocation, options: OpenGcsStageOptions = {}): GcsStageStore {
+  const where = typeof target === 'string' ? parseGcsLocation(target) : target;
   const { apiEndpoint, retryOptions, ...storeOptions } = options;
   const storage = new Storage({
     ...(apiEndpoint ? { apiEndpoint } : {}),

@@ -7,6 +7,7 @@ import { SqlWarehouse } from '../sql-warehouse.js';
 import { BigQueryDriver } from './driver.js';
 import type { BigQueryDriverOptions } from './driver.js';
 import { parseBigQueryLocation } from './location.js';
+import type { BigQueryLocation } from './location.js';
 
 export { BigQueryDriver } from './driver.js';
 export { BIGQUERY_ERROR_RULES, classifyBigQueryError, BigQueryJobError } from './errors.js';
@@ -22,9 +23,12 @@ export interface OpenBigQueryOptions extends Omit<BigQueryDriverOptions, 'where'
   retryOptions?: BigQueryOptions['retryOptions'];
 }
 
-/** The only module that loads the BigQuery SDK; the library's backend wiring imports it on demand. */
-export function openBigQueryWarehouse(uri: string, options: OpenBigQueryOptions = {}): SqlWarehouse {
-  const where = parseBigQueryLocation(uri);
+/**
+ * The only module that loads the BigQuery SDK; the library's backend wiring imports it on demand, with
+ * the location it parsed once (a `bigquery://` URI string is parsed here for other callers).
+ */
+export function openBigQueryWarehouse(target: string | BigQueryLocation, options: OpenBigQueryOptions = {}): SqlWarehouse {
+  const where = typeof target === 'string' ? parseBigQueryLocation(target) : target;
   const { apiEndpoint, retryOptions, ...driverOptions } = options;
   const bigquery = new BigQuery({
     projectId: where.projectId,

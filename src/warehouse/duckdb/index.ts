@@ -4,14 +4,15 @@ import { SqlWarehouse } from '../sql-warehouse.js';
 import { DuckDbDriver } from './driver.js';
 import { DEFAULT_MEMORY_LIMIT, checkedMemoryLimit } from './memory-limit.js';
 import { parseDuckDbLocation } from './location.js';
+import type { DuckDbLocation } from './location.js';
 
 export { DuckDbDriver } from './driver.js';
 export { DEFAULT_MEMORY_LIMIT, checkedMemoryLimit } from './memory-limit.js';
 export { parseDuckDbLocation } from './location.js';
 
 export interface OpenDuckDbOptions {
-  /** Database file; `:memory:` for throwaway use. */
-  path: string;
+  /** Database file (`:memory:` for throwaway use), or the location the library's wiring parsed once. */
+  path: string | DuckDbLocation;
   /** DuckDB's buffer pool limit, e.g. `512MB`; it bounds most of a big load's memory. */
   memoryLimit?: string;
   /**
@@ -32,7 +33,7 @@ export class DuckDbWarehouse extends SqlWarehouse {
 
   static async open(options: OpenDuckDbOptions): Promise<DuckDbWarehouse> {
     const memoryLimit = checkedMemoryLimit(options.memoryLimit ?? DEFAULT_MEMORY_LIMIT);
-    return new DuckDbWarehouse(await DuckDbDriver.open(parseDuckDbLocation(options.path), { memoryLimit, ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}) }));
+    return new DuckDbWarehouse(await DuckDbDriver.open(typeof options.path === 'string' ? parseDuckDbLocation(options.path) : options.path, { memoryLimit, ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}) }));
   }
 
   /** Plain DuckDB SQL on the same file (tests, diagnostics); values only as parameters. */

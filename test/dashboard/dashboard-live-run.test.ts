@@ -69,8 +69,9 @@ describe('dashboard beside a real run', () => {
         browser = await launchChromium();
         const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
         const { page, dialogs, problems } = await openPage(context);
-        // Long enough to span at least two 10-second throughput buckets.
-        sim.setLatency({ min: 25, max: 50 });
+        // Long enough to span at least two 10-second throughput buckets (the chart needs two points):
+        // at 25-50 ms a run once ended inside one bucket (about 10 s); this latency keeps it over 15 s.
+        sim.setLatency({ min: 45, max: 75 });
         run = startCli(runArgs(where, sim.url, ['--concurrency', '2', '--commit-every', '10', '--commit-interval', '500ms']), { BACKFILL_STATUS_INTERVAL: '500ms' });
         await page.goto(`${url}?interval=250`);
         await page.waitForFunction(() => window.__dashboard.lastStatus?.live === true && window.__dashboard.lastStatus.completed > 0, undefined, { timeout: 30_000 });

@@ -5,7 +5,7 @@ import { createPolymarketSource } from '../../src/polymarket/polymarket-source.j
 import type { TradeRecord } from '../../src/polymarket/records.js';
 import type { PolymarketSource } from '../../src/polymarket/source.js';
 import { OutOfOrderError } from '../../src/polymarket/trade-key.js';
-import { FAST_LIMITS, fixture, recordingSleep, sendJson, startServer, type TestServer } from './helpers.js';
+import { failure, FAST_LIMITS, fixture, recordingSleep, sendJson, startServer, type TestServer } from './helpers.js';
 
 const WALLET = '0x379a410a36c101e3b8dfb6c90d1176eb0def4b1a';
 const template = fixture<{ data: Record<string, unknown>[] }>('v2-trades.json').data[0] as Record<string, unknown>;
@@ -69,15 +69,6 @@ async function collect(pages: AsyncIterable<TradeRecord[]>): Promise<TradeRecord
   const out: TradeRecord[][] = [];
   for await (const page of pages) out.push(page);
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('walletTrades paging', () => {

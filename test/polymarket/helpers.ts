@@ -85,3 +85,13 @@ export const FAST_LIMITS = {
 };
 
 export const silentLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
+
+/** The error a promise rejects with; throws when it resolves instead. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a failure');
+}

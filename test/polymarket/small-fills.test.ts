@@ -4,7 +4,7 @@ import { PaginationError, HttpStatusError } from '../../src/polymarket/http-erro
 import { createPolymarketSource } from '../../src/polymarket/polymarket-source.js';
 import type { TradeRecord } from '../../src/polymarket/records.js';
 import type { PolymarketSource } from '../../src/polymarket/source.js';
-import { FAST_LIMITS, fixture, recordingSleep, sendJson, startServer, type SeenRequest, type TestServer } from './helpers.js';
+import { failure, FAST_LIMITS, fixture, recordingSleep, sendJson, startServer, type SeenRequest, type TestServer } from './helpers.js';
 
 /**
  * `filter_amount`: the client asks for every fill with a positive value below the smallest possible
@@ -52,15 +52,6 @@ async function collect(pages: AsyncIterable<TradeRecord[]>): Promise<TradeRecord
   const out: TradeRecord[] = [];
   for await (const page of pages) out.push(...page);
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 const page = (data: unknown[], next: string | null = null) => ({ data, pagination: { limit: 1000, offset: 0, has_more: next !== null, next_cursor: next } });

@@ -6,7 +6,7 @@ import { createPolymarketSource, type PolymarketSourceConfig } from '../../src/p
 import type { TradeRecord } from '../../src/polymarket/records.js';
 import type { PolymarketSource } from '../../src/polymarket/source.js';
 import { hostileRow } from '../fakes/hostile-polymarket.js';
-import { FAST_LIMITS, recordingSleep, sendJson, startServer, type TestServer } from './helpers.js';
+import { failure, FAST_LIMITS, recordingSleep, sendJson, startServer, type TestServer } from './helpers.js';
 
 const WALLET = '0x379a410a36c101e3b8dfb6c90d1176eb0def4b1a';
 const row = (index: number, overrides: Record<string, unknown> = {}) => ({ ...hostileRow(WALLET, index), ...overrides });
@@ -41,15 +41,6 @@ async function collect(pages: AsyncIterable<TradeRecord[]>): Promise<TradeRecord
   const out: TradeRecord[][] = [];
   for await (const page of pages) out.push(page);
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('a page longer than the limit asked for', () => {

@@ -3,6 +3,7 @@ import { ConfigError } from '../lib/errors.js';
 // The modules themselves, not the polymarket barrel: reading the configuration must not load the
 // HTTP client and every schema (a `status` during a run needs neither).
 import { checkBaseUrl } from '../polymarket/base-url.js';
+import { Checked } from '../polymarket/checked-setting.js';
 import { DEFAULT_RATE_LIMITS } from '../polymarket/rate-limiter.js';
 import { DEFAULT_DATA_API_URL, DEFAULT_GAMMA_API_URL, DEFAULT_TIMEOUT_MS } from '../polymarket/source-defaults.js';
 import type { RateLimit } from '../polymarket/rate-limiter.js';
@@ -71,15 +72,16 @@ export const EXIT_CODE_MODES = ['strict', 'schedule'] as const;
 export type ExitCodeMode = (typeof EXIT_CODE_MODES)[number];
 
 export interface SourceSettings {
-  dataApiUrl: string;
-  gammaApiUrl: string;
+  /** Checked here, with the flag's name in any message; the source takes them as given. */
+  dataApiUrl: Checked<string>;
+  gammaApiUrl: Checked<string>;
   timeoutMs: number;
   maxAttempts: number;
   rateLimits: Record<string, RateLimit>;
   /** Cap on one response body, compressed or not; a wallet whose response is over it fails. */
-  maxResponseBytes: number;
+  maxResponseBytes: Checked<number>;
   /** Pages after which a wallet fails instead of paging on (a server handing out endless cursors). */
-  maxPagesPerWallet: number;
+  maxPagesPerWallet: Checked<number>;
 }
 
 export interface RunSettings {
@@ -179,10 +181,10 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     duckdbMemoryLimit: env[ENV.duckdbMemoryLimit] ?? DEFAULTS.duckdbMemoryLimit,
     source: {
       // Refused here, before a lease or warehouse is touched, and never echoed with its secret.
-      dataApiUrl: checkBaseUrl('--data-api-url', text('dataApiUrl', ENV.dataApiUrl) ?? DEFAULTS.dataApiUrl, DEFAULTS.dataApiUrl),
-      gammaApiUrl: checkBaseUrl('--gamma-api-url', text('gammaApiUrl', ENV.gammaApiUrl) ?? DEFAULTS.gammaApiUrl, DEFAULTS.gammaApiUrl),
-      maxResponseBytes: parseMaxResponseBytes(text('maxResponseBytes') ?? String(DEFAULT_MAX_RESPONSE_BYTES), '--max-response-bytes'),
-      maxPagesPerWallet: parseMaxPagesPerWallet(text('maxPagesPerWallet') ?? String(DEFAULT_MAX_PAGES_PER_WALLET), '--max-pages-per-wallet'),
+      dataApiUrl: Checked.after(() => checkBaseUrl('--data-api-url', text('dataApiUrl', ENV.dataApiUrl) ?? DEFAULTS.dataApiUrl, DEFAULTS.dataApiUrl)),
+      gammaApiUrl: Checked.after(() => checkBaseUrl('--gamma-api-url', text('gammaApiUrl', ENV.gammaApiUrl) ?? DEFAULTS.gammaApiUrl, DEFAULTS.gammaApiUrl)),
+      maxResponseBytes: Checked.after(() => parseMaxResponseBytes(text('maxResponseBytes') ?? String(DEFAULT_MAX_RESPONSE_BYTES), '--max-response-bytes')),
+      maxPagesPerWallet: Checked.after(() => parseMaxPagesPerWallet(text('maxPagesPerWallet') ?? String(DEFAULT_MAX_PAGES_PER_WALLET), '--max-pages-per-wallet')),
       timeoutMs: durationIn(text('timeout') ?? DEFAULTS.timeout, '--timeout', BOUNDS.timeoutMs),
       maxAttempts: intIn(text('maxAttempts') ?? String(DEFAULTS.maxAttempts), '--max-attempts', BOUNDS.maxAttempts),
       rateLimits,

@@ -5,6 +5,8 @@
 import { ConfigError } from '../lib/errors.js';
 import { RETRY_BUDGETS } from '../lib/retry-budgets.js';
 import { checkBaseUrl } from './base-url.js';
+import { settingValue } from './checked-setting.js';
+import type { Checked } from './checked-setting.js';
 import { walletTradePages } from './data-api.js';
 import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
@@ -27,14 +29,14 @@ export const DEFAULT_MAX_ATTEMPTS = RETRY_BUDGETS.httpRequest.attempts;
 export const DEFAULT_MAX_IN_FLIGHT = 16;
 
 export interface PolymarketSourceConfig {
-  /** Default https://data-api.polymarket.com. No credentials, query or fragment (refused). */
-  dataApiUrl?: string;
+  /** Default https://data-api.polymarket.com. No credentials, query or fragment (refused). Checked here unless already Checked. */
+  dataApiUrl?: string | Checked<string>;
   /** Default https://gamma-api.polymarket.com. No credentials, query or fragment (refused). */
-  gammaApiUrl?: string;
+  gammaApiUrl?: string | Checked<string>;
   /** Cap on every response body, compressed and decoded alike; 1 MiB to 1 GiB, default 32 MiB. */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | Checked<number>;
   /** Pages after which a wallet walk that still has a cursor fails; 1 to 1 000 000, default 20 000. */
-  maxPagesPerWallet?: number;
+  maxPagesPerWallet?: number | Checked<number>;
   /** Per attempt; default 30 000. */
   timeoutMs?: number;
   /** Attempts per request, first included; default 8. */
@@ -67,10 +69,11 @@ function positiveInt(name: string, value: number): number {
 
 /** Builds the HTTP-backed source. Call `close()` when done to release connections. */
 export function createPolymarketSource(config: PolymarketSourceConfig = {}): PolymarketSource {
-  const dataApiUrl = checkBaseUrl('dataApiUrl', config.dataApiUrl ?? DEFAULT_DATA_API_URL, DEFAULT_DATA_API_URL);
-  const gammaApiUrl = checkBaseUrl('gammaApiUrl', config.gammaApiUrl ?? DEFAULT_GAMMA_API_URL, DEFAULT_GAMMA_API_URL);
-  const maxResponseBytes = checkMaxResponseBytes(config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes');
-  const maxPages = checkMaxPagesPerWallet(config.maxPagesPerWallet ?? DEFAULT_MAX_PAGES_PER_WALLET, 'maxPagesPerWallet');
+  // Settings the configuration checked come as Checked values and are taken as given; others are checked once, here.
+  const dataApiUrl = settingValue(config.dataApiUrl, DEFAULT_DATA_API_URL, (v) => checkBaseUrl('dataApiUrl', v, DEFAULT_DATA_API_URL));
+  const gammaApiUrl = settingValue(config.gammaApiUrl, DEFAULT_GAMMA_API_URL, (v) => checkBaseUrl('gammaApiUrl', v, DEFAULT_GAMMA_API_URL));
+  const maxResponseBytes = settingValue(config.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, (v) => checkMaxResponseBytes(v, 'maxResponseBytes'));
+  const maxPages = settingValue(config.maxPagesPerWallet, DEFAULT_MAX_PAGES_PER_WALLET, (v) => checkMaxPagesPerWallet(v, 'maxPagesPerWallet'));
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new ConfigError(`timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);

@@ -32,3 +32,26 @@ describe('retry budgets', () => {
     expect(GOOGLE_SDK_RETRIES).toEqual({ maxRetries: 3, totalTimeout: 120, maxRetryDelay: 32 });
   });
 });
+
+describe('source settings checked once', () => {
+  it('the configuration hands the source its base URLs and caps as Checked values (checked with the flag names), which the source takes as given', async () => {
+    const { Checked, settingValue } = await import('../../src/polymarket/checked-setting.js');
+    const config = resolveConfig({ dataApiUrl: 'http://127.0.0.1:9/', maxResponseBytes: '64MB' }, {});
+    for (const setting of [config.source.dataApiUrl, config.source.gammaApiUrl, config.source.maxResponseBytes, config.source.maxPagesPerWallet]) {
+      expect(setting).toBeInstanceOf(Checked);
+    }
+    expect(config.source.dataApiUrl.value).toBe('http://127.0.0.1:9');
+    expect(config.source.maxResponseBytes.value).toBe(64 * 2 ** 20);
+    // A Checked value is not checked again; a plain one is, once.
+    let checks = 0;
+    const check = (value: string) => {
+      checks += 1;
+      return value;
+    };
+    expect(settingValue(config.source.dataApiUrl, 'unused', check)).toBe('http://127.0.0.1:9');
+    expect(checks).toBe(0);
+    expect(settingValue('http://x', 'unused', check)).toBe('http://x');
+    expect(checks).toBe(1);
+    expect(() => resolveConfig({ dataApiUrl: 'ftp://x' }, {})).toThrow(/--data-api-url/);
+  });
+});

@@ -3,9 +3,7 @@
  * chosen, everything else is proxied to an upstream such as the simulator, so a run against it loads
  * trades exactly as the upstream serves them and only the walk under test is hostile.
  */
-import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, proxy, sendJson } from './http-util.js';
 
 export type HostileKeyset =
   /** `{ markets|events: [], next_cursor: <new> }` on every page, forever. */
@@ -32,17 +30,6 @@ export interface RunningHostilePaging {
   close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-}
-
-async function proxy(upstream: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const response = await fetch(`${upstream}${req.url ?? '/'}`);
-  const body = Buffer.from(await response.arrayBuffer());
-  res.writeHead(response.status, { 'content-type': response.headers.get('content-type') ?? 'application/json', 'content-length': body.length }).end(body);
-}
-
 function boardRow(wallet: string, index: number): Record<string, unknown> {
   return { rank: index + 1, user_id: wallet, pnl: 1000 - index, volume: 5000, user_name: `trader${index}`, profile_image: '', x_username: '', verified: false };
 }
@@ -52,7 +39,7 @@ export async function startHostilePaging(options: HostilePagingOptions): Promise
   const upstream = options.upstream.replace(/\/+$/, '');
   const counts = new Map<string, number>();
   let minted = 0;
-  const server = createServer((req, res) => {
+  const server = await listen((req, res) => {
     res.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://hostile.invalid');
     counts.set(url.pathname, (counts.get(url.pathname) ?? 0) + 1);
@@ -60,28 +47,21 @@ export async function startHostilePaging(options: HostilePagingOptions): Promise
     if (keysetKind && options.keyset === 'hang') return;
     if (keysetKind && options.keyset === 'empty-fresh-cursors') {
       minted += 1;
-      return sendJson(res, { [keysetKind]: [], next_cursor: `fresh-${minted}` });
+      return sendJson(res, 200, { [keysetKind]: [], next_cursor: `fresh-${minted}` });
     }
     if (url.pathname === '/v2/leaderboard' && options.board === 'repeating-wallets') {
       minted += 1;
       const rows = (options.boardWallets ?? []).map(boardRow);
-      return sendJson(res, { data: rows, pagination: { limit: 1000, has_more: true, next_cursor: `fresh-${minted}` } });
+      return sendJson(res, 200, { data: rows, pagination: { limit: 1000, has_more: true, next_cursor: `fresh-${minted}` } });
     }
     proxy(upstream, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(599, { 'content-type': 'text/plain' }).end(String(error));
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests: (path) => counts.get(path) ?? 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }

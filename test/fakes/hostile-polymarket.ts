@@ -7,9 +7,11 @@
  * the server never holds a huge page, and `bytesSent` shows how much the client accepted.
  */
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+
+import { proxy } from './http-util.js';
 
 export type HostileBehaviour =
   /** One page over any sane byte cap (a few rows with 8 MiB titles, 40 MiB), declared by content-length. */
@@ -229,15 +231,6 @@ async function serveScripted(pages: readonly (readonly unknown[])[], query: URLS
   const page = pageOf(query.get('cursor'));
   const text = envelope([...(pages[page - 1] ?? [])], page, page < pages.length);
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-}
-
-async function proxy(upstream: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const response = await fetch(`${upstream}${req.url ?? '/'}`);
-  const headers: Record<string, string> = { 'content-type': response.headers.get('content-type') ?? 'application/json' };
-  const retryAfter = response.headers.get('retry-after');
-  if (retryAfter !== null) headers['retry-after'] = retryAfter;
-  const body = Buffer.from(await response.arrayBuffer());
-  res.writeHead(response.status, { ...headers, 'content-length': body.length }).end(body);
 }
 
 /** Starts the hostile server on 127.0.0.1 (ephemeral port). */

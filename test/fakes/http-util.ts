@@ -70,3 +70,13 @@ export function takeFault<R, F extends FaultRule<R>>(rules: F[], request: R): F 
   if (rule) rule.times -= 1;
   return rule;
 }
+
+/** Forwards a request to `upstream` (e.g. the simulator) and relays its status, type, Retry-After and body. */
+export async function proxy(upstream: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const response = await fetch(`${upstream}${req.url ?? '/'}`);
+  const headers: Record<string, string> = { 'content-type': response.headers.get('content-type') ?? 'application/json' };
+  const retryAfter = response.headers.get('retry-after');
+  if (retryAfter !== null) headers['retry-after'] = retryAfter;
+  const body = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, { ...headers, 'content-length': body.length }).end(body);
+}

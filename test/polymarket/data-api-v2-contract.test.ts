@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { walletActivityPages, walletComboActivityPages } from '../../src/polymarket/activity-api.js';
+import { HttpClient } from '../../src/polymarket/http-client.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter } from '../../src/polymarket/rate-limiter.js';
+import { lookupResolutions } from '../../src/polymarket/resolutions-api.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import type { PolymarketSource } from '../../src/polymarket/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
@@ -145,5 +149,28 @@ describe('our client and our simulator, each held to the document over real traf
       const amount = Number(new URL(url, sim.url).searchParams.get('filter_amount'));
       expect(amount > 0 && amount < 0.01, url).toBe(true);
     }
+  });
+
+  it('the activity, combo activity and resolutions routes: every client request declared, every simulator response matching its schema', async () => {
+    sim.setFaults({ rateLimitedWithRetryAfter: 0.12, unavailable: 0.12, serverError: 0.12 });
+    const from = exchanges.length;
+    const http = new HttpClient({ rateLimiter: new RateLimiter(DEFAULT_RATE_LIMITS), timeoutMs: 10_000, maxAttempts: 30, maxInFlight: 4, sleep: noSleep });
+    try {
+      const held = new Set<string>();
+      for (const wallet of sim.dataset.wallets().slice(0, 8)) {
+        for await (const page of walletActivityPages(http, sim.url, wallet)) for (const row of page) if (row.condition_id) held.add(row.condition_id);
+        for await (const page of walletComboActivityPages(http, sim.url, wallet)) expect(Array.isArray(page)).toBe(true);
+        for (const id of sim.dataset.conditionIds(wallet).resolvable) held.add(id);
+      }
+      await lookupResolutions(http, sim.url, [...held]);
+    } finally {
+      await http.close();
+    }
+    const v2 = exchanges.slice(from).filter((exchange) => exchange.url.startsWith('/v2/'));
+    for (const route of ['/v2/activity?', '/v2/activity/combos?', '/v2/resolutions?']) {
+      expect(v2.some((exchange) => exchange.url.startsWith(route) && exchange.status === 200), route).toBe(true);
+    }
+    expect(v2.flatMap((exchange) => contract.checkRequest(exchange.url))).toEqual([]);
+    expect(v2.flatMap((exchange) => contract.checkResponse(exchange))).toEqual([]);
   });
 });

@@ -37,6 +37,45 @@ export interface GroundTruthDiff {
   eventsExtra: number;
   unresolvedMismatch: number;
   badCheckpoints: string[];
+  /** Activity rows (every fetched type) held, expected, missing from and extra in the warehouse, as multisets. */
+  activity: number;
+  expectedActivity: number;
+  activityMissing: number;
+  activityExtra: number;
+  /** Combo lifecycle rows missing or extra, by their id; rows stored twice (activity and combo). */
+  comboMismatch: number;
+  activityDuplicates: number;
+  /** market_resolutions rows whose status or payouts differ from what the simulator serves, and closed markets held without one. */
+  resolutions: number;
+  resolutionsMismatch: number;
+  resolutionsMissing: number;
+  /** Wallets whose checkpoint activity_count is not their activity row count, or activity_loaded not set. */
+  badActivityCheckpoints: string[];
+}
+
+/** The activity types a run fetches by default: every one but TRADE (fills come apart) and the opt-in cash moves. */
+const UNFETCHED_TYPES = new Set(['TRADE', 'DEPOSIT', 'WITHDRAWAL', 'TIP']);
+
+interface ActivityLike {
+  proxy_wallet: string;
+  type: string;
+  condition_id: string | null;
+  token_id: string | null;
+  size: number;
+  usdc_size: number;
+  transaction_hash: string;
+  ts: number;
+}
+
+const activityKey = (a: ActivityLike) =>
+  [a.proxy_wallet, a.type, a.condition_id ?? '', a.token_id ?? '', a.size, a.usdc_size, a.transaction_hash.toLowerCase(), a.ts].join('|');
+
+function multisetDiff(expected: Map<string, number>, actual: Map<string, number>): { missing: number; extra: number } {
+  let missing = 0;
+  let extra = 0;
+  for (const [key, n] of expected) missing += Math.max(0, n - (actual.get(key) ?? 0));
+  for (const [key, n] of actual) extra += Math.max(0, n - (expected.get(key) ?? 0));
+  return { missing, extra };
 }
 
 /**
@@ -81,9 +120,41 @@ export async function compareWithGroundTruth(
   const eventRows = Number((await warehouse.query<{ n: bigint }>('SELECT count(*) AS n FROM events'))[0]!.n);
   const unresolved = await idSet("SELECT id FROM unresolved_ids WHERE kind = 'market'");
 
-  const checkpoints = await warehouse.query<{ wallet_address: string; ok: boolean; trade_count: bigint }>(
-    'SELECT wallet_address, completed AND upload_successful AS ok, trade_count FROM backfill_checkpoint',
+  const checkpoints = await warehouse.query<{ wallet_address: string; ok: boolean; trade_count: bigint; activity_ok: boolean | null; activity_count: bigint | null }>(
+    'SELECT wallet_address, completed AND upload_successful AS ok, trade_count, activity_loaded AS activity_ok, activity_count FROM backfill_checkpoint',
   );
+
+  const expectedActivity: string[] = [];
+  const expectedActivityCount = new Map<string, number>();
+  const expectedCombos = new Set<string>();
+  for (const wallet of wallets) {
+    let count = 0;
+    for (const a of dataset.activity(wallet)) {
+      if (UNFETCHED_TYPES.has(a.type)) continue;
+      expectedActivity.push(activityKey({ ...a, condition_id: a.condition_id || null, token_id: a.token_id || null, ts: a.timestamp }));
+      count += 1;
+    }
+    expectedActivityCount.set(wallet, count);
+    for (const c of dataset.comboActivity(wallet)) expectedCombos.add(String(c.id).toLowerCase());
+  }
+  const activityRows = await warehouse.query<Omit<ActivityLike, 'ts'> & { ts: bigint | number }>(
+    'SELECT proxy_wallet, type, condition_id, token_id, size, usdc_size, transaction_hash, epoch(timestamp)::BIGINT AS ts FROM activity',
+  );
+  const activityDiff = multisetDiff(countKeys(expectedActivity), countKeys(activityRows.map((r) => activityKey({ ...r, ts: Number(r.ts) }))));
+  const [activityIds] = await warehouse.query<{ n: bigint; d: bigint }>('SELECT count(*) AS n, count(DISTINCT activity_id) AS d FROM activity');
+  const [comboIds] = await warehouse.query<{ n: bigint; d: bigint }>('SELECT count(*) AS n, count(DISTINCT combo_activity_id) AS d FROM combo_activity');
+  const combos = await idSet('SELECT combo_activity_id AS id FROM combo_activity');
+
+  const resolutions = await warehouse.query<{ condition_id: string; status: string; payouts: string | null }>('SELECT condition_id, status, payouts FROM market_resolutions');
+  let resolutionsMismatch = 0;
+  for (const r of resolutions) {
+    const served = dataset.resolution(r.condition_id) as { status?: string; payouts?: number[] } | undefined;
+    const payouts = r.payouts === null ? null : (JSON.parse(r.payouts) as number[]);
+    if (!served || served.status !== r.status || JSON.stringify(served.payouts ?? null) !== JSON.stringify(payouts)) resolutionsMismatch += 1;
+  }
+  const withResolution = new Set(resolutions.map((r) => r.condition_id));
+  const closed = await idSet('SELECT condition_id AS id FROM markets WHERE closed');
+  const resolutionsMissing = [...closed].filter((id) => !withResolution.has(id)).length;
   const byWallet = new Map(checkpoints.map((c) => [c.wallet_address, c]));
   const badCheckpoints = wallets.filter((w) => {
     const row = byWallet.get(w);
@@ -104,5 +175,18 @@ export async function compareWithGroundTruth(
     eventsExtra: setDiff(events, expectedEvents),
     unresolvedMismatch: setDiff(expectedUnresolved, unresolved) + setDiff(unresolved, expectedUnresolved),
     badCheckpoints,
+    activity: activityRows.length,
+    expectedActivity: expectedActivity.length,
+    activityMissing: activityDiff.missing,
+    activityExtra: activityDiff.extra,
+    comboMismatch: setDiff(expectedCombos, combos) + setDiff(combos, expectedCombos),
+    activityDuplicates: Number(activityIds!.n) - Number(activityIds!.d) + Number(comboIds!.n) - Number(comboIds!.d),
+    resolutions: resolutions.length,
+    resolutionsMismatch,
+    resolutionsMissing,
+    badActivityCheckpoints: wallets.filter((w) => {
+      const row = byWallet.get(w);
+      return !row || row.activity_ok !== true || Number(row.activity_count) !== expectedActivityCount.get(w);
+    }),
   };
 }

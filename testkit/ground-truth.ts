@@ -12,7 +12,17 @@ export async function expectEqualsGroundTruth(
   wallets: readonly string[] = dataset.wallets(),
 ): Promise<GroundTruthDiff> {
   const diff = await compareWithGroundTruth(warehouse, dataset, wallets);
-  expect({ ...diff, wallets: 0, trades: 0, expectedTrades: 0, markets: 0, events: 0 }).toEqual({
+  expect({ ...diff, wallets: 0, trades: 0, expectedTrades: 0, markets: 0, events: 0, activity: 0, expectedActivity: 0, resolutions: 0 }).toEqual({
+    activity: 0,
+    expectedActivity: 0,
+    resolutions: 0,
+    activityMissing: 0,
+    activityExtra: 0,
+    comboMismatch: 0,
+    activityDuplicates: 0,
+    resolutionsMismatch: 0,
+    resolutionsMissing: 0,
+    badActivityCheckpoints: [],
     wallets: 0,
     trades: 0,
     expectedTrades: 0,
@@ -29,5 +39,6 @@ export async function expectEqualsGroundTruth(
     badCheckpoints: [],
   });
   expect(diff.trades).toBe(diff.expectedTrades);
+  expect(diff.activity).toBe(diff.expectedActivity);
   return diff;
 }

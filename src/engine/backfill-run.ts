@@ -19,6 +19,8 @@ import { describeInterrupted, stageWallet } from './wallet-stager.js';
 import type { StageProgress } from './wallet-stager.js';
 import { refreshWindowStart } from './refresh-window.js';
 import { lookUpAgain } from './lookup-retries.js';
+import { refreshResolutions } from './resolutions-refresh.js';
+import type { ResolutionsRefreshed } from './resolutions-refresh.js';
 import type { LookupRetries } from './lookup-retries.js';
 
 export interface BackfillDeps {
@@ -118,7 +120,10 @@ async function execute(
         wallet,
         { source, stage, metadata, events, runId, reuseStaged: options.reuseStaged },
         stopSignal,
-        item.startSeconds === undefined ? undefined : { startSeconds: item.startSeconds },
+        {
+          ...(item.startSeconds === undefined ? {} : { window: { startSeconds: item.startSeconds, activityStartSeconds: item.activityStartSeconds ?? 1 } }),
+          ...(item.activityOnly ? { activityOnly: true } : {}),
+        },
         progress,
       );
     } catch (error) {
@@ -161,6 +166,7 @@ async function execute(
   };
   let markets = { checked: 0, resolved: 0 };
   let lookups: LookupRetries | undefined;
+  let resolutions: ResolutionsRefreshed | undefined;
   try {
     const crash = await warehouse.settleCrashed({ ...(options.shard ? { shard: options.shard } : {}), maxFailedAttempts: options.commit.maxFailedAttempts, runId });
     crashParked = crash.parked.length;
@@ -198,6 +204,8 @@ async function execute(
     await committer.flush();
     if (refresh && !stopSignal.aborted) markets = await refreshMarkets({ source, stage, warehouse, events, runId, signal: stopSignal }, refresh);
     if (!stopSignal.aborted) lookups = await lookUpAgain({ stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' }, metadata);
+    // After the look-ups: a market found by them may have ended too.
+    if (!stopSignal.aborted) resolutions = await refreshResolutions({ source, stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' });
   } finally {
     await committer.flush();
     await warehouse
@@ -209,7 +217,7 @@ async function execute(
   const invalid = await invalidRecorded!;
 
   const stats = source.stats();
-  const { loaded, trades, checkpointWriteFailures } = committer.counters;
+  const { loaded, trades, activity, checkpointWriteFailures } = committer.counters;
   const failed = committer.counters.failed + crashParked;
   const { reason, kind } = stopState();
   const summary: RunSummary = {
@@ -217,6 +225,7 @@ async function execute(
     mode: refresh ? 'refresh' : 'backfill',
     ...(refresh ? { markets: markets } : {}),
     ...(lookups ? { lookups } : {}),
+    ...(resolutions ? { resolutions } : {}),
     outcome: reason !== null ? 'stopped' : failed > 0 || invalid.length > 0 || checkpointWriteFailures > 0 ? 'some-failed' : 'complete',
     stopReason: reason,
     stopKind: kind,
@@ -226,6 +235,7 @@ async function execute(
     invalid: invalid.length,
     reusedStaged,
     trades,
+    activity,
     checkpointWriteFailures,
     requests: stats.requests,
     retries: stats.retries,
@@ -263,18 +273,24 @@ class InFlightMarks {
   }
 }
 
-/** One wallet of a plan, and for a refresh where its window starts. */
+/** One wallet of a plan: for a refresh where its windows start; for a backfill whether its activity alone is to do. */
 interface PlanItem {
   wallet: string;
   startSeconds?: number;
+  activityStartSeconds?: number;
+  activityOnly?: boolean;
 }
 
 /** The backfill plan (wallets not loaded yet), or the refresh plan (completed wallets and their windows). */
 async function* plan(warehouse: Warehouse, options: BackfillOptions): AsyncIterable<PlanItem[]> {
   const shard = options.shard ? { shard: options.shard } : {};
   const refresh = options.refresh;
+  // Wallets completed before activity was collected are pending again until it is loaded (fills not fetched again).
+  await warehouse.reopenForActivity();
   if (!refresh) {
-    for await (const chunk of warehouse.planWallets({ retryParked: options.retryParked, ...shard })) yield chunk.map((wallet) => ({ wallet }));
+    for await (const chunk of warehouse.planWallets({ retryParked: options.retryParked, ...shard })) {
+      yield chunk.map(({ wallet, fillsLoaded }) => (fillsLoaded ? { wallet, activityOnly: true } : { wallet }));
+    }
     return;
   }
   // Wallets checkpointed by an older version learn their newest fill once, from the trades held.
@@ -286,6 +302,10 @@ async function* plan(warehouse: Warehouse, options: BackfillOptions): AsyncItera
     ...(refresh.wallets ? { wallets: refresh.wallets } : {}),
   })) {
     const nowMs = Date.now();
-    yield chunk.map(({ wallet, since }) => ({ wallet, startSeconds: refreshWindowStart(since, refresh.overlapSeconds, nowMs) }));
+    yield chunk.map(({ wallet, since, activitySince }) => ({
+      wallet,
+      startSeconds: refreshWindowStart(since, refresh.overlapSeconds, nowMs),
+      activityStartSeconds: refreshWindowStart(activitySince, refresh.overlapSeconds, nowMs),
+    }));
   }
 }

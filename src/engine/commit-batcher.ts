@@ -1,4 +1,4 @@
-import { describeError, isTransient } from '../lib/errors.js';
+import { BackfillError, describeError, isTransient } from '../lib/errors.js';
 import { withRetry } from '../lib/retry.js';
 import type { RetryDecision } from '../lib/retry.js';
 import { setAsideBundle } from '../staging/manifest.js';
@@ -29,6 +29,8 @@ export interface CommitCounters {
   loaded: number;
   failed: number;
   trades: number;
+  /** Activity and combo rows inserted. */
+  activity: number;
   checkpointWriteFailures: number;
 }
 
@@ -44,7 +46,7 @@ interface Pending {
  * committed. A wallet's checkpoint never says "loaded" before its rows are in the warehouse.
  */
 export class CommitBatcher {
-  readonly counters: CommitCounters = { loaded: 0, failed: 0, trades: 0, checkpointWriteFailures: 0 };
+  readonly counters: CommitCounters = { loaded: 0, failed: 0, trades: 0, activity: 0, checkpointWriteFailures: 0 };
   readonly #warehouse: Warehouse;
   readonly #policy: CommitPolicy;
   readonly #events: RunEvents;
@@ -180,6 +182,7 @@ export class CommitBatcher {
   #committed(wallets: number, result: LoadResult, started: number): void {
     const inserted = Math.max(0, result.merged.trades - result.duplicatesRemoved);
     this.counters.trades += inserted;
+    this.counters.activity += result.merged.activity + result.merged.combo_activity;
     this.#events.safeEmit('batch:committed', { wallets, inserted, durationMs: Date.now() - started });
     if (result.duplicatesRemoved > 0) this.#events.safeEmit('batch:repaired', { wallets, duplicates: result.duplicatesRemoved });
   }
@@ -192,10 +195,15 @@ export class CommitBatcher {
   async #loaded(staged: StagedWallet, result: LoadResult): Promise<CheckpointRow> {
     const wallet = staged.bundle.wallet;
     const held = result.tradeCounts[wallet] ?? 0;
-    if (held < staged.bundle.tradeCount) {
+    const activityHeld = result.activityCounts[wallet] ?? 0;
+    const activityStaged = staged.bundle.files.activity?.rows ?? 0;
+    if (held < staged.bundle.tradeCount || activityHeld < activityStaged) {
       return this.#loadFailed(
         staged,
-        new Error(`the warehouse holds ${held} trade(s) of ${wallet} after the load, but ${staged.bundle.tradeCount} were staged`),
+        new BackfillError(
+          `the warehouse holds ${held} trade(s) and ${activityHeld} activity row(s) of ${wallet} after the load, but ${staged.bundle.tradeCount} and ${activityStaged} were staged`,
+          { hint: 'A load lost rows it reported committed; the wallet is fetched again by the next run', kind: 'permanent' },
+        ),
       );
     }
     this.counters.loaded += 1;
@@ -205,7 +213,10 @@ export class CommitBatcher {
       outcome: 'loaded',
       error: null,
       last_trade_at: result.lastTradeAt[wallet] ?? null,
-      small_fills_excluded: staged.bundle.smallFillsExcluded ?? false,
+      // Activity alone says nothing of the fills held: the flag they were loaded with stays.
+      small_fills_excluded: staged.bundle.activityOnly ? null : (staged.bundle.smallFillsExcluded ?? false),
+      activity_count: activityHeld,
+      last_activity_at: result.lastActivityAt[wallet] ?? null,
     };
   }
 

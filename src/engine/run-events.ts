@@ -31,6 +31,9 @@ export interface RunEventMap {
   /** The end of a run asked ids again (lookup-retries.ts); `givenUpIds` were missed for the last time. */
   'lookups:asked': [{ released: number; due: number; found: number; givenUp: number; givenUpIds: string[] }];
   'lookups:failed': [{ released: number; due: number; error: string }];
+  /** The end of a run asked `/v2/resolutions` for ended markets (resolutions-refresh.ts); `resolved` of them are final. */
+  'resolutions:asked': [{ asked: number; resolved: number }];
+  'resolutions:failed': [{ markets: number; error: string }];
   'run:finished': [RunSummary];
 }
 

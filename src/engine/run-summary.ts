@@ -1,4 +1,5 @@
 import type { LookupRetries } from './lookup-retries.js';
+import type { ResolutionsRefreshed } from './resolutions-refresh.js';
 
 /** How a run ended, mapped to the process exit code in one place (the CLI). */
 export type RunOutcome = 'complete' | 'some-failed' | 'stopped';
@@ -17,6 +18,8 @@ export interface RunSummary {
   markets?: { checked: number; resolved: number };
   /** Look-ups asked again at the end of the run (lookup-retries.ts); absent when there were none. */
   lookups?: LookupRetries;
+  /** Ended markets asked `/v2/resolutions` at the end of the run; absent when there were none. */
+  resolutions?: ResolutionsRefreshed;
   outcome: RunOutcome;
   stopReason: string | null;
   stopKind: StopKind | null;
@@ -27,6 +30,8 @@ export interface RunSummary {
   reusedStaged: number;
   /** Trade rows this run inserted (the MERGEs' counts): a refresh's overlap rows, already held, are not counted. */
   trades: number;
+  /** Activity and combo rows this run inserted (the MERGEs' counts). */
+  activity: number;
   checkpointWriteFailures: number;
   requests: Record<string, number>;
   retries: Record<string, number>;

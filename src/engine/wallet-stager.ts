@@ -23,9 +23,11 @@ export interface WalletStagerDeps {
 
 /** How far a wallet's staging got, kept up to date as it goes: what a stop in the middle of it interrupted. */
 export interface StageProgress {
-  phase: 'trades' | 'metadata';
+  phase: 'trades' | 'activity' | 'metadata';
   pages: number;
   trades: number;
+  /** Activity and combo rows fetched so far. */
+  activity?: number;
 }
 
 /** What a stop interrupted, for the wallet's checkpoint: the phase and how far it got. */
@@ -33,37 +35,52 @@ export function describeInterrupted(progress: StageProgress, reason: string): st
   const where =
     progress.phase === 'trades'
       ? `its trades were being fetched (${progress.pages} page(s), ${progress.trades} trade(s) so far)`
-      : `the markets and events of its ${progress.trades} trade(s) were being looked up on Gamma`;
+      : progress.phase === 'activity'
+        ? `its activity was being fetched (${progress.activity ?? 0} row(s) so far, after ${progress.trades} trade(s))`
+        : `the markets and events of its ${progress.trades} trade(s) were being looked up on Gamma`;
   return (
     `interrupted: the run stopped (${reason}) while ${where}; nothing of this wallet was stored and the attempt ` +
     'is not counted as a failure: the next run fetches it again'
   );
 }
 
-/** A refresh window: fills from this block time on, staged apart from the backfill's files and never reused. */
+/**
+ * A refresh window: fills from `startSeconds` and activity from `activityStartSeconds` on (block time), staged apart
+ * from the backfill's files and never reused.
+ */
 export interface RefreshWindow {
   startSeconds: number;
+  activityStartSeconds?: number;
+}
+
+/** What to stage: the whole wallet (default), a refresh window, or (fills already loaded) its activity only. */
+export interface StageRequest {
+  window?: RefreshWindow;
+  activityOnly?: boolean;
 }
 
 /**
- * Fetch → stage for one wallet. Trades stream page by page into the staged file, so a whale's
- * history is never held in memory; the manifest is written last and marks the bundle complete.
+ * Fetch → stage for one wallet: its fills, its activity and combo rows, then the markets and events they touch. Rows
+ * stream page by page into the staged files, so a whale's history is never held in memory; the manifest is written
+ * last and marks the bundle complete.
  */
 export async function stageWallet(
   wallet: string,
   deps: WalletStagerDeps,
   signal?: AbortSignal,
-  window?: RefreshWindow,
+  request: StageRequest = {},
   progress: StageProgress = { phase: 'trades', pages: 0, trades: 0 },
 ): Promise<StagedWallet> {
+  const { window, activityOnly = false } = request;
   const area = window ? 'refresh' : 'backfill';
-  if (deps.reuseStaged && !window) {
+  if (deps.reuseStaged && !window && !activityOnly) {
     const manifest = await deps.stage.readManifest(wallet);
     if (manifest?.load_failed) {
       // The warehouse refused these files: loading them again would fail again, the API may now serve valid rows.
       const { run_id, error } = manifest.load_failed;
       deps.events.safeEmit('wallet:damaged', { wallet, reason: `its staged files were refused by the warehouse in run ${run_id}: ${error}` });
-    } else if (manifest?.files.trades) {
+    } else if (manifest?.files.trades && manifest.files.activity && manifest.files.combo_activity) {
+      // A bundle staged before activity was collected has no activity files: it is fetched again instead.
       const check = await checkBundle(deps.stage, manifest);
       if (check.ok) return { bundle: bundleFromManifest(manifest), claims: { markets: [], events: [] }, reused: true };
       // A damaged staged file is never loaded: the wallet is fetched again and the files replaced.
@@ -72,30 +89,64 @@ export async function stageWallet(
   }
 
   const conditionIds = new Set<string>();
-  const walk = deps.source.walletTrades(wallet, { signal, ...(window ? { startSeconds: window.startSeconds } : {}) });
-  const trades = await writeStaged(deps.stage, 'trades', wallet, area, async (write) => {
-    for await (const page of walk) {
-      for (const trade of page) {
-        conditionIds.add(trade.condition_id);
-        await write(trade);
+  const files: WalletManifest['files'] = {};
+  let smallFillsExcluded = false;
+  if (!activityOnly) {
+    const walk = deps.source.walletTrades(wallet, { signal, ...(window ? { startSeconds: window.startSeconds } : {}) });
+    files.trades = await writeStaged(deps.stage, 'trades', wallet, area, async (write) => {
+      for await (const page of walk) {
+        for (const trade of page) {
+          conditionIds.add(trade.condition_id);
+          await write(trade);
+        }
+        progress.pages += 1;
+        progress.trades += page.length;
+        deps.events.safeEmit('wallet:page', { wallet, trades: page.length });
       }
-      progress.pages += 1;
-      progress.trades += page.length;
-      deps.events.safeEmit('wallet:page', { wallet, trades: page.length });
+    });
+    smallFillsExcluded = walk.smallFillsExcluded;
+  }
+
+  progress.phase = 'activity';
+  progress.activity = 0;
+  const activityStart = window?.activityStartSeconds;
+  files.activity = await writeStaged(deps.stage, 'activity', wallet, area, async (write) => {
+    for await (const page of deps.source.walletActivity(wallet, { signal, ...(activityStart !== undefined ? { startSeconds: activityStart } : {}) })) {
+      for (const row of page) {
+        // A redemption or a split may be of a market the wallet never filled in: its market is loaded too.
+        if (row.condition_id) conditionIds.add(row.condition_id);
+        await write(row);
+      }
+      progress.activity = (progress.activity ?? 0) + page.length;
+    }
+  });
+  files.combo_activity = await writeStaged(deps.stage, 'combo_activity', wallet, area, async (write) => {
+    for await (const page of deps.source.walletComboActivity(wallet, { signal })) {
+      for (const row of page) await write(row);
+      progress.activity = (progress.activity ?? 0) + page.length;
     }
   });
 
   progress.phase = 'metadata';
   const metadata = await deps.metadata.resolve(conditionIds);
   try {
-    const files: WalletManifest['files'] = { trades };
     if (metadata.markets.length > 0) files.markets = await writeRows(deps.stage, 'markets', wallet, area, metadata.markets);
     if (metadata.events.length > 0) files.events = await writeRows(deps.stage, 'events', wallet, area, metadata.events);
     if (metadata.unresolved.length > 0) files.unresolved = await writeRows(deps.stage, 'unresolved', wallet, area, metadata.unresolved);
-    const excluded = walk.smallFillsExcluded ? ({ small_fills_excluded: true } as const) : {};
-    // A refresh window is not a complete history: it never becomes a bundle a backfill could reuse.
-    if (!window) await deps.stage.writeManifest(sealManifest({ wallet, run_id: deps.runId, staged_at: new Date().toISOString(), trade_count: trades.rows, files, ...excluded }));
-    const bundle = { wallet, tradeCount: trades.rows, files, ...(window ? { partial: true } : {}), ...(walk.smallFillsExcluded ? { smallFillsExcluded: true } : {}) };
+    const tradeCount = files.trades?.rows ?? 0;
+    const excluded = smallFillsExcluded ? ({ small_fills_excluded: true } as const) : {};
+    // A refresh window is not a complete history, nor activity alone: neither becomes a bundle a backfill could reuse.
+    if (!window && !activityOnly) {
+      await deps.stage.writeManifest(sealManifest({ wallet, run_id: deps.runId, staged_at: new Date().toISOString(), trade_count: tradeCount, files, ...excluded }));
+    }
+    const bundle = {
+      wallet,
+      tradeCount,
+      files,
+      ...(window ? { partial: true } : {}),
+      ...(activityOnly ? { activityOnly: true } : {}),
+      ...(smallFillsExcluded ? { smallFillsExcluded: true } : {}),
+    };
     return { bundle, claims: metadata.claims, reused: false };
   } catch (error) {
     deps.metadata.release(metadata.claims);

@@ -7,11 +7,13 @@ import { RETRY_BUDGETS } from '../lib/retry-budgets.js';
 import { checkBaseUrl } from './base-url.js';
 import { settingValue } from './checked-setting.js';
 import type { Checked } from './checked-setting.js';
+import { checkActivityTypes, walletActivityPages, walletComboActivityPages } from './activity-api.js';
 import { walletTradePages } from './data-api.js';
 import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DATA_LEADERBOARD_KEY, LEADERBOARD_RATE_LIMIT, leaderboard } from './leaderboard.js';
 import { RateLimiter, type RateLimit } from './rate-limiter.js';
+import { lookupResolutions } from './resolutions-api.js';
 import { SmallFillsFilter } from './small-fills.js';
 import {
   DEFAULT_MAX_PAGES_PER_WALLET,
@@ -50,6 +52,11 @@ export interface PolymarketSourceConfig {
   retryMaxDelayMs?: number;
   /** Longest Retry-After honoured; default 120 s. */
   maxRetryAfterMs?: number;
+  /**
+   * Activity types fetched per wallet (`/v2/activity?type=`); default every documented type but TRADE, deposits and
+   * withdrawals excluded (naming DEPOSIT or WITHDRAWAL includes them). Checked here: TRADE or an unknown type is refused.
+   */
+  activityTypes?: readonly string[];
   /** Ids per Gamma request, at most 50 (the default). */
   gammaBatchSize?: number;
   logger?: SourceLogger;
@@ -108,12 +115,17 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
     events: createGammaListing(http, gammaApiUrl, 'events', config.logger),
   };
 
+  const activityTypes = checkActivityTypes(config.activityTypes);
   // Per source, not per module: a refusal of filter_amount changes this run's walks only.
   const smallFills = new SmallFillsFilter(config.logger);
 
   return {
     walletTrades: (wallet, options = {}) =>
       walletTradePages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, maxPages, smallFills, now: () => now().getTime() }),
+    walletActivity: (wallet, options = {}) =>
+      walletActivityPages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, types: activityTypes, maxPages, now }),
+    walletComboActivity: (wallet, options = {}) => walletComboActivityPages(http, dataApiUrl, wallet, { signal: options.signal, maxPages, now }),
+    resolutions: (conditionIds, signal) => lookupResolutions(http, dataApiUrl, conditionIds, { signal, now }),
     markets: (conditionIds, signal) =>
       lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal, listing: listings.markets }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal, listing: listings.events }),

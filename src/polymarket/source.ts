@@ -1,7 +1,8 @@
 import type { TradeWalk } from './data-api.js';
 import type { GammaPaging } from './gamma-listing.js';
 import type { LeaderboardQuery, LeaderboardResult } from './leaderboard.js';
-import type { EventRecord, MarketRecord } from './records.js';
+import type { ActivityRecord, ComboActivityRecord, EventRecord, MarketRecord } from './records.js';
+import type { ResolutionLookup } from './resolutions-api.js';
 
 /** Counters the source keeps, for progress and benchmarks. */
 export interface SourceStats {
@@ -54,6 +55,15 @@ export interface PolymarketSource {
    * the walk says whether fills under 0.01 shares were left out (the API refused `filter_amount`).
    */
   walletTrades(wallet: string, options?: WalletTradesOptions): TradeWalk;
+  /**
+   * A wallet's activity besides its fills (`/v2/activity`, the configured types, oldest first), one page at a time,
+   * validated and keyed; from `startSeconds` on (inclusive) when given, else the full history. Its own rate bucket.
+   */
+  walletActivity(wallet: string, options?: WalletTradesOptions): AsyncIterable<ActivityRecord[]>;
+  /** A wallet's combo lifecycle rows (`/v2/activity/combos`), newest first, keyed by the API's own id. */
+  walletComboActivity(wallet: string, options?: { signal?: AbortSignal }): AsyncIterable<ComboActivityRecord[]>;
+  /** Resolutions of these markets (`/v2/resolutions`, at most 20 per request); ids with no row come back unresolved. */
+  resolutions(conditionIds: readonly string[], signal?: AbortSignal): Promise<ResolutionLookup>;
   /** Gamma markets for these condition ids, closed and open alike, in batches of at most 50. */
   markets(conditionIds: readonly string[], signal?: AbortSignal): Promise<MarketLookup>;
   /** Gamma events for these event ids. */

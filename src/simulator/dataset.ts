@@ -185,6 +185,13 @@ export class Dataset implements SimDataset {
       if (market >= 0 && this.universe.isResolvable(market)) resolvable.add(id);
       else unresolvable.add(id);
     }
+    // The markets the wallet's activity touches (fetched by default: every type but deposits and withdrawals).
+    for (const row of this.activity(wallet)) {
+      if (!row.condition_id || row.type === 'DEPOSIT' || row.type === 'WITHDRAWAL') continue;
+      const m = this.universe.findMarket(row.condition_id);
+      if (m !== undefined && this.universe.isResolvable(m)) resolvable.add(row.condition_id);
+      else unresolvable.add(row.condition_id);
+    }
     return { resolvable: [...resolvable].sort(), unresolvable: [...unresolvable].sort() };
   }
 

@@ -3,7 +3,7 @@
  * load, so a failed load can be redone without calling the API again.
  */
 
-export type StageKind = 'trades' | 'markets' | 'events' | 'unresolved';
+export type StageKind = 'trades' | 'markets' | 'events' | 'unresolved' | 'activity' | 'combo_activity' | 'resolutions';
 
 export interface StagedFile {
   /** Absolute local path or `gs://bucket/object`; this is what `backfill_checkpoint.gcs_file` records. */
@@ -115,4 +115,9 @@ export interface WalletBundle {
   partial?: boolean;
   /** The trades leave out fills under 0.01 shares: the API refused `filter_amount` (see SmallFillsFilter). */
   smallFillsExcluded?: boolean;
+  /**
+   * Only the wallet's activity (and the markets it touches): its fills were loaded by an earlier run, before
+   * activity was collected. The checkpoint's trade count is read from the warehouse.
+   */
+  activityOnly?: boolean;
 }

@@ -10,6 +10,7 @@ import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
 import { knownIdsSql } from './sql/known-ids-sql.js';
 import { anyTradeOfWalletsSql, knownStagedKeysSql, mergeSql, monthRanges, repairDuplicateTradesSql, stagedTradesSql, timeRangeParams, walletTradeCountsSql } from './sql/merge-sql.js';
+import { resolvedWinningLabelsSql, stagedWalletRowsSql, walletActivityCountsSql } from './sql/activity-sql.js';
 import { unresolvedMergeParams, unresolvedMergeSql } from './sql/unresolved-sql.js';
 import { LOADED_TABLES } from './table-schemas.js';
 import type { LoadedTableSpec } from './table-schemas.js';
@@ -33,8 +34,11 @@ function walletTotals(wallets: readonly string[], rows: readonly { wallet: unkno
   return totals;
 }
 
-/** Metadata first, trades last: a reader never sees a trade whose market row is still to come. */
-const MERGE_ORDER: readonly Kind[] = ['markets', 'events', 'unresolved', 'trades'];
+/** Metadata first, trades last: a reader never sees a trade or an activity row whose market row is still to come. */
+const MERGE_ORDER: readonly Kind[] = ['markets', 'events', 'unresolved', 'resolutions', 'activity', 'combo_activity', 'trades'];
+
+/** The per-wallet tables besides trades: checked against their files and merged restricted to the batch's wallets. */
+const WALLET_KINDS: ReadonlySet<Kind> = new Set(['activity', 'combo_activity']);
 
 /**
  * The size of an upsert target from which asking for its known keys first is cheaper than the
@@ -106,7 +110,7 @@ export class BundleLoader {
    * reuse it (BigQuery load jobs attach to their finished jobs).
    */
   async loadBundles(bundles: readonly WalletBundle[]): Promise<LoadResult> {
-    const uris: Record<Kind, Set<string>> = { trades: new Set(), markets: new Set(), events: new Set(), unresolved: new Set() };
+    const uris = Object.fromEntries(MERGE_ORDER.map((kind) => [kind, new Set<string>()])) as Record<Kind, Set<string>>;
     for (const bundle of bundles) {
       for (const kind of MERGE_ORDER) {
         const file = bundle.files[kind];
@@ -120,23 +124,27 @@ export class BundleLoader {
       const relations = await Promise.all(kinds.map((kind) => session.stageFiles(LOADED_TABLES[kind], [...uris[kind]].sort())));
       staged.push(...relations);
       const byKind = new Map(kinds.map((kind, i) => [kind, relations[i]!]));
-      const merged: LoadResult['merged'] = { trades: 0, markets: 0, events: 0, unresolved: 0 };
+      const merged: LoadResult['merged'] = { trades: 0, markets: 0, events: 0, unresolved: 0, activity: 0, combo_activity: 0, resolutions: 0 };
       let timeRanges: { from: string; to: string }[] = [];
       let fresh: WalletTotals | undefined;
       for (const kind of kinds) {
         const relation = byKind.get(kind)!;
         if (kind === 'trades') {
           ({ inserted: merged.trades, timeRanges, fresh } = await this.#mergeTrades(session, relation, bundles, wallets));
+        } else if (WALLET_KINDS.has(kind)) {
+          merged[kind] = await this.#mergeWalletRows(session, kind, relation, bundles, wallets);
         } else {
           merged[kind] = await this.#mergeMetadata(session, LOADED_TABLES[kind], relation);
+          if (kind === 'resolutions') await session.execute('winning labels from payouts', resolvedWinningLabelsSql(this.#driver.dialect, relation.relation), relation.params);
         }
       }
-      if (wallets.length === 0) return { merged, tradeCounts: {}, lastTradeAt: {}, duplicatesRemoved: 0 };
-      if (fresh) return { merged, tradeCounts: fresh.counts, lastTradeAt: fresh.lastTradeAt, duplicatesRemoved: 0 };
-      // A refresh window's months do not hold the wallet's older trades: its count reads them all.
-      const partial = bundles.some((b) => b.partial === true);
-      const { counts, lastTradeAt, duplicates } = await this.#tradeCounts(session, wallets, partial ? [] : timeRanges);
-      return { merged, tradeCounts: counts, lastTradeAt, duplicatesRemoved: duplicates };
+      if (wallets.length === 0) return { merged, tradeCounts: {}, lastTradeAt: {}, duplicatesRemoved: 0, activityCounts: {}, lastActivityAt: {} };
+      const activity = await this.#activityCounts(session, wallets);
+      if (fresh) return { merged, tradeCounts: fresh.counts, lastTradeAt: fresh.lastTradeAt, duplicatesRemoved: 0, ...activity };
+      // A refresh window's months do not hold the wallet's older trades (nor an activity-only bundle any): its count reads them all.
+      const unpruned = bundles.some((b) => b.partial === true || b.activityOnly === true);
+      const { counts, lastTradeAt, duplicates } = await this.#tradeCounts(session, wallets, unpruned ? [] : timeRanges);
+      return { merged, tradeCounts: counts, lastTradeAt, duplicatesRemoved: duplicates, ...activity };
     });
     await Promise.all(staged.map((s) => s.dispose().catch(() => undefined)));
     return result;
@@ -244,6 +252,60 @@ export class BundleLoader {
       insertOnly = Number(row?.known ?? 0) === 0;
     }
     return session.execute(`merge ${spec.table}`, mergeSql(d, spec, relation, { insertOnly }), relation.params);
+  }
+
+  /**
+   * Activity or combo rows of the batch's wallets: every staged row belongs to a wallet of the batch, each wallet's
+   * file holds what it recorded and no key twice (a twin the keyer numbered apart never repeats a key), then the
+   * insert-only MERGE restricted to the batch's wallets (clustering prunes the target to their blocks).
+   */
+  async #mergeWalletRows(session: SqlSession, kind: Kind, relation: StagedRelation, bundles: readonly WalletBundle[], wallets: string[]): Promise<number> {
+    const d = this.#driver.dialect;
+    const spec = LOADED_TABLES[kind];
+    const stats = await session.query<{ wallet: string; row_count: unknown; key_count: unknown }>(
+      `check staged ${spec.table}`,
+      stagedWalletRowsSql(d, relation.relation, spec.key[0]!),
+      relation.params,
+    );
+    const byWallet = new Map(stats.map((s) => [String(s.wallet), s]));
+    for (const s of stats) {
+      if (!bundles.some((b) => b.wallet === String(s.wallet))) {
+        throw new StagedDataMismatchError(`staged ${spec.table} of this batch hold ${Number(s.row_count)} row(s) of wallet ${JSON.stringify(String(s.wallet))}, which is not in the batch`, {
+          hint: "A staged file holds another wallet's rows (a copied or foreign file); the wallet is fetched again",
+          kind: 'permanent',
+        });
+      }
+    }
+    for (const bundle of bundles) {
+      const file = bundle.files[kind];
+      if (!file) continue;
+      const s = byWallet.get(bundle.wallet);
+      const rows = Number(s?.row_count ?? 0);
+      if (rows !== file.rows) {
+        throw new StagedDataMismatchError(`staged ${spec.table} file ${file.uri} of wallet ${bundle.wallet} holds ${rows} row(s) but was written with ${file.rows}`, {
+          hint: 'The staged file is damaged or was replaced; the wallet is fetched again',
+          kind: 'permanent',
+        });
+      }
+      if (Number(s?.key_count ?? 0) !== rows) {
+        throw new StagedDataMismatchError(`staged ${spec.table} file ${file.uri} of wallet ${bundle.wallet} holds ${rows} rows under only ${Number(s?.key_count ?? 0)} distinct ${spec.key[0]} values`, {
+          hint: 'The Data API served rows the keyer could not tell apart; the next run fetches the wallet again, and if it repeats, report it',
+          kind: 'permanent',
+        });
+      }
+    }
+    if (stats.length === 0) return 0;
+    const source = { relation: relation.relation, unique: relation.unique };
+    return session.execute(`merge ${spec.table}`, mergeSql(d, spec, source, { prune: { timeRange: false } }), { ...relation.params, wallets: param.strings(wallets) });
+  }
+
+  /** Activity rows the warehouse holds per wallet of the batch, and the newest one's time: the checkpoint's figures. */
+  async #activityCounts(session: SqlSession, wallets: string[]): Promise<Pick<LoadResult, 'activityCounts' | 'lastActivityAt'>> {
+    const rows = await session.query<{ wallet: string; row_count: unknown; newest: string | null }>('count activity', walletActivityCountsSql(this.#driver.dialect), {
+      wallets: param.strings(wallets),
+    });
+    const totals = walletTotals(wallets, rows.map((r) => ({ wallet: r.wallet, count: r.row_count, newest: r.newest })));
+    return { activityCounts: totals.counts, lastActivityAt: totals.lastTradeAt };
   }
 
   /** What the warehouse now holds per wallet; duplicates (overlapping runners) removed and counted. */

@@ -108,6 +108,8 @@ export class CheckpointStore {
                 last_trade_at: r.outcome === 'loaded' ? (r.last_trade_at ?? null) : null,
                 small_fills_excluded: r.outcome === 'loaded' ? (r.small_fills_excluded ?? null) : null,
                 failure_class: r.outcome === 'loaded' ? null : r.failure_class,
+                activity_count: r.outcome === 'loaded' ? (r.activity_count ?? null) : null,
+                last_activity_at: r.outcome === 'loaded' ? (r.last_activity_at ?? null) : null,
               })),
             ),
             ...(group.rows === groups[0]!.rows ? { max_failed_attempts: param.int(options.maxFailedAttempts) } : {}),

@@ -10,11 +10,11 @@ import type { CheckpointStore } from './checkpoint-store.js';
 import type { WarehouseDriver } from './driver.js';
 import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
-import { addTradersSql, invalidTradersSql, planSql } from './sql/plan-sql.js';
-import { fillLastTradeAtSql, missingLastTradeAtSql, refreshPlanSql, staleMarketsSql } from './sql/refresh-sql.js';
+import { addTradersSql, invalidTradersSql, planSql, reopenForActivitySql } from './sql/plan-sql.js';
+import { fillLastTradeAtSql, missingLastTradeAtSql, refreshPlanSql, resolutionCandidatesSql, staleMarketsSql } from './sql/refresh-sql.js';
 import { dueUnresolvedParams, dueUnresolvedSql, forgetUnresolvedSql } from './sql/unresolved-sql.js';
 import { chunks, shardParams } from './statement-params.js';
-import type { CheckpointRow, DueUnresolved, InvalidTrader, PlanOptions, RefreshItem, RefreshPlanOptions } from './warehouse.js';
+import type { CheckpointRow, DueUnresolved, InvalidTrader, PlanOptions, PlannedWallet, RefreshItem, RefreshPlanOptions, ResolutionCandidate } from './warehouse.js';
 
 export class WarehousePlans {
   readonly #driver: WarehouseDriver;
@@ -39,12 +39,24 @@ export class WarehousePlans {
     return added;
   }
 
-  async *planWallets(options: PlanOptions): AsyncIterable<string[]> {
+  async *planWallets(options: PlanOptions): AsyncIterable<PlannedWallet[]> {
     this.#loader.forgetKnownIds();
     const params: Params = { retry_parked: param.bool(options.retryParked), ...shardParams(options.shard) };
-    for await (const rows of this.#driver.stream<{ wallet: string }>('plan wallets', planSql(this.#driver.dialect), params, options.chunkSize ?? 2048)) {
-      yield rows.map((r) => String(r.wallet));
-    }
+    const rows = this.#driver.stream<{ wallet: string; fills_loaded: unknown }>('plan wallets', planSql(this.#driver.dialect), params, options.chunkSize ?? 2048);
+    for await (const chunk of rows) yield chunk.map((r) => ({ wallet: String(r.wallet), fillsLoaded: r.fills_loaded === true }));
+  }
+
+  reopenForActivity(): Promise<number> {
+    return this.#driver.execute('reopen wallets for their activity', reopenForActivitySql(this.#driver.dialect));
+  }
+
+  async resolutionCandidates(options: { now: string; recentBefore: string; limit: number }): Promise<ResolutionCandidate[]> {
+    const rows = await this.#driver.query<{ condition_id: string; outcomes: string | null }>('markets to resolve', resolutionCandidatesSql(this.#driver.dialect), {
+      now: param.timestamp(options.now),
+      recent_before: param.timestamp(options.recentBefore),
+      limit: param.int(options.limit),
+    });
+    return rows.map((r) => ({ condition_id: String(r.condition_id), outcomes: r.outcomes === null || r.outcomes === undefined ? null : String(r.outcomes) }));
   }
 
   async recordInvalidTraders(runId: string): Promise<InvalidTrader[]> {
@@ -76,8 +88,9 @@ export class WarehousePlans {
       ...(options.wallets ? { wallets: param.strings(options.wallets) } : {}),
     };
     const sql = refreshPlanSql(this.#driver.dialect, { onlyListed: options.wallets !== undefined });
-    for await (const rows of this.#driver.stream<{ wallet: string; since: string | null }>('plan refresh', sql, params, options.chunkSize ?? 2048)) {
-      yield rows.map((r) => ({ wallet: String(r.wallet), since: r.since === null ? null : String(r.since) }));
+    for await (const rows of this.#driver.stream<{ wallet: string; since: string | null; activity_since: string | null }>('plan refresh', sql, params, options.chunkSize ?? 2048)) {
+      const text = (value: string | null | undefined) => (value === null || value === undefined ? null : String(value));
+      yield rows.map((r) => ({ wallet: String(r.wallet), since: text(r.since), activitySince: text(r.activity_since) }));
     }
   }
 

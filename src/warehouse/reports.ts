@@ -41,7 +41,16 @@ export class WarehouseReports {
       valid_wallets: n(ours?.valid_wallets),
       pending: n(ours?.pending),
       invalid_wallets: n(ours?.invalid_wallets),
-      rows: { trades: n(ours?.trades), markets: n(ours?.markets), events: n(ours?.events), unresolved: n(ours?.unresolved) },
+      rows: {
+        trades: n(ours?.trades),
+        markets: n(ours?.markets),
+        events: n(ours?.events),
+        unresolved: n(ours?.unresolved),
+        activity: n(ours?.activity),
+        combo_activity: n(ours?.combo_activity),
+        resolutions: n(ours?.resolutions),
+      },
+      activity: { loaded_wallets: n(ours?.activity_loaded_wallets), pending_wallets: n(ours?.activity_pending_wallets) },
       last_processed_at: (ours?.last_processed_at as string | null | undefined) ?? null,
       refresh: {
         refreshed_wallets: n(ours?.refreshed_wallets),

@@ -15,8 +15,10 @@ import type {
   InvalidTrader,
   LoadResult,
   PlanOptions,
+  PlannedWallet,
   RefreshItem,
   RefreshPlanOptions,
+  ResolutionCandidate,
   RunRecord,
   StatusFigures,
   Warehouse,
@@ -82,8 +84,16 @@ export class SqlWarehouse implements Warehouse {
     return this.#plans.addTraders(wallets, source);
   }
 
-  planWallets(options: PlanOptions): AsyncIterable<string[]> {
+  planWallets(options: PlanOptions): AsyncIterable<PlannedWallet[]> {
     return this.#plans.planWallets(options);
+  }
+
+  reopenForActivity(): Promise<number> {
+    return this.#plans.reopenForActivity();
+  }
+
+  resolutionCandidates(options: { now: string; recentBefore: string; limit: number }): Promise<ResolutionCandidate[]> {
+    return this.#plans.resolutionCandidates(options);
   }
 
   recordInvalidTraders(runId: string): Promise<InvalidTrader[]> {

@@ -12,7 +12,7 @@ export interface ColumnSpec {
 }
 
 export interface LoadedTableSpec {
-  table: 'trades' | 'markets' | 'events' | 'unresolved_ids';
+  table: 'trades' | 'markets' | 'events' | 'unresolved_ids' | 'activity' | 'combo_activity' | 'market_resolutions';
   /** Columns that identify a row; the MERGE matches on them. */
   key: readonly string[];
   /** `insert-only` never rewrites an existing row; `upsert` refreshes it (a market's status changes). */
@@ -128,7 +128,92 @@ const UNRESOLVED_TABLE_COLUMNS: readonly ColumnSpec[] = [
   col('given_up_at', 'timestamp'),
 ];
 
-export const LOADED_TABLES = { trades: TRADES, markets: MARKETS, events: EVENTS, unresolved: UNRESOLVED } as const;
+/**
+ * A wallet's non-fill activity (`/v2/activity`: splits, merges, redemptions, conversions, rewards, rebates…);
+ * one row per `activity_id`, the digest of the row's identifying fields and its position among identical rows
+ * of the wallet in one transaction (the same idea as `trade_id`), so a re-fetch never adds a row.
+ */
+export const ACTIVITY: LoadedTableSpec = {
+  table: 'activity',
+  key: ['activity_id'],
+  merge: 'insert-only',
+  columns: [
+    str('activity_id', true),
+    str('proxy_wallet', true),
+    str('type', true),
+    str('condition_id'),
+    str('token_id'),
+    col('outcome_index', 'int'),
+    str('outcome'),
+    str('side'),
+    col('size', 'float'),
+    col('usdc_size', 'float'),
+    col('price', 'float'),
+    col('timestamp', 'timestamp', true),
+    str('transaction_hash'),
+    str('title'),
+    str('slug'),
+    str('event_slug'),
+    col('activity_seq', 'int'),
+    col('raw', 'json'),
+  ],
+};
+
+/** Combo positions' lifecycle (`/v2/activity/combos`), keyed by the API's own `tx_hash-log_index` id. */
+export const COMBO_ACTIVITY: LoadedTableSpec = {
+  table: 'combo_activity',
+  key: ['combo_activity_id'],
+  merge: 'insert-only',
+  columns: [
+    str('combo_activity_id', true),
+    str('proxy_wallet', true),
+    str('type', true),
+    str('combo_condition_id'),
+    str('combo_position_id'),
+    col('block_number', 'int'),
+    col('timestamp', 'timestamp', true),
+    str('transaction_hash'),
+    col('amount_usdc', 'float'),
+    col('payout_usdc', 'float'),
+    col('legs', 'json'),
+    col('raw', 'json'),
+  ],
+};
+
+/**
+ * A market's resolution (`/v2/resolutions`): upserted until `status` is `resolved`, then final. `payouts` is the JSON
+ * array of micro-USDC per share per outcome; `winning_label` the outcome paid in full (null for a split payout).
+ */
+export const RESOLUTIONS: LoadedTableSpec = {
+  table: 'market_resolutions',
+  key: ['condition_id'],
+  merge: 'upsert',
+  columns: [
+    str('condition_id', true),
+    str('status', true),
+    col('payouts', 'json'),
+    col('winning_outcome_index', 'int'),
+    str('winning_label'),
+    col('resolved_at', 'timestamp'),
+    col('resolved_block', 'int'),
+    str('market_type'),
+    col('was_disputed', 'bool'),
+    str('resolution_source'),
+    str('reporter'),
+    col('raw', 'json'),
+    col('fetched_at', 'timestamp'),
+  ],
+};
+
+export const LOADED_TABLES = {
+  trades: TRADES,
+  markets: MARKETS,
+  events: EVENTS,
+  unresolved: UNRESOLVED,
+  activity: ACTIVITY,
+  combo_activity: COMBO_ACTIVITY,
+  resolutions: RESOLUTIONS,
+} as const;
 
 /** `backfill_checkpoint`: the mission document's six columns first, then ours. */
 export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
@@ -162,6 +247,13 @@ export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
   // Why the backfill and the last refresh failed, as the engine classified it (see FailureClass).
   str('failure_class'),
   str('refresh_failure_class'),
+  // Per kind: the wallet's fills are loaded (its activity may not be yet: a wallet completed before activity
+  // existed gets it without its fills being fetched again), its activity is loaded, how many activity rows the
+  // warehouse holds, and the newest one (the next refresh's activity window starts an overlap before it).
+  col('fills_loaded', 'bool'),
+  col('activity_loaded', 'bool'),
+  col('activity_count', 'int'),
+  col('last_activity_at', 'timestamp'),
 ];
 
 /** One row per finished run: its outcome and what its BigQuery jobs billed (what the dashboard sums). */
@@ -243,6 +335,27 @@ export const WAREHOUSE_TABLES: readonly TableSpec[] = [
     loadedAt: true,
   },
   {
+    name: 'activity',
+    description: 'Every non-fill action of every backfilled wallet (splits, merges, redemptions, conversions, rewards, rebates); one row per activity_id (MERGE insert-only).',
+    columns: ACTIVITY.columns,
+    loadedAt: true,
+    monthPartition: 'timestamp',
+    clusterBy: ['proxy_wallet'],
+  },
+  {
+    name: 'combo_activity',
+    description: 'Combo positions\' lifecycle rows of every backfilled wallet; one row per combo_activity_id = tx hash and log index (MERGE insert-only).',
+    columns: COMBO_ACTIVITY.columns,
+    loadedAt: true,
+    clusterBy: ['proxy_wallet'],
+  },
+  {
+    name: 'market_resolutions',
+    description: 'Resolution of held markets that closed or passed their end date: payouts per outcome (micro-USDC per share); asked again until status is resolved (MERGE upsert).',
+    columns: RESOLUTIONS.columns,
+    loadedAt: true,
+  },
+  {
     name: 'backfill_checkpoint',
     description: 'One row per wallet: the mission monitoring columns first, then error/attempts/parked/run_id.',
     columns: CHECKPOINT_COLUMNS,
@@ -286,4 +399,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, description: 'checkpoint small_fills_excluded: trades fetched without the fills under 0.01 shares (filter_amount refused)' },
   { version: 6, description: 'unresolved_ids retried: retryable, attempts, last_attempt_at, given_up_at' },
   { version: 7, description: 'checkpoint failure_class, refresh_failure_class: why a wallet failed, as the engine classified it' },
+  {
+    version: 8,
+    description: 'activity, combo_activity, market_resolutions; checkpoint fills_loaded, activity_loaded, activity_count, last_activity_at',
+  },
 ];

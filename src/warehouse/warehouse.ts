@@ -5,7 +5,7 @@ export type { WalletBundle };
 
 export interface LoadResult {
   /** Rows newly inserted or updated per table by the MERGE (re-loads insert nothing new). */
-  merged: Record<'trades' | 'markets' | 'events' | 'unresolved', number>;
+  merged: Record<'trades' | 'markets' | 'events' | 'unresolved' | 'activity' | 'combo_activity' | 'resolutions', number>;
   /**
    * Trades the warehouse holds for each wallet of the batch after the commit: what its checkpoint
    * records as `trade_count`, never the staged file's own claim.
@@ -15,6 +15,10 @@ export interface LoadResult {
   lastTradeAt: Record<string, string | null>;
   /** Trade rows inserted twice by overlapping runners and removed again (backends without transactions). */
   duplicatesRemoved: number;
+  /** Activity rows (`activity` table) the warehouse holds for each wallet of the batch after the commit. */
+  activityCounts: Record<string, number>;
+  /** The newest activity row held for each wallet of the batch (ISO-8601 UTC), null for none. */
+  lastActivityAt: Record<string, string | null>;
 }
 
 /**
@@ -55,7 +59,10 @@ export type CheckpointRow =
       /** The newest fill held after the load (ISO-8601 UTC); the next refresh window starts an overlap before it. */
       last_trade_at?: string | null;
       /** The trades were fetched without the fills under 0.01 shares (the API refused `filter_amount`). */
-      small_fills_excluded?: boolean;
+      small_fills_excluded?: boolean | null;
+      /** Activity rows the warehouse holds after the load, and the newest one's time (ISO-8601 UTC, null for none). */
+      activity_count?: number;
+      last_activity_at?: string | null;
     })
   | (CheckpointFields & { outcome: Exclude<CheckpointOutcome, 'loaded'>; error: string; failure_class: FailureClass });
 
@@ -66,10 +73,26 @@ export interface DueUnresolved {
   attempts: number;
 }
 
-/** A completed wallet to refresh and where its window starts (the newest fill held, ISO-8601 UTC; null for none). */
+/**
+ * A completed wallet to refresh and where its windows start: the newest fill held and the newest activity row held
+ * (ISO-8601 UTC; null for none).
+ */
 export interface RefreshItem {
   wallet: string;
   since: string | null;
+  activitySince: string | null;
+}
+
+/** A wallet of the backfill plan; `fillsLoaded` when only its activity is still to load. */
+export interface PlannedWallet {
+  wallet: string;
+  fillsLoaded: boolean;
+}
+
+/** A held market that closed or passed its end date with no final resolution yet, and its outcome labels (JSON text). */
+export interface ResolutionCandidate {
+  condition_id: string;
+  outcomes: string | null;
 }
 
 export interface RefreshPlanOptions {
@@ -110,7 +133,9 @@ export interface StatusFigures {
   valid_wallets: number;
   pending: number;
   invalid_wallets: number;
-  rows: { trades: number; markets: number; events: number; unresolved: number };
+  rows: { trades: number; markets: number; events: number; unresolved: number; activity: number; combo_activity: number; resolutions: number };
+  /** Activity progress: wallets whose activity is loaded, and those whose fills are loaded but activity is not yet. */
+  activity: { loaded_wallets: number; pending_wallets: number };
   last_processed_at: string | null;
   /** Incremental refresh: completed wallets refreshed at least once, those whose last refresh failed, and when. */
   refresh: { refreshed_wallets: number; failed: number; last_refreshed_at: string | null; oldest_at: string | null };
@@ -203,8 +228,18 @@ export interface Warehouse {
   migrate(): Promise<void>;
   /** Appends wallets to `traders` (parsed at the boundary they came in through); returns how many were new. */
   addTraders(wallets: readonly Wallet[], source: string): Promise<number>;
-  /** Wallets still to do, normalised, in a stable order, streamed in chunks. */
-  planWallets(options: PlanOptions): AsyncIterable<string[]>;
+  /** Wallets still to do, normalised, in a stable order, streamed in chunks; those whose fills are loaded need activity only. */
+  planWallets(options: PlanOptions): AsyncIterable<PlannedWallet[]>;
+  /**
+   * Wallets completed before activity was collected become pending again, their fills marked loaded, so the
+   * mission's "completed" keeps meaning fills, activity, markets and events loaded; returns how many.
+   */
+  reopenForActivity(): Promise<number>;
+  /**
+   * Held markets that closed or passed their end date without a final resolution, not asked since `recentBefore`,
+   * at most `limit`, the longest ended first.
+   */
+  resolutionCandidates(options: { now: string; recentBefore: string; limit: number }): Promise<ResolutionCandidate[]>;
   /**
    * Malformed values in `traders` that have no checkpoint yet: records each as a failed, parked
    * checkpoint (so it is reported once, not retried every run) and returns them.

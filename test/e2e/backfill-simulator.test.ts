@@ -34,6 +34,9 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       const check = await openWarehouse(dir);
       const report = await expectEqualsGroundTruth(check, sim.dataset);
       expect(report.trades).toBeGreaterThan(10_000);
+      // Activity (splits, merges, redemptions, conversions, rebates…) and resolutions are part of the ground truth.
+      expect(report.activity).toBeGreaterThan(1_000);
+      expect(report.resolutions).toBeGreaterThan(10);
       await check.close();
 
       sim.resetStats();
@@ -41,6 +44,8 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       expect(second).toMatchObject({ outcome: 'complete', planned: 0, loaded: 0 });
       expect(sim.stats().requests['data:trades'] ?? 0).toBe(0);
       expect(sim.stats().requests['gamma:markets'] ?? 0).toBe(0);
+      expect(sim.stats().requests['data:activity'] ?? 0).toBe(0);
+      expect(sim.stats().requests['data:resolutions'] ?? 0).toBe(0);
     });
   });
 

@@ -500,7 +500,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
       const wh = openWarehouse(scripted, openStage(scripted.gcs));
       await wh.migrate();
       const chunks: string[][] = [];
-      for await (const chunk of wh.planWallets({ retryParked: true, chunkSize: 2, shard: { index: 1, count: 4 } })) chunks.push(chunk);
+      for await (const chunk of wh.planWallets({ retryParked: true, chunkSize: 2, shard: { index: 1, count: 4 } })) chunks.push(chunk.map((p) => p.wallet));
       expect(chunks).toEqual([wallets.slice(0, 2), wallets.slice(2, 4), wallets.slice(4)]);
       const [plan] = scripted.bq.queryJobs().filter((j) => sqlOf(j).startsWith('WITH candidates'));
       expect(plan!.params).toMatchObject({

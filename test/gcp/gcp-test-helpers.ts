@@ -123,6 +123,6 @@ export const checkpoint = (w: string, ok: boolean, error: string | null = null, 
 
 export async function planAll(warehouse: SqlWarehouse, options: Partial<PlanOptions> = {}): Promise<string[]> {
   const out: string[] = [];
-  for await (const chunk of warehouse.planWallets({ retryParked: false, chunkSize: 2, ...options })) out.push(...chunk);
+  for await (const chunk of warehouse.planWallets({ retryParked: false, chunkSize: 2, ...options })) out.push(...chunk.map((p) => p.wallet));
   return out;
 }

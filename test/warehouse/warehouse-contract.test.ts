@@ -39,7 +39,7 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
 
   const plan = async (retryParked = false): Promise<string[]> => {
     const out: string[] = [];
-    for await (const chunk of f.warehouse.planWallets({ retryParked, chunkSize: 2 })) out.push(...chunk);
+    for await (const chunk of f.warehouse.planWallets({ retryParked, chunkSize: 2 })) out.push(...chunk.map((p) => p.wallet));
     return out;
   };
 

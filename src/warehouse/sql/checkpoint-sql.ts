@@ -12,7 +12,9 @@ const PROCESS_DIED: FailureClass = 'process died';
  *
  * How failed runs are counted (`t` = the existing row, `s` = the incoming one), by `s.outcome`:
  * - `loaded`: the count resets and the wallet is unparked; `small_fills_excluded` says whether this
- *   load's history left out the fills under 0.01 shares (any other outcome keeps it);
+ *   load's history left out the fills under 0.01 shares (any other outcome keeps it); its fills and activity are
+ *   loaded (`fills_loaded`, `activity_loaded`, with `activity_count` and `last_activity_at` as held); a failure
+ *   never clears `fills_loaded`, so a wallet reopened for its activity is asked for its activity only;
  * - `failed`: one more attempt; parked once `max_failed_attempts` is reached;
  * - `transient`: the API or the machine was unavailable. Recorded and retried like a failure, but
  *   not counted: an outage says nothing about the wallet, and the wallets at the head of a stable
@@ -33,6 +35,8 @@ export const CHECKPOINT_ROW_FIELDS = {
   last_trade_at: 'timestamp',
   small_fills_excluded: 'bool',
   failure_class: 'string',
+  activity_count: 'int',
+  last_activity_at: 'timestamp',
 } as const satisfies Record<string, LogicalType>;
 
 
@@ -64,21 +68,27 @@ WHEN MATCHED THEN UPDATE SET
   run_id = s.run_id, in_flight_run_id = NULL, in_flight_at = NULL, crash_suspect = FALSE,
   last_trade_at = CASE s.outcome WHEN ${outcome('loaded')} THEN s.last_trade_at ELSE t.last_trade_at END,
   failure_class = CASE s.outcome WHEN ${outcome('loaded')} THEN NULL ELSE s.failure_class END,
-  small_fills_excluded = CASE s.outcome WHEN ${outcome('loaded')} THEN s.small_fills_excluded ELSE t.small_fills_excluded END
+  small_fills_excluded = CASE s.outcome WHEN ${outcome('loaded')} THEN COALESCE(s.small_fills_excluded, t.small_fills_excluded) ELSE t.small_fills_excluded END,
+  fills_loaded = CASE s.outcome WHEN ${outcome('loaded')} THEN TRUE ELSE t.fills_loaded END,
+  activity_loaded = CASE s.outcome WHEN ${outcome('loaded')} THEN TRUE ELSE t.activity_loaded END,
+  activity_count = CASE s.outcome WHEN ${outcome('loaded')} THEN s.activity_count ELSE t.activity_count END,
+  last_activity_at = CASE s.outcome WHEN ${outcome('loaded')} THEN s.last_activity_at ELSE t.last_activity_at END
 WHEN NOT MATCHED THEN INSERT
   (wallet_address, completed, upload_successful, trade_count, gcs_file, processed_at, error, attempts, parked, run_id,
-   in_flight_run_id, in_flight_at, crash_suspect, last_trade_at, small_fills_excluded, failure_class)
+   in_flight_run_id, in_flight_at, crash_suspect, last_trade_at, small_fills_excluded, failure_class,
+   fills_loaded, activity_loaded, activity_count, last_activity_at)
   VALUES (s.wallet_address, TRUE, (s.outcome = ${outcome('loaded')}), s.trade_count, s.gcs_file, s.processed_at, s.error,
           CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN 0 ELSE 1 END,
           CASE s.outcome WHEN ${outcome('invalid')} THEN TRUE WHEN ${outcome('failed')} THEN 1 >= ${max} ELSE FALSE END,
           s.run_id, NULL, NULL, FALSE, s.last_trade_at, s.small_fills_excluded,
-          CASE s.outcome WHEN ${outcome('loaded')} THEN NULL ELSE s.failure_class END)`;
+          CASE s.outcome WHEN ${outcome('loaded')} THEN NULL ELSE s.failure_class END,
+          (s.outcome = ${outcome('loaded')}), (s.outcome = ${outcome('loaded')}), s.activity_count, s.last_activity_at)`;
 }
 
 /**
  * A refresh's outcome for completed wallets, by `s.outcome`: every outcome sets `trade_count` to
  * what the warehouse now holds (the writer reads it for a failure); `refreshed` moves
- * `last_trade_at` and `refreshed_at`, clears the refresh error, and sets `small_fills_excluded` when
+ * `last_trade_at`, `last_activity_at`, `activity_count` and `refreshed_at`, clears the refresh error, and sets `small_fills_excluded` when
  * its window was fetched without them (a later window with them does not bring back what an earlier
  * one left out, so it never clears the flag);
  * `refresh-failed` records the error and counts a refresh attempt; `refresh-transient` (an outage)
@@ -96,6 +106,8 @@ WHEN MATCHED THEN UPDATE SET
   refresh_error = CASE WHEN ${refreshed} THEN NULL ELSE s.error END,
   refresh_failure_class = CASE WHEN ${refreshed} THEN NULL ELSE s.failure_class END,
   small_fills_excluded = CASE WHEN ${refreshed} AND COALESCE(s.small_fills_excluded, FALSE) THEN TRUE ELSE t.small_fills_excluded END,
+  activity_count = CASE WHEN ${refreshed} THEN COALESCE(s.activity_count, t.activity_count) ELSE t.activity_count END,
+  last_activity_at = CASE WHEN ${refreshed} THEN COALESCE(s.last_activity_at, t.last_activity_at) ELSE t.last_activity_at END,
   refresh_attempted_at = s.processed_at,
   refresh_attempts = CASE s.outcome WHEN ${outcome('loaded')} THEN 0 WHEN ${outcome('transient')} THEN COALESCE(t.refresh_attempts, 0)
                                     ELSE COALESCE(t.refresh_attempts, 0) + 1 END,

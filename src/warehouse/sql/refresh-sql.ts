@@ -1,14 +1,14 @@
 import type { Dialect } from './dialect.js';
 
 /**
- * Completed wallets to refresh, in a stable order, each with the newest fill held (NULL for a
- * wallet that holds none: its whole history is fetched, which is as cheap as a window). Parameters:
+ * Completed wallets to refresh, in a stable order, each with the newest fill and the newest activity row held
+ * (NULL for a wallet that holds none: its whole history is fetched, which is as cheap as a window). Parameters:
  * `max_failed_attempts` (a wallet whose refresh failed that often is left out), `stale_before`
  * (only wallets not refreshed since; NULL for all), `shard_count`/`shard_index`, and with
  * `onlyListed` the string list `wallets`.
  */
 export function refreshPlanSql(d: Dialect, options: { onlyListed: boolean }): string {
-  return `SELECT k.wallet_address AS wallet, ${d.isoMicros('k.last_trade_at')} AS since
+  return `SELECT k.wallet_address AS wallet, ${d.isoMicros('k.last_trade_at')} AS since, ${d.isoMicros('k.last_activity_at')} AS activity_since
 FROM ${d.table('backfill_checkpoint')} AS k
 WHERE COALESCE(k.completed, FALSE) AND COALESCE(k.upload_successful, FALSE)
   AND COALESCE(k.refresh_attempts, 0) < ${d.param('max_failed_attempts')}
@@ -58,4 +58,21 @@ export function refreshFailuresSql(d: Dialect): string {
 FROM ${d.table('backfill_checkpoint')} AS k
 WHERE COALESCE(k.completed, FALSE) AND COALESCE(k.upload_successful, FALSE) AND k.refresh_error IS NOT NULL
 ORDER BY k.refresh_attempted_at DESC, k.wallet_address LIMIT ${d.param('limit')}`;
+}
+
+/**
+ * Held markets that closed or passed their end date and whose resolution is not final: no `market_resolutions` row
+ * with status `resolved`, and none fetched since `recent_before` (a market awaiting its resolution is asked at most
+ * once per window). Only real condition ids (a combo id is no market the resolutions API knows). At most `limit`,
+ * the longest ended first. Parameters: `now`, `recent_before`, `limit`.
+ */
+export function resolutionCandidatesSql(d: Dialect): string {
+  return `SELECT m.condition_id, m.outcomes FROM ${d.table('markets')} AS m
+WHERE (COALESCE(m.closed, FALSE) OR m.end_date < ${d.param('now')})
+  AND ${d.matches('m.condition_id', '^0x[0-9a-f]{64}$')}
+  AND NOT EXISTS (
+    SELECT 1 FROM ${d.table('market_resolutions')} AS r
+    WHERE r.condition_id = m.condition_id AND (r.status = ${d.literal('resolved')} OR r.fetched_at >= ${d.param('recent_before')})
+  )
+ORDER BY COALESCE(m.closed_time, m.end_date), m.condition_id LIMIT ${d.param('limit')}`;
 }

@@ -1,0 +1,114 @@
+import { describeError } from '../lib/errors.js';
+import type { PolymarketSource } from '../polymarket/source.js';
+import type { ResolutionRecord } from '../polymarket/records.js';
+import type { StageStore } from '../staging/stage-store.js';
+import type { ResolutionCandidate, Warehouse } from '../warehouse/warehouse.js';
+import type { RunEvents } from './run-events.js';
+import { writeRows } from './wallet-stager.js';
+
+export interface ResolutionsRefreshDeps {
+  source: PolymarketSource;
+  stage: StageStore;
+  warehouse: Warehouse;
+  events: RunEvents;
+  runId: string;
+  signal: AbortSignal;
+  area: 'backfill' | 'refresh';
+}
+
+/** What the end of a run asked `/v2/resolutions`. */
+export interface ResolutionsRefreshed {
+  /** Held markets, closed or past their end date, without a final resolution. */
+  asked: number;
+  /** Of those, now resolved (final: not asked again). */
+  resolved: number;
+  /** The look-up or its load failed: the markets stay candidates, asked by the next run. */
+  failed?: string;
+}
+
+/** Markets asked per run at most (20 per request): the longest ended first, the rest by the next runs. */
+export const RESOLUTIONS_PER_RUN = 2_000;
+
+/** A market awaiting its resolution is asked at most once per this window. */
+export const RESOLUTION_ASK_AGAIN_MS = 3_600_000;
+
+/** The status recorded for a market `/v2/resolutions` served no row for: asked again after the window like any other. */
+export const NO_RESOLUTION_ROW = 'not_served';
+
+/** A row of `market_resolutions` as staged: payouts as JSON text, the winner's label from the market's outcomes. */
+export type StagedResolution = Omit<ResolutionRecord, 'payouts'> & { payouts: string | null; winning_label: string | null };
+
+/** The label of the outcome paid in full (outcomes as Gamma's JSON array text); null for none, a split, or bad labels. */
+export function winningLabel(outcomes: string | null, winningIndex: number | null): string | null {
+  if (winningIndex === null || outcomes === null) return null;
+  try {
+    const labels: unknown = JSON.parse(outcomes);
+    const label = Array.isArray(labels) ? labels[winningIndex] : undefined;
+    return typeof label === 'string' ? label : null;
+  } catch {
+    return null;
+  }
+}
+
+export function stagedResolution(record: ResolutionRecord, outcomes: string | null): StagedResolution {
+  return {
+    ...record,
+    payouts: record.payouts === null ? null : JSON.stringify(record.payouts),
+    winning_label: record.status === 'resolved' ? winningLabel(outcomes, record.winning_outcome_index) : null,
+  };
+}
+
+function notServed(id: string, fetchedAt: string): StagedResolution {
+  return {
+    condition_id: id,
+    status: NO_RESOLUTION_ROW,
+    payouts: null,
+    winning_outcome_index: null,
+    winning_label: null,
+    resolved_at: null,
+    resolved_block: null,
+    market_type: null,
+    was_disputed: false,
+    resolution_source: null,
+    reporter: null,
+    raw: 'null',
+    fetched_at: fetchedAt,
+  };
+}
+
+/**
+ * The end of a run (backfill or refresh): held markets that closed or passed their end date and have no final
+ * resolution are asked `/v2/resolutions` (20 ids per request, their own rate bucket), staged as a bundle of no wallet
+ * and upserted into `market_resolutions`; a resolved market's `winning_label` then comes from its payouts. A market
+ * is asked again by later runs (at most once an hour) until its status is `resolved`. A failure is reported and fails
+ * no wallet.
+ */
+export async function refreshResolutions(deps: ResolutionsRefreshDeps, now = new Date()): Promise<ResolutionsRefreshed | undefined> {
+  let candidates: ResolutionCandidate[] = [];
+  try {
+    candidates = await deps.warehouse.resolutionCandidates({
+      now: now.toISOString(),
+      recentBefore: new Date(now.getTime() - RESOLUTION_ASK_AGAIN_MS).toISOString(),
+      limit: RESOLUTIONS_PER_RUN,
+    });
+    if (candidates.length === 0) return undefined;
+    const outcomes = new Map(candidates.map((c) => [c.condition_id, c.outcomes]));
+    const lookup = await deps.source.resolutions(candidates.map((c) => c.condition_id), deps.signal);
+    const fetchedAt = now.toISOString();
+    const rows: StagedResolution[] = [
+      ...lookup.resolutions.map((r) => stagedResolution(r, outcomes.get(r.condition_id) ?? null)),
+      ...lookup.unresolved.map((u) => notServed(u.id, fetchedAt)),
+    ];
+    const name = `resolutions-${deps.runId}`;
+    const file = await writeRows(deps.stage, 'resolutions', name, deps.area, rows);
+    await deps.warehouse.loadBundles([{ wallet: name, tradeCount: 0, files: { resolutions: file }, metadataOnly: true }]);
+    const result: ResolutionsRefreshed = { asked: candidates.length, resolved: lookup.resolutions.filter((r) => r.status === 'resolved').length };
+    deps.events.safeEmit('resolutions:asked', result);
+    return result;
+  } catch (error) {
+    if (deps.signal.aborted) return undefined;
+    const result: ResolutionsRefreshed = { asked: candidates.length, resolved: 0, failed: describeError(error) };
+    deps.events.safeEmit('resolutions:failed', { markets: candidates.length, error: result.failed! });
+    return result;
+  }
+}

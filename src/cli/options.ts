@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { DEFAULT_ACTIVITY_TYPES } from '../polymarket/activity-rows.js';
 import { DEFAULTS, ENV, resolveConfig } from '../library/config.js';
 import type { BackfillConfig, Flags } from '../library/config.js';
 import type { Backfill } from '../library/open-backfill.js';
@@ -32,6 +33,10 @@ export function addRunOptions(command: Command): Command {
     .option('--data-api-url <url>', `Data API base URL (env ${ENV.dataApiUrl}; default ${DEFAULTS.dataApiUrl})`)
     .option('--gamma-api-url <url>', `Gamma API base URL (env ${ENV.gammaApiUrl}; default ${DEFAULTS.gammaApiUrl})`)
     .option('--rate-limit <spec>', `per-endpoint limits, e.g. data:trades=200/10s,gamma:markets=300/10s (env ${ENV.rateLimits})`)
+    .option(
+      '--activity-types <list>',
+      `activity types fetched per wallet, comma-separated (env ${ENV.activityTypes}; default ${DEFAULT_ACTIVITY_TYPES.join(',')}; add DEPOSIT,WITHDRAWAL for cash moves)`,
+    )
     .option('--timeout <duration>', `per-request timeout (default ${DEFAULTS.timeout})`)
     .option('--max-attempts <n>', `attempts per API request, retries on 429/5xx/network included (default ${DEFAULTS.maxAttempts})`)
     .option('--max-response-bytes <bytes>', 'cap on one API response body, compressed or not, 1MB-1GB (KB/MB/GB are 1024-based; default 32MB); a wallet whose response is over it fails')

@@ -197,14 +197,14 @@ export class CommitBatcher {
     const held = result.tradeCounts[wallet] ?? 0;
     const activityHeld = result.activityCounts[wallet] ?? 0;
     const activityStaged = staged.bundle.files.activity?.rows ?? 0;
-    if (held < staged.bundle.tradeCount || activityHeld < activityStaged) {
-      return this.#loadFailed(
-        staged,
-        new BackfillError(
-          `the warehouse holds ${held} trade(s) and ${activityHeld} activity row(s) of ${wallet} after the load, but ${staged.bundle.tradeCount} and ${activityStaged} were staged`,
-          { hint: 'A load lost rows it reported committed; the wallet is fetched again by the next run', kind: 'permanent' },
-        ),
-      );
+    const short =
+      held < staged.bundle.tradeCount
+        ? `${held} trade(s) of ${wallet} after the load, but ${staged.bundle.tradeCount} were staged`
+        : activityHeld < activityStaged
+          ? `${activityHeld} activity row(s) of ${wallet} after the load, but ${activityStaged} were staged`
+          : undefined;
+    if (short !== undefined) {
+      return this.#loadFailed(staged, new BackfillError(`the warehouse holds ${short}`, { hint: 'The load lost rows it reported committed; the next run fetches the wallet again', kind: 'permanent' }));
     }
     this.counters.loaded += 1;
     this.#events.safeEmit('wallet:loaded', { wallet, trades: held });

@@ -2,6 +2,7 @@ import { parseDuration } from '../lib/duration.js';
 import { ConfigError } from '../lib/errors.js';
 // The modules themselves, not the polymarket barrel: reading the configuration must not load the
 // HTTP client and every schema (a `status` during a run needs neither).
+import { checkActivityTypes } from '../polymarket/activity-api.js';
 import { checkBaseUrl } from '../polymarket/base-url.js';
 import { Checked } from '../polymarket/checked-setting.js';
 import { DEFAULT_RATE_LIMITS } from '../polymarket/rate-limiter.js';
@@ -82,6 +83,8 @@ export interface SourceSettings {
   maxResponseBytes: Checked<number>;
   /** Pages after which a wallet fails instead of paging on (a server handing out endless cursors). */
   maxPagesPerWallet: Checked<number>;
+  /** Activity types fetched per wallet (`--activity-types`), checked: TRADE and unknown types refused. */
+  activityTypes: readonly string[];
 }
 
 export interface RunSettings {
@@ -143,6 +146,7 @@ export const ENV = {
   logFormat: 'BACKFILL_LOG_FORMAT',
   exitCodes: 'BACKFILL_EXIT_CODES',
   rateLimits: 'BACKFILL_RATE_LIMITS',
+  activityTypes: 'BACKFILL_ACTIVITY_TYPES',
   duckdbMemoryLimit: 'BACKFILL_DUCKDB_MEMORY_LIMIT',
   dataApiUrl: 'POLYMARKET_DATA_API_URL',
   gammaApiUrl: 'POLYMARKET_GAMMA_API_URL',
@@ -188,6 +192,7 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       timeoutMs: durationIn(text('timeout') ?? DEFAULTS.timeout, '--timeout', BOUNDS.timeoutMs),
       maxAttempts: intIn(text('maxAttempts') ?? String(DEFAULTS.maxAttempts), '--max-attempts', BOUNDS.maxAttempts),
       rateLimits,
+      activityTypes: checkActivityTypes(text('activityTypes', ENV.activityTypes)?.split(',') ?? undefined),
     },
     run: {
       concurrency: concurrencyText ? intIn(concurrencyText, '--concurrency', BOUNDS.concurrency) : defaultConcurrency(rateLimits['data:trades']),

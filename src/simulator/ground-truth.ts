@@ -79,8 +79,15 @@ export async function writeGroundTruth(
       }
       const activity = dataset.activityOf(trades);
       for (let k = 0; k < activity.count; k += 1) {
-        const pending = files.activity.write(activity.groundTruth(k));
+        const row = activity.groundTruth(k);
+        const pending = files.activity.write(row);
         if (pending) await pending;
+        // A backfill loads the markets its activity touches too (deposits and withdrawals are not fetched by default).
+        if (row.condition_id && row.type !== 'DEPOSIT' && row.type !== 'WITHDRAWAL') {
+          const market = universe.findMarket(row.condition_id);
+          if (market !== undefined) touchedMarkets.add(market);
+          else combos.add(row.condition_id);
+        }
       }
       for (const row of dataset.comboActivity(trades.address)) await files.comboActivity.write(row);
     }

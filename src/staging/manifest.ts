@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 import { isValidWallet } from '../domain/wallet-address.js';
+import { STAGE_KINDS } from './stage-store.js';
 import type { FileCheck, LoadFailure, StageStore, StagedFile, WalletBundle, WalletManifest } from './stage-store.js';
 
 /** A complete staged bundle as the warehouse loads it; the one place a manifest becomes a bundle. */
@@ -12,7 +13,10 @@ export function bundleFromManifest(manifest: WalletManifest): WalletBundle {
 }
 
 function checksumOf(manifest: Omit<WalletManifest, 'checksum'>): string {
-  const { version, wallet, run_id, staged_at, trade_count, files, load_failed, small_fills_excluded } = manifest;
+  const { version, wallet, run_id, staged_at, trade_count, load_failed, small_fills_excluded } = manifest;
+  // Files in one fixed order (the kinds' order, whose first four are the order of manifests written before the
+  // others existed): a parsed manifest lists them in its schema's order, not in the order they were staged.
+  const files = Object.fromEntries(STAGE_KINDS.flatMap((kind) => (manifest.files[kind] ? [[kind, manifest.files[kind]]] : [])));
   // Optional fields are hashed only when set, so manifests written before they existed still verify.
   const content = {
     version, wallet, run_id, staged_at, trade_count, files,

@@ -3,7 +3,9 @@
  * load, so a failed load can be redone without calling the API again.
  */
 
-export type StageKind = 'trades' | 'markets' | 'events' | 'unresolved' | 'activity' | 'combo_activity' | 'resolutions';
+/** Every kind of staged file: also what a store's sweep of temporary files recognises as its own. */
+export const STAGE_KINDS = ['trades', 'markets', 'events', 'unresolved', 'activity', 'combo_activity', 'resolutions'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
 
 export interface StagedFile {
   /** Absolute local path or `gs://bucket/object`; this is what `backfill_checkpoint.gcs_file` records. */

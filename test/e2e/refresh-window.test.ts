@@ -18,10 +18,17 @@ import { withTempDir } from '../../testkit/temp-dir.js';
 const WALLET = `0x${'ab'.repeat(20)}`;
 const OVERLAP_SECONDS = 3_600;
 
-/** A Data API serving one wallet's fills, newest first, honouring `start` as the document says (inclusive). */
+/**
+ * A Data API serving one wallet's fills, newest first, honouring `start` as the document says (inclusive); the
+ * wallet has no other activity, no combo rows, and no market of it has a resolution row.
+ */
 async function startWalletApi(rows: () => Record<string, unknown>[], starts: number[]): Promise<RunningServer> {
   return listen((req, res) => {
     const url = new URL(req.url ?? '/', 'http://wallet-api.invalid');
+    if (url.pathname !== '/v2/trades') {
+      sendJson(res, 200, url.pathname === '/v2/resolutions' ? { data: [] } : { data: [], pagination: { limit: 1000, has_more: false, next_cursor: null } });
+      return;
+    }
     const start = Number(url.searchParams.get('start') ?? '0');
     starts.push(start);
     const data = rows()

@@ -36,10 +36,12 @@ function recordingWarehouse(failLoadsFor: (bundles: readonly WalletBundle[]) => 
       }
       log.push(`load:${bundles.map((b) => b.wallet).join(',')}`);
       return {
-        merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0 },
+        merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0, activity: 0, combo_activity: 0, resolutions: 0 },
         tradeCounts: Object.fromEntries(bundles.map((b) => [b.wallet, b.tradeCount])),
         lastTradeAt: Object.fromEntries(bundles.map((b) => [b.wallet, null])),
         duplicatesRemoved: 0,
+        activityCounts: {},
+        lastActivityAt: {},
       };
     },
     async writeCheckpoints(rows: readonly CheckpointRow[]) {
@@ -139,10 +141,12 @@ describe('commit batcher', () => {
     const rows: CheckpointRow[] = [];
     const warehouse = {
       loadBundles: async (bundles: readonly WalletBundle[]) => ({
-        merged: { trades: 0, markets: 0, events: 0, unresolved: 0 },
+        merged: { trades: 0, markets: 0, events: 0, unresolved: 0, activity: 0, combo_activity: 0, resolutions: 0 },
         tradeCounts: Object.fromEntries(bundles.map((b) => [b.wallet, b.wallet === 'short' ? 0 : 7])),
         lastTradeAt: {},
         duplicatesRemoved: 0,
+        activityCounts: {},
+        lastActivityAt: {},
       }),
       writeCheckpoints: async (written: readonly CheckpointRow[]) => void rows.push(...written),
     } as unknown as Warehouse;
@@ -195,10 +199,12 @@ describe('commit batcher', () => {
     const warehouse = {
       // Three staged rows per wallet, of which the MERGE inserts one (the other two were held already).
       loadBundles: async (bundles: readonly WalletBundle[]) => ({
-        merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0 },
+        merged: { trades: bundles.length, markets: 0, events: 0, unresolved: 0, activity: 0, combo_activity: 0, resolutions: 0 },
         tradeCounts: Object.fromEntries(bundles.map((b) => [b.wallet, 10])),
         lastTradeAt: {},
         duplicatesRemoved: 0,
+        activityCounts: {},
+        lastActivityAt: {},
       }),
       writeCheckpoints: async () => undefined,
     } as unknown as Warehouse;

@@ -113,7 +113,7 @@ describe('generated BigQuery SQL executed on DuckDB', () => {
       schema: { fields: [{ name: 'wallet_address', type: 'STRING' }] },
       creationTime: '0',
     });
-    await db.sql(`CREATE TABLE backfill_checkpoint (wallet_address VARCHAR, completed BOOLEAN, upload_successful BOOLEAN, parked BOOLEAN)`);
+    await db.sql(`CREATE TABLE backfill_checkpoint (wallet_address VARCHAR, completed BOOLEAN, upload_successful BOOLEAN, parked BOOLEAN, fills_loaded BOOLEAN, activity_loaded BOOLEAN)`);
     await insertRows('traders', [{ wallet_address: ` ${w[0]!.toUpperCase().replace('0X', '0x')}\n` }, { wallet_address: w[1]! }, { wallet_address: w[2]! }, { wallet_address: w[3]! }, { wallet_address: 'junk' }]);
     await insertRows('backfill_checkpoint', [
       { wallet_address: w[1]!, completed: true, upload_successful: true, parked: false },

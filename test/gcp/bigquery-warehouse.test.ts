@@ -88,7 +88,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(f.bq.requests.find((r) => r.op === 'datasets.insert')?.body).toMatchObject({ datasetReference: { datasetId: DATASET }, location: 'US' });
     const byName = new Map(created.map((t) => [t.tableReference.tableId, t]));
     expect([...byName.keys()].sort()).toEqual(
-      ['backfill_checkpoint', 'backfill_runs', 'events', 'markets', 'schema_migrations', 'traders', 'trades', 'unresolved_ids'].sort(),
+      ['activity', 'backfill_checkpoint', 'backfill_runs', 'combo_activity', 'events', 'market_resolutions', 'markets', 'schema_migrations', 'traders', 'trades', 'unresolved_ids'].sort(),
     );
     const trades = byName.get('trades')!;
     expect(trades.timePartitioning).toEqual({ type: 'MONTH', field: 'timestamp' });
@@ -155,7 +155,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     f.bq.requests.length = 0;
     const before = Date.now();
     const result = await wh.loadBundles(bundles);
-    expect(result.merged).toEqual({ trades: 3, markets: 1, events: 0, unresolved: 0 });
+    expect(result.merged).toEqual({ trades: 3, markets: 1, events: 0, unresolved: 0, activity: 0, combo_activity: 0, resolutions: 0 });
 
     const loads = f.bq.loadJobs();
     expect(loads.map((j) => j.configuration.load!.destinationTable.tableId.replace(/_[0-9a-f]+$/, ''))).toEqual(

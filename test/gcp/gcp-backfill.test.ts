@@ -109,11 +109,12 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     expect(marks.length).toBeGreaterThanOrEqual(2);
     expect(marks.length).toBeLessThanOrEqual(3);
     const tradeMerges = runJobs.filter((j) => j.sql?.startsWith('MERGE INTO `test-project.polycopy_test.trades`'));
-    // 40 wallets in batches of 20: at most one load job per kind per batch, one trades MERGE per batch.
+    // 40 wallets in batches of 20: at most one load job per kind per batch (trades, markets, events, unresolved ids,
+    // activity, combo activity), one trades MERGE per batch, and one load of the run's market resolutions.
     const batches = tradeMerges.length;
     expect(batches).toBeGreaterThanOrEqual(2);
     expect(batches).toBeLessThanOrEqual(3);
-    expect(loads.length).toBeLessThanOrEqual(4 * batches);
+    expect(loads.length).toBeLessThanOrEqual(6 * batches + 1);
     expect(checkpointWrites.length).toBeLessThanOrEqual(batches + 1);
     for (const load of loads) expect(load.configuration.load!.sourceUris.every((u) => u.startsWith(`gs://${BUCKET}/e2e/`))).toBe(true);
     for (const job of runJobs.filter((j) => j.kind === 'query')) expect(job.configuration.query!.maximumBytesBilled).toBe('10000000000');

@@ -76,6 +76,11 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
     const failed = summary.lookups.failed ? `; failed: ${safeText(summary.lookups.failed)} (due ids stay due for the next run)` : '';
     process.stdout.write(`look-ups asked again: ${describeLookups(summary.lookups)}${failed}\n`);
   }
+  if (summary.activity > 0) process.stdout.write(`activity: ${summary.activity} ${summary.mode === 'refresh' ? 'new ' : ''}row(s) (splits, merges, redemptions, conversions, rewards, combos)\n`);
+  if (summary.resolutions) {
+    const failed = summary.resolutions.failed ? `; failed: ${safeText(summary.resolutions.failed)} (asked again by the next run)` : '';
+    process.stdout.write(`resolutions: ${summary.resolutions.asked} ended market(s) asked, ${summary.resolutions.resolved} resolved${failed}\n`);
+  }
   if (summary.bigquery) process.stdout.write(`${describeBilled('BigQuery this run', summary.bigquery)}\n`);
 }
 

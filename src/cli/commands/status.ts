@@ -38,6 +38,8 @@ function statusLines(s: StatusJson): string[] {
     `pending           ${s.pending} of ${s.valid_wallets} valid wallets`,
     `invalid addresses ${s.invalid_wallets}`,
     `rows              trades ${s.rows.trades}, markets ${s.rows.markets}, events ${s.rows.events}, unresolved ids ${s.rows.unresolved}`,
+    `                  activity ${s.rows.activity}, combo activity ${s.rows.combo_activity}, market resolutions ${s.rows.resolutions}`,
+    `activity          loaded for ${s.activity.loaded_wallets} wallet(s); ${s.activity.pending_wallets} with fills loaded await their activity`,
     `last processed    ${s.last_processed_at ?? '-'}`,
   ];
   const { refresh } = s;

@@ -9,13 +9,13 @@ import { createGzip } from 'node:zlib';
 import { BackfillError } from '../../lib/errors.js';
 import { processExists } from '../../lib/process-alive.js';
 import { openManifest } from '../manifest.js';
-import { stagedPathSegments } from '../stage-store.js';
+import { STAGE_KINDS, stagedPathSegments } from '../stage-store.js';
 import type { FileCheck, StageKind, StageStore, StageWriter, StagedFile, WalletManifest, WriterOptions } from '../stage-store.js';
 
 const TEMP_DIR = 'tmp';
 const WRITE_CHUNK_CHARS = 256 * 1024;
 /** `<kind>.<name>.tmp-<writer pid>-<12 hex>`: the only names the sweep may delete. */
-const TEMP_NAME = /^(trades|markets|events|unresolved|manifests)\.[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.tmp-(\d+)-[0-9a-f]{12}$/;
+const TEMP_NAME = new RegExp(`^(${[...STAGE_KINDS, 'manifests'].join('|')})\\.[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\\.tmp-(\\d+)-[0-9a-f]{12}$`);
 
 /** The machine, not the data: retried by the next run, never counted towards parking. */
 const INFRASTRUCTURE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'ENOMEM']);

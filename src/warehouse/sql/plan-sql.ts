@@ -5,13 +5,14 @@ import { isValidWallet, normalizedWallet, validWalletsSql } from './wallet-sql.j
  * Wallets still to do, in a stable order: valid normalised wallets of `traders` minus those with a
  * successful checkpoint, minus parked ones unless `retry_parked`, in shard `shard_index` of
  * `shard_count`. Parameters: retry_parked (bool), shard_count, shard_index (int). `fills_loaded`: only the wallet's
- * activity is still to load (see reopenForActivitySql).
+ * activity is still to load (see reopenForActivitySql); a wallet loaded whole once and set back to pending (by an
+ * operator, to fetch it again) is fetched whole.
  */
 export function planSql(d: Dialect): string {
   return `WITH candidates AS (
   ${validWalletsSql(d)}
 )
-SELECT c.wallet, COALESCE(k.fills_loaded, FALSE) AS fills_loaded FROM candidates AS c
+SELECT c.wallet, COALESCE(k.fills_loaded, FALSE) AND NOT COALESCE(k.activity_loaded, FALSE) AS fills_loaded FROM candidates AS c
 LEFT JOIN ${d.table('backfill_checkpoint')} AS k ON k.wallet_address = c.wallet
 WHERE (k.wallet_address IS NULL
        OR (NOT (COALESCE(k.completed, FALSE) AND COALESCE(k.upload_successful, FALSE))

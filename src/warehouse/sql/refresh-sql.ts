@@ -63,7 +63,7 @@ ORDER BY k.refresh_attempted_at DESC, k.wallet_address LIMIT ${d.param('limit')}
 /**
  * Held markets that closed or passed their end date and whose resolution is not final: no `market_resolutions` row
  * with status `resolved`, and none fetched since `recent_before` (a market awaiting its resolution is asked at most
- * once per window). Only real condition ids (a combo id is no market the resolutions API knows). At most `limit`,
+ * once per window) unless the market row changed since (a refresh found it closed: asked at once). Only real condition ids (a combo id is no market the resolutions API knows). At most `limit`,
  * the longest ended first. Parameters: `now`, `recent_before`, `limit`.
  */
 export function resolutionCandidatesSql(d: Dialect): string {
@@ -72,7 +72,8 @@ WHERE (COALESCE(m.closed, FALSE) OR m.end_date < ${d.param('now')})
   AND ${d.matches('m.condition_id', '^0x[0-9a-f]{64}$')}
   AND NOT EXISTS (
     SELECT 1 FROM ${d.table('market_resolutions')} AS r
-    WHERE r.condition_id = m.condition_id AND (r.status = ${d.literal('resolved')} OR r.fetched_at >= ${d.param('recent_before')})
+    WHERE r.condition_id = m.condition_id
+      AND (r.status = ${d.literal('resolved')} OR (r.fetched_at >= ${d.param('recent_before')} AND r.loaded_at >= m.loaded_at))
   )
 ORDER BY COALESCE(m.closed_time, m.end_date), m.condition_id LIMIT ${d.param('limit')}`;
 }

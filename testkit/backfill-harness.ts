@@ -17,6 +17,9 @@ export const UNTHROTTLED = {
   'data:trades': { requests: 1_000_000, perMs: 10_000 },
   'gamma:markets': { requests: 1_000_000, perMs: 10_000 },
   'gamma:events': { requests: 1_000_000, perMs: 10_000 },
+  'data:activity': { requests: 1_000_000, perMs: 10_000 },
+  'data:activity-combos': { requests: 1_000_000, perMs: 10_000 },
+  'data:resolutions': { requests: 1_000_000, perMs: 10_000 },
 };
 
 export const noSleep = () => Promise.resolve();

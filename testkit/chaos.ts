@@ -199,6 +199,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       termsLanded >= options.terms &&
       diff.missing === 0 && diff.extra === 0 && diff.duplicates === 0 && diff.marketsMissing === 0 && diff.marketsExtra === 0 &&
       diff.eventsMissing === 0 && diff.eventsExtra === 0 && diff.unresolvedMismatch === 0 && diff.badCheckpoints.length === 0 &&
+      diff.activityMissing === 0 && diff.activityExtra === 0 && diff.activityDuplicates === 0 && diff.comboMismatch === 0 &&
+      diff.resolutionsMismatch === 0 && diff.resolutionsMissing === 0 && diff.badActivityCheckpoints.length === 0 &&
       leftovers.length === 0 && poisonReloadTradeRequests === 0;
     return {
       killsLanded,
@@ -240,7 +242,8 @@ export function formatReport(r: ChaosReport): string {
     `  API faults injected           ${faults}`,
     `  warehouse faults injected     ${r.warehouseFaults.loadFailures} failed loads, ${r.warehouseFaults.checkpointFailures} failed checkpoint writes, ${r.warehouseFaults.poisonLoads} poison loads`,
     `  trade requests to reload the poison wallet after the fault was lifted: ${r.poisonReloadTradeRequests}`,
-    `  rows verified                 ${r.diff.trades} trades (expected ${r.diff.expectedTrades}), ${r.diff.markets} markets, ${r.diff.events} events, ${r.diff.wallets} checkpoints`,
+    `  rows verified                 ${r.diff.trades} trades (expected ${r.diff.expectedTrades}), ${r.diff.activity} activity rows (expected ${r.diff.expectedActivity}), ${r.diff.markets} markets, ${r.diff.events} events, ${r.diff.resolutions} resolutions, ${r.diff.wallets} checkpoints`,
+    `  activity missing/extra ${r.diff.activityMissing}/${r.diff.activityExtra}, activity or combo duplicates ${r.diff.activityDuplicates}, combo mismatches ${r.diff.comboMismatch}, resolutions wrong/missing ${r.diff.resolutionsMismatch}/${r.diff.resolutionsMissing}, bad activity checkpoints ${r.diff.badActivityCheckpoints.length}`,
     `  duplicates ${r.diff.duplicates}, missing ${r.diff.missing}, extra ${r.diff.extra}, markets missing/extra ${r.diff.marketsMissing}/${r.diff.marketsExtra}, events missing/extra ${r.diff.eventsMissing}/${r.diff.eventsExtra}, unresolved mismatches ${r.diff.unresolvedMismatch}, bad checkpoints ${r.diff.badCheckpoints.length}`,
     `  leftovers (temp files, leases, staging tables): ${r.leftovers.length === 0 ? 'none' : r.leftovers.join(', ')}`,
   ].join('\n');

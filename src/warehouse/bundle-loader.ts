@@ -110,18 +110,24 @@ export class BundleLoader {
    * reuse it (BigQuery load jobs attach to their finished jobs).
    */
   async loadBundles(bundles: readonly WalletBundle[]): Promise<LoadResult> {
-    const uris = Object.fromEntries(MERGE_ORDER.map((kind) => [kind, new Set<string>()])) as Record<Kind, Set<string>>;
+    // Per kind, each staged file once (by URI) with its version: its GCS generation, else its sha256.
+    const uris = Object.fromEntries(MERGE_ORDER.map((kind) => [kind, new Map<string, string>()])) as Record<Kind, Map<string, string>>;
     for (const bundle of bundles) {
       for (const kind of MERGE_ORDER) {
         const file = bundle.files[kind];
-        if (file && file.rows > 0) uris[kind].add(file.uri);
+        if (file && file.rows > 0) uris[kind].set(file.uri, file.generation ?? file.sha256 ?? `${file.bytes}`);
       }
     }
     const wallets = [...new Set(bundles.filter((b) => !b.metadataOnly).map((b) => b.wallet))].sort();
     const kinds = MERGE_ORDER.filter((k) => uris[k].size > 0);
     const staged: StagedRelation[] = [];
     const result = await this.#driver.transaction(async (session) => {
-      const relations = await Promise.all(kinds.map((kind) => session.stageFiles(LOADED_TABLES[kind], [...uris[kind]].sort())));
+      const relations = await Promise.all(
+        kinds.map((kind) => {
+          const sorted = [...uris[kind].keys()].sort();
+          return session.stageFiles(LOADED_TABLES[kind], sorted, sorted.map((uri) => uris[kind].get(uri)!));
+        }),
+      );
       staged.push(...relations);
       const byKind = new Map(kinds.map((kind, i) => [kind, relations[i]!]));
       const merged: LoadResult['merged'] = { trades: 0, markets: 0, events: 0, unresolved: 0, activity: 0, combo_activity: 0, resolutions: 0 };

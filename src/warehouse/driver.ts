@@ -54,8 +54,12 @@ export interface SqlSession {
   query<T = Record<string, unknown>>(what: string, sql: string, params?: Params): Promise<T[]>;
   /** A DML statement; returns the rows it changed. */
   execute(what: string, sql: string, params?: Params): Promise<number>;
-  /** Staged files (local paths or gs:// URIs) of one kind, exposed to SQL. */
-  stageFiles(spec: LoadedTableSpec, uris: readonly string[]): Promise<StagedRelation>;
+  /**
+   * Staged files (local paths or gs:// URIs) of one kind, exposed to SQL. `versions` (same order) tell a file's
+   * contents apart from an earlier file of the same name (its GCS generation or sha256): a backend that names its
+   * staging after the files, so a retry finds it, must name a rewritten file's staging apart.
+   */
+  stageFiles(spec: LoadedTableSpec, uris: readonly string[], versions?: readonly string[]): Promise<StagedRelation>;
 }
 
 export interface WarehouseDriver extends SqlSession {

@@ -49,6 +49,9 @@ describe('incremental refresh against a simulator with a time axis', () => {
       expect(summary).toMatchObject({ mode: 'refresh', outcome: 'complete', loaded: 25, failed: 0 });
       // Markets held as open were looked up again (those first listed in this step were fetched already closed).
       expect(summary.markets?.resolved).toBeGreaterThan(0);
+      // New activity (the redemptions of markets resolved in this step among it) and the new resolutions came too.
+      expect(summary.activity).toBeGreaterThan(0);
+      expect(summary.resolutions?.resolved).toBeGreaterThan(0);
 
       const stats = sim.stats();
       const quiet = sim.dataset.wallets().filter((w) => !step.wallets.includes(w));

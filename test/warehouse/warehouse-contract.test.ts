@@ -122,6 +122,149 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     expect(await f.sql('SELECT trade_id FROM trades')).toEqual([]);
   });
 
+  const activityRow = (wallet: string, id: string, extra: Record<string, unknown> = {}) => ({
+    activity_id: id,
+    proxy_wallet: wallet,
+    type: 'REDEEM',
+    condition_id: `0x${'c'.repeat(64)}`,
+    token_id: '123',
+    outcome_index: 0,
+    outcome: 'Yes',
+    side: '',
+    size: 10,
+    usdc_size: 10,
+    price: 1,
+    timestamp: '2024-02-03T04:05:06.000Z',
+    transaction_hash: '0xdef',
+    title: "it's \"redeemed\"",
+    slug: 's',
+    event_slug: '',
+    activity_seq: 0,
+    raw: '{"type":"REDEEM"}',
+    ...extra,
+  });
+  const comboRow = (wallet: string, id: string) => ({
+    combo_activity_id: id,
+    proxy_wallet: wallet,
+    type: 'SPLIT',
+    combo_condition_id: `0x${'d'.repeat(62)}`,
+    combo_position_id: '77',
+    block_number: 12,
+    timestamp: '2024-02-03T04:05:06.000Z',
+    transaction_hash: '0xfed',
+    amount_usdc: 5,
+    payout_usdc: null,
+    legs: '[]',
+    raw: '{}',
+  });
+
+  it('loads activity and combo rows with MERGE on their keys (twice leaves one row each), reports what each wallet holds, and refuses a file unlike what it was written with', async () => {
+    const bundle: WalletBundle = {
+      wallet: W1,
+      tradeCount: 1,
+      files: {
+        trades: await stageRows(f.stage, 'trades', W1, [trade(W1, 't1')]),
+        activity: await stageRows(f.stage, 'activity', W1, [activityRow(W1, 'a1'), activityRow(W1, 'a2', { timestamp: '2024-05-06T07:08:09.000Z', type: 'SPLIT' })]),
+        combo_activity: await stageRows(f.stage, 'combo_activity', W1, [comboRow(W1, '0xfed-3')]),
+      },
+    };
+    const first = await f.warehouse.loadBundles([bundle]);
+    expect(first.merged).toMatchObject({ trades: 1, activity: 2, combo_activity: 1 });
+    expect(first.activityCounts).toEqual({ [W1]: 2 });
+    expect(first.lastActivityAt[W1]).toMatch(/^2024-05-06T07:08:09/);
+    const again = await f.warehouse.loadBundles([bundle]);
+    expect(again.merged).toMatchObject({ trades: 0, activity: 0, combo_activity: 0 });
+    expect(await f.sql('SELECT activity_id, type, title FROM activity ORDER BY activity_id')).toEqual([
+      { activity_id: 'a1', type: 'REDEEM', title: "it's \"redeemed\"" },
+      { activity_id: 'a2', type: 'SPLIT', title: "it's \"redeemed\"" },
+    ]);
+    // Activity alone (the fills loaded by an earlier run): the trade count is read from what the warehouse holds.
+    const activityOnly: WalletBundle = { wallet: W1, tradeCount: 0, activityOnly: true, files: { activity: await stageRows(f.stage, 'activity', W1, [activityRow(W1, 'a3')]) } };
+    expect(await f.warehouse.loadBundles([activityOnly])).toMatchObject({ tradeCounts: { [W1]: 1 }, activityCounts: { [W1]: 3 } });
+    const foreign: WalletBundle = { wallet: W2, tradeCount: 0, files: { activity: await stageRows(f.stage, 'activity', W2, [activityRow(W3, 'x1')]) } };
+    await expect(f.warehouse.loadBundles([foreign])).rejects.toThrow(new RegExp(`staged activity of this batch hold 1 row\\(s\\) of wallet "${W3}"`));
+    const twice: WalletBundle = { wallet: W2, tradeCount: 0, files: { activity: await stageRows(f.stage, 'activity', W2, [activityRow(W2, 'y1'), activityRow(W2, 'y1')]) } };
+    await expect(f.warehouse.loadBundles([twice])).rejects.toThrow(/holds 2 rows under only 1 distinct activity_id values/);
+    expect(await f.sql(`SELECT activity_id FROM activity WHERE proxy_wallet <> '${W1}'`)).toEqual([]);
+  });
+
+  it('per-kind completion: a load sets fills_loaded and activity_loaded; wallets completed before activity existed are reopened (neither done nor failed), planned for their activity only, and keep fills_loaded through a failure', async () => {
+    await f.warehouse.addTraders([W1, W2, W3], 'test');
+    const loaded = { ...checkpoint(W1, true), activity_count: 4, last_activity_at: '2024-05-06T07:08:09.000Z' } as CheckpointRow;
+    await f.warehouse.writeCheckpoints([loaded, checkpoint(W2, true)], { maxFailedAttempts: 3 });
+    // W3 as an older version left it: completed, with no per-kind column set.
+    await f.sql(`INSERT INTO backfill_checkpoint (wallet_address, completed, upload_successful, trade_count) VALUES ('${W3}', TRUE, TRUE, 7)`);
+    const kinds = async () =>
+      f.sql<{ w: string; done: boolean; fills: boolean | null; activity: boolean | null; n: unknown }>(
+        'SELECT wallet_address AS w, completed AND upload_successful AS done, fills_loaded AS fills, activity_loaded AS activity, activity_count AS n FROM backfill_checkpoint ORDER BY w',
+      );
+    expect((await kinds()).map((r) => [r.w, r.done, r.fills, r.activity, r.n === null ? null : Number(r.n)])).toEqual([
+      [W1, true, true, true, 4],
+      [W2, true, true, true, null],
+      [W3, true, null, null, null],
+    ]);
+    expect(await f.warehouse.reopenForActivity()).toBe(1);
+    expect(await f.warehouse.reopenForActivity()).toBe(0);
+    const status = await f.warehouse.status();
+    // The mission's figures: W3 is no longer done, nor failed; it awaits its activity.
+    expect(status).toMatchObject({ completed: 2, failed: 0, activity: { loaded_wallets: 2, pending_wallets: 1 } });
+    const planned: { wallet: string; fillsLoaded: boolean }[] = [];
+    for await (const chunk of f.warehouse.planWallets({ retryParked: false })) planned.push(...chunk);
+    expect(planned).toEqual([{ wallet: W3, fillsLoaded: true }]);
+    await f.warehouse.writeCheckpoints([checkpoint(W3, false, 'activity walk failed')], { maxFailedAttempts: 3 });
+    const again: { wallet: string; fillsLoaded: boolean }[] = [];
+    for await (const chunk of f.warehouse.planWallets({ retryParked: false })) again.push(...chunk);
+    expect(again).toEqual([{ wallet: W3, fillsLoaded: true }]);
+    // Set back to pending by hand after a whole load: fetched whole.
+    await f.sql(`UPDATE backfill_checkpoint SET upload_successful = FALSE WHERE wallet_address = '${W1}'`);
+    const whole: { wallet: string; fillsLoaded: boolean }[] = [];
+    for await (const chunk of f.warehouse.planWallets({ retryParked: false })) whole.push(...chunk);
+    expect(whole).toEqual([{ wallet: W1, fillsLoaded: false }, { wallet: W3, fillsLoaded: true }]);
+  });
+
+  it('market resolutions: ended markets without a final resolution are candidates (asked at most once per window unless the market changed); a resolved payout sets winning_label, a split payout clears it', async () => {
+    const yes = `0x${'1'.repeat(64)}`;
+    const split = `0x${'2'.repeat(64)}`;
+    const open = `0x${'3'.repeat(64)}`;
+    const combo = `0x${'4'.repeat(62)}`;
+    await f.sql(`INSERT INTO markets (condition_id, closed, end_date, outcomes, winning_label, loaded_at) VALUES
+      ('${yes}', TRUE, TIMESTAMP '2024-01-01 00:00:00', '["Yes","No"]', 'No', TIMESTAMP '2024-01-01 00:00:00'),
+      ('${split}', FALSE, TIMESTAMP '2024-01-02 00:00:00', '["Yes","No"]', 'Yes', TIMESTAMP '2024-01-01 00:00:00'),
+      ('${open}', FALSE, TIMESTAMP '2099-01-01 00:00:00', '["Yes","No"]', NULL, TIMESTAMP '2024-01-01 00:00:00'),
+      ('${combo}', TRUE, TIMESTAMP '2024-01-01 00:00:00', NULL, NULL, TIMESTAMP '2024-01-01 00:00:00')`);
+    const now = '2026-06-01T00:00:00.000Z';
+    const candidates = () => f.warehouse.resolutionCandidates({ now, recentBefore: '2026-05-31T23:00:00.000Z', limit: 10 });
+    expect((await candidates()).map((c) => c.condition_id)).toEqual([yes, split]);
+    expect((await candidates())[0]!.outcomes).toBe('["Yes","No"]');
+    const row = (id: string, status: string, payouts: string | null, label: string | null) => ({
+      condition_id: id,
+      status,
+      payouts,
+      winning_outcome_index: null,
+      winning_label: label,
+      resolved_at: null,
+      resolved_block: null,
+      market_type: 'BINARY',
+      was_disputed: false,
+      resolution_source: null,
+      reporter: null,
+      raw: '{}',
+      fetched_at: '2026-05-31T23:30:00.000Z',
+    });
+    const file = await stageRows(f.stage, 'resolutions', 'resolutions-r1', [row(yes, 'resolved', '[1000000,0]', 'Yes'), row(split, 'proposed', null, null)]);
+    const result = await f.warehouse.loadBundles([{ wallet: 'resolutions-r1', tradeCount: 0, metadataOnly: true, files: { resolutions: file } }]);
+    expect(result.merged.resolutions).toBe(2);
+    // Resolved is final; a proposed one was just asked and its market has not changed since.
+    expect(await candidates()).toEqual([]);
+    const labels = async () => Object.fromEntries((await f.sql<{ c: string; l: string | null }>('SELECT condition_id AS c, winning_label AS l FROM markets')).map((r) => [r.c, r.l]));
+    expect(await labels()).toMatchObject({ [yes]: 'Yes', [split]: 'Yes' });
+    // Resolved 50/50: no single winner.
+    const later = await stageRows(f.stage, 'resolutions', 'resolutions-r2', [row(split, 'resolved', '[500000,500000]', null)]);
+    await f.warehouse.loadBundles([{ wallet: 'resolutions-r2', tradeCount: 0, metadataOnly: true, files: { resolutions: later } }]);
+    expect(await labels()).toMatchObject({ [yes]: 'Yes', [split]: null });
+    expect(await f.sql(`SELECT status, payouts FROM market_resolutions WHERE condition_id = '${split}'`)).toEqual([{ status: 'resolved', payouts: '[500000,500000]' }]);
+  });
+
   it('counts failed attempts across runs, parks at the limit, and a success resets the count', async () => {
     await f.warehouse.addTraders([W1, W2, W3], 'test');
     await f.warehouse.writeCheckpoints([checkpoint(W1, true), checkpoint(W2, false, 'boom')], { maxFailedAttempts: 2 });

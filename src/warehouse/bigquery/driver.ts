@@ -181,7 +181,7 @@ export class BigQueryDriver implements WarehouseDriver {
   // ---- staging ---------------------------------------------------------------------------
 
   /** Staging table + load job(s), both named after the batch's files so a retry finds them. */
-  async stageFiles(spec: LoadedTableSpec, uris: readonly string[]): Promise<StagedRelation> {
+  async stageFiles(spec: LoadedTableSpec, uris: readonly string[], versions: readonly string[] = []): Promise<StagedRelation> {
     for (const uri of uris) {
       if (!uri.startsWith('gs://')) {
         throw new ConfigError(`staged file ${uri} is not in GCS; BigQuery loads only from gs:// URIs`, {
@@ -189,7 +189,9 @@ export class BigQueryDriver implements WarehouseDriver {
         });
       }
     }
-    const table = `backfill_stage_${spec.table}_${digest(uris).slice(0, 24)}`;
+    // Versions in the name: a file rewritten under its old name (a wallet fetched again after its staged files were
+    // refused) must not find the staging table, and the load jobs, its refused predecessor left behind.
+    const table = `backfill_stage_${spec.table}_${digest([...uris, ...versions]).slice(0, 24)}`;
     const fields = stagingFields(spec);
     const generation = await this.#createStagingTable(table, fields);
     let index = 0;

@@ -125,8 +125,21 @@ async function throughput(): Promise<void> {
     const check = await DuckDbWarehouse.open({ path: join(dir, 'backfill.duckdb') });
     const diff = await compareWithGroundTruth(check, sim.dataset);
     await check.close();
-    const equal = diff.missing === 0 && diff.extra === 0 && diff.duplicates === 0 && diff.badCheckpoints.length === 0 && diff.marketsMissing === 0 && diff.eventsMissing === 0;
-    record('1. warehouse equals the ground truth', equal ? 'yes' : 'NO', JSON.stringify({ ...diff, badCheckpoints: diff.badCheckpoints.length }));
+    const equal =
+      diff.missing === 0 && diff.extra === 0 && diff.duplicates === 0 && diff.badCheckpoints.length === 0 && diff.marketsMissing === 0 && diff.eventsMissing === 0 &&
+      diff.activityMissing === 0 && diff.activityExtra === 0 && diff.activityDuplicates === 0 && diff.comboMismatch === 0 &&
+      diff.resolutionsMismatch === 0 && diff.resolutionsMissing === 0 && diff.badActivityCheckpoints.length === 0;
+    record(
+      '1. warehouse equals the ground truth (fills, activity, combos, resolutions)',
+      equal ? 'yes' : 'NO',
+      JSON.stringify({ ...diff, badCheckpoints: diff.badCheckpoints.length, badActivityCheckpoints: diff.badActivityCheckpoints.length }),
+    );
+    const perWallet = (key: string) => ((ours.requests[key] ?? 0) / wallets).toFixed(3);
+    record(
+      '1. requests per wallet',
+      `trades ${perWallet('data:trades')}, activity ${perWallet('data:activity')}, combos ${perWallet('data:activity-combos')}, resolutions ${perWallet('data:resolutions')}`,
+      'activity and combos have their own rate buckets beside data:trades',
+    );
     await rm(dir, { recursive: true, force: true });
 
     const sample = Math.min(wallets, Number(values['naive-sample']));

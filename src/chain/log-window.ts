@@ -6,8 +6,9 @@
  *
  * A span cap is a fixed number, so the window learns it: the widest span served and the narrowest
  * refused bracket it, a refused probe falls back to the widest span served (not to half the probe),
- * and growth bisects the bracket until it is within a sixteenth, then stays at the widest span served.
- * That costs a handful of refused requests per provider, not one per growth. A result cap depends on
+ * and growth bisects the bracket down to the cap itself, then stays there. That costs about a dozen
+ * refused requests per provider, not one per growth; settling a few percent under the cap instead
+ * would cost that few percent of a full audit's thousands of requests. A result cap depends on
  * how many logs the range holds, so it teaches nothing about spans: the window halves and grows back.
  */
 
@@ -98,10 +99,9 @@ export class AdaptiveWindow {
     return true;
   }
 
-  /** How far growth may go: unbounded before a span cap; then the bracket's middle, or the widest span served once the bracket is narrow. */
+  /** How far growth may go: unbounded before a span cap; then the bracket's middle (its lower end once it is closed). */
   #target(): number {
     if (!Number.isFinite(this.#refused)) return Number.POSITIVE_INFINITY;
-    if (this.#refused - this.#served <= Math.max(1, this.#served / 16)) return this.#served;
-    return Math.floor((this.#served + this.#refused) / 2);
+    return Math.max(this.#served, Math.floor((this.#served + this.#refused) / 2));
   }
 }

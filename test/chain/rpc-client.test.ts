@@ -95,18 +95,18 @@ describe('walkLogs', () => {
       [1_875, 'served'],
     ]);
     const refusals = spans.filter(([, outcome]) => outcome === 'span-cap');
-    expect(refusals.length).toBeLessThanOrEqual(6);
+    // Bisecting the bracket 1,250..2,500 down to the cap costs a few more; about log2(1,250) probes in all.
+    expect(refusals.length).toBeLessThanOrEqual(10);
     expect(rpc.rangeRefusals()).toBe(refusals.length);
     // No span as wide as a refused one is asked for again.
     spans.forEach(([span, outcome], i) => {
       if (outcome === 'span-cap') expect(spans.slice(i + 1).every(([later]) => later < span)).toBe(true);
     });
-    // It settles within a sixteenth of the cap and stays there.
-    const settled = ranges.at(-2)!.toBlock - ranges.at(-2)!.fromBlock + 1;
-    expect(settled).toBeGreaterThan(2_000 * (15 / 16));
-    expect(settled).toBeLessThanOrEqual(2_000);
-    expect(rpc.spanCeiling()).toBeGreaterThanOrEqual(2_000);
-    expect(rpc.spanCeiling()).toBeLessThan(2_000 + 2_000 / 16);
+    // It settles at the cap itself and stays there.
+    const settledAt = spans.findIndex(([span]) => span === 2_000);
+    expect(settledAt).toBeGreaterThan(0);
+    expect(spans.slice(settledAt, -1).every(([span, outcome]) => span === 2_000 && outcome === 'served')).toBe(true);
+    expect(rpc.spanCeiling()).toBe(2_000);
     // Each range's requests include the refusals it paid for.
     expect(ranges.reduce((sum, range) => sum + range.requests, 0)).toBe(calls.length);
     expect(ranges[0]?.requests).toBe(4);

@@ -5,6 +5,7 @@
  * total deadline, so that how long one operation may take at worst is read in one place:
  *
  *   a wallet's page       httpRequest: 8 attempts, Retry-After honoured up to 2 min, ≤ 10 min in all
+ *   an audit's RPC call   rpcRequest: 8 attempts, Retry-After honoured up to 2 min, ≤ 10 min in all
  *   a batch's load        warehouseLoad: 3 attempts (the mission's), ≤ 5 min in all; under it, on
  *                         BigQuery, googleSdk (3 HTTP retries, ≤ 2 min) and bigqueryJobInsert (5 sends)
  *   its checkpoint write  checkpointWrite: 5 attempts (the mission's), ≤ 5 min in all
@@ -29,6 +30,8 @@ export interface BackoffBudget {
 export const RETRY_BUDGETS = {
   /** One Data API or Gamma request (429, 5xx, network, HTML pages, truncated bodies). */
   httpRequest: { attempts: 8, baseDelayMs: 500, maxDelayMs: 30_000, deadlineMs: 10 * 60_000, maxServerDelayMs: 120_000 },
+  /** One Polygon JSON-RPC call of the chain audit (429, 5xx, network, a provider's rate-limit or internal error). */
+  rpcRequest: { attempts: 8, baseDelayMs: 500, maxDelayMs: 30_000, deadlineMs: 10 * 60_000, maxServerDelayMs: 120_000 },
   /** One batch's load into the warehouse: the mission's "retried 3 times with exponential backoff". */
   warehouseLoad: { attempts: 3, baseDelayMs: 1_000, maxDelayMs: 30_000, deadlineMs: 5 * 60_000 },
   /** One batch's checkpoint write: the mission's "checkpoint writes 5 times". */

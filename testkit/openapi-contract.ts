@@ -58,6 +58,13 @@ interface OpenApiDocument {
 export const DESCRIBED_VALUES: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   '/v2/trades': { filter_type: ['CASH', 'TOKENS'], side: ['BUY', 'SELL'] },
   '/v2/leaderboard': { time_period: ['day', 'week', 'month', 'all'], sort_by: ['PNL', 'VOLUME'] },
+  '/v2/positions': {
+    status: ['OPEN', 'REDEEMABLE', 'REDEEMABLE_LOST', 'MERGEABLE', 'CLOSED'],
+    sort_by: ['CURRENT_VALUE', 'PRICE', 'TOKENS', 'UNREALIZED_PNL', 'REALIZED_PNL', 'TOTAL_PNL', 'TIMESTAMP'],
+    sort_direction: ['ASC', 'DESC'],
+    filter_type: ['CASH', 'TOKENS'],
+  },
+  '/v2/user-pnl': { interval: ['max', 'all', '1m', '1w', '1d', '12h', '6h'], fidelity: ['1d', '18h', '12h', '3h', '1h'] },
 };
 
 export function readDocument(path = DOCUMENT_COPY): OpenApiDocument {

@@ -137,3 +137,16 @@ export {
 export { marketConditionId, normalizeMarket, winningOutcome } from './market-rows.js';
 export { eventIdOf, normalizeEvent } from './event-rows.js';
 export { parseJsonArray, toIsoTimestamp, toNumber } from './gamma-values.js';
+export {
+  DATA_POSITIONS_KEY,
+  DATA_USER_PNL_KEY,
+  PNL_CHECK_RATE_LIMITS,
+  POSITIONS_PAGE_SIZE,
+  closedPositionsUrl,
+  latestUserPnl,
+  userPnlUrl,
+  walletClosedPositions,
+  type ClosedPosition,
+  type PnlCheckOptions,
+  type UserPnlLatest,
+} from './pnl-api.js';

@@ -72,3 +72,18 @@ export function parseGammaPaging(spec: string): GammaPaging {
     hint: 'Use keyset (legacy /markets and /events answer 410), legacy (keyset routes answer 404) or both',
   });
 }
+
+/**
+ * Parses `0xWALLET=USDC` (e.g. `0xabc…=12.5`, a negative amount too) into the wallet whose realized profit
+ * `/v2/positions` and `/v2/user-pnl` misreport, and by how much.
+ */
+export function parseMisreportSpec(spec: string): { wallet: string; usdc: number } {
+  const match = /^\s*(0x[0-9a-fA-F]{40})\s*=\s*([-+]?\d+(?:\.\d+)?)\s*$/.exec(spec);
+  const usdc = match ? Number(match[2]) : Number.NaN;
+  if (!match || usdc === 0) {
+    throw new ConfigError(`Bad misreport "${spec}"`, {
+      hint: 'Write WALLET=USDC with the proxy wallet (0x followed by 40 hex digits) and a non-zero amount, e.g. 0x1234…abcd=25',
+    });
+  }
+  return { wallet: match[1]!.toLowerCase(), usdc };
+}

@@ -122,3 +122,30 @@ export function decodeBoardCursor(secret: string, text: string, maxLimit: number
   if (typeof s !== 'string' || typeof t !== 'string' || typeof c !== 'string') return undefined;
   return { l, o, s, t, c };
 }
+
+/**
+ * A `/v2/positions` cursor: page size, offset, and what it binds: the wallet (`u`), status (`st`), sort (`sb`) and
+ * direction (`sd`) the walk started with. Restating them is fine, contradicting them is a 400.
+ */
+export interface PositionsCursor {
+  l: number;
+  o: number;
+  u: string;
+  st: string;
+  sb: string;
+  sd: string;
+}
+
+export function encodePositionsCursor(secret: string, cursor: PositionsCursor): string {
+  return encodeTyped(secret, 'positions', { l: cursor.l, o: cursor.o, u: cursor.u, st: cursor.st, sb: cursor.sb, sd: cursor.sd });
+}
+
+export function decodePositionsCursor(secret: string, text: string, maxLimit: number): PositionsCursor | undefined {
+  const params = verifiedParams(secret, text, 'positions');
+  if (!params) return undefined;
+  const { l, o, u, st, sb, sd } = params;
+  if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > maxLimit) return undefined;
+  if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) return undefined;
+  if (typeof u !== 'string' || typeof st !== 'string' || typeof sb !== 'string' || typeof sd !== 'string') return undefined;
+  return { l, o, u, st, sb, sd };
+}

@@ -2,6 +2,8 @@ import type { GroundTruthActivity } from './activity.js';
 import { WalletActivity, WalletComboActivity } from './activity.js';
 import type { Epoch } from './epochs.js';
 import { listedEventCount, planFillCount, walletPlan } from './epochs.js';
+import type { SimWalletPnl } from './positions.js';
+import { replaySimWallet } from './positions.js';
 import { Stream, hash32 } from './prng.js';
 import { resolutionRow } from './resolutions.js';
 import { Universe } from './universe.js';
@@ -47,6 +49,9 @@ export class Dataset implements SimDataset {
   // Activity is derived from a wallet's fills and lives exactly as long as their cache entry.
   readonly #activity = new WeakMap<WalletTrades, WalletActivity>();
   readonly #comboActivity = new WeakMap<WalletTrades, WalletComboActivity>();
+  // Positions follow the fills, their activity and the resolutions; all three change only with an epoch, which
+  // drops the cached fills and with them this entry.
+  readonly #pnl = new WeakMap<WalletTrades, SimWalletPnl>();
 
   constructor(options: DatasetOptions = {}) {
     this.seed = checkCount('seed', options.seed ?? 1, Number.MAX_SAFE_INTEGER);
@@ -139,6 +144,16 @@ export class Dataset implements SimDataset {
       this.#activity.set(trades, activity);
     }
     return activity;
+  }
+
+  /** The wallet's positions and realized profit by the simulator's own replay, built on first use. */
+  pnlOf(trades: WalletTrades): SimWalletPnl {
+    let pnl = this.#pnl.get(trades);
+    if (!pnl) {
+      pnl = replaySimWallet(this.universe, trades, this.activityOf(trades));
+      this.#pnl.set(trades, pnl);
+    }
+    return pnl;
   }
 
   comboActivityOf(trades: WalletTrades): WalletComboActivity {

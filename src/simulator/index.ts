@@ -1,5 +1,5 @@
 /**
- * A local Polymarket: Data API v2 `/v2/trades`, `/v2/activity`, `/v2/activity/combos`, `/v2/resolutions`,
+ * A local Polymarket: Data API v2 `/v2/trades`, `/v2/activity`, `/v2/activity/combos`, `/v2/resolutions`, `/v2/positions`, `/v2/user-pnl`,
  * `/v2/leaderboard` and Gamma `/markets`, `/events` (legacy and
  * keyset) over real HTTP, with deterministic synthetic data, a clock that `advance` moves, fault injection and the
  * ground truth a complete backfill must reproduce.
@@ -23,4 +23,4 @@ export { ACTIVITY_TYPES, type ActivityType } from './activity.js';
 export { PAYOUT_UNIT } from './resolutions.js';
 export { startSimulator } from './server.js';
 export { writeGroundTruth } from './ground-truth.js';
-export { parseFaultSpec, parseGammaPaging, parseLatencySpec } from './cli-options.js';
+export { parseFaultSpec, parseGammaPaging, parseLatencySpec, parseMisreportSpec } from './cli-options.js';

@@ -1,6 +1,6 @@
 /**
  * The simulator's HTTP server: Data API v2 `/v2/trades`, `/v2/activity`, `/v2/activity/combos`, `/v2/resolutions`,
- * `/v2/leaderboard` and Gamma `/markets`, `/events`,
+ * `/v2/leaderboard`, `/v2/positions`, `/v2/user-pnl` and Gamma `/markets`, `/events`,
  * `/markets/keyset`, `/events/keyset` on one port, with seeded fault injection, optional rate-limit enforcement,
  * latency, request statistics and a clock that `advance` moves.
  */
@@ -22,6 +22,8 @@ import {
 import type { SimResponse } from './http.js';
 import { v2Error } from './http.js';
 import { handleLeaderboard, standingsMemo } from './leaderboard-route.js';
+import type { Misreport } from './pnl-routes.js';
+import { handlePositions, handleUserPnl } from './pnl-routes.js';
 import { Rng, Stream } from './prng.js';
 import { handleResolutions } from './resolutions-route.js';
 import { handleTrades } from './trades-route.js';
@@ -42,6 +44,8 @@ const ROUTES: Record<string, SimRoute> = {
   '/v2/activity/combos': 'data:activity-combos',
   '/v2/resolutions': 'data:resolutions',
   '/v2/leaderboard': 'data:leaderboard',
+  '/v2/positions': 'data:positions',
+  '/v2/user-pnl': 'data:user-pnl',
   '/markets': 'gamma:markets',
   '/markets/keyset': 'gamma:markets',
   '/events': 'gamma:events',
@@ -80,6 +84,14 @@ function checkLatency(latency: { min: number; max: number }): { min: number; max
   return { min, max };
 }
 
+function checkMisreport(misreport: SimulatorOptions['misreport']): Misreport | undefined {
+  if (misreport === undefined) return undefined;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(misreport.wallet) || !Number.isFinite(misreport.usdc) || misreport.usdc === 0) {
+    throw new RangeError(`misreport must name a wallet (0x + 40 hex) and a non-zero finite USDC amount, got ${JSON.stringify(misreport)}`);
+  }
+  return { wallet: misreport.wallet.toLowerCase(), usdc: misreport.usdc };
+}
+
 /** Starts the simulator; resolves once it listens. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const dataset = new Dataset(options);
@@ -95,6 +107,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   // The server's clock moves with the data clock, so the default `end` (now + 1 day) never hides new fills.
   const now = (): number => startNow + (dataset.clockSeconds - startClock);
   let gamma = checkGamma(options.gamma ?? 'both');
+  const misreport = checkMisreport(options.misreport);
   const standings = standingsMemo(dataset);
   const cursorSecret = `polymarket-sim-${dataset.seed}`;
   let faults: FaultRates = checkFaultRates(options.faults ?? {});
@@ -140,6 +153,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
           standings: (period, category) => standings(nowSeconds, period, category),
         });
       }
+      case '/v2/positions':
+        return handlePositions(query, { dataset, cursorSecret, nowSeconds: now(), traceId, misreport });
+      case '/v2/user-pnl':
+        return handleUserPnl(query, { dataset, cursorSecret, nowSeconds: now(), traceId, misreport });
       case '/markets':
         return handleMarkets(query, dataset);
       case '/events':

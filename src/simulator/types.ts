@@ -5,7 +5,7 @@ export type { GroundTruthActivity } from './activity.js';
 
 /**
  * Probability (0..1) per request of each injected fault, on every known route (`/v2/trades`, `/v2/activity`,
- * `/v2/activity/combos`, `/v2/resolutions`, `/v2/leaderboard`, `/markets`, `/events`).
+ * `/v2/activity/combos`, `/v2/resolutions`, `/v2/leaderboard`, `/v2/positions`, `/v2/user-pnl`, `/markets`, `/events`).
  * At most one fault is injected per request; when the rates add up to more than 1, earlier keys win.
  */
 export interface FaultRates {
@@ -35,6 +35,8 @@ export type SimRoute =
   | 'data:activity-combos'
   | 'data:resolutions'
   | 'data:leaderboard'
+  | 'data:positions'
+  | 'data:user-pnl'
   | 'gamma:markets'
   | 'gamma:events';
 
@@ -110,6 +112,11 @@ export interface SimulatorOptions {
    * and a truncated body are not responses), e.g. for tests that hold the traffic to the API document.
    */
   onExchange?: (exchange: SimExchange) => void;
+  /**
+   * Makes `/v2/positions` and `/v2/user-pnl` misreport one wallet: `usdc` is added to its realized profit on every
+   * user-PnL point and on its first closed position (by token id). For tests of a profit check that must notice.
+   */
+  misreport?: { wallet: string; usdc: number };
 }
 
 /** One request and the response the simulator sent for it. */

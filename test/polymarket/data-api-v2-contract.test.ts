@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walletActivityPages, walletComboActivityPages } from '../../src/polymarket/activity-api.js';
 import { HttpClient } from '../../src/polymarket/http-client.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter } from '../../src/polymarket/rate-limiter.js';
+import { PNL_CHECK_RATE_LIMITS, latestUserPnl, walletClosedPositions } from '../../src/polymarket/pnl-api.js';
 import { lookupResolutions } from '../../src/polymarket/resolutions-api.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import type { PolymarketSource } from '../../src/polymarket/index.js';
@@ -171,6 +172,59 @@ describe('our client and our simulator, each held to the document over real traf
       expect(v2.some((exchange) => exchange.url.startsWith(route) && exchange.status === 200), route).toBe(true);
     }
     expect(v2.flatMap((exchange) => contract.checkRequest(exchange.url))).toEqual([]);
+    expect(v2.flatMap((exchange) => contract.checkResponse(exchange))).toEqual([]);
+  });
+
+  it('the positions and user-PnL routes: every client request declared, every simulator response matching its schema', async () => {
+    sim.setFaults({ rateLimitedWithRetryAfter: 0.12, unavailable: 0.12, serverError: 0.12 });
+    const from = exchanges.length;
+    const http = new HttpClient({ rateLimiter: new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...PNL_CHECK_RATE_LIMITS }), timeoutMs: 10_000, maxAttempts: 30, maxInFlight: 4, sleep: noSleep });
+    const wallets = sim.dataset.wallets();
+    const whale = wallets.at(-1)!;
+    let closed = 0;
+    try {
+      for (const wallet of [...wallets.slice(0, 6), whale]) {
+        closed += (await walletClosedPositions(http, sim.url, wallet)).length;
+        await latestUserPnl(http, sim.url, wallet);
+      }
+    } finally {
+      await http.close();
+    }
+    expect(closed).toBeGreaterThan(0);
+    const clientRequests = exchanges.slice(from).filter((exchange) => exchange.url.startsWith('/v2/'));
+    for (const route of ['/v2/positions?', '/v2/user-pnl?']) {
+      expect(clientRequests.some((exchange) => exchange.url.startsWith(route) && exchange.status === 200), route).toBe(true);
+    }
+    expect(clientRequests.flatMap((exchange) => contract.checkRequest(exchange.url))).toEqual([]);
+
+    // Every status, sort, a walk over pages, the other windows, and the 400s, answered without injected faults.
+    sim.setFaults({});
+    const own = exchanges.length;
+    const paths: string[] = [`/v2/user-pnl?user=0x${'e'.repeat(40)}&interval=all`, '/v2/user-pnl?interval=all', `/v2/user-pnl?user=${whale}&interval=5y`];
+    for (const status of ['OPEN', 'REDEEMABLE', 'REDEEMABLE_LOST', 'MERGEABLE', 'CLOSED']) {
+      for (const sort of ['CURRENT_VALUE', 'PRICE', 'TOKENS', 'UNREALIZED_PNL', 'REALIZED_PNL', 'TOTAL_PNL', 'TIMESTAMP']) {
+        paths.push(`/v2/positions?user=${whale}&status=${status}&sort_by=${sort}&sort_direction=ASC&limit=5`);
+      }
+    }
+    for (const interval of ['max', '1m', '1w', '1d', '12h', '6h']) paths.push(`/v2/user-pnl?user=${whale}&interval=${interval}&fidelity=3h`);
+    paths.push(`/v2/positions?user=${whale}&status=CLOSED&include_archived=true`, `/v2/positions?user=${whale}&offset=5`, '/v2/positions', `/v2/positions?user=${whale}&status=NOPE`);
+    for (const path of paths) await fetch(`${sim.url}${path}`);
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor === null ? 'limit=7' : `cursor=${cursor}&status=OPEN`;
+      const body = (await (await fetch(`${sim.url}/v2/positions?user=${whale}&${query}`)).json()) as { pagination: { next_cursor: string | null } };
+      cursor = body.pagination.next_cursor;
+      pages += 1;
+    } while (cursor !== null && pages < 50);
+    expect(pages).toBeGreaterThan(1);
+    const contradicted = await fetch(`${sim.url}/v2/positions?user=${whale}&limit=7&status=OPEN`)
+      .then(async (response) => ((await response.json()) as { pagination: { next_cursor: string } }).pagination.next_cursor)
+      .then((next) => fetch(`${sim.url}/v2/positions?user=${whale}&cursor=${next}&status=CLOSED`));
+    expect(contradicted.status).toBe(400);
+
+    const v2 = exchanges.slice(from).filter((exchange) => exchange.url.startsWith('/v2/'));
+    expect(new Set(exchanges.slice(own).map((exchange) => exchange.status))).toEqual(new Set([200, 400]));
     expect(v2.flatMap((exchange) => contract.checkResponse(exchange))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/lib/errors.js';
-import { parseFaultSpec, parseGammaPaging, parseLatencySpec } from '../../src/simulator/index.js';
+import { parseFaultSpec, parseGammaPaging, parseLatencySpec, parseMisreportSpec } from '../../src/simulator/index.js';
 
 describe('parseFaultSpec', () => {
   it('maps every short key onto its FaultRates field', () => {
@@ -49,5 +49,15 @@ describe('parseGammaPaging', () => {
     expect(parseGammaPaging('BOTH')).toBe('both');
     expect(() => parseGammaPaging('cursor')).toThrow(ConfigError);
     expect(() => parseGammaPaging('cursor')).toThrow(/Bad Gamma paging "cursor".*keyset.*legacy.*both/);
+  });
+});
+
+describe('parseMisreportSpec', () => {
+  it('reads WALLET=USDC, lower-casing the wallet, and refuses anything else by name', () => {
+    expect(parseMisreportSpec(` 0x${'AB'.repeat(20)} = -12.5 `)).toEqual({ wallet: `0x${'ab'.repeat(20)}`, usdc: -12.5 });
+    for (const bad of ['0x12=5', `0x${'a'.repeat(40)}`, `0x${'a'.repeat(40)}=0`, `0x${'a'.repeat(40)}=lots`]) {
+      expect(() => parseMisreportSpec(bad), bad).toThrow(ConfigError);
+      expect(() => parseMisreportSpec(bad), bad).toThrow(/Bad misreport .*WALLET=USDC/);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { settingValue } from './checked-setting.js';
 import type { Checked } from './checked-setting.js';
 import { walletTradePages } from './data-api.js';
 import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js';
+import { globalTradePages, type GlobalFeedCounters } from './global-feed.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DATA_LEADERBOARD_KEY, LEADERBOARD_RATE_LIMIT, leaderboard } from './leaderboard.js';
 import { RateLimiter, type RateLimit } from './rate-limiter.js';
@@ -110,10 +111,13 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
 
   // Per source, not per module: a refusal of filter_amount changes this run's walks only.
   const smallFills = new SmallFillsFilter(config.logger);
+  const feedCounters: GlobalFeedCounters = { walks: 0, pages: 0, rowsServed: 0, rowsKept: 0 };
 
   return {
     walletTrades: (wallet, options = {}) =>
       walletTradePages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, maxPages, smallFills, now: () => now().getTime() }),
+    globalTrades: (options) =>
+      globalTradePages(http, dataApiUrl, { ...options, smallFills, counters: feedCounters, now: () => now().getTime() }),
     markets: (conditionIds, signal) =>
       lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal, listing: listings.markets }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal, listing: listings.events }),
@@ -123,6 +127,7 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
       if (listings.markets.paging) gammaPaging.markets = listings.markets.paging;
       if (listings.events.paging) gammaPaging.events = listings.events.paging;
       const stats: SourceStats = { requests: http.requestCounts(), retries: http.retryCounts(), retriesByEndpoint: http.retryCountsByEndpoint() };
+      if (feedCounters.walks > 0) stats.globalFeed = { ...feedCounters };
       return Object.keys(gammaPaging).length > 0 ? { ...stats, gammaPaging } : stats;
     },
     close: () => http.close(),

@@ -203,9 +203,14 @@ export class Dataset implements SimDataset {
 
   globalFills(sinceSeconds: number): GroundTruthFill[] {
     if (!Number.isSafeInteger(sinceSeconds)) throw new RangeError(`sinceSeconds must be whole epoch seconds, got ${sinceSeconds}`);
-    const feed = this.globalFeed(sinceSeconds);
+    // An index reaching further back holds these fills as its prefix (newest first): reuse it rather than build one.
+    let feed: FeedIndex | undefined;
+    for (const held of this.#feeds.values()) if (held.since <= sinceSeconds && (!feed || held.since > feed.since)) feed = held;
+    feed ??= this.globalFeed(sinceSeconds);
     const out: GroundTruthFill[] = [];
-    for (let k = 0; k < feed.length; k += 1) out.push(this.trades(feed.wallet[k] ?? 0).groundTruth(feed.row[k] ?? 0));
+    for (let k = 0; k < feed.length && (feed.timestamp[k] ?? 0) >= sinceSeconds; k += 1) {
+      out.push(this.trades(feed.wallet[k] ?? 0).groundTruth(feed.row[k] ?? 0));
+    }
     return out;
   }
 

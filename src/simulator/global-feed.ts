@@ -48,37 +48,30 @@ export class FeedIndex {
 
   constructor(source: FeedSource, since: number) {
     this.since = since;
+    // One pass, each wallet generated once (the dataset's cache may not hold them all).
     const wallets: number[] = [];
     const rows: number[] = [];
+    const ts: number[] = [];
+    const seq: number[] = [];
+    const unsortedTaker: number[] = [];
+    const unsortedSize: number[] = [];
+    const unsortedPrice: number[] = [];
+    const unsortedSell: number[] = [];
     for (let w = 0; w < source.walletCount; w += 1) {
       if (source.tradeCountOf(w) === 0) continue;
       const trades = source.trades(w);
       for (let r = 0; r < trades.count && (trades.timestamp[r] ?? 0) >= since; r += 1) {
         wallets.push(w);
         rows.push(r);
+        ts.push(trades.timestamp[r] ?? 0);
+        seq.push(w * MAX_FILLS_PER_WALLET + (trades.count - 1 - r));
+        unsortedTaker.push(((trades.flags[r] ?? 0) & FLAG_TAKER) !== 0 ? 1 : 0);
+        unsortedSize.push(trades.size[r] ?? 0);
+        unsortedPrice.push(trades.price[r] ?? 0);
+        unsortedSell.push(trades.sell[r] ?? 0);
       }
     }
     const n = wallets.length;
-    const ts = new Int32Array(n);
-    const seq = new Float64Array(n);
-    // Columns are filled wallet by wallet, so each wallet is generated once here (the cache may not hold them all).
-    const unsortedTaker = new Uint8Array(n);
-    const unsortedSize = new Float64Array(n);
-    const unsortedPrice = new Float64Array(n);
-    const unsortedSell = new Uint8Array(n);
-    for (let k = 0; k < n; ) {
-      const w = wallets[k] ?? 0;
-      const trades = source.trades(w);
-      for (; k < n && wallets[k] === w; k += 1) {
-        const r = rows[k] ?? 0;
-        ts[k] = trades.timestamp[r] ?? 0;
-        seq[k] = w * MAX_FILLS_PER_WALLET + (trades.count - 1 - r);
-        unsortedTaker[k] = ((trades.flags[r] ?? 0) & FLAG_TAKER) !== 0 ? 1 : 0;
-        unsortedSize[k] = trades.size[r] ?? 0;
-        unsortedPrice[k] = trades.price[r] ?? 0;
-        unsortedSell[k] = trades.sell[r] ?? 0;
-      }
-    }
     const order = Array.from({ length: n }, (_, k) => k);
     order.sort((a, b) => (ts[b] ?? 0) - (ts[a] ?? 0) || (seq[b] ?? 0) - (seq[a] ?? 0));
     this.length = n;

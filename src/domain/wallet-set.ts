@@ -2,10 +2,10 @@
  * A set of wallet addresses with O(1) membership, lean enough for a million tracked wallets: the feed walk asks it
  * once per row of all of Polymarket's fills, and a warehouse query per row is out of the question.
  *
- * A `Set` of 42-character strings costs about 120 bytes per wallet in V8 (the string, its header and the hash
+ * A `Set` of 42-character strings costs about 110 bytes per wallet in V8 (the string, its header and the hash
  * entry); here an address is its 20 bytes, packed as five 32-bit words in one growing array, and an open-addressing
  * table (linear probing, at most half full) of 4-byte indexes into it: 28 bytes per wallet at 1,000,000 wallets
- * before growth slack (see bench/wallet-set-memory.ts for the measured figures). Lookups parse the address's hex
+ * before growth slack (measured by bench/wallet-set-memory.ts: 28.4 B against 109 B for a Set, 1,000,000 wallets). Lookups parse the address's hex
  * and probe a slot or two; an address that is not 0x + 40 hex digits is simply not a member.
  */
 import { toWallet } from './wallet-address.js';

@@ -34,6 +34,22 @@ export {
   type RetryClass,
 } from './http-errors.js';
 export {
+  DEFAULT_MAX_FEED_PAGES,
+  cursorSequenceId,
+  feedWindowStart,
+  globalTradePages,
+  globalTradesUrl,
+  type FeedAnchor,
+  type FeedResumePoint,
+  type FeedWalkOptions,
+  type GlobalFeedCounters,
+  type GlobalFeedOutcome,
+  type GlobalFeedPage,
+  type GlobalFeedWalk,
+  type GlobalTradesOptions,
+} from './global-feed.js';
+export {
+  FeedFillSequencer,
   FillSequencer,
   OutOfOrderError,
   TwinAcrossTimestampsError,

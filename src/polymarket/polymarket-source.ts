@@ -10,6 +10,7 @@ import type { Checked } from './checked-setting.js';
 import { checkActivityTypes, walletActivityPages, walletComboActivityPages } from './activity-api.js';
 import { walletTradePages } from './data-api.js';
 import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js';
+import { globalTradePages, type GlobalFeedCounters } from './global-feed.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DATA_LEADERBOARD_KEY, LEADERBOARD_RATE_LIMIT, leaderboard } from './leaderboard.js';
 import { RateLimiter, type RateLimit } from './rate-limiter.js';
@@ -118,6 +119,7 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
   const activityTypes = checkActivityTypes(config.activityTypes);
   // Per source, not per module: a refusal of filter_amount changes this run's walks only.
   const smallFills = new SmallFillsFilter(config.logger);
+  const feedCounters: GlobalFeedCounters = { walks: 0, pages: 0, rowsServed: 0, rowsKept: 0 };
 
   return {
     walletTrades: (wallet, options = {}) =>
@@ -126,6 +128,8 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
       walletActivityPages(http, dataApiUrl, wallet, { signal: options.signal, startSeconds: options.startSeconds, types: activityTypes, maxPages, now }),
     walletComboActivity: (wallet, options = {}) => walletComboActivityPages(http, dataApiUrl, wallet, { signal: options.signal, maxPages, now }),
     resolutions: (conditionIds, signal) => lookupResolutions(http, dataApiUrl, conditionIds, { signal, now }),
+    globalTrades: (options) =>
+      globalTradePages(http, dataApiUrl, { ...options, smallFills, counters: feedCounters, now: () => now().getTime() }),
     markets: (conditionIds, signal) =>
       lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal, listing: listings.markets }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal, listing: listings.events }),
@@ -135,6 +139,7 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
       if (listings.markets.paging) gammaPaging.markets = listings.markets.paging;
       if (listings.events.paging) gammaPaging.events = listings.events.paging;
       const stats: SourceStats = { requests: http.requestCounts(), retries: http.retryCounts(), retriesByEndpoint: http.retryCountsByEndpoint() };
+      if (feedCounters.walks > 0) stats.globalFeed = { ...feedCounters };
       return Object.keys(gammaPaging).length > 0 ? { ...stats, gammaPaging } : stats;
     },
     close: () => http.close(),

@@ -1,5 +1,6 @@
 import type { TradeWalk } from './data-api.js';
 import type { GammaPaging } from './gamma-listing.js';
+import type { GlobalFeedCounters, GlobalFeedWalk, GlobalTradesOptions } from './global-feed.js';
 import type { LeaderboardQuery, LeaderboardResult } from './leaderboard.js';
 import type { ActivityRecord, ComboActivityRecord, EventRecord, MarketRecord } from './records.js';
 import type { ResolutionLookup } from './resolutions-api.js';
@@ -17,6 +18,8 @@ export interface SourceStats {
   retriesByEndpoint: Record<string, number>;
   /** The Gamma listing that answered each kind of look-up, once one has. */
   gammaPaging?: Partial<Record<'markets' | 'events', GammaPaging>>;
+  /** Global feed walks, once one has started: walks, pages read, rows served and rows kept (their requests are in `data:trades`). */
+  globalFeed?: GlobalFeedCounters;
 }
 
 export interface MarketLookup {
@@ -64,6 +67,13 @@ export interface PolymarketSource {
   walletComboActivity(wallet: string, options?: { signal?: AbortSignal }): AsyncIterable<ComboActivityRecord[]>;
   /** Resolutions of these markets (`/v2/resolutions`, at most 20 per request); ids with no row come back unresolved. */
   resolutions(conditionIds: readonly string[], signal?: AbortSignal): Promise<ResolutionLookup>;
+  /**
+   * The global trade feed (`/v2/trades` without `user`, `taker_only=false`), newest first, from the newest row (or
+   * `resumeFrom`) down to `downToSeconds` inclusive, one page at a time, each page with its anchor and the point a
+   * walk resumes from once it is committed; rows validated and keyed exactly as `walletTrades` keys the same fills.
+   * Rate-limited under the trades bucket (`data:trades`). See global-feed.ts.
+   */
+  globalTrades(options: GlobalTradesOptions): GlobalFeedWalk;
   /** Gamma markets for these condition ids, closed and open alike, in batches of at most 50. */
   markets(conditionIds: readonly string[], signal?: AbortSignal): Promise<MarketLookup>;
   /** Gamma events for these event ids. */

@@ -183,3 +183,41 @@ export class FillSequencer {
     }
   }
 }
+
+/**
+ * Assigns `fill_seq` along the global feed (`/v2/trades` without `user`), where every wallet's rows come merged in
+ * one newest-first stream. `fill_seq` is a row's position among its identical twins of one wallet within one
+ * timestamp, so counting per (wallet, identity) inside the current timestamp gives each row the number the
+ * wallet's own walk gives it: the feed serves the wallet's rows of a timestamp in the same (sequence) order, and
+ * twins are indistinguishable anyway, so only their count matters. Two conditions make the keys equal, and the
+ * feed walk (global-feed.ts) keeps both: the walk must see each timestamp's rows whole (it stops only below its
+ * anchor time, and resumes from the start of a timestamp, never inside one), and it must ask with the same
+ * filters as the wallet walk (`taker_only=false`, the same `filter_amount`). Memory is one timestamp's rows.
+ *
+ * Unlike FillSequencer it does not refuse a twin under another timestamp: that takes a window of identities per
+ * wallet, which a million wallets cannot afford; the warehouse's distinct-key check on every staged file still does.
+ */
+export class FeedFillSequencer {
+  #timestamp: number | undefined;
+  #counters = new Map<string, number>();
+  #rows = 0;
+
+  /** The `fill_seq` of `row` of `wallet` (lower-case); throws OutOfOrderError when the row is newer than one already seen. */
+  next(wallet: string, row: SequencedRow): number {
+    if (this.#timestamp === undefined || row.timestamp < this.#timestamp) {
+      this.#timestamp = row.timestamp;
+      this.#counters = new Map();
+    } else if (row.timestamp > this.#timestamp) {
+      throw new OutOfOrderError(
+        `global feed rows out of order: row ${this.#rows + 1} (wallet ${wallet}, tx ${row.transaction_hash}) has timestamp ${row.timestamp}, ` +
+          `newer than ${this.#timestamp} already seen; the Data API should serve newest first`,
+        { hint: 'The feed walk stops; its committed pages stand, and the next walk resumes from the last checkpoint. Report it if it repeats' },
+      );
+    }
+    this.#rows += 1;
+    const key = `${wallet}\n${identityOf(row)}`;
+    const seq = this.#counters.get(key) ?? 0;
+    this.#counters.set(key, seq + 1);
+    return seq;
+  }
+}

@@ -1,6 +1,7 @@
 /** Parsers for the `backfill sim` command-line options. */
+import { parseDuration } from '../lib/duration.js';
 import { ConfigError } from '../lib/errors.js';
-import type { FaultRates, GammaPaging } from './types.js';
+import type { FaultRates, GammaPaging, GlobalFeedMode } from './types.js';
 
 /** Short spellings accepted on the command line; the `FaultRates` key names are accepted too. */
 const FAULT_ALIASES: Record<string, keyof FaultRates> = {
@@ -86,4 +87,59 @@ export function parseMisreportSpec(spec: string): { wallet: string; usdc: number
     });
   }
   return { wallet: match[1]!.toLowerCase(), usdc };
+}
+
+/** Most fills per simulated day the simulator accepts (Polymarket's whole exchange makes a few million). */
+export const MAX_FILLS_PER_DAY = 1_000_000_000;
+
+/**
+ * `--fills-per-day N`: global activity every `advance` adds over all wallets, per simulated day (`100000`, `100k`,
+ * `2.5m`; 0 is allowed and adds only the one designated wallet's fills).
+ */
+export function parseFillsPerDay(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([km]?)\s*$/i.exec(text);
+  const scale = match?.[2]?.toLowerCase() === 'k' ? 1_000 : match?.[2]?.toLowerCase() === 'm' ? 1_000_000 : 1;
+  const value = match ? Number(match[1]) * scale : Number.NaN;
+  if (!(Number.isSafeInteger(value) && value >= 0 && value <= MAX_FILLS_PER_DAY)) {
+    throw new ConfigError(`--fills-per-day ${JSON.stringify(text)} is not a whole number of fills from 0 to ${MAX_FILLS_PER_DAY}`, {
+      hint: 'Write e.g. 100000, 100k or 2.5m',
+    });
+  }
+  return value;
+}
+
+/**
+ * `--global-feed SPEC`: how the global feed misbehaves, for testing a product's detection and fallback.
+ * `documented` (the default), or a comma list of `taker-only` (maker rows omitted even when `taker_only=false`)
+ * and `window=DURATION` (e.g. `window=7d`: a window that short instead of the current and previous month).
+ */
+export function parseGlobalFeedMode(spec: string): GlobalFeedMode {
+  const mode: GlobalFeedMode = {};
+  const trimmed = spec.trim();
+  if (trimmed === '' || trimmed.toLowerCase() === 'documented') return mode;
+  for (const raw of trimmed.split(',')) {
+    const token = raw.trim();
+    if (token.toLowerCase() === 'taker-only') {
+      mode.takerOnly = 'ignored';
+      continue;
+    }
+    const window = /^window\s*=\s*(.+)$/i.exec(token);
+    const ms = window?.[1] === undefined ? undefined : tryDuration(window[1]);
+    if (ms !== undefined && ms >= 1000) {
+      mode.windowSeconds = Math.floor(ms / 1000);
+      continue;
+    }
+    throw new ConfigError(`Bad global feed mode "${token}" in "${spec}"`, {
+      hint: 'Use documented, or a comma list of taker-only and window=DURATION (at least 1s, e.g. window=7d)',
+    });
+  }
+  return mode;
+}
+
+function tryDuration(text: string): number | undefined {
+  try {
+    return parseDuration(text, 'window');
+  } catch {
+    return undefined;
+  }
 }

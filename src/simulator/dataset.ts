@@ -1,7 +1,8 @@
 import type { GroundTruthActivity } from './activity.js';
 import { WalletActivity, WalletComboActivity } from './activity.js';
 import type { Epoch } from './epochs.js';
-import { listedEventCount, planFillCount, walletPlan } from './epochs.js';
+import { activityDraw, listedEventCount, planFillCount, walletPlan } from './epochs.js';
+import { FeedIndex } from './global-feed.js';
 import type { SimWalletPnl } from './positions.js';
 import { replaySimWallet } from './positions.js';
 import { Stream, hash32 } from './prng.js';
@@ -13,7 +14,16 @@ import { MAX_FILLS_PER_WALLET, WalletTrades, generatedTradeCount, walletAddressO
 /** Generated wallets stay cached up to this many fills in total, so a page is served without regenerating. */
 const CACHE_FILLS = 2_000_000;
 
-export type DatasetOptions = Pick<SimulatorOptions, 'seed' | 'wallets' | 'maxTradesPerWallet' | 'whales'>;
+export type DatasetOptions = Pick<SimulatorOptions, 'seed' | 'wallets' | 'maxTradesPerWallet' | 'whales' | 'fillsPerDay'>;
+
+/**
+ * In the per-day activity mode, a boundary transaction lands on its wallet's previous newest timestamp only when that
+ * is at most an hour old (see AdvanceOptions.boundaryMaxAgeSeconds).
+ */
+export const DEFAULT_BOUNDARY_MAX_AGE_SECONDS = 3_600;
+
+/** Global feed indexes kept at once (one per window start asked for since the last advance). */
+const FEED_INDEXES_KEPT = 4;
 
 /** Ten years: far enough for any test, short enough that Int32 timestamps never overflow. */
 const MAX_ADVANCE_SECONDS = 10 * 365 * 86_400;
@@ -52,6 +62,10 @@ export class Dataset implements SimDataset {
   // Positions follow the fills, their activity and the resolutions; all three change only with an epoch, which
   // drops the cached fills and with them this entry.
   readonly #pnl = new WeakMap<WalletTrades, SimWalletPnl>();
+  /** Fills over all wallets per simulated day that an `advance` without `fills` or `walletShare` adds. */
+  readonly fillsPerDay: number | undefined;
+  /** Window start → the global feed's index of the current data state; cleared by `advance`. */
+  readonly #feeds = new Map<number, FeedIndex>();
 
   constructor(options: DatasetOptions = {}) {
     this.seed = checkCount('seed', options.seed ?? 1, Number.MAX_SAFE_INTEGER);
@@ -60,6 +74,7 @@ export class Dataset implements SimDataset {
     this.#whales = (options.whales ?? []).map((count, i) => checkCount(`whales[${i}]`, count, MAX_FILLS_PER_WALLET));
     this.walletCount = this.#generated + this.#whales.length;
     this.universe = new Universe(this.seed, Math.max(50, 2 * this.walletCount));
+    if (options.fillsPerDay !== undefined) this.fillsPerDay = checkCount('fillsPerDay', options.fillsPerDay, 1_000_000_000);
   }
 
   walletAddress(index: number): string {
@@ -190,6 +205,30 @@ export class Dataset implements SimDataset {
     for (let r = 0; r < trades.count; r += 1) yield trades.groundTruth(r);
   }
 
+  /** The global feed's index of every fill at or after `since`, built on first use for this data state. */
+  globalFeed(since: number): FeedIndex {
+    let feed = this.#feeds.get(since);
+    if (!feed) {
+      if (this.#feeds.size >= FEED_INDEXES_KEPT) this.#feeds.clear();
+      feed = new FeedIndex(this, since);
+      this.#feeds.set(since, feed);
+    }
+    return feed;
+  }
+
+  globalFills(sinceSeconds: number): GroundTruthFill[] {
+    if (!Number.isSafeInteger(sinceSeconds)) throw new RangeError(`sinceSeconds must be whole epoch seconds, got ${sinceSeconds}`);
+    // An index reaching further back holds these fills as its prefix (newest first): reuse it rather than build one.
+    let feed: FeedIndex | undefined;
+    for (const held of this.#feeds.values()) if (held.since <= sinceSeconds && (!feed || held.since > feed.since)) feed = held;
+    feed ??= this.globalFeed(sinceSeconds);
+    const out: GroundTruthFill[] = [];
+    for (let k = 0; k < feed.length && (feed.timestamp[k] ?? 0) >= sinceSeconds; k += 1) {
+      out.push(this.trades(feed.wallet[k] ?? 0).groundTruth(feed.row[k] ?? 0));
+    }
+    return out;
+  }
+
   conditionIds(wallet: string): { resolvable: string[]; unresolvable: string[] } {
     const resolvable = new Set<string>();
     const unresolvable = new Set<string>();
@@ -228,6 +267,32 @@ export class Dataset implements SimDataset {
     return this.universe.eventJson(e);
   }
 
+  /**
+   * The wallet share that makes an epoch add at least `target` fills, overshooting by at most one wallet's plan:
+   * wallets trade when their activity draw is below the share (see walletPlan), so taking them in draw order, with
+   * the designated wallet (which always trades) counted first, and stopping once the target is met gives the share
+   * just above the last draw taken. Every other draw of a plan is independent of the share.
+   */
+  #shareFor(target: number, index: number, seed: number, designated: number): number {
+    const draws = new Float64Array(this.walletCount);
+    const sized = { index, seed, walletShare: 1, designated };
+    for (let i = 0; i < this.walletCount; i += 1) draws[i] = activityDraw(sized, i);
+    const order = Array.from({ length: this.walletCount }, (_, i) => i).sort((a, b) => (draws[a] ?? 0) - (draws[b] ?? 0));
+    let total = designated >= 0 ? planFillCount(walletPlan(sized, designated, true)) : 0;
+    let share = 0;
+    for (const i of order) {
+      if (total >= target) return share;
+      if (i === designated) continue;
+      total += planFillCount(walletPlan(sized, i, this.tradeCountOf(i) > 0));
+      share = justAbove(draws[i] ?? 0);
+    }
+    if (total >= target) return share;
+    throw new RangeError(
+      `advance asked for ${target} fills, but every one of the ${this.walletCount} wallets trading adds only ${total}; ` +
+        'use more wallets, a shorter step or fewer fills per day',
+    );
+  }
+
   advance(options: AdvanceOptions): AdvanceSummary {
     const seconds = options.seconds;
     if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_ADVANCE_SECONDS) {
@@ -235,8 +300,15 @@ export class Dataset implements SimDataset {
     }
     const index = this.universe.epochs.length;
     const seed = checkCount('advance seed', options.seed ?? hash32(this.seed, Stream.advance, index), Number.MAX_SAFE_INTEGER);
-    const walletShare = checkShare('walletShare', options.walletShare ?? 0.25);
+    if (options.fills !== undefined && options.walletShare !== undefined) {
+      throw new RangeError('advance takes fills or walletShare, not both: fills chooses the share');
+    }
+    const targetFills =
+      options.fills ?? (options.walletShare === undefined && this.fillsPerDay !== undefined ? Math.round((this.fillsPerDay * seconds) / 86_400) : undefined);
+    if (targetFills !== undefined) checkCount('fills', targetFills, 1_000_000_000);
     const resolveShare = checkShare('resolveShare', options.resolveShare ?? 0.5);
+    const boundaryMaxAge = options.boundaryMaxAgeSeconds ?? (targetFills === undefined ? undefined : DEFAULT_BOUNDARY_MAX_AGE_SECONDS);
+    if (boundaryMaxAge !== undefined) checkCount('boundaryMaxAgeSeconds', boundaryMaxAge, MAX_ADVANCE_SECONDS);
     const from = this.universe.clock;
 
     // The designated wallet (see Epoch) is the first wallet with fills from a seeded starting point.
@@ -249,6 +321,8 @@ export class Dataset implements SimDataset {
         break;
       }
     }
+    const walletShare =
+      targetFills === undefined ? checkShare('walletShare', options.walletShare ?? 0.25) : this.#shareFor(targetFills, index, seed, designated);
     const planned = { index, seed, walletShare, designated };
     const counts = new Int32Array(this.walletCount);
     const active: number[] = [];
@@ -270,12 +344,14 @@ export class Dataset implements SimDataset {
       resolveShare,
       firstListedEvent: this.universe.eventCount,
       listedEvents: listedEventCount(active.length),
+      ...(boundaryMaxAge === undefined ? {} : { boundaryMaxAgeSeconds: boundaryMaxAge }),
     };
     this.universe.addEpoch(epoch);
     this.#counts = counts;
     // Every cached wallet may have grown; they regenerate with the new epoch on their next request.
     this.#cache.clear();
     this.#cachedFills = 0;
+    this.#feeds.clear();
     const conditionIds = (markets: number[]): string[] => markets.map((m) => this.universe.conditionIdOf(m));
     return {
       step: index,
@@ -287,6 +363,15 @@ export class Dataset implements SimDataset {
       resolvedMarkets: conditionIds(this.universe.resolvedIn(index)),
     };
   }
+}
+
+/** The smallest double above `u`: `chance(share)` is `draw < share`, so this share takes every draw up to `u`. */
+function justAbove(u: number): number {
+  if (u === 0) return Number.MIN_VALUE;
+  const buffer = new DataView(new ArrayBuffer(8));
+  buffer.setFloat64(0, u);
+  buffer.setBigUint64(0, buffer.getBigUint64(0) + 1n);
+  return buffer.getFloat64(0);
 }
 
 /** Builds the deterministic dataset: same options, byte-identical data. */

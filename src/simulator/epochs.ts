@@ -25,6 +25,13 @@ export interface Epoch {
   /** Events listed in this epoch: indices `firstListedEvent ..< firstListedEvent + listedEvents`. */
   readonly firstListedEvent: number;
   readonly listedEvents: number;
+  /**
+   * A boundary transaction (see TxPlan) lands on the wallet's previous newest timestamp only when that timestamp is
+   * at most this many seconds before `from`; otherwise it is an ordinary transaction in (from, to]. Undefined: no
+   * limit. A fill indexed late by years is no real feed's behaviour, and a refresh that tails the global feed (which
+   * only looks back its overlap) could never see it; the per-day activity mode sets a limit (see Dataset.advance).
+   */
+  readonly boundaryMaxAgeSeconds?: number;
 }
 
 /** One new transaction of a wallet in an epoch. */
@@ -83,6 +90,14 @@ export function planFillCount(plan: readonly TxPlan[]): number {
 /** How many events an epoch lists: enough that fresh transactions spread over several of them. */
 export function listedEventCount(activeWallets: number): number {
   return Math.min(2_000, Math.max(2, Math.ceil(activeWallets / 8)));
+}
+
+/**
+ * The draw that decides whether `wallet` trades in the epoch: it trades when this is below `walletShare` (the first
+ * draw of its plan stream, see walletPlan). Exposed so that a target number of fills can be met by choosing the share.
+ */
+export function activityDraw(epoch: Pick<Epoch, 'index' | 'seed'>, wallet: number): number {
+  return Rng.of(epoch.seed, Stream.advancePlan, epoch.index, wallet).next();
 }
 
 /** A uniform draw in [0, 1) keyed by `parts`, for one-off decisions that need no stream. */

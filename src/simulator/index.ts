@@ -9,6 +9,7 @@ export type {
   AdvanceSummary,
   FaultRates,
   GammaPaging,
+  GlobalFeedMode,
   GroundTruthActivity,
   GroundTruthFill,
   RunningSimulator,
@@ -23,4 +24,6 @@ export { ACTIVITY_TYPES, type ActivityType } from './activity.js';
 export { PAYOUT_UNIT } from './resolutions.js';
 export { startSimulator } from './server.js';
 export { writeGroundTruth } from './ground-truth.js';
-export { parseFaultSpec, parseGammaPaging, parseLatencySpec, parseMisreportSpec } from './cli-options.js';
+export { parseFaultSpec, parseFillsPerDay, parseGammaPaging, parseGlobalFeedMode, parseLatencySpec, parseMisreportSpec } from './cli-options.js';
+export { DEFAULT_BOUNDARY_MAX_AGE_SECONDS } from './dataset.js';
+export { feedWindowStart } from './global-feed.js';

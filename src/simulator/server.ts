@@ -30,6 +30,7 @@ import { handleTrades } from './trades-route.js';
 import type {
   FaultRates,
   GammaPaging,
+  GlobalFeedMode,
   RunningSimulator,
   SimRoute,
   SimulatorOptions,
@@ -64,6 +65,8 @@ function emptyStats(): SimulatorStats {
     tradeRequestsByWallet: {},
     tradeRowsServed: 0,
     tradeRowsByWallet: {},
+    feedRequests: 0,
+    feedRowsServed: 0,
     activityRequestsByWallet: {},
     faultsInjected,
   };
@@ -74,6 +77,17 @@ function checkGamma(paging: GammaPaging): GammaPaging {
     throw new RangeError(`gamma must be one of ${GAMMA_PAGING.join(', ')}, got ${JSON.stringify(paging)}`);
   }
   return paging;
+}
+
+function checkGlobalFeed(mode: GlobalFeedMode): GlobalFeedMode {
+  if (mode.takerOnly !== undefined && mode.takerOnly !== 'honoured' && mode.takerOnly !== 'ignored') {
+    throw new RangeError(`globalFeed.takerOnly must be honoured or ignored, got ${JSON.stringify(mode.takerOnly)}`);
+  }
+  const seconds = mode.windowSeconds;
+  if (seconds !== undefined && !(Number.isSafeInteger(seconds) && seconds >= 1)) {
+    throw new RangeError(`globalFeed.windowSeconds must be a whole number of seconds >= 1, got ${String(seconds)}`);
+  }
+  return { ...mode };
 }
 
 function checkLatency(latency: { min: number; max: number }): { min: number; max: number } {
@@ -108,6 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const now = (): number => startNow + (dataset.clockSeconds - startClock);
   let gamma = checkGamma(options.gamma ?? 'both');
   const misreport = checkMisreport(options.misreport);
+  let globalFeed = checkGlobalFeed(options.globalFeed ?? {});
   const standings = standingsMemo(dataset);
   const cursorSecret = `polymarket-sim-${dataset.seed}`;
   let faults: FaultRates = checkFaultRates(options.faults ?? {});
@@ -136,7 +151,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     switch (path) {
       case '/v2/trades':
-        return handleTrades(query, { dataset, cursorSecret, nowSeconds: now(), traceId });
+        return handleTrades(query, { dataset, cursorSecret, nowSeconds: now(), traceId, feed: globalFeed });
       case '/v2/activity':
         return handleActivity(query, { dataset, cursorSecret, nowSeconds: now(), traceId });
       case '/v2/activity/combos':
@@ -221,6 +236,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       if (user !== null) {
         const wallet = user.trim().toLowerCase();
         stats.tradeRowsByWallet[wallet] = (stats.tradeRowsByWallet[wallet] ?? 0) + response.rows;
+      } else {
+        stats.feedRowsServed += response.rows;
       }
     }
     send(res, response, traceId);
@@ -252,6 +269,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       const user = url.searchParams.get('user');
       const byWallet = route === 'data:trades' ? stats.tradeRequestsByWallet : stats.activityRequestsByWallet;
       if (user !== null) count(byWallet, user.trim().toLowerCase());
+      else if (route === 'data:trades') stats.feedRequests += 1;
     }
 
     let fault: FaultKind | 'rateLimitEnforced' | undefined;
@@ -314,6 +332,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     setGamma: (next) => {
       gamma = checkGamma(next);
+    },
+    setGlobalFeed: (next) => {
+      globalFeed = checkGlobalFeed(next);
     },
     close: () => {
       closed ??= new Promise<void>((resolve, reject) => {

@@ -3,11 +3,17 @@
  * semantics the product depends on: `filter_amount` 0 or omitted is the 0.01 floor, `start` 0 or
  * omitted floors to three years back (`start=1` is the full history), and `limit` over 1000, `offset`
  * or an undeclared parameter is a 400 `invalid_request` naming it.
+ *
+ * Without `user` it is the global feed (global-feed.ts): every wallet's fills, keyset-walked by
+ * (timestamp, sequence) newest first over the rolling current-plus-previous month, `start`/`end` ignored
+ * as documented, `taker_only` (default true) honoured unless the simulator's GlobalFeedMode says otherwise.
  */
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Dataset } from './dataset.js';
+import { feedWindowStart } from './global-feed.js';
 import type { SimResponse } from './http.js';
 import { firstIndex, json, param, parseBool, parseNonNegativeInt, unknownParameter, v2Error } from './http.js';
+import type { GlobalFeedMode } from './types.js';
 
 export const DEFAULT_TRADES_LIMIT = 100;
 export const MAX_TRADES_LIMIT = 1000;
@@ -33,6 +39,8 @@ export interface TradesContext {
   cursorSecret: string;
   nowSeconds: number;
   traceId: string;
+  /** How the global feed behaves; default as documented. */
+  feed?: GlobalFeedMode;
 }
 
 export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimResponse {
@@ -47,8 +55,9 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
   const shape = ['condition', 'condition_id', 'conditionId', 'event_id', 'eventId'].find((name) => query.has(name));
   if (shape !== undefined) return invalid(shape, `the simulator serves only the user shape of /v2/trades, not ${shape}`);
   const user = param(query, 'user');
-  if (user === null || user.trim() === '') return invalid('user', 'user is required');
-  if (!ADDRESS.test(user.trim())) return invalid('user', `invalid user address: ${user}`);
+  // Absent, `user` asks for the global feed; present, it must be an address.
+  if (user !== null && user.trim() === '') return invalid('user', 'user must not be blank; omit it for the global feed');
+  if (user !== null && !ADDRESS.test(user.trim())) return invalid('user', `invalid user address: ${user}`);
 
   const limitParam = parseNonNegativeInt(param(query, 'limit'));
   if (limitParam === undefined) return invalid('limit', 'limit must be a non-negative integer');
@@ -82,13 +91,16 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
   const start = startParam ? startParam : ctx.nowSeconds - THREE_YEARS_SECONDS;
   const end = endParam ? endParam : ctx.nowSeconds + END_SLACK_SECONDS;
 
-  const trades = ctx.dataset.tradesOf(user.trim());
   const respond = (rows: unknown[], offset: number, hasMore: boolean, next: string | null): SimResponse => ({
     ...json(200, { data: rows, pagination: { limit, offset, has_more: hasMore, next_cursor: next } }, {
       'x-trace-id': traceId,
     }),
     rows: rows.length,
   });
+  const filters = { limit, takerOnly, filterType, filterAmount, side, cursor };
+  if (user === null) return globalFeedPage(ctx, filters, respond);
+
+  const trades = ctx.dataset.tradesOf(user.trim());
   if (!trades) return respond([], 0, false, null);
 
   const view = takerOnly === false ? undefined : trades.takerRows;
@@ -128,4 +140,57 @@ export function handleTrades(query: URLSearchParams, ctx: TradesContext): SimRes
   const hasMore = k < windowEnd;
   const next = hasMore ? encodeCursor(ctx.cursorSecret, { l: limit, ts: tsAt(last), sq: String(seqAt(last)) }) : null;
   return respond(rows, begin - windowBegin, hasMore, next);
+}
+
+interface FeedFilters {
+  limit: number;
+  takerOnly: boolean | null;
+  filterType: string;
+  filterAmount: number;
+  side: string | undefined;
+  cursor: ReturnType<typeof decodeCursor>;
+}
+
+/**
+ * A page of the global feed. The window is the documented current-plus-previous month, or the mode's shorter
+ * one; a mode that ignores `taker_only` serves the taker rows only even when `false` asks for the maker rows.
+ */
+function globalFeedPage(
+  ctx: TradesContext,
+  filters: FeedFilters,
+  respond: (rows: unknown[], offset: number, hasMore: boolean, next: string | null) => SimResponse,
+): SimResponse {
+  const mode = ctx.feed ?? {};
+  const since = mode.windowSeconds === undefined ? feedWindowStart(ctx.nowSeconds) : ctx.nowSeconds - mode.windowSeconds;
+  const feed = ctx.dataset.globalFeed(since);
+  const takerRowsOnly = filters.takerOnly !== false || mode.takerOnly === 'ignored';
+  const { limit, filterType, filterAmount, side, cursor } = filters;
+  let begin = 0;
+  if (cursor) {
+    const anchorSeq = Number(cursor.sq);
+    begin = firstIndex(feed.length, (k) => {
+      const ts = feed.timestamp[k] ?? 0;
+      return ts < cursor.ts || (ts === cursor.ts && (feed.sequence[k] ?? 0) < anchorSeq);
+    });
+  }
+  const passes = (k: number): boolean => {
+    if (takerRowsOnly && feed.taker[k] !== 1) return false;
+    if (side !== undefined && (feed.sell[k] === 1 ? 'SELL' : 'BUY') !== side) return false;
+    const size = feed.size[k] ?? 0;
+    return (filterType === 'CASH' ? size * (feed.price[k] ?? 0) : size) >= filterAmount;
+  };
+  const rows: unknown[] = [];
+  let k = begin;
+  let last = begin - 1;
+  for (; k < feed.length && rows.length < limit; k += 1) {
+    if (!passes(k)) continue;
+    rows.push(ctx.dataset.trades(feed.wallet[k] ?? 0).row(feed.row[k] ?? 0));
+    last = k;
+  }
+  while (k < feed.length && !passes(k)) k += 1;
+  const hasMore = k < feed.length;
+  const next = hasMore
+    ? encodeCursor(ctx.cursorSecret, { l: limit, ts: feed.timestamp[last] ?? 0, sq: String(feed.sequence[last] ?? 0) })
+    : null;
+  return respond(rows, begin, hasMore, next);
 }

@@ -58,6 +58,32 @@ export interface AdvanceOptions {
   walletShare?: number;
   /** Share of the open markets whose end date has passed by the new clock that resolve in this step. Default 0.5. */
   resolveShare?: number;
+  /**
+   * Fills this step adds over all wallets, instead of `walletShare` (giving both is a RangeError): the share is chosen
+   * so that the step adds at least this many fills and overshoots by at most one wallet's transactions (a handful of
+   * fills); the summary's `fills` is the exact count. Default, when neither is given and the simulator has
+   * `fillsPerDay`: `fillsPerDay` scaled to `seconds`. More fills than every wallet trading can give is a RangeError.
+   */
+  fills?: number;
+  /**
+   * A boundary transaction lands on its wallet's previous newest timestamp only when that is at most this many
+   * seconds before the step; otherwise it lands in the step like any other. Default: no limit, except in the
+   * per-day activity mode (`fills` or `fillsPerDay`), where it is DEFAULT_BOUNDARY_MAX_AGE_SECONDS (one hour): a
+   * fill indexed late by years is no real feed's behaviour, and a refresh tailing the global feed looks back only
+   * its overlap.
+   */
+  boundaryMaxAgeSeconds?: number;
+}
+
+/**
+ * How the bare `/v2/trades` (the global feed) behaves. Default: as documented, the rolling current-plus-previous
+ * month (UTC calendar months) with `taker_only=false` serving the maker rows too.
+ */
+export interface GlobalFeedMode {
+  /** `ignored`: the feed serves the taker rows only, whatever `taker_only` says (maker rows missing). Default `honoured`. */
+  takerOnly?: 'honoured' | 'ignored';
+  /** A window of this many seconds back from now instead of the documented month and a bit (a shorter window). */
+  windowSeconds?: number;
 }
 
 /** What one `advance` changed. */
@@ -107,6 +133,13 @@ export interface SimulatorOptions {
   nowSeconds?: number;
   /** Which Gamma listings answer; default `both`. */
   gamma?: GammaPaging;
+  /**
+   * Global activity: fills over all wallets per simulated day, which every `advance` that names neither `fills` nor
+   * `walletShare` adds (scaled to its length). Default: none (the `walletShare` default applies).
+   */
+  fillsPerDay?: number;
+  /** How the global feed (`/v2/trades` without `user`) behaves; default as documented. */
+  globalFeed?: GlobalFeedMode;
   /**
    * Called with every complete response the server sends (injected faults included; a reset connection
    * and a truncated body are not responses), e.g. for tests that hold the traffic to the API document.
@@ -158,6 +191,10 @@ export interface SimulatorStats {
   tradeRowsServed: number;
   /** Lower-cased `user` → rows served on `/v2/trades`, as `tradeRowsServed`. */
   tradeRowsByWallet: Record<string, number>;
+  /** Requests to the global feed (`/v2/trades` without `user`); they are also counted under `data:trades`. */
+  feedRequests: number;
+  /** Rows served by the global feed in complete 200 responses; also counted in `tradeRowsServed`. */
+  feedRowsServed: number;
   /** Lower-cased `user` → number of `/v2/activity` and `/v2/activity/combos` requests. */
   activityRequestsByWallet: Record<string, number>;
   /** Injected faults by `FaultRates` key, plus `rateLimitEnforced`. */
@@ -176,6 +213,13 @@ export interface SimDataset {
   walletAddress(index: number): string;
   /** All addresses in index order. */
   wallets(): string[];
+  /**
+   * The ground truth of the global feed: every fill of every wallet (maker and taker, dust included) with a block
+   * time at or after `sinceSeconds`, in the feed's order (timestamp, then sequence, newest first), as
+   * `/v2/trades?taker_only=false&filter_amount=0.000001` without `user` serves them while its window reaches back
+   * that far. Each fill is also in `fills(wallet)`. Generates every wallet on first use for a given `sinceSeconds`.
+   */
+  globalFills(sinceSeconds: number): GroundTruthFill[];
   /** All fills of the wallet, maker and taker; 0 for an unknown wallet. */
   tradeCount(wallet: string): number;
   /** The ground truth: every fill (maker and taker, dust included), newest first, as `taker_only=false&start=1&filter_amount=0.000001` serves them. */
@@ -221,6 +265,8 @@ export interface RunningSimulator {
   setLatency(latency: { min: number; max: number }): void;
   /** Switches which Gamma listings answer, e.g. to retire the legacy ones mid-run. */
   setGamma(paging: GammaPaging): void;
+  /** Switches how the global feed behaves (see GlobalFeedMode), e.g. to stop honouring `taker_only=false`. */
+  setGlobalFeed(mode: GlobalFeedMode): void;
   /** Closes the server and every open socket, and cancels pending delayed responses. */
   close(): Promise<void>;
 }

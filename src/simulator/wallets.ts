@@ -329,8 +329,10 @@ export class WalletTrades {
       let ts: number;
       let market: number;
       let outcome: number | undefined;
-      if (tx.boundary && written > 0) {
-        ts = this.timestamp[newestRow] ?? 0;
+      const newestTs = this.timestamp[newestRow] ?? 0;
+      const lateEnough = epoch.boundaryMaxAgeSeconds === undefined || newestTs >= epoch.from - epoch.boundaryMaxAgeSeconds;
+      if (tx.boundary && written > 0 && lateEnough) {
+        ts = newestTs;
         market = this.market[newestRow] ?? 0;
         outcome = this.outcome[newestRow] ?? 0;
       } else if (tx.fresh) {

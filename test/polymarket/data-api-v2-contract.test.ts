@@ -41,6 +41,9 @@ describe('the Data API v2 document', () => {
   it('can fail: it flags requests and responses that break the document (negative controls)', () => {
     const user = `user=0x${'1'.repeat(40)}`;
     expect(contract.checkRequest(`/v2/trades?${user}&filter_amount=0.000001&filterType=TOKENS&takerOnly=false&condition_id=0xab`)).toEqual([]);
+    // The global feed is the same operation without `user`.
+    expect(contract.checkRequest('/v2/trades?taker_only=false&limit=1000&filter_type=TOKENS&filter_amount=0.000001&cursor=abc')).toEqual([]);
+    expect(contract.checkRequest('/v2/trades?taker_only=maybe&limit=1000').join('; ')).toMatch(/is not true or false/);
     const bad: [string, RegExp][] = [
       [`/v2/trades?${user}&offset=10`, /"offset" is not declared/],
       [`/v2/trades?${user}&limit=1001`, /limit="1001" is above the maximum 1000/],
@@ -149,6 +152,35 @@ describe('our client and our simulator, each held to the document over real traf
     for (const { url } of walks) {
       const amount = Number(new URL(url, sim.url).searchParams.get('filter_amount'));
       expect(amount > 0 && amount < 0.01, url).toBe(true);
+    }
+  });
+
+  it('the global feed: every request of a feed walk (first page, cursors, a resume) declared, every simulator answer matching its schema', async () => {
+    sim.setFaults({ rateLimitedWithRetryAfter: 0.12, unavailable: 0.12, serverError: 0.12 });
+    const summary = sim.advance({ seconds: 86_400, fills: 100 });
+    // This simulator's clock is the wall clock, a month past its data: a window of 1,200 days gives the walk pages to follow.
+    sim.setGlobalFeed({ windowSeconds: sim.nowSeconds() - (summary.fromSeconds - 1_200 * 86_400) });
+    const from = exchanges.length;
+    const downToSeconds = summary.fromSeconds - 1_000 * 86_400;
+    const pages = [];
+    for await (const page of source.globalTrades({ downToSeconds })) pages.push(page);
+    expect(pages.length).toBeGreaterThan(2);
+    for await (const page of source.globalTrades({ downToSeconds, resumeFrom: pages[1]!.resume })) expect(page.page).toBeGreaterThan(0);
+    // The shapes a product detecting a misbehaving feed meets: maker rows missing, a shorter window.
+    sim.setGlobalFeed({ takerOnly: 'ignored', windowSeconds: 3_600 });
+    for await (const page of source.globalTrades({ downToSeconds: summary.fromSeconds })) expect(page.rowsServed).toBeGreaterThanOrEqual(0);
+    sim.setGlobalFeed({});
+    sim.setFaults({});
+    ownUrls.add('/v2/trades?limit=3&taker_only=true');
+    await fetch(`${sim.url}/v2/trades?limit=3&taker_only=true`);
+
+    const feed = exchanges.slice(from).filter((exchange) => exchange.url.startsWith('/v2/trades') && !exchange.url.includes('user='));
+    expect(feed.filter((exchange) => exchange.status === 200 && exchange.url.includes('cursor=')).length).toBeGreaterThan(2);
+    for (const status of [200, 429, 500, 503]) expect(new Set(feed.map((exchange) => exchange.status)), `HTTP ${status} seen`).toContain(status);
+    expect(feed.filter((exchange) => !ownUrls.has(exchange.url)).flatMap((exchange) => contract.checkRequest(exchange.url))).toEqual([]);
+    expect(feed.flatMap((exchange) => contract.checkResponse(exchange))).toEqual([]);
+    for (const { url } of feed.filter((exchange) => !ownUrls.has(exchange.url))) {
+      expect(new URL(url, sim.url).searchParams.get('taker_only'), url).toBe('false');
     }
   });
 

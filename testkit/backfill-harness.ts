@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 
 import { startBackfill } from '../src/engine/backfill-run.js';
+import type { BackfillRun } from '../src/engine/backfill-run.js';
 import type { BackfillOptions } from '../src/engine/run-options.js';
 import type { RunEvents } from '../src/engine/run-events.js';
 import type { RunSummary } from '../src/engine/run-summary.js';
@@ -77,6 +78,7 @@ export async function runBackfill(
   events?: RunEvents,
   wrapWarehouse: (warehouse: Warehouse) => Warehouse = (w) => w,
   wrapSource: (source: PolymarketSource) => PolymarketSource = (s) => s,
+  onStart: (run: BackfillRun) => void = () => undefined,
 ): Promise<RunSummary> {
   const { stage } = paths(dir);
   const store = new LocalStageStore(stage);
@@ -94,6 +96,7 @@ export async function runBackfill(
     // As the library does at the start of a run: a killed run's temporary files go first.
     await store.sweepTemporaryFiles();
     const run = startBackfill({ source: wrapSource(polymarket), stage: store, warehouse, ...(events ? { events } : {}) }, { ...TEST_RUN_OPTIONS, ...options });
+    onStart(run);
     return await run.done;
   } finally {
     await polymarket.close();

@@ -5,13 +5,13 @@ import PQueue from 'p-queue';
 import { describeError, isTransient, unwritablePath } from '../lib/errors.js';
 import type { PolymarketSource } from '../polymarket/source.js';
 import type { StageStore } from '../staging/stage-store.js';
-import type { InvalidTrader, Warehouse } from '../warehouse/warehouse.js';
+import type { InvalidTrader, RefreshItem, Warehouse } from '../warehouse/warehouse.js';
 import { costsSince, onDemandCostUsd } from '../warehouse/warehouse.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { CommitBatcher } from './commit-batcher.js';
 import { MetadataResolver } from './metadata-resolver.js';
 import { RunEvents } from './run-events.js';
-import type { BackfillOptions } from './run-options.js';
+import type { BackfillOptions, RefreshOptions } from './run-options.js';
 import { newRunId } from './run-id.js';
 import type { RunSummary, StopKind } from './run-summary.js';
 import { refreshMarkets } from './market-refresh.js';
@@ -19,6 +19,8 @@ import { describeInterrupted, stageWallet } from './wallet-stager.js';
 import type { StageProgress } from './wallet-stager.js';
 import { refreshWindowStart } from './refresh-window.js';
 import { lookUpAgain } from './lookup-retries.js';
+import { feedRefresh } from './feed-refresh.js';
+import type { FeedRefreshDeps, FeedRefreshResult } from './feed-refresh.js';
 import { refreshResolutions } from './resolutions-refresh.js';
 import type { ResolutionsRefreshed } from './resolutions-refresh.js';
 import type { LookupRetries } from './lookup-retries.js';
@@ -121,7 +123,9 @@ async function execute(
         { source, stage, metadata, events, runId, reuseStaged: options.reuseStaged },
         stopSignal,
         {
-          ...(item.startSeconds === undefined ? {} : { window: { startSeconds: item.startSeconds, activityStartSeconds: item.activityStartSeconds ?? 1 } }),
+          ...(item.startSeconds === undefined && item.activityStartSeconds === undefined
+            ? {}
+            : { window: { startSeconds: item.startSeconds ?? 1, activityStartSeconds: item.activityStartSeconds ?? 1 } }),
           ...(item.activityOnly ? { activityOnly: true } : {}),
         },
         progress,
@@ -167,6 +171,7 @@ async function execute(
   let markets = { checked: 0, resolved: 0 };
   let lookups: LookupRetries | undefined;
   let resolutions: ResolutionsRefreshed | undefined;
+  let feed: FeedRefreshResult | undefined;
   try {
     const crash = await warehouse.settleCrashed({ ...(options.shard ? { shard: options.shard } : {}), maxFailedAttempts: options.commit.maxFailedAttempts, runId });
     crashParked = crash.parked.length;
@@ -183,7 +188,13 @@ async function execute(
       }
     }
     const refreshSuspects = new Set(refresh ? suspects : []);
-    outer: for await (const chunk of plan(warehouse, options)) {
+    if (refresh?.via !== undefined && refresh.via !== 'wallets' && !stopSignal.aborted) {
+      const feedDeps = { source, metadata, stage, warehouse, events, runId, signal: stopSignal, commit: options.commit, ...(options.shard ? { shard: options.shard } : {}) };
+      const walked = await walkFeed({ ...feedDeps, ...(refresh.clock ? { now: refresh.clock } : {}) }, refresh);
+      ({ feed, resolutions } = walked);
+      if (walked.markets) markets = walked.markets;
+    }
+    outer: for await (const chunk of plan(warehouse, options, feed)) {
       const todo = chunk.filter((item) => !tried.has(item.wallet));
       for (const [index, item] of todo.entries()) {
         if (stopSignal.aborted || limitReached()) break outer;
@@ -202,10 +213,11 @@ async function execute(
     }
     await queue.onIdle();
     await committer.flush();
-    if (refresh && !stopSignal.aborted) markets = await refreshMarkets({ source, stage, warehouse, events, runId, signal: stopSignal }, refresh);
+    // A feed refresh looked markets up again before its plan (their resolutions decide whose activity is due).
+    if (refresh && !stopSignal.aborted && feed?.via !== 'feed') markets = await refreshMarkets({ source, stage, warehouse, events, runId, signal: stopSignal }, refresh);
     if (!stopSignal.aborted) lookups = await lookUpAgain({ stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' }, metadata);
     // After the look-ups: a market found by them may have ended too.
-    if (!stopSignal.aborted) resolutions = await refreshResolutions({ source, stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' });
+    if (!stopSignal.aborted) resolutions = (await refreshResolutions({ source, stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' })) ?? resolutions;
   } finally {
     await committer.flush();
     await warehouse
@@ -226,6 +238,7 @@ async function execute(
     ...(refresh ? { markets: markets } : {}),
     ...(lookups ? { lookups } : {}),
     ...(resolutions ? { resolutions } : {}),
+    ...(feed ? { feed } : {}),
     outcome: reason !== null ? 'stopped' : failed > 0 || invalid.length > 0 || checkpointWriteFailures > 0 ? 'some-failed' : 'complete',
     stopReason: reason,
     stopKind: kind,
@@ -281,8 +294,41 @@ interface PlanItem {
   activityOnly?: boolean;
 }
 
-/** The backfill plan (wallets not loaded yet), or the refresh plan (completed wallets and their windows). */
-async function* plan(warehouse: Warehouse, options: BackfillOptions): AsyncIterable<PlanItem[]> {
+/**
+ * A feed refresh's walk, then (feed mode) the resolutions of ended markets at once, so the holders of markets resolved
+ * since get their redemptions with the activity the walk queued. A walk that fails is reported and the refresh goes
+ * per wallet for every wallet this time; its committed pages stand, and the next feed refresh resumes it.
+ */
+async function walkFeed(
+  deps: FeedRefreshDeps,
+  refresh: RefreshOptions,
+): Promise<{ feed?: FeedRefreshResult; resolutions?: ResolutionsRefreshed; markets?: { checked: number; resolved: number } }> {
+  try {
+    const result = await feedRefresh(deps, {
+      via: refresh.via === 'feed' ? 'feed' : 'auto',
+      overlapSeconds: refresh.overlapSeconds,
+      ...(refresh.discoverMinVolume !== undefined ? { discoverMinVolume: refresh.discoverMinVolume } : {}),
+      ...(refresh.feedChunkRows !== undefined ? { chunkRows: refresh.feedChunkRows } : {}),
+    });
+    if (result.via !== 'feed' || deps.signal.aborted) return { feed: result };
+    // Markets held as open first (a resolved one is asked its payouts at once), then the resolutions: the holders of
+    // markets resolved since get their redemptions with the activity the walk queued.
+    const markets = await refreshMarkets(deps, refresh);
+    const resolutions = await refreshResolutions({ ...deps, area: 'refresh' }, new Date(), (ids) => deps.warehouse.markHoldersActivityDue(ids).then(() => undefined));
+    return { feed: result, markets, ...(resolutions ? { resolutions } : {}) };
+  } catch (error) {
+    if (deps.signal.aborted) return {};
+    const reason = `the feed walk failed (${describeError(error)}); its committed pages stand and the next feed refresh resumes it`;
+    deps.events.safeEmit('feed:unfit', { reason });
+    return { feed: { via: 'wallets', reason, tracked: 0, pages: 0, rowsSeen: 0, rowsKept: 0, walletsTouched: 0, covered: 0, fallback: 'all', discovered: 0, resumed: false } };
+  }
+}
+
+/**
+ * The backfill plan (wallets not loaded yet), or the refresh plan (completed wallets and their windows). After a
+ * feed walk, only what the feed could not do: the wallets outside its window, whole, and the activity it queued.
+ */
+async function* plan(warehouse: Warehouse, options: BackfillOptions, feed?: FeedRefreshResult): AsyncIterable<PlanItem[]> {
   const shard = options.shard ? { shard: options.shard } : {};
   const refresh = options.refresh;
   // Wallets completed before activity was collected are pending again until it is loaded (fills not fetched again).
@@ -295,17 +341,24 @@ async function* plan(warehouse: Warehouse, options: BackfillOptions): AsyncItera
   }
   // Wallets checkpointed by an older version learn their newest fill once, from the trades held.
   await warehouse.fillLastTradeAt();
-  for await (const chunk of warehouse.planRefresh({
-    maxFailedAttempts: options.commit.maxFailedAttempts,
-    ...shard,
-    ...(refresh.staleBefore ? { staleBefore: refresh.staleBefore } : {}),
-    ...(refresh.wallets ? { wallets: refresh.wallets } : {}),
-  })) {
+  const base = { maxFailedAttempts: options.commit.maxFailedAttempts, ...shard, ...(refresh.staleBefore ? { staleBefore: refresh.staleBefore } : {}) };
+  const windows = (items: RefreshItem[], activityOnly: boolean): PlanItem[] => {
     const nowMs = Date.now();
-    yield chunk.map(({ wallet, since, activitySince }) => ({
+    return items.map(({ wallet, since, activitySince }) => ({
       wallet,
-      startSeconds: refreshWindowStart(since, refresh.overlapSeconds, nowMs),
+      ...(activityOnly ? { activityOnly: true } : { startSeconds: refreshWindowStart(since, refresh.overlapSeconds, nowMs) }),
       activityStartSeconds: refreshWindowStart(activitySince, refresh.overlapSeconds, nowMs),
     }));
+  };
+  if (feed?.via !== 'feed') {
+    for await (const chunk of warehouse.planRefresh({ ...base, ...(refresh.wallets ? { wallets: refresh.wallets } : {}) })) yield windows(chunk, false);
+    return;
+  }
+  const whole = new Set(feed.fallback === 'all' ? [] : feed.fallback);
+  if (whole.size > 0) {
+    for await (const chunk of warehouse.planRefresh({ ...base, wallets: [...whole] })) yield windows(chunk, false);
+  }
+  for await (const chunk of warehouse.planRefresh({ ...base, activityDueOnly: true })) {
+    yield windows(chunk.filter((item) => !whole.has(item.wallet)), true);
   }
 }

@@ -83,7 +83,11 @@ function notServed(id: string, fetchedAt: string): StagedResolution {
  * is asked again by later runs (at most once an hour) until its status is `resolved`. A failure is reported and fails
  * no wallet.
  */
-export async function refreshResolutions(deps: ResolutionsRefreshDeps, now = new Date()): Promise<ResolutionsRefreshed | undefined> {
+export async function refreshResolutions(
+  deps: ResolutionsRefreshDeps,
+  now = new Date(),
+  onResolved?: (conditionIds: string[]) => Promise<void>,
+): Promise<ResolutionsRefreshed | undefined> {
   let candidates: ResolutionCandidate[] = [];
   try {
     candidates = await deps.warehouse.resolutionCandidates({
@@ -102,7 +106,9 @@ export async function refreshResolutions(deps: ResolutionsRefreshDeps, now = new
     const name = `resolutions-${deps.runId}`;
     const file = await writeRows(deps.stage, 'resolutions', name, deps.area, rows);
     await deps.warehouse.loadBundles([{ wallet: name, tradeCount: 0, files: { resolutions: file }, metadataOnly: true }]);
-    const result: ResolutionsRefreshed = { asked: candidates.length, resolved: lookup.resolutions.filter((r) => r.status === 'resolved').length };
+    const resolved = lookup.resolutions.filter((r) => r.status === 'resolved').map((r) => r.condition_id);
+    if (resolved.length > 0) await onResolved?.(resolved);
+    const result: ResolutionsRefreshed = { asked: candidates.length, resolved: resolved.length };
     deps.events.safeEmit('resolutions:asked', result);
     return result;
   } catch (error) {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 
+import type { FeedRefreshResult } from './feed-refresh.js';
 import type { RunSummary, StopKind } from './run-summary.js';
 
 /** What a run reports while it works; the CLI turns these into a progress bar or log lines. */
@@ -34,6 +35,13 @@ export interface RunEventMap {
   /** The end of a run asked `/v2/resolutions` for ended markets (resolutions-refresh.ts); `resolved` of them are final. */
   'resolutions:asked': [{ asked: number; resolved: number }];
   'resolutions:failed': [{ markets: number; error: string }];
+  /** `refresh --via auto` chose how to refresh, and why (feed-refresh.ts). */
+  'feed:decided': [{ via: 'feed' | 'wallets'; reason: string }];
+  /** A walk of the global feed starts (or resumes) down to `downTo`; `outside` wallets are refreshed per wallet. */
+  'feed:walking': [{ downTo: string; tracked: number; outside: number; resumed: boolean }];
+  'feed:walked': [FeedRefreshResult];
+  /** The feed was found to leave rows out: every wallet is refreshed per wallet this time. */
+  'feed:unfit': [{ reason: string }];
   'run:finished': [RunSummary];
 }
 

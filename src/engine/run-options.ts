@@ -40,4 +40,18 @@ export interface RefreshOptions {
   marketRefreshAfterMs: number;
   /** At most this many markets re-looked-up per run. */
   marketLimit?: number;
+  /**
+   * How the fills are refreshed: `wallets` (one walk per wallet), `feed` (tail the global trade feed, per wallet only
+   * where it cannot reach), or `auto` (whichever costs fewer requests); default `wallets` for a library caller.
+   */
+  via?: 'feed' | 'wallets' | 'auto';
+  /** A feed walk adds wallets seen above this volume (USDC) in the walked window to `traders` (source `feed`). */
+  discoverMinVolume?: number;
+  /** Kept feed rows per staged chunk (one load and one committed resume point each). */
+  feedChunkRows?: number;
+  /**
+   * The clock (epoch ms) a feed refresh places the feed's window and its own start against; default the system
+   * clock. For a simulator whose data clock is not ours.
+   */
+  clock?: () => number;
 }

@@ -1,4 +1,5 @@
 import type { LookupRetries } from './lookup-retries.js';
+import type { FeedRefreshResult } from './feed-refresh.js';
 import type { ResolutionsRefreshed } from './resolutions-refresh.js';
 
 /** How a run ended, mapped to the process exit code in one place (the CLI). */
@@ -18,6 +19,8 @@ export interface RunSummary {
   markets?: { checked: number; resolved: number };
   /** Look-ups asked again at the end of the run (lookup-retries.ts); absent when there were none. */
   lookups?: LookupRetries;
+  /** A refresh by the global feed (`--via feed|auto`): what the walk did, or why it went per wallet instead. */
+  feed?: FeedRefreshResult;
   /** Ended markets asked `/v2/resolutions` at the end of the run; absent when there were none. */
   resolutions?: ResolutionsRefreshed;
   outcome: RunOutcome;

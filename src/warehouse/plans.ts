@@ -87,7 +87,7 @@ export class WarehousePlans {
       ...shardParams(options.shard),
       ...(options.wallets ? { wallets: param.strings(options.wallets) } : {}),
     };
-    const sql = refreshPlanSql(this.#driver.dialect, { onlyListed: options.wallets !== undefined });
+    const sql = refreshPlanSql(this.#driver.dialect, { onlyListed: options.wallets !== undefined, activityDueOnly: options.activityDueOnly === true });
     for await (const rows of this.#driver.stream<{ wallet: string; since: string | null; activity_since: string | null }>('plan refresh', sql, params, options.chunkSize ?? 2048)) {
       const text = (value: string | null | undefined) => (value === null || value === undefined ? null : String(value));
       yield rows.map((r) => ({ wallet: String(r.wallet), since: text(r.since), activitySince: text(r.activity_since) }));

@@ -12,6 +12,7 @@ import type {
   CrashSettlement,
   DueUnresolved,
   FailedWallet,
+  FeedWalkRecord,
   InvalidTrader,
   LoadResult,
   PlanOptions,
@@ -21,10 +22,13 @@ import type {
   ResolutionCandidate,
   RunRecord,
   StatusFigures,
+  TrackedWallet,
   Warehouse,
   WarehouseCosts,
   WalletBundle,
 } from './warehouse.js';
+
+import { FeedWalks } from './feed-walks.js';
 
 export { StagedDataMismatchError } from './bundle-loader.js';
 
@@ -41,6 +45,7 @@ export class SqlWarehouse implements Warehouse {
   readonly #checkpoints: CheckpointStore;
   readonly #plans: WarehousePlans;
   readonly #reports: WarehouseReports;
+  readonly #feed: FeedWalks;
 
   constructor(driver: WarehouseDriver) {
     this.#driver = driver;
@@ -48,6 +53,7 @@ export class SqlWarehouse implements Warehouse {
     this.#checkpoints = new CheckpointStore(driver);
     this.#plans = new WarehousePlans(driver, this.#loader, this.#checkpoints);
     this.#reports = new WarehouseReports(driver);
+    this.#feed = new FeedWalks(driver);
   }
 
   get description(): string {
@@ -86,6 +92,34 @@ export class SqlWarehouse implements Warehouse {
 
   planWallets(options: PlanOptions): AsyncIterable<PlannedWallet[]> {
     return this.#plans.planWallets(options);
+  }
+
+  planFeedRefresh(options: { maxFailedAttempts: number; shard?: { index: number; count: number }; chunkSize?: number }): AsyncIterable<TrackedWallet[]> {
+    return this.#feed.planFeedRefresh(options);
+  }
+
+  unfinishedFeedWalk(): Promise<FeedWalkRecord | undefined> {
+    return this.#feed.unfinishedFeedWalk();
+  }
+
+  saveFeedWalk(record: FeedWalkRecord): Promise<void> {
+    return this.#feed.saveFeedWalk(record);
+  }
+
+  feedRowsPerHour(): Promise<number | undefined> {
+    return this.#feed.feedRowsPerHour();
+  }
+
+  markFeedCovered(options: { coveredFrom: string; coveredAt: string; shard?: { index: number; count: number } }): Promise<number> {
+    return this.#feed.markFeedCovered(options);
+  }
+
+  markActivityDue(wallets: readonly string[]): Promise<number> {
+    return this.#feed.markActivityDue(wallets);
+  }
+
+  markHoldersActivityDue(conditionIds: readonly string[]): Promise<number> {
+    return this.#feed.markHoldersActivityDue(conditionIds);
   }
 
   reopenForActivity(): Promise<number> {

@@ -254,6 +254,33 @@ export const CHECKPOINT_COLUMNS: readonly ColumnSpec[] = [
   col('activity_loaded', 'bool'),
   col('activity_count', 'int'),
   col('last_activity_at', 'timestamp'),
+  // A feed refresh saw the wallet trade (or a market it holds resolved): its activity is refreshed per wallet, once.
+  col('activity_due', 'bool'),
+];
+
+/** `feed_walks`: one row per walk of the global trade feed by `refresh --via feed`, its progress committed with its pages. */
+export const FEED_WALK_COLUMNS: readonly ColumnSpec[] = [
+  str('walk_id', true),
+  str('run_id'),
+  // running (resumed by the next feed refresh), done, abandoned (the feed was found incomplete)
+  str('status'),
+  col('started_at', 'timestamp'),
+  // The oldest horizon among the wallets the walk covers, and the time it walks down to (that minus the overlap).
+  col('covered_from', 'timestamp'),
+  col('down_to', 'timestamp'),
+  // Block times of the newest and oldest rows read so far (every wallet's).
+  col('newest_at', 'timestamp'),
+  col('oldest_at', 'timestamp'),
+  // Where the walk resumes: the cursor of the page where the oldest committed timestamp began, and that timestamp.
+  str('resume_cursor'),
+  col('resume_ts', 'int'),
+  col('pages', 'int'),
+  col('rows_seen', 'int'),
+  col('rows_kept', 'int'),
+  col('wallets_touched', 'int'),
+  col('updated_at', 'timestamp'),
+  col('finished_at', 'timestamp'),
+  str('note'),
 ];
 
 /** One row per finished run: its outcome and what its BigQuery jobs billed (what the dashboard sums). */
@@ -365,6 +392,13 @@ export const WAREHOUSE_TABLES: readonly TableSpec[] = [
     shared: true,
   },
   {
+    name: 'feed_walks',
+    description: 'One row per walk of the global trade feed (refresh --via feed): what it covered, its resume point, pages and rows seen and kept.',
+    columns: FEED_WALK_COLUMNS,
+    loadedAt: false,
+    primaryKey: ['walk_id'],
+  },
+  {
     name: 'backfill_runs',
     description: 'One row per finished run (backfill or refresh): outcome, counts, and the bytes its BigQuery jobs billed.',
     columns: RUNS_COLUMNS,
@@ -403,4 +437,5 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 8,
     description: 'activity, combo_activity, market_resolutions; checkpoint fills_loaded, activity_loaded, activity_count, last_activity_at',
   },
+  { version: 10, description: 'refresh by the global trade feed: feed_walks; checkpoint activity_due' },
 ];

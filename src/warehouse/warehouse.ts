@@ -83,6 +83,33 @@ export interface RefreshItem {
   activitySince: string | null;
 }
 
+/** A completed wallet a feed refresh tracks, and its horizon: its history is complete up to then (ISO-8601 UTC). */
+export interface TrackedWallet {
+  wallet: string;
+  horizon: string | null;
+}
+
+/** A row of `feed_walks` (see FEED_WALK_COLUMNS): times ISO-8601 UTC. */
+export interface FeedWalkRecord {
+  walk_id: string;
+  run_id: string;
+  status: 'running' | 'done' | 'abandoned';
+  started_at: string;
+  covered_from: string;
+  down_to: string;
+  newest_at: string | null;
+  oldest_at: string | null;
+  resume_cursor: string | null;
+  resume_ts: number | null;
+  pages: number;
+  rows_seen: number;
+  rows_kept: number;
+  wallets_touched: number;
+  updated_at: string;
+  finished_at: string | null;
+  note: string | null;
+}
+
 /** A wallet of the backfill plan; `fillsLoaded` when only its activity is still to load. */
 export interface PlannedWallet {
   wallet: string;
@@ -102,6 +129,8 @@ export interface RefreshPlanOptions {
   staleBefore?: string;
   /** Only these wallets (normalised). */
   wallets?: readonly string[];
+  /** Only wallets whose activity a feed refresh queued (`activity_due`). */
+  activityDueOnly?: boolean;
   shard?: { index: number; count: number };
   chunkSize?: number;
 }
@@ -271,6 +300,20 @@ export interface Warehouse {
   settleCrashed(options: { shard?: { index: number; count: number }; maxFailedAttempts: number; runId?: string }): Promise<CrashSettlement>;
   /** Completed wallets to refresh, with where each window starts, streamed in chunks. */
   planRefresh(options: RefreshPlanOptions): AsyncIterable<RefreshItem[]>;
+  /** Completed wallets a feed refresh tracks, with their horizons, in a stable order, streamed in chunks. */
+  planFeedRefresh(options: { maxFailedAttempts: number; shard?: { index: number; count: number }; chunkSize?: number }): AsyncIterable<TrackedWallet[]>;
+  /** The latest feed walk still `running` (a killed one), which the next feed refresh resumes. */
+  unfinishedFeedWalk(): Promise<FeedWalkRecord | undefined>;
+  /** Upserts a feed walk's row (its progress, committed after its pages' rows). */
+  saveFeedWalk(record: FeedWalkRecord): Promise<void>;
+  /** The feed's rows per hour as the last finished walks measured them; undefined before any. */
+  feedRowsPerHour(): Promise<number | undefined>;
+  /** Completed wallets whose horizon is in [coveredFrom, coveredAt): refreshed up to `coveredAt` by a feed walk. */
+  markFeedCovered(options: { coveredFrom: string; coveredAt: string; shard?: { index: number; count: number } }): Promise<number>;
+  /** Queues these wallets' activity for a per-wallet refresh (`activity_due`). */
+  markActivityDue(wallets: readonly string[]): Promise<number>;
+  /** Queues the activity of completed wallets holding fills in these (just resolved) markets. */
+  markHoldersActivityDue(conditionIds: readonly string[]): Promise<number>;
   /** Gives `last_trade_at` to completed wallets checkpointed before it existed; returns how many. */
   fillLastTradeAt(): Promise<number>;
   /** Markets held as open that may have resolved since (end date passed, or fetched before `staleBefore`). */

@@ -40,6 +40,7 @@ export function bigQueryDialect(where: Pick<BigQueryLocation, 'projectId' | 'dat
     now: () => 'CURRENT_TIMESTAMP()',
     isoSeconds: (expr) => `FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%SZ', ${expr})`,
     isoMicros: (expr) => `FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6SZ', ${expr})`,
+    epochSeconds: (expr) => `UNIX_SECONDS(${expr})`,
     monthStart: (expr) => `TIMESTAMP_TRUNC(${expr}, MONTH)`,
     literal,
     insertOnly: 'merge',

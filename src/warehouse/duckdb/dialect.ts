@@ -39,6 +39,7 @@ export const duckdbDialect: Dialect = {
   now: () => `(now() AT TIME ZONE 'UTC')`,
   isoSeconds: (expr) => `strftime(${expr}, '%Y-%m-%dT%H:%M:%SZ')`,
   isoMicros: (expr) => `strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%fZ')`,
+  epochSeconds: (expr) => `CAST(epoch(${expr}) AS BIGINT)`,
   monthStart: (expr) => `date_trunc('month', ${expr})`,
   literal,
   insertOnly: 'not-exists',

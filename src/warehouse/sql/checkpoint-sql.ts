@@ -88,7 +88,7 @@ WHEN NOT MATCHED THEN INSERT
 /**
  * A refresh's outcome for completed wallets, by `s.outcome`: every outcome sets `trade_count` to
  * what the warehouse now holds (the writer reads it for a failure); `refreshed` moves
- * `last_trade_at`, `last_activity_at`, `activity_count` and `refreshed_at`, clears the refresh error, and sets `small_fills_excluded` when
+ * `last_trade_at`, `last_activity_at`, `activity_count` and `refreshed_at`, clears `activity_due`, clears the refresh error, and sets `small_fills_excluded` when
  * its window was fetched without them (a later window with them does not bring back what an earlier
  * one left out, so it never clears the flag);
  * `refresh-failed` records the error and counts a refresh attempt; `refresh-transient` (an outage)
@@ -103,6 +103,7 @@ WHEN MATCHED THEN UPDATE SET
   trade_count = s.trade_count,
   last_trade_at = CASE WHEN ${refreshed} THEN COALESCE(s.last_trade_at, t.last_trade_at) ELSE t.last_trade_at END,
   refreshed_at = CASE WHEN ${refreshed} THEN s.processed_at ELSE t.refreshed_at END,
+  activity_due = CASE WHEN ${refreshed} THEN FALSE ELSE t.activity_due END,
   refresh_error = CASE WHEN ${refreshed} THEN NULL ELSE s.error END,
   refresh_failure_class = CASE WHEN ${refreshed} THEN NULL ELSE s.failure_class END,
   small_fills_excluded = CASE WHEN ${refreshed} AND COALESCE(s.small_fills_excluded, FALSE) THEN TRUE ELSE t.small_fills_excluded END,

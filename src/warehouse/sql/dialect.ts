@@ -34,6 +34,8 @@ export interface Dialect {
   isoSeconds(expr: string): string;
   /** A TIMESTAMP as ISO-8601 UTC text with microseconds, exact enough to be a pruning constant. */
   isoMicros(expr: string): string;
+  /** A TIMESTAMP as whole epoch seconds (INT64). */
+  epochSeconds(expr: string): string;
   /** The first instant of the month of a TIMESTAMP. */
   monthStart(expr: string): string;
   /** A constant string literal of this code base (never used for input: that is what parameters are for). */

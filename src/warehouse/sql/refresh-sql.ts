@@ -7,13 +7,15 @@ import type { Dialect } from './dialect.js';
  * (only wallets not refreshed since; NULL for all), `shard_count`/`shard_index`, and with
  * `onlyListed` the string list `wallets`.
  */
-export function refreshPlanSql(d: Dialect, options: { onlyListed: boolean }): string {
+export function refreshPlanSql(d: Dialect, options: { onlyListed: boolean; activityDueOnly?: boolean }): string {
   return `SELECT k.wallet_address AS wallet, ${d.isoMicros('k.last_trade_at')} AS since, ${d.isoMicros('k.last_activity_at')} AS activity_since
 FROM ${d.table('backfill_checkpoint')} AS k
 WHERE COALESCE(k.completed, FALSE) AND COALESCE(k.upload_successful, FALSE)
   AND COALESCE(k.refresh_attempts, 0) < ${d.param('max_failed_attempts')}
   AND (${d.param('stale_before')} IS NULL OR COALESCE(k.refreshed_at, k.processed_at) < ${d.param('stale_before')})
-  AND ${d.shard('k.wallet_address', 'shard_count')} = ${d.param('shard_index')}${options.onlyListed ? `\n  AND ${d.inList('k.wallet_address', 'wallets')}` : ''}
+  AND ${d.shard('k.wallet_address', 'shard_count')} = ${d.param('shard_index')}${options.onlyListed ? `\n  AND ${d.inList('k.wallet_address', 'wallets')}` : ''}${
+    options.activityDueOnly ? '\n  AND COALESCE(k.activity_due, FALSE)' : ''
+  }
 ORDER BY k.wallet_address`;
 }
 

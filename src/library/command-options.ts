@@ -57,6 +57,8 @@ export interface DemoSettings {
   wallets: number;
   seed: number;
   maxTradesPerWallet: number;
+  /** After the run, audit this many wallets against the simulated chain (differences planted in some); 0: no audit. */
+  auditWallets: number;
   /** The run's flags, with the demo's own warehouse and stage unless the user named others (flag or environment). */
   flags: Flags;
 }
@@ -68,12 +70,21 @@ export function demoSettings(flags: Flags, env: NodeJS.ProcessEnv = process.env)
     wallets: intIn(text(flags, 'demoWallets') ?? String(d.wallets), '--demo-wallets', COMMAND_BOUNDS.demoWallets),
     seed: intIn(text(flags, 'seed') ?? String(d.seed), '--seed', COMMAND_BOUNDS.seed),
     maxTradesPerWallet: d.maxTradesPerWallet,
+    auditWallets: flags.audit === true ? d.auditWallets : 0,
     flags: {
       ...flags,
       warehouse: text(flags, 'warehouse') ?? env[ENV.warehouse] ?? d.warehouse,
       stage: text(flags, 'stage') ?? env[ENV.stage] ?? d.stage,
+      // The simulated chain is on loopback: the default RPC limit (for real providers' free tiers) would only slow the demo.
+      ...(flags.audit === true ? { rateLimit: withRpcLimit(text(flags, 'rateLimit') ?? env[ENV.rateLimits]) } : {}),
     },
   };
+}
+
+/** A rate-limit spec with a generous `rpc` limit added, unless it names one. */
+function withRpcLimit(spec: string | undefined): string {
+  if (spec !== undefined && /(^|,)\s*rpc\s*=/i.test(spec)) return spec;
+  return [spec, 'rpc=1000/1s'].filter((part) => part !== undefined && part.trim() !== '').join(',');
 }
 
 /** Which wallets `backfill audit` audits. */

@@ -59,7 +59,7 @@ let wallets: string[];
 let planted: PlantedChain[];
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 31, wallets: 6, maxTradesPerWallet: 600, chain: { plan: PLAN, maxBlockRange: SPAN_CAP } });
+  sim = await startSimulator({ seed: 31, wallets: 5, maxTradesPerWallet: 600, chain: { plan: PLAN, maxBlockRange: SPAN_CAP } });
   wallets = sim.dataset.wallets();
   planted = sim.chain.planted();
   expect(planted).toHaveLength(2);
@@ -155,6 +155,15 @@ describe('backfill audit against the simulated Polygon', () => {
     } finally {
       await wh.close();
     }
+
+    // Audited again to the same block, for a person: nothing left to walk, the same verdict, the wallets named.
+    sim.chain.resetCounts();
+    const again = await runCli(auditArgs(warehouse, ['--sample', String(wallets.length), '--to-block', String(reference.to_block)]));
+    expect(again.code, again.stderr).toBe(2);
+    expect(sim.chain.requests().eth_getLogs ?? 0).toBe(0);
+    for (const p of planted) expect(again.stdout).toMatch(new RegExp(`${p.wallet}\\s+DIFFERS\\s+on chain \\d+, held \\d+, matched \\d+, missing from API 2, held not on chain 1, under 0.01 2`));
+    expect(again.stdout).toContain(`wallets that do not match the chain: `);
+    for (const p of planted) expect(again.stdout.split('wallets that do not match the chain: ')[1]).toContain(p.wallet);
   });
 
   it('a clean set of wallets exits 0, printing each wallet as matching', async () => {

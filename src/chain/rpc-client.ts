@@ -20,6 +20,7 @@ import { BodyTooLargeError, readCappedBody } from '../polymarket/capped-body.js'
 import type { SourceLogger } from '../polymarket/http-client.js';
 import { parseRetryAfter } from '../polymarket/http-client.js';
 import { bodySnippet } from '../polymarket/http-errors.js';
+import { RPC_RATE_LIMIT_KEY } from '../polymarket/rate-limiter.js';
 import type { RateLimit, RateLimiter } from '../polymarket/rate-limiter.js';
 import { formatBytes } from '../polymarket/source-limits.js';
 import type { LogFilter } from './exchanges.js';
@@ -29,8 +30,8 @@ import type { RpcLog } from './order-filled.js';
 import { RpcError, RpcRangeError, RpcResponseError, readRpcError, redactRpcUrl } from './rpc-errors.js';
 import type { JsonRpcErrorBody, RpcRetryClass } from './rpc-errors.js';
 
-/** The rate limiter's key for every RPC call. */
-export const RPC_RATE_LIMIT_KEY = 'rpc';
+/** The rate limiter's key for every RPC call (`--rate-limit rpc=…`). */
+export { RPC_RATE_LIMIT_KEY };
 
 /**
  * 50 calls per 10 s: under the free tiers of the common Polygon providers (an `eth_getLogs` costs 75

@@ -1,6 +1,7 @@
 import type { ReloadSummary } from '../engine/reload-staged.js';
 import type { RunSummary } from '../engine/run-summary.js';
 import type { ExitCodeMode } from '../library/config.js';
+import type { AuditSummary } from '../library/audit.js';
 import type { ReloadResult, RunResult } from '../library/open-backfill.js';
 
 /** Process exit codes, documented in README and docs/google-cloud.md; mapped from outcomes here only. */
@@ -51,4 +52,15 @@ export function reloadExitCode(result: ReloadResult, mode: ExitCodeMode): number
   if (result.kind === 'lock-held') return mode === 'schedule' ? EXIT.ok : EXIT.lockHeld;
   const summary: ReloadSummary = result.summary;
   return summary.failed > 0 || summary.damaged.length > 0 ? EXIT.someFailed : EXIT.ok;
+}
+
+/**
+ * `backfill audit`: 0 when every audited wallet's fills match the chain, 2 when any does not (or its
+ * audit failed), 3 when it stopped before every wallet was audited (its progress is kept; run it
+ * again). Under `schedule`, a stop that found no difference exits 0: the next run continues it.
+ */
+export function auditExitCode(summary: AuditSummary, mode: ExitCodeMode): number {
+  if (summary.incomplete.length > 0 || summary.failed.length > 0) return EXIT.someFailed;
+  if (summary.stopReason !== undefined && summary.notFinished.length > 0) return mode === 'schedule' ? EXIT.ok : EXIT.stoppedEarly;
+  return EXIT.ok;
 }

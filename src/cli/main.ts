@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 
 import { BackfillError, BusyError, ConfigError, describeError } from '../lib/errors.js';
 import { runExitCleanups } from '../library/shutdown.js';
+import { auditCommand } from './commands/audit.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 import { refreshCommand } from './commands/refresh.js';
@@ -48,6 +49,7 @@ const program = new Command('backfill')
   .addCommand(reloadCommand())
   .addCommand(statusCommand())
   .addCommand(failedCommand())
+  .addCommand(auditCommand())
   .addCommand(dashboardCommand())
   .addCommand(simCommand())
   .addCommand(demoCommand())
@@ -57,11 +59,14 @@ const program = new Command('backfill')
 Exit codes (--exit-codes strict, the local default): 0 all done, 2 some wallets failed,
             3 stopped early (signal, --max-runtime, circuit breaker, unwritable stage),
             75 another run holds the lease, 64 configuration error, 1 unexpected.
+            backfill audit: 0 every audited wallet matches the chain, 2 some do not (named),
+            3 stopped before the end (run it again to continue).
             With --exit-codes schedule (the default on Cloud Run) the normal pauses of a multi-run
             backfill exit 0: see README.
 Environment: BACKFILL_WAREHOUSE, BACKFILL_STAGE, BACKFILL_LOG_LEVEL, BACKFILL_LOG_FORMAT,
              BACKFILL_EXIT_CODES, BACKFILL_RATE_LIMITS, BACKFILL_DUCKDB_MEMORY_LIMIT,
              BACKFILL_STATUS_INTERVAL (live snapshot, default 3s), BACKFILL_SKIP_LOCATION_CHECK=1,
+             BACKFILL_RPC_URL (backfill audit's Polygon RPC; never printed),
              POLYMARKET_DATA_API_URL, POLYMARKET_GAMMA_API_URL, CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT
              (shard), CLOUD_RUN_JOB/K_SERVICE (Cloud Run defaults), BACKFILL_GCS_API_ENDPOINT and
              BACKFILL_BIGQUERY_API_ENDPOINT (emulators only)`,

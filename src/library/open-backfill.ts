@@ -23,6 +23,8 @@ import type { RunContext } from './run-session.js';
 import { onProcessExit } from './shutdown.js';
 import type { StatusJson } from '../status/status-json.js';
 import type { RejectedLine } from './traders-file.js';
+import type { AuditRunOptions, AuditSummary } from './audit.js';
+import type { AuditSettings } from './command-options.js';
 
 /*
  * The Polymarket client and the CSV reader are imported when first used (the engine by a run, see
@@ -94,6 +96,11 @@ export interface Backfill {
    */
   /** `stopped` says why the board walk ended before the board's end or the count, when it did (the wallets found are added). */
   discoverLeaderboard(query: LeaderboardQuery): Promise<{ found: number; added: number; source: string; stopped?: string }>;
+  /**
+   * Reconciles the trades held for a set of wallets with their OrderFilled logs on Polygon (`backfill audit`),
+   * storing each wallet's result and mismatching fills; resumes each wallet's walk where an earlier audit stopped.
+   */
+  audit(settings: AuditSettings, options?: Pick<AuditRunOptions, 'onStart' | 'onWallet'>): Promise<AuditSummary>;
   /** The warehouse, opened (and migrated) on first use. */
   warehouse(): Promise<Warehouse>;
   close(): Promise<void>;
@@ -181,6 +188,10 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
         },
       }),
     failed: async (failedOptions = {}) => (await warehouse()).failedWallets(failedOptions),
+    audit: async (settings, auditOptions = {}) => {
+      const { runAudit } = await import('./audit.js');
+      return runAudit(config, settings, await warehouse(), { ...auditOptions, logger, ...(options.stopSignals ? { stopSignals: options.stopSignals } : {}) });
+    },
     addTraders: async (addresses, source) => {
       // The library's boundary: a caller's list is parsed here, once, and nothing is added if any is not a wallet.
       const wallets: Wallet[] = [];

@@ -25,6 +25,12 @@ export interface RateLimit {
 }
 
 /**
+ * The key of the Polygon JSON-RPC endpoint `backfill audit` calls (src/chain/rpc-client.ts). Not a Polymarket
+ * endpoint, so it has no default among DEFAULT_RATE_LIMITS (the audit supplies its own); `--rate-limit rpc=…` names it.
+ */
+export const RPC_RATE_LIMIT_KEY = 'rpc';
+
+/**
  * Polymarket's documented limits (docs.polymarket.com/api-reference/rate-limits), and for the v2 routes they do
  * not list, the measured ones (data-api-v2-observed.md, "Measured rate limits"): `/v2/activity` ran clean at
  * 400 per 10 s in its own bucket, so it runs beside the fills without slowing them. The combo feed and

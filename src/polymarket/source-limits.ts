@@ -4,7 +4,7 @@
  * one passes the other.
  */
 import { ConfigError } from '../lib/errors.js';
-import { DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limiter.js';
+import { DEFAULT_RATE_LIMITS, RPC_RATE_LIMIT_KEY, type RateLimit } from './rate-limiter.js';
 
 export const KIB = 1024;
 export const MIB = 1024 * KIB;
@@ -88,20 +88,21 @@ export function parseMaxPagesPerWallet(text: string, option = '--max-pages-per-w
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-const TOKEN = /^([a-z][a-z0-9_-]*:[a-z0-9_/-]+)=(\d+)\/(\d+(?:\.\d+)?)?(ms|s|m)$/i;
+const TOKEN = /^([a-z][a-z0-9_-]*(?::[a-z0-9_/-]+)?)=(\d+)\/(\d+(?:\.\d+)?)?(ms|s|m)$/i;
 
 /**
- * Parses `data:trades=200/10s,gamma:markets=300/10s` (units ms, s, m; `20/s` means per 1 s) into
- * rate-limit overrides. Throws ConfigError naming the bad token, or an unknown endpoint key.
+ * Parses `data:trades=200/10s,gamma:markets=300/10s,rpc=25/1s` (units ms, s, m; `20/s` means per 1 s) into
+ * rate-limit overrides: the Polymarket endpoints, and `rpc`, the Polygon JSON-RPC of `backfill audit`.
+ * Throws ConfigError naming the bad token, or an unknown endpoint key.
  */
 export function parseRateLimitSpec(spec: string): Record<string, RateLimit> {
   const limits: Record<string, RateLimit> = {};
-  const known = Object.keys(DEFAULT_RATE_LIMITS);
+  const known = [...Object.keys(DEFAULT_RATE_LIMITS), RPC_RATE_LIMIT_KEY];
   for (const token of spec.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
     const match = TOKEN.exec(token);
     if (!match) {
       throw new ConfigError(`rate limit ${JSON.stringify(token)} is not of the form <endpoint>=<requests>/<window>`, {
-        hint: 'Example: data:trades=200/10s,gamma:markets=300/10s (window units: ms, s, m)',
+        hint: 'Example: data:trades=200/10s,gamma:markets=300/10s,rpc=25/1s (window units: ms, s, m)',
       });
     }
     const [, keyText = '', requestsText = '', amountText, unit = 's'] = match;

@@ -1,6 +1,7 @@
 /** Parsers for the `backfill sim` command-line options. */
 import { parseDuration } from '../lib/duration.js';
 import { ConfigError } from '../lib/errors.js';
+import type { ChainPlan } from './sim-chain.js';
 import type { FaultRates, GammaPaging, GlobalFeedMode } from './types.js';
 
 /** Short spellings accepted on the command line; the `FaultRates` key names are accepted too. */
@@ -142,4 +143,37 @@ function tryDuration(text: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+const CHAIN_PLAN_KEYS: Record<string, keyof ChainPlan> = {
+  wallets: 'wallets',
+  missing: 'missingFromApi',
+  dust: 'underMinimum',
+  unchained: 'heldNotOnChain',
+  combo: 'combo',
+};
+
+/**
+ * `--chain-differences wallets=2,missing=3,dust=2,combo=1,unchained=1`: how the simulated chain of chosen wallets
+ * differs from what the API serves (per wallet: fills missing from the API, fills under 0.01 shares, combo logs,
+ * fills served but not on chain). `none` or empty: no difference.
+ */
+export function parseChainPlan(spec: string): ChainPlan {
+  const plan: ChainPlan = {};
+  const trimmed = spec.trim();
+  if (trimmed === '' || trimmed.toLowerCase() === 'none') return plan;
+  const valid = Object.keys(CHAIN_PLAN_KEYS).join(', ');
+  for (const raw of trimmed.split(',')) {
+    const token = raw.trim();
+    const match = /^([a-z]+)\s*=\s*(\d+)$/i.exec(token);
+    const key = match ? CHAIN_PLAN_KEYS[match[1]!.toLowerCase()] : undefined;
+    const value = match ? Number(match[2]) : Number.NaN;
+    if (!match || key === undefined || !Number.isSafeInteger(value) || value > 1_000) {
+      throw new ConfigError(`Bad chain difference "${token}" in "${spec}"`, {
+        hint: `Write key=count with a count from 0 to 1000; keys: ${valid} (e.g. wallets=2,missing=3,dust=2,combo=1)`,
+      });
+    }
+    plan[key] = value;
+  }
+  return plan;
 }

@@ -22,8 +22,9 @@ export type {
 export { createDataset } from './dataset.js';
 export { ACTIVITY_TYPES, type ActivityType } from './activity.js';
 export { PAYOUT_UNIT } from './resolutions.js';
-export { startSimulator } from './server.js';
+export { CHAIN_RPC_PATH, startSimulator } from './server.js';
+export { SIM_CHAIN_CLOCK, type ChainPlan, type PlantedChain } from './sim-chain.js';
 export { writeGroundTruth } from './ground-truth.js';
-export { parseFaultSpec, parseFillsPerDay, parseGammaPaging, parseGlobalFeedMode, parseLatencySpec, parseMisreportSpec } from './cli-options.js';
+export { parseChainPlan, parseFaultSpec, parseFillsPerDay, parseGammaPaging, parseGlobalFeedMode, parseLatencySpec, parseMisreportSpec } from './cli-options.js';
 export { DEFAULT_BOUNDARY_MAX_AGE_SECONDS } from './dataset.js';
 export { feedWindowStart } from './global-feed.js';

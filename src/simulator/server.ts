@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { handleActivity, handleComboActivity } from './activity-route.js';
+import { createChainRpc } from './chain-rpc.js';
+import { SimChain } from './sim-chain.js';
 import { Dataset } from './dataset.js';
 import type { FaultKind } from './faults.js';
 import { FAULT_KINDS, SlidingWindow, checkFaultRates, faultResponse, pickFault } from './faults.js';
@@ -54,6 +56,9 @@ const ROUTES: Record<string, SimRoute> = {
 };
 
 const GAMMA_PAGING: readonly GammaPaging[] = ['keyset', 'legacy', 'both'];
+
+/** Where the simulated Polygon JSON-RPC answers (sim-chain.ts). */
+export const CHAIN_RPC_PATH = '/rpc';
 
 function emptyStats(): SimulatorStats {
   const faultsInjected: Record<string, number> = { rateLimitEnforced: 0 };
@@ -131,6 +136,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   for (const [route, limit] of Object.entries(options.rateLimits ?? {})) {
     if (limit) limiters.set(route as SimRoute, new SlidingWindow(limit));
   }
+
+  const chain = new SimChain(dataset, options.chain?.plan);
+  const chainRpc = createChainRpc(chain, { maxBlockRange: options.chain?.maxBlockRange, maxResults: options.chain?.maxResults });
 
   let stats = emptyStats();
   let requestNo = 0;
@@ -244,6 +252,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // The chain's JSON-RPC reads its own body, and has its own counters and faults.
+    if ((req.url ?? '').split('?')[0]?.replace(/\/+$/, '') === CHAIN_RPC_PATH) {
+      count(stats.requests, 'rpc');
+      chainRpc.handle(req, res);
+      return;
+    }
     req.resume();
     requestNo += 1;
     const traceId = Rng.of(dataset.seed, Stream.trace, requestNo).hex(4);
@@ -318,6 +332,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     url: `http://${urlHost}:${port}`,
     port,
     dataset,
+    chain: {
+      url: `http://${urlHost}:${port}${CHAIN_RPC_PATH}`,
+      planted: () => chain.planted(),
+      head: () => chain.head(),
+      requests: () => chainRpc.requests(),
+      getLogsCalls: () => chainRpc.getLogsCalls(),
+      resetCounts: () => chainRpc.resetCounts(),
+      setCaps: (caps) => chainRpc.setCaps(caps),
+      failNext: (fault, times, method) => chainRpc.failNext(fault, times, method),
+    },
     nowSeconds: now,
     advance: (advance) => dataset.advance(advance),
     stats: () => structuredClone(stats),

@@ -1,5 +1,7 @@
 /** Public types of the Polymarket simulator. */
 import type { GroundTruthActivity } from './activity.js';
+import type { ChainRpc } from './chain-rpc.js';
+import type { ChainPlan, PlantedChain } from './sim-chain.js';
 
 export type { GroundTruthActivity } from './activity.js';
 
@@ -150,6 +152,11 @@ export interface SimulatorOptions {
    * user-PnL point and on its first closed position (by token id). For tests of a profit check that must notice.
    */
   misreport?: { wallet: string; usdc: number };
+  /**
+   * The simulated Polygon at `POST /rpc` (sim-chain.ts): every fill served, as OrderFilled logs; `plan` makes chosen
+   * wallets' chains differ from the API; the caps are those a provider puts on `eth_getLogs` (default none).
+   */
+  chain?: { plan?: ChainPlan; maxBlockRange?: number; maxResults?: number };
 }
 
 /** One request and the response the simulator sent for it. */
@@ -250,6 +257,12 @@ export interface RunningSimulator {
   dataset: SimDataset;
   /** The server's "now" (see `SimulatorOptions.nowSeconds`), moved by every `advance`. */
   nowSeconds(): number;
+  /** The simulated Polygon JSON-RPC (`backfill audit --rpc <chain.url>`), its planted differences and its counters. */
+  chain: Omit<ChainRpc, 'handle'> & {
+    url: string;
+    head(): number;
+    planted(): PlantedChain[];
+  };
   /**
    * Moves the world forward by `seconds`: a share of wallets trade again (after their newest fill, including a
    * transaction on that newest timestamp, twin fills and fills in newly listed markets), newly listed events appear

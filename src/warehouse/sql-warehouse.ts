@@ -1,4 +1,8 @@
+import type { AuditedRange, WalletAuditReport } from '../chain/audit-wallet.js';
+import type { FillMismatch, HeldTrade } from '../chain/fill-match.js';
+import type { ChainFill, Undecodable } from '../chain/order-filled.js';
 import type { Wallet } from '../domain/wallet-address.js';
+import { WarehouseAudits } from './audits.js';
 import { BundleLoader } from './bundle-loader.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { WarehouseDriver } from './driver.js';
@@ -8,6 +12,7 @@ import { param } from './sql/dialect.js';
 import { appliedMigrationsSql, recordMigrationSql } from './sql/migration-sql.js';
 import { MIGRATIONS } from './table-schemas.js';
 import type {
+  AuditResultRow,
   CheckpointRow,
   CrashSettlement,
   DueUnresolved,
@@ -46,6 +51,7 @@ export class SqlWarehouse implements Warehouse {
   readonly #plans: WarehousePlans;
   readonly #reports: WarehouseReports;
   readonly #feed: FeedWalks;
+  readonly #audits: WarehouseAudits;
 
   constructor(driver: WarehouseDriver) {
     this.#driver = driver;
@@ -54,6 +60,7 @@ export class SqlWarehouse implements Warehouse {
     this.#plans = new WarehousePlans(driver, this.#loader, this.#checkpoints);
     this.#reports = new WarehouseReports(driver);
     this.#feed = new FeedWalks(driver);
+    this.#audits = new WarehouseAudits(driver);
   }
 
   get description(): string {
@@ -196,6 +203,42 @@ export class SqlWarehouse implements Warehouse {
 
   failedWallets(options: { limit?: number; kind?: 'backfill' | 'refresh' } = {}): Promise<FailedWallet[]> {
     return this.#reports.failedWallets(options);
+  }
+
+  auditHeldTrades(wallet: string): Promise<HeldTrade[]> {
+    return this.#audits.auditHeldTrades(wallet);
+  }
+
+  auditProgress(wallet: string): Promise<number | undefined> {
+    return this.#audits.auditProgress(wallet);
+  }
+
+  saveAuditRange(wallet: string, range: AuditedRange): Promise<void> {
+    return this.#audits.saveAuditRange(wallet, range);
+  }
+
+  auditChainFills(wallet: string): Promise<{ fills: ChainFill[]; undecodable: Undecodable[] }> {
+    return this.#audits.auditChainFills(wallet);
+  }
+
+  saveAuditResult(wallet: string, report: WalletAuditReport, auditedAt: string): Promise<void> {
+    return this.#audits.saveAuditResult(wallet, report, auditedAt);
+  }
+
+  clearAudit(wallet: string): Promise<void> {
+    return this.#audits.clearAudit(wallet);
+  }
+
+  auditResults(wallets?: readonly string[]): Promise<AuditResultRow[]> {
+    return this.#audits.auditResults(wallets);
+  }
+
+  auditMismatches(wallet: string): Promise<(FillMismatch & { auditedAt: string })[]> {
+    return this.#audits.auditMismatches(wallet);
+  }
+
+  auditSample(limit: number): Promise<string[]> {
+    return this.#audits.auditSample(limit);
   }
 
   costs(): WarehouseCosts | undefined {

@@ -300,6 +300,85 @@ export const RUNS_COLUMNS: readonly ColumnSpec[] = [
   col('jobs', 'int'),
 ];
 
+/**
+ * The chain audit (`backfill audit`, src/chain/audit-wallet.ts): one row per audited wallet, its latest
+ * result. The counts are those of FillMatchReport; `audited_at` ties the row to its mismatches.
+ */
+export const AUDIT_RESULTS_COLUMNS: readonly ColumnSpec[] = [
+  str('wallet', true),
+  col('from_block', 'int'),
+  col('to_block', 'int'),
+  col('from_time', 'timestamp'),
+  col('to_time', 'timestamp'),
+  col('on_chain', 'int'),
+  col('held', 'int'),
+  col('matched', 'int'),
+  col('missing_from_api', 'int'),
+  col('held_not_on_chain', 'int'),
+  col('under_minimum', 'int'),
+  col('held_outside_range', 'int'),
+  col('held_unverifiable', 'int'),
+  col('undecodable', 'int'),
+  // {"combo-exchange": 2, …}: the undecodable logs by reason.
+  col('undecodable_by_reason', 'json'),
+  col('complete', 'bool'),
+  col('mismatches', 'int'),
+  col('log_requests', 'int'),
+  col('ranges', 'int'),
+  col('resumed_after', 'int'),
+  col('audited_at', 'timestamp'),
+];
+
+/** The unmatched fills of each wallet's latest audit (FillMismatch), replaced with each result. */
+export const AUDIT_MISMATCHES_COLUMNS: readonly ColumnSpec[] = [
+  str('wallet', true),
+  col('audited_at', 'timestamp'),
+  str('kind', true),
+  str('transaction_hash'),
+  col('log_index', 'int'),
+  col('block_number', 'int'),
+  str('exchange'),
+  str('role'),
+  str('token_id'),
+  str('side'),
+  col('chain_shares', 'float'),
+  col('chain_price', 'float'),
+  str('trade_id'),
+  col('held_size', 'float'),
+  col('held_price', 'float'),
+  str('detail'),
+];
+
+/** Where each wallet's audit walk stands: every block up to `last_block` is walked and its fills are in audit_chain_fills. */
+export const AUDIT_PROGRESS_COLUMNS: readonly ColumnSpec[] = [str('wallet', true), col('last_block', 'int'), col('updated_at', 'timestamp')];
+
+/**
+ * The wallet's OrderFilled logs collected by the walk (decoded fills and undecodable logs, by `kind`), one row per
+ * (wallet, transaction_hash, log_index), so a range saved twice counts once. Raw amounts are uint256: decimal text.
+ */
+export const AUDIT_CHAIN_FILLS_COLUMNS: readonly ColumnSpec[] = [
+  str('wallet', true),
+  str('transaction_hash', true),
+  col('log_index', 'int', true),
+  col('block_number', 'int'),
+  str('kind'),
+  str('exchange'),
+  str('version'),
+  col('block_timestamp', 'int'),
+  str('order_hash'),
+  str('maker'),
+  str('taker'),
+  str('role'),
+  str('side'),
+  str('token_id'),
+  str('usdc_raw'),
+  str('shares_raw'),
+  str('fee_raw'),
+  str('reason'),
+  str('detail'),
+  str('topic0'),
+];
+
 export const TRADERS_COLUMNS: readonly ColumnSpec[] = [str('wallet_address'), col('added_at', 'timestamp'), str('source')];
 
 /** One table of the warehouse as every backend creates it. */
@@ -405,6 +484,35 @@ export const WAREHOUSE_TABLES: readonly TableSpec[] = [
     loadedAt: false,
     primaryKey: ['run_id'],
   },
+  {
+    name: 'audit_results',
+    description: 'Chain audit (backfill audit): per wallet, its latest reconciliation of the trades held with its OrderFilled logs on Polygon.',
+    columns: AUDIT_RESULTS_COLUMNS,
+    loadedAt: false,
+    primaryKey: ['wallet'],
+  },
+  {
+    name: 'audit_mismatches',
+    description: 'Chain audit: the fills of each wallet\'s latest audit that did not match (missing from the API, held but not on chain, under 0.01 shares, undecodable…).',
+    columns: AUDIT_MISMATCHES_COLUMNS,
+    loadedAt: false,
+    clusterBy: ['wallet'],
+  },
+  {
+    name: 'audit_progress',
+    description: 'Chain audit: the last block each wallet\'s walk completed, so a stopped audit resumes after it.',
+    columns: AUDIT_PROGRESS_COLUMNS,
+    loadedAt: false,
+    primaryKey: ['wallet'],
+  },
+  {
+    name: 'audit_chain_fills',
+    description: 'Chain audit: the OrderFilled logs of each wallet collected so far, one row per (wallet, transaction_hash, log_index); amounts as decimal text.',
+    columns: AUDIT_CHAIN_FILLS_COLUMNS,
+    loadedAt: false,
+    clusterBy: ['wallet'],
+    primaryKey: ['wallet', 'transaction_hash', 'log_index'],
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_TABLE: TableSpec = {
@@ -438,4 +546,5 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'activity, combo_activity, market_resolutions; checkpoint fills_loaded, activity_loaded, activity_count, last_activity_at',
   },
   { version: 10, description: 'refresh by the global trade feed: feed_walks; checkpoint activity_due' },
+  { version: 11, description: 'chain audit: audit_results, audit_mismatches, audit_progress, audit_chain_fills' },
 ];

@@ -1,3 +1,6 @@
+import type { AuditedRange, WalletAuditReport } from '../chain/audit-wallet.js';
+import type { FillMismatch, HeldTrade } from '../chain/fill-match.js';
+import type { ChainFill, Undecodable } from '../chain/order-filled.js';
 import type { Wallet } from '../domain/wallet-address.js';
 import type { WalletBundle } from '../staging/stage-store.js';
 
@@ -242,11 +245,66 @@ export function costsSince(before: WarehouseCosts | undefined, after: WarehouseC
   };
 }
 
+/** A wallet's latest chain audit, as `audit_results` holds it (times ISO-8601 UTC, whole seconds). */
+export interface AuditResultRow {
+  wallet: string;
+  from_block: number;
+  to_block: number;
+  from_time: string;
+  to_time: string;
+  on_chain: number;
+  held: number;
+  matched: number;
+  missing_from_api: number;
+  held_not_on_chain: number;
+  under_minimum: number;
+  held_outside_range: number;
+  held_unverifiable: number;
+  undecodable: number;
+  undecodable_by_reason: Record<string, number>;
+  complete: boolean;
+  /** Rows of `audit_mismatches` written with this result. */
+  mismatches: number;
+  log_requests: number;
+  ranges: number;
+  resumed_after: number | null;
+  audited_at: string;
+}
+
+/**
+ * The chain audit's tables (audits.ts): what `backfill audit` keeps per wallet — the walk's progress and
+ * the fills it collected, so a stopped audit resumes, and the latest result with its mismatching fills.
+ * The methods are those of the audit's store (src/chain/audit-wallet.ts AuditStore), plus the readers.
+ */
+export interface AuditWarehouse {
+  /** The wallet's rows of `trades`, as the audit compares them. */
+  auditHeldTrades(wallet: string): Promise<HeldTrade[]>;
+  /** The last block of the wallet's last completed range, or undefined before its walk. */
+  auditProgress(wallet: string): Promise<number | undefined>;
+  /**
+   * A completed range: its logs (once per transaction and log index, however often saved), then the progress. Atomic
+   * where the backend has transactions; elsewhere the logs are written first, so a stop between the two only walks the
+   * range again.
+   */
+  saveAuditRange(wallet: string, range: AuditedRange): Promise<void>;
+  auditChainFills(wallet: string): Promise<{ fills: ChainFill[]; undecodable: Undecodable[] }>;
+  /** Replaces the wallet's result and its mismatches; `auditedAt` (ISO-8601 UTC) ties the two. */
+  saveAuditResult(wallet: string, report: WalletAuditReport, auditedAt: string): Promise<void>;
+  /** Forgets the wallet's progress and collected logs (a fresh walk); its last result stays until replaced. */
+  clearAudit(wallet: string): Promise<void>;
+  /** The latest results of these wallets (all when omitted), by wallet. */
+  auditResults(wallets?: readonly string[]): Promise<AuditResultRow[]>;
+  /** The mismatching fills of the wallet's latest result. */
+  auditMismatches(wallet: string): Promise<(FillMismatch & { auditedAt: string })[]>;
+  /** At most `limit` wallets whose fills are loaded, in a stable hash order: a sample to audit. */
+  auditSample(limit: number): Promise<string[]>;
+}
+
 /**
  * What the engine needs from a warehouse. Implemented once (sql-warehouse.ts) over a driver per
  * backend folder; the engine never imports a vendor SDK.
  */
-export interface Warehouse {
+export interface Warehouse extends AuditWarehouse {
   /** e.g. `duckdb:/abs/path/backfill.duckdb`. */
   readonly description: string;
   /** Which data is written, whatever the URI options: the run lease is keyed on it. */

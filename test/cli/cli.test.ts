@@ -10,7 +10,7 @@ describe('the backfill CLI', () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Exit codes');
-    for (const command of ['run', 'reload', 'status', 'failed', 'sim', 'demo', 'traders']) {
+    for (const command of ['run', 'reload', 'status', 'failed', 'sim', 'demo', 'traders', 'audit']) {
       const help = await runCli([command, '--help']);
       expect(help.code, command).toBe(0);
       expect(help.stdout, command).toContain('Usage: backfill');
@@ -37,6 +37,27 @@ describe('the backfill CLI', () => {
       // Rejected before the lease is taken or the warehouse is opened: nothing was created.
       expect(existsSync(`${dir}/w.duckdb`)).toBe(false);
       expect(existsSync(`${dir}/stage`)).toBe(false);
+    });
+  });
+
+  it('refuses a bad audit setting with exit 64 before opening anything, and never echoes the RPC URL\'s key', async () => {
+    await withTempDir(async (dir) => {
+      const common = ['audit', '--warehouse', `${dir}/w.duckdb`, '--stage', `${dir}/stage`];
+      const noRpc = await runCli(common, { BACKFILL_RPC_URL: '' });
+      expect(noRpc.code).toBe(64);
+      expect(noRpc.stderr).toContain('backfill audit needs a Polygon JSON-RPC endpoint: --rpc URL (or BACKFILL_RPC_URL)');
+      const secret = 's3cr3t-api-key';
+      const ws = await runCli([...common, '--rpc', `wss://polygon.example/v2/${secret}`]);
+      expect(ws.code).toBe(64);
+      expect(ws.stderr).toContain('--rpc wss://polygon.example/*** is not an http(s) URL');
+      expect(ws.stderr).not.toContain(secret);
+      const both = await runCli([...common, '--rpc', 'https://polygon.example', '--sample', '3', '--wallets', `${dir}/w.txt`]);
+      expect(both.code).toBe(64);
+      expect(both.stderr).toContain('--wallets and --sample both given');
+      const badLimit = await runCli([...common, '--rpc', 'https://polygon.example', '--rate-limit', 'rpc=fast']);
+      expect(badLimit.code).toBe(64);
+      expect(badLimit.stderr).toContain('"rpc=fast"');
+      expect(existsSync(`${dir}/w.duckdb`)).toBe(false);
     });
   });
 });

@@ -27,6 +27,11 @@ describe('parseRateLimitSpec', () => {
     expect(parseRateLimitSpec('')).toEqual({});
   });
 
+  it('accepts rpc, the Polygon JSON-RPC key of `backfill audit`, beside the Polymarket endpoints, and still refuses an unknown bare key', () => {
+    expect(parseRateLimitSpec('rpc=25/1s,data:trades=200/10s')).toEqual({ rpc: { requests: 25, perMs: 1000 }, 'data:trades': { requests: 200, perMs: 10_000 } });
+    expect(() => parseRateLimitSpec('rcp=25/1s')).toThrow(/unknown endpoint "rcp".*Known endpoints: .*rpc/);
+  });
+
   it('names the bad token in a ConfigError', () => {
     expect(() => parseRateLimitSpec('data:trades=200/10s,gamma:markets=300')).toThrow(ConfigError);
     expect(() => parseRateLimitSpec('data:trades=200/10s,gamma:markets=300')).toThrow(/"gamma:markets=300"/);

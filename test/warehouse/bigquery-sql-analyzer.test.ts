@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { auditWallet } from '../../src/chain/audit-wallet.js';
 import { startBackfill } from '../../src/engine/backfill-run.js';
+import { warehouseAuditStore } from '../../src/library/audit.js';
 import { runRecord } from '../../src/library/run-session.js';
 import { createPolymarketSource } from '../../src/polymarket/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
@@ -16,6 +18,7 @@ import type { BigQueryAnalyzer, ColumnType, TableDescription, ZetaSqlServer } fr
 import type { ParamTypeDescriptor } from '../fakes/fake-bigquery-server.js';
 import { DATASET, PROJECT, openStage, openWarehouse, startGcpFakes } from '../gcp/gcp-test-helpers.js';
 import { asWallets } from '../../testkit/wallets.js';
+import { rpcClient } from '../chain/helpers.js';
 
 /**
  * Every statement the BigQuery backend sends, checked by Google's own analyzer (ZetaSQL, run
@@ -45,7 +48,14 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
   const stagingTables = new Map<string, FieldSchema[]>();
 
   beforeAll(async () => {
-    [server, sim, fakes] = await Promise.all([startZetaSqlServer(), startSimulator({ seed: 3, wallets: 12, maxTradesPerWallet: 300, nowSeconds: clockBehind() }), startGcpFakes()]);
+    [server, sim, fakes] = await Promise.all([startZetaSqlServer(), startSimulator({
+        seed: 3,
+        wallets: 12,
+        maxTradesPerWallet: 300,
+        nowSeconds: clockBehind(),
+        // A chain that differs from the API for one wallet, so an audit writes mismatches too.
+        chain: { plan: { wallets: 1, missingFromApi: 1, underMinimum: 1, combo: 1 } },
+      }), startGcpFakes()]);
     const stage = openStage(fakes.gcs, 'analyzer');
     const warehouse = openWarehouse(fakes, stage);
     await warehouse.migrate();
@@ -72,6 +82,18 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
     await warehouse.failedWallets({ limit: 10, kind: 'refresh' });
     // An unresolved id found by a later look-up leaves unresolved_ids (the runs above found none).
     await warehouse.forgetUnresolved('market', ['0x' + '0'.repeat(64)]);
+    // A chain audit of a sample (the planted wallet among it): its walk, its result and mismatches, a restart, the readers.
+    const planted = sim.chain.planted()[0]!.wallet;
+    const sample = await warehouse.auditSample(2);
+    const store = warehouseAuditStore(warehouse);
+    for (const wallet of [planted, ...sample]) {
+      const rpc = rpcClient(sim.chain.url);
+      await auditWallet(wallet, { rpc, store, toBlock: sim.chain.head() - 64, restart: wallet !== planted });
+      await rpc.close();
+    }
+    expect((await warehouse.auditResults([planted]))[0]?.complete).toBe(false);
+    expect((await warehouse.auditMismatches(planted)).length).toBeGreaterThan(0);
+    await warehouse.auditResults();
     for (const job of fakes.bq.queryJobs()) {
       statements.set(job.sql!, Object.fromEntries(Object.entries(job.params).map(([name, p]) => [name, zetaType(p)])));
     }
@@ -114,6 +136,19 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
       `MERGE INTO \`${PROJECT}.${DATASET}.unresolved_ids\``,
       'SELECT kind, id, COALESCE(attempts, 1) AS attempts',
       `DELETE FROM \`${PROJECT}.${DATASET}.unresolved_ids\``,
+      `MERGE INTO \`${PROJECT}.${DATASET}.audit_chain_fills\``,
+      `MERGE INTO \`${PROJECT}.${DATASET}.audit_progress\``,
+      `MERGE INTO \`${PROJECT}.${DATASET}.audit_results\``,
+      `INSERT INTO \`${PROJECT}.${DATASET}.audit_mismatches\``,
+      `DELETE FROM \`${PROJECT}.${DATASET}.audit_mismatches\``,
+      `DELETE FROM \`${PROJECT}.${DATASET}.audit_progress\``,
+      `DELETE FROM \`${PROJECT}.${DATASET}.audit_chain_fills\``,
+      'SELECT `trade_id`, `proxy_wallet`',
+      'SELECT last_block FROM',
+      'SELECT wallet, transaction_hash, log_index',
+      'SELECT wallet, from_block',
+      'SELECT wallet, kind',
+      'SELECT wallet_address AS wallet FROM',
     ]) {
       expect(sql.some((s) => s.startsWith(start)), start).toBe(true);
     }

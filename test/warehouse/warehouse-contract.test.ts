@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { auditWallet } from '../../src/chain/audit-wallet.js';
+import type { WalletAuditReport } from '../../src/chain/audit-wallet.js';
+import { ORDER_FILLED_V1_TOPIC, ORDER_FILLED_V2_TOPIC, addressTopic } from '../../src/chain/exchanges.js';
+import { decodeOrderFilled, fromRaw } from '../../src/chain/order-filled.js';
+import type { ChainFill, Undecodable } from '../../src/chain/order-filled.js';
+import { warehouseAuditStore } from '../../src/library/audit.js';
 import { UNRESOLVED_COMBO, UNRESOLVED_UNKNOWN } from '../../src/polymarket/gamma-api.js';
 import { UNRESOLVED_MAX_LOOKUPS } from '../../src/warehouse/sql/unresolved-sql.js';
 import { MIGRATIONS } from '../../src/warehouse/table-schemas.js';
@@ -8,6 +14,9 @@ import { trade } from '../../testkit/trade-row.js';
 import { WAREHOUSE_BACKENDS, stageRows } from './warehouse-backends.js';
 import type { WarehouseFixture } from './warehouse-backends.js';
 import { asWallet } from '../../testkit/wallets.js';
+import { ChainLogBuilder, heldRowsOf, plantDifferences } from '../../testkit/chain-logs.js';
+import { startFakeRpc } from '../../testkit/fake-rpc.js';
+import { MINUTE_CLOCK, rpcClient, syntheticFills } from '../chain/helpers.js';
 
 /**
  * The warehouse contract, run over every backend: what is planned, how loads MERGE, how a
@@ -52,7 +61,7 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
   it('migrates idempotently: a second migrate on the same warehouse changes nothing', async () => {
     await f.warehouse.migrate();
     const rows = await f.sql<{ version: number }>('SELECT version FROM schema_migrations');
-    expect(rows.map((r) => Number(r.version)).sort()).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(rows.map((r) => Number(r.version)).sort((a, b) => a - b)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
   it('plans valid wallets once each, normalised and ordered, and records every malformed value by name without harming any table', async () => {
@@ -457,5 +466,130 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
       { wallet_address: W2, source: 'a' },
       { wallet_address: W3, source: 'b' },
     ]);
+  });
+  /** W's fills decoded from the logs a builder made of `count` synthetic fills, with a combo log among them. */
+  const chainOf = (wallet: string, count: number) => {
+    const builder = new ChainLogBuilder({ clock: MINUTE_CLOCK });
+    const fills = syntheticFills(wallet, count, (i) => i * 30);
+    builder.addFills(fills);
+    builder.addComboLog(wallet, fills[2]!.timestamp);
+    // What the audit's filter asks for: OrderFilled of either version with the wallet as the order's maker.
+    const own = builder.logs().filter((log) => [ORDER_FILLED_V1_TOPIC, ORDER_FILLED_V2_TOPIC].includes(log.topics[0] as `0x${string}`) && log.topics[2] === addressTopic(wallet));
+    const decoded = own.map(decodeOrderFilled);
+    return {
+      fills: decoded.filter((e): e is ChainFill => e.kind === 'fill'),
+      undecodable: decoded.filter((e): e is Undecodable => e.kind === 'undecodable'),
+    };
+  };
+
+  it('chain audit store: a range saved twice holds its logs once (uint256 amounts exact), progress moves with it, clear forgets both; held trades are the wallet\'s rows of trades', async () => {
+    const { fills, undecodable } = chainOf(W1, 6);
+    expect(undecodable).toHaveLength(1);
+    // An amount past 2^53 must come back exact: the table holds decimal text.
+    const usdcRaw = 2n ** 70n + 1n;
+    const huge = { ...fills[0]!, usdcRaw, usdc: fromRaw(usdcRaw), price: Number(usdcRaw) / Number(fills[0]!.sharesRaw), feeRaw: 123_456_789_012_345_678_901n };
+    const range = { fromBlock: 1_000, toBlock: 5_000, fills: [huge, ...fills.slice(1, 4)], undecodable };
+    expect(await f.warehouse.auditProgress(W1)).toBeUndefined();
+    await f.warehouse.saveAuditRange(W1, range);
+    await f.warehouse.saveAuditRange(W1, range);
+    await f.warehouse.saveAuditRange(W1, { fromBlock: 5_001, toBlock: 9_000, fills: fills.slice(4), undecodable: [] });
+    expect(await f.warehouse.auditProgress(W1)).toBe(9_000);
+    expect(await f.warehouse.auditProgress(W2)).toBeUndefined();
+    const stored = await f.warehouse.auditChainFills(W1);
+    expect(stored.fills).toEqual([huge, ...fills.slice(1)]);
+    expect(stored.undecodable).toEqual(undecodable);
+    expect(await f.warehouse.auditChainFills(W2)).toEqual({ fills: [], undecodable: [] });
+    await f.warehouse.clearAudit(W1);
+    expect(await f.warehouse.auditProgress(W1)).toBeUndefined();
+    expect(await f.warehouse.auditChainFills(W1)).toEqual({ fills: [], undecodable: [] });
+
+    await f.warehouse.loadBundles([
+      {
+        wallet: W1,
+        tradeCount: 2,
+        files: {
+          trades: await stageRows(f.stage, 'trades', W1, [
+            trade(W1, 't1', '2025-03-04T05:06:07.000Z', { transaction_hash: '0x' + 'e'.repeat(64), asset: '42', side: 'SELL', size: 2.5, price: 0.4 }),
+            trade(W1, 't2'),
+          ]),
+        },
+      },
+      { wallet: W2, tradeCount: 1, files: { trades: await stageRows(f.stage, 'trades', W2, [trade(W2, 't3')]) } },
+    ]);
+    const held = await f.warehouse.auditHeldTrades(W1);
+    expect(held.sort((a, b) => a.trade_id.localeCompare(b.trade_id))).toEqual([
+      { trade_id: 't1', proxy_wallet: W1, transaction_hash: '0x' + 'e'.repeat(64), asset: '42', side: 'SELL', size: 2.5, price: 0.4, timestamp: '2025-03-04T05:06:07Z' },
+      { trade_id: 't2', proxy_wallet: W1, transaction_hash: '0xabc', asset: '123', side: 'BUY', size: 1.5, price: 0.25, timestamp: '2024-01-02T03:04:05Z' },
+    ]);
+  });
+
+  it('chain audit store: auditWallet over the warehouse finds the planted differences, resumes from the stored progress to the same result, and the result with its mismatches is replaced, not added to', async () => {
+    const all = syntheticFills(W1, 40, (i) => i * 45);
+    const planted = plantDifferences(all, { missingFromApi: 2, heldNotOnChain: 1, underMinimum: 1, seed: 'contract' });
+    const builder = new ChainLogBuilder({ clock: MINUTE_CLOCK });
+    builder.addFills(planted.chain);
+    const toBlock = MINUTE_CLOCK.blockOf(Math.max(...all.map((fill) => fill.timestamp))) + 1;
+    const fake = await startFakeRpc({ logs: builder.logs(), head: toBlock + 64, clock: MINUTE_CLOCK, maxBlockRange: 500 });
+    try {
+      const rows = heldRowsOf(planted.held).map((row) => trade(W1, row.trade_id, row.timestamp, { transaction_hash: row.transaction_hash, asset: row.asset, side: row.side, size: row.size, price: row.price }));
+      await f.warehouse.loadBundles([{ wallet: W1, tradeCount: rows.length, files: { trades: await stageRows(f.stage, 'trades', W1, rows) } }]);
+      const store = warehouseAuditStore(f.warehouse, () => '2026-12-01T00:00:00.000Z');
+      const options = { store, fromBlock: 1_000, toBlock, window: { initialBlocks: 1_000 } };
+      const controller = new AbortController();
+      let ranges = 0;
+      const stopped = auditWallet(W1, {
+        ...options,
+        rpc: rpcClient(fake.url),
+        signal: controller.signal,
+        onRange: () => {
+          if ((ranges += 1) === 2) controller.abort(new Error('stopped'));
+        },
+      });
+      await expect(stopped).rejects.toThrow('stopped');
+      const progress = await f.warehouse.auditProgress(W1);
+      expect(progress).toBeGreaterThan(1_000);
+      const report: WalletAuditReport = await auditWallet(W1, { ...options, rpc: rpcClient(fake.url) });
+      expect(report.resumedAfter).toBe(progress);
+      expect(report).toMatchObject({ onChain: 40, held: 38, matched: 37, missingFromApi: 2, heldNotOnChain: 1, underMinimum: 1, complete: false });
+      const [result] = await f.warehouse.auditResults([W1, W2]);
+      expect(result).toMatchObject({
+        wallet: W1,
+        from_block: 1_000,
+        to_block: toBlock,
+        on_chain: 40,
+        held: 38,
+        matched: 37,
+        missing_from_api: 2,
+        held_not_on_chain: 1,
+        under_minimum: 1,
+        undecodable: 0,
+        complete: false,
+        mismatches: 4,
+        resumed_after: progress,
+        audited_at: '2026-12-01T00:00:00Z',
+      });
+      const mismatches = await f.warehouse.auditMismatches(W1);
+      expect(mismatches.map((m) => m.kind).sort()).toEqual(['held-not-on-chain', 'missing-from-api', 'missing-from-api', 'under-minimum']);
+      expect(mismatches.find((m) => m.kind === 'held-not-on-chain')).toMatchObject({ tradeId: expect.any(String), logIndex: null, heldSize: planted.heldNotOnChain[0]!.size });
+      expect(mismatches.map(({ auditedAt: _, ...m }) => m).sort((a, b) => a.detail.localeCompare(b.detail))).toEqual([...report.mismatches].sort((a, b) => a.detail.localeCompare(b.detail)));
+
+      // Audited again with nothing left to walk: one result, its mismatches replaced.
+      const again = await auditWallet(W1, { ...options, rpc: rpcClient(fake.url) });
+      expect(again.logRequests).toBe(0);
+      expect(await f.warehouse.auditMismatches(W1)).toHaveLength(4);
+      expect(await f.warehouse.auditResults()).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('chain audit sample: wallets whose fills are loaded, in a stable order that is not the address order, at most the limit', async () => {
+    const wallets = Array.from({ length: 12 }, (_, i) => asWallet('0x' + (i + 1).toString(16).padStart(2, '0').repeat(20)));
+    await f.warehouse.addTraders(wallets, 'test');
+    await f.warehouse.writeCheckpoints([...wallets.slice(0, 10).map((w) => checkpoint(w, true)), checkpoint(wallets[10]!, false, 'x')], { maxFailedAttempts: 5 });
+    const all = await f.warehouse.auditSample(100);
+    expect([...all].sort()).toEqual(wallets.slice(0, 10));
+    expect(all).not.toEqual([...all].sort());
+    expect(await f.warehouse.auditSample(4)).toEqual(all.slice(0, 4));
   });
 });

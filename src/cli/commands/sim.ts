@@ -4,6 +4,7 @@ import { Command } from 'commander';
 
 import { parsePositiveInt } from '../../lib/duration.js';
 import {
+  parseChainPlan,
   parseFaultSpec,
   parseGammaPaging,
   parseLatencySpec,
@@ -23,6 +24,9 @@ interface SimOptions {
   gamma: string;
   groundTruth?: string;
   walletsFile?: string;
+  chainDifferences?: string;
+  rpcMaxBlockRange?: string;
+  rpcMaxResults?: string;
 }
 
 export function simCommand(): Command {
@@ -45,6 +49,12 @@ export function simCommand(): Command {
     )
     .option('--ground-truth <dir>', 'write the expected fills, markets and events as NDJSON into this directory')
     .option('--wallets-file <file>', 'write the wallet addresses, one per line, for `backfill traders import`')
+    .option(
+      '--chain-differences <spec>',
+      'make the simulated chain (POST /rpc) differ from the API for chosen wallets, per wallet: wallets=N,missing=N (fills the API lacks),dust=N (under 0.01 shares),combo=N (undecodable logs),unchained=N (served, not on chain)',
+    )
+    .option('--rpc-max-block-range <n>', 'the simulated RPC refuses eth_getLogs over more blocks than this, as providers do (default: no cap)')
+    .option('--rpc-max-results <n>', 'the simulated RPC refuses eth_getLogs returning more logs than this (default: no cap)')
     .action(async (options: SimOptions) => {
       const sim = await startSimulator({
         seed: Number(options.seed),
@@ -56,6 +66,11 @@ export function simCommand(): Command {
         ...(options.latency ? { latencyMs: parseLatencySpec(options.latency) } : {}),
         ...(options.faults ? { faults: parseFaultSpec(options.faults) } : {}),
         gamma: parseGammaPaging(options.gamma),
+        chain: {
+          ...(options.chainDifferences ? { plan: parseChainPlan(options.chainDifferences) } : {}),
+          ...(options.rpcMaxBlockRange ? { maxBlockRange: parsePositiveInt(options.rpcMaxBlockRange, '--rpc-max-block-range') } : {}),
+          ...(options.rpcMaxResults ? { maxResults: parsePositiveInt(options.rpcMaxResults, '--rpc-max-results') } : {}),
+        },
       });
       if (options.walletsFile) await writeFile(options.walletsFile, `${sim.dataset.wallets().join('\n')}\n`);
       if (options.groundTruth) {
@@ -66,6 +81,13 @@ export function simCommand(): Command {
       process.stdout.write(
         `use: backfill run --data-api-url ${sim.url} --gamma-api-url ${sim.url}\n`,
       );
+      process.stdout.write(`simulated Polygon JSON-RPC on ${sim.chain.url} (head ${sim.chain.head()}): backfill audit --rpc ${sim.chain.url}\n`);
+      for (const p of sim.chain.planted()) {
+        process.stdout.write(
+          `chain differs for ${p.wallet}: ${p.missingFromApi.length} fill(s) missing from the API, ${p.underMinimum.length} under 0.01 shares, ` +
+            `${p.heldNotOnChain.length} served but not on chain, ${p.comboLogsAt.length} combo log(s)\n`,
+        );
+      }
       const shutdown = () => void sim.close().then(() => process.exit(0));
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

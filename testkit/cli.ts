@@ -62,6 +62,9 @@ export function runArgs(paths: { warehouse: string; stage: string }, url: string
     '--gamma-api-url', url,
     '--rate-limit', 'data:trades=100000/10s,gamma:markets=100000/10s,gamma:events=100000/10s',
     '--log-level', 'error',
+    // Refreshes (`run --refresh`, or `refresh` with these args) go per wallet: the simulator's data clock is not ours,
+    // so the feed's window and the wallets' horizons (wall-clock times) would not line up (see feed-refresh.test.ts).
+    '--via', 'wallets',
     ...extra,
   ];
 }

@@ -56,7 +56,9 @@ export function addRefreshOptions(command: Command): Command {
     .option('--wallets <file>', 'refresh only the wallets listed in this file (one per line, or CSV with wallet_address)')
     .option('--older-than <duration>', 'refresh only wallets not refreshed for this long, e.g. 6h')
     .option('--overlap <duration>', `each window starts this long before the newest fill held (default ${DEFAULTS.refreshOverlap})`)
-    .option('--market-refresh-after <duration>', `look markets held as open up again after this long, or once their end date passed (default ${DEFAULTS.marketRefreshAfter})`);
+    .option('--market-refresh-after <duration>', `look markets held as open up again after this long, or once their end date passed (default ${DEFAULTS.marketRefreshAfter})`)
+    .option('--via <how>', 'auto|feed|wallets: tail the global trade feed, walk each wallet, or whichever costs fewer requests (default auto; per wallet with --wallets/--older-than)')
+    .option('--discover-min-volume <usdc>', 'with the feed: add wallets seen trading at least this much (USDC) in the walked window to traders (source feed)');
 }
 
 /** The configuration for these flags, and the one logger of the process. */

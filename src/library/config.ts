@@ -111,7 +111,13 @@ export interface RefreshSettings {
   /** Only the wallets listed in this file (same formats as `traders import`). */
   walletsFile?: string;
   marketRefreshAfterMs: number;
+  /** How fills are refreshed: by the global feed, per wallet, or whichever costs fewer requests (default). */
+  via: (typeof REFRESH_VIAS)[number];
+  /** Wallets seen in the feed above this volume (USDC) are added to `traders` (source `feed`). */
+  discoverMinVolume?: number;
 }
+
+export const REFRESH_VIAS = ['auto', 'feed', 'wallets'] as const;
 
 export interface BackfillConfig {
   warehouse: string;
@@ -215,6 +221,8 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       marketRefreshAfterMs: durationIn(text('marketRefreshAfter') ?? DEFAULTS.marketRefreshAfter, '--market-refresh-after', BOUNDS.marketRefreshAfterMs),
       ...(text('olderThan') ? { olderThanMs: durationIn(text('olderThan')!, '--older-than', BOUNDS.olderThanMs) } : {}),
       ...(text('wallets') ? { walletsFile: text('wallets')! } : {}),
+      via: refreshVia(oneOf(text('via') ?? 'auto', '--via', REFRESH_VIAS), text('wallets') !== undefined || text('olderThan') !== undefined),
+      ...(text('discoverMinVolume') !== undefined ? { discoverMinVolume: positiveUsdc(text('discoverMinVolume')!, '--discover-min-volume') } : {}),
     },
     leaseTtlMs: durationIn(text('leaseTtl') ?? DEFAULTS.leaseTtl, '--lease-ttl', BOUNDS.leaseTtlMs),
     logLevel: oneOf(text('logLevel', ENV.logLevel) ?? DEFAULTS.logLevel, '--log-level', LOG_LEVELS),
@@ -235,6 +243,25 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       ...(env[ENV.bigqueryEndpoint] ? { bigquery: env[ENV.bigqueryEndpoint] } : {}),
     },
   };
+}
+
+/** `--wallets` and `--older-than` narrow a per-wallet refresh: auto goes per wallet, and feed is refused with them. */
+function refreshVia(via: RefreshSettings['via'], narrowed: boolean): RefreshSettings['via'] {
+  if (!narrowed) return via;
+  if (via === 'feed') {
+    throw new ConfigError('--via feed refreshes every tracked wallet the feed saw; --wallets and --older-than narrow a per-wallet refresh', {
+      hint: 'Drop --via feed (auto then refreshes those wallets per wallet), or drop --wallets/--older-than',
+    });
+  }
+  return 'wallets';
+}
+
+function positiveUsdc(value: string, option: string): number {
+  const usdc = Number(value);
+  if (!Number.isFinite(usdc) || usdc <= 0 || value.trim() === '') {
+    throw new ConfigError(`${option} must be a positive amount of USDC, got ${JSON.stringify(value)}`, { hint: `e.g. ${option} 10000` });
+  }
+  return usdc;
 }
 
 /** Enough wallets in flight to keep the trades limiter busy through ~1 s of latency per page. */

@@ -301,6 +301,8 @@ function refreshOptions(config: BackfillConfig, wallets: string[] | undefined): 
     marketRefreshAfterMs: r.marketRefreshAfterMs,
     ...(r.olderThanMs !== undefined ? { staleBefore: new Date(Date.now() - r.olderThanMs).toISOString() } : {}),
     ...(wallets ? { wallets } : {}),
+    via: r.via,
+    ...(r.discoverMinVolume !== undefined ? { discoverMinVolume: r.discoverMinVolume } : {}),
   };
 }
 

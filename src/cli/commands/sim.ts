@@ -7,6 +7,7 @@ import {
   parseChainPlan,
   parseFaultSpec,
   parseGammaPaging,
+  parseGlobalFeedMode,
   parseLatencySpec,
   startSimulator,
   writeGroundTruth,
@@ -27,6 +28,7 @@ interface SimOptions {
   chainDifferences?: string;
   rpcMaxBlockRange?: string;
   rpcMaxResults?: string;
+  globalFeed?: string;
 }
 
 export function simCommand(): Command {
@@ -55,6 +57,7 @@ export function simCommand(): Command {
     )
     .option('--rpc-max-block-range <n>', 'the simulated RPC refuses eth_getLogs over more blocks than this, as providers do (default: no cap)')
     .option('--rpc-max-results <n>', 'the simulated RPC refuses eth_getLogs returning more logs than this (default: no cap)')
+    .option('--global-feed <mode>', 'how the global trade feed (/v2/trades without user) misbehaves: documented (default), or taker-only and/or window=DURATION, e.g. taker-only,window=7d')
     .action(async (options: SimOptions) => {
       const sim = await startSimulator({
         seed: Number(options.seed),
@@ -66,6 +69,7 @@ export function simCommand(): Command {
         ...(options.latency ? { latencyMs: parseLatencySpec(options.latency) } : {}),
         ...(options.faults ? { faults: parseFaultSpec(options.faults) } : {}),
         gamma: parseGammaPaging(options.gamma),
+        ...(options.globalFeed ? { globalFeed: parseGlobalFeedMode(options.globalFeed) } : {}),
         chain: {
           ...(options.chainDifferences ? { plan: parseChainPlan(options.chainDifferences) } : {}),
           ...(options.rpcMaxBlockRange ? { maxBlockRange: parsePositiveInt(options.rpcMaxBlockRange, '--rpc-max-block-range') } : {}),

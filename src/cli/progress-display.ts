@@ -42,6 +42,12 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
       );
     }
   });
+  events.on('resolutions:failed', ({ markets, error }) => logger.warn({ event: 'resolutions_failed', markets }, `resolutions of ${markets} ended market(s) could not be asked: ${error}; asked again by the next run`));
+  events.on('feed:decided', ({ via, reason }) => logger.info({ event: 'refresh_via', via }, reason));
+  events.on('feed:walking', ({ downTo, tracked, outside, resumed }) =>
+    logger.info({ event: 'feed_walk', down_to: downTo, tracked, outside, resumed }, `${resumed ? 'resuming' : 'walking'} the global trade feed down to ${downTo} for ${tracked} tracked wallet(s); ${outside} outside its window go per wallet`),
+  );
+  events.on('feed:unfit', ({ reason }) => logger.warn({ event: 'feed_unfit' }, reason));
   events.on('lookups:failed', ({ released, due, error }) =>
     logger.warn({ event: 'lookups_failed', released, due }, `asking Gamma again for ${released + due} id(s) failed: ${error}; due ids stay due for the next run`),
   );

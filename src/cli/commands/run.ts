@@ -76,12 +76,24 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
     const failed = summary.lookups.failed ? `; failed: ${safeText(summary.lookups.failed)} (due ids stay due for the next run)` : '';
     process.stdout.write(`look-ups asked again: ${describeLookups(summary.lookups)}${failed}\n`);
   }
+  if (summary.feed) process.stdout.write(`${describeFeed(summary.feed)}\n`);
   if (summary.activity > 0) process.stdout.write(`activity: ${summary.activity} ${summary.mode === 'refresh' ? 'new ' : ''}row(s) (splits, merges, redemptions, conversions, rewards, combos)\n`);
   if (summary.resolutions) {
     const failed = summary.resolutions.failed ? `; failed: ${safeText(summary.resolutions.failed)} (asked again by the next run)` : '';
     process.stdout.write(`resolutions: ${summary.resolutions.asked} ended market(s) asked, ${summary.resolutions.resolved} resolved${failed}\n`);
   }
   if (summary.bigquery) process.stdout.write(`${describeBilled('BigQuery this run', summary.bigquery)}\n`);
+}
+
+/** What a feed refresh did, in one line: the walk and what it saved, or why the refresh went per wallet. */
+function describeFeed(feed: NonNullable<RunSummary['feed']>): string {
+  if (feed.via === 'wallets') return `refresh via wallets: ${safeText(feed.reason)}`;
+  const fallback = feed.fallback === 'all' ? 'all' : String(feed.fallback.length);
+  return (
+    `refresh via feed${feed.resumed ? ' (resumed)' : ''}: ${feed.pages} page(s), ${feed.rowsSeen} row(s) read, ${feed.rowsKept} kept for ` +
+    `${feed.walletsTouched} of ${feed.tracked} tracked wallet(s); ${feed.covered} wallet(s) brought up to date without a request of their own, ` +
+    `${fallback} outside the feed's window refreshed per wallet${feed.discovered > 0 ? `; ${feed.discovered} new wallet(s) discovered` : ''}`
+  );
 }
 
 /** One line for bytes billed and what they cost at the on-demand price (as the summary holds it). */

@@ -1,3 +1,5 @@
+import type { TradeWalk } from '../polymarket/data-api.js';
+import { linkedSignal } from '../polymarket/linked-signal.js';
 import type { PolymarketSource } from '../polymarket/source.js';
 import { bundleFromManifest, checkBundle, sealManifest } from '../staging/manifest.js';
 import type { StageKind, StageStore, StagedFile, WalletManifest } from '../staging/stage-store.js';
@@ -34,9 +36,9 @@ export interface StageProgress {
 export function describeInterrupted(progress: StageProgress, reason: string): string {
   const where =
     progress.phase === 'trades'
-      ? `its trades were being fetched (${progress.pages} page(s), ${progress.trades} trade(s) so far)`
+      ? `its trades and activity were being fetched (${progress.pages} page(s), ${progress.trades} trade(s), ${progress.activity ?? 0} activity row(s) so far)`
       : progress.phase === 'activity'
-        ? `its activity was being fetched (${progress.activity ?? 0} row(s) so far, after ${progress.trades} trade(s))`
+        ? `its activity was being fetched (${progress.activity ?? 0} row(s) so far; its fills were loaded before)`
         : `the markets and events of its ${progress.trades} trade(s) were being looked up on Gamma`;
   return (
     `interrupted: the run stopped (${reason}) while ${where}; nothing of this wallet was stored and the attempt ` +
@@ -90,42 +92,68 @@ export async function stageWallet(
 
   const conditionIds = new Set<string>();
   const files: WalletManifest['files'] = {};
-  let smallFillsExcluded = false;
-  if (!activityOnly) {
-    const walk = deps.source.walletTrades(wallet, { signal, ...(window ? { startSeconds: window.startSeconds } : {}) });
-    files.trades = await writeStaged(deps.stage, 'trades', wallet, area, async (write) => {
-      for await (const page of walk) {
-        for (const trade of page) {
-          conditionIds.add(trade.condition_id);
-          await write(trade);
-        }
-        progress.pages += 1;
-        progress.trades += page.length;
-        deps.events.safeEmit('wallet:page', { wallet, trades: page.length });
-      }
-    });
-    smallFillsExcluded = walk.smallFillsExcluded;
-  }
-
-  progress.phase = 'activity';
-  progress.activity = 0;
+  // The three feeds run side by side, each in its own rate bucket: a wallet takes as long as its longest walk, not
+  // their sum. One failing stops the others (their temporary files are dropped) and fails the wallet.
+  const link = linkedSignal(signal);
+  const walks = {
+    trades: undefined as TradeWalk | undefined,
+  };
   const activityStart = window?.activityStartSeconds;
-  files.activity = await writeStaged(deps.stage, 'activity', wallet, area, async (write) => {
-    for await (const page of deps.source.walletActivity(wallet, { signal, ...(activityStart !== undefined ? { startSeconds: activityStart } : {}) })) {
-      for (const row of page) {
-        // A redemption or a split may be of a market the wallet never filled in: its market is loaded too.
-        if (row.condition_id) conditionIds.add(row.condition_id);
-        await write(row);
-      }
-      progress.activity = (progress.activity ?? 0) + page.length;
-    }
-  });
-  files.combo_activity = await writeStaged(deps.stage, 'combo_activity', wallet, area, async (write) => {
-    for await (const page of deps.source.walletComboActivity(wallet, { signal })) {
-      for (const row of page) await write(row);
-      progress.activity = (progress.activity ?? 0) + page.length;
-    }
-  });
+  progress.activity = 0;
+  if (activityOnly) progress.phase = 'activity';
+  const stopOthers = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      link.controller.abort(error);
+      throw error;
+    });
+  try {
+    const [trades, activity, combos] = await settleAll([
+      activityOnly
+        ? Promise.resolve(undefined)
+        : stopOthers(
+            writeStaged(deps.stage, 'trades', wallet, area, async (write) => {
+              const walk = deps.source.walletTrades(wallet, { signal: link.signal, ...(window ? { startSeconds: window.startSeconds } : {}) });
+              walks.trades = walk;
+              for await (const page of walk) {
+                for (const trade of page) {
+                  conditionIds.add(trade.condition_id);
+                  await write(trade);
+                }
+                progress.pages += 1;
+                progress.trades += page.length;
+                deps.events.safeEmit('wallet:page', { wallet, trades: page.length });
+              }
+            }),
+          ),
+      stopOthers(
+        writeStaged(deps.stage, 'activity', wallet, area, async (write) => {
+          const walk = deps.source.walletActivity(wallet, { signal: link.signal, ...(activityStart !== undefined ? { startSeconds: activityStart } : {}) });
+          for await (const page of walk) {
+            for (const row of page) {
+              // A redemption or a split may be of a market the wallet never filled in: its market is loaded too.
+              if (row.condition_id) conditionIds.add(row.condition_id);
+              await write(row);
+            }
+            progress.activity = (progress.activity ?? 0) + page.length;
+          }
+        }),
+      ),
+      stopOthers(
+        writeStaged(deps.stage, 'combo_activity', wallet, area, async (write) => {
+          for await (const page of deps.source.walletComboActivity(wallet, { signal: link.signal })) {
+            for (const row of page) await write(row);
+            progress.activity = (progress.activity ?? 0) + page.length;
+          }
+        }),
+      ),
+    ]);
+    if (trades) files.trades = trades;
+    files.activity = activity;
+    files.combo_activity = combos;
+  } finally {
+    link.dispose();
+  }
+  const smallFillsExcluded = walks.trades?.smallFillsExcluded ?? false;
 
   progress.phase = 'metadata';
   const metadata = await deps.metadata.resolve(conditionIds);
@@ -152,6 +180,17 @@ export async function stageWallet(
     deps.metadata.release(metadata.claims);
     throw error;
   }
+}
+
+/**
+ * Waits for every walk to end, failed or not (so none still writes when the wallet's outcome is decided), then
+ * throws the first failure: the one that stopped the others, not the aborts it caused.
+ */
+async function settleAll<T extends readonly unknown[]>(work: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 async function writeStaged(

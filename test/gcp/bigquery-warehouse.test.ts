@@ -88,7 +88,7 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(f.bq.requests.find((r) => r.op === 'datasets.insert')?.body).toMatchObject({ datasetReference: { datasetId: DATASET }, location: 'US' });
     const byName = new Map(created.map((t) => [t.tableReference.tableId, t]));
     expect([...byName.keys()].sort()).toEqual(
-      ['activity', 'audit_chain_fills', 'audit_mismatches', 'audit_progress', 'audit_results', 'backfill_checkpoint', 'backfill_runs', 'combo_activity', 'events', 'market_resolutions', 'markets', 'schema_migrations', 'traders', 'trades', 'unresolved_ids'].sort(),
+      ['activity', 'audit_chain_fills', 'audit_mismatches', 'audit_progress', 'audit_results', 'backfill_checkpoint', 'backfill_runs', 'combo_activity', 'events', 'feed_walks', 'market_resolutions', 'markets', 'schema_migrations', 'traders', 'trades', 'unresolved_ids'].sort(),
     );
     const trades = byName.get('trades')!;
     expect(trades.timePartitioning).toEqual({ type: 'MONTH', field: 'timestamp' });

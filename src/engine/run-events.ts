@@ -34,6 +34,10 @@ export interface RunEventMap {
   /** The end of a run asked `/v2/resolutions` for ended markets (resolutions-refresh.ts); `resolved` of them are final. */
   'resolutions:asked': [{ asked: number; resolved: number }];
   'resolutions:failed': [{ markets: number; error: string }];
+  /** Positions and wallet_stats recomputed for a batch of wallets (wallet-stats.ts); `unchanged` found the figures held. */
+  'stats:computed': [{ wallets: number; written: number; unchanged: number; durationMs: number }];
+  /** A recompute failed: the wallets stay flagged stale and the end of this run, or the next run, tries them again. */
+  'stats:failed': [{ wallets: number; error: string }];
   'run:finished': [RunSummary];
 }
 

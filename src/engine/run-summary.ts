@@ -1,5 +1,6 @@
 import type { LookupRetries } from './lookup-retries.js';
 import type { ResolutionsRefreshed } from './resolutions-refresh.js';
+import type { StatsSweep } from './wallet-stats.js';
 
 /** How a run ended, mapped to the process exit code in one place (the CLI). */
 export type RunOutcome = 'complete' | 'some-failed' | 'stopped';
@@ -20,6 +21,11 @@ export interface RunSummary {
   lookups?: LookupRetries;
   /** Ended markets asked `/v2/resolutions` at the end of the run; absent when there were none. */
   resolutions?: ResolutionsRefreshed;
+  /**
+   * Positions and wallet_stats: wallets recomputed after their loads, and the end-of-run sweep of wallets left stale
+   * (absent when it found none).
+   */
+  stats?: { recomputed: number; failedBatches: number; sweep?: StatsSweep };
   outcome: RunOutcome;
   stopReason: string | null;
   stopKind: StopKind | null;

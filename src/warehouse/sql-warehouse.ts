@@ -2,6 +2,7 @@ import type { Wallet } from '../domain/wallet-address.js';
 import { BundleLoader } from './bundle-loader.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { WarehouseDriver } from './driver.js';
+import { PnlStore } from './pnl-store.js';
 import { WarehousePlans } from './plans.js';
 import { WarehouseReports } from './reports.js';
 import { param } from './sql/dialect.js';
@@ -15,6 +16,13 @@ import type {
   InvalidTrader,
   LoadResult,
   PlanOptions,
+  PnlBatchInputs,
+  PnlWriteResult,
+  PositionRow,
+  StatsCounts,
+  StatsQuery,
+  WalletPnlRows,
+  WalletStatsRow,
   PlannedWallet,
   RefreshItem,
   RefreshPlanOptions,
@@ -41,6 +49,7 @@ export class SqlWarehouse implements Warehouse {
   readonly #checkpoints: CheckpointStore;
   readonly #plans: WarehousePlans;
   readonly #reports: WarehouseReports;
+  readonly #pnl: PnlStore;
 
   constructor(driver: WarehouseDriver) {
     this.#driver = driver;
@@ -48,6 +57,7 @@ export class SqlWarehouse implements Warehouse {
     this.#checkpoints = new CheckpointStore(driver);
     this.#plans = new WarehousePlans(driver, this.#loader, this.#checkpoints);
     this.#reports = new WarehouseReports(driver);
+    this.#pnl = new PnlStore(driver);
   }
 
   get description(): string {
@@ -162,6 +172,34 @@ export class SqlWarehouse implements Warehouse {
 
   failedWallets(options: { limit?: number; kind?: 'backfill' | 'refresh' } = {}): Promise<FailedWallet[]> {
     return this.#reports.failedWallets(options);
+  }
+
+  readPnlInputs(wallets: readonly string[]): Promise<PnlBatchInputs> {
+    return this.#pnl.readInputs(wallets);
+  }
+
+  writeWalletPnl(results: readonly WalletPnlRows[]): Promise<PnlWriteResult> {
+    return this.#pnl.write(results);
+  }
+
+  staleStatsWallets(options: { limit: number; shard?: { index: number; count: number } }): Promise<string[]> {
+    return this.#pnl.staleWallets(options);
+  }
+
+  walletStats(query: StatsQuery): Promise<WalletStatsRow[]> {
+    return this.#pnl.ranking(query);
+  }
+
+  walletStatsOf(wallet: string): Promise<WalletStatsRow | undefined> {
+    return this.#pnl.statsOf(wallet);
+  }
+
+  walletPositions(wallet: string): Promise<PositionRow[]> {
+    return this.#pnl.positions(wallet);
+  }
+
+  statsCounts(): Promise<StatsCounts> {
+    return this.#pnl.counts();
   }
 
   costs(): WarehouseCosts | undefined {

@@ -47,10 +47,11 @@ import type {
 } from './warehouse.js';
 
 /**
- * Positions per MERGE where statements are not transactions (BigQuery): a position row is ~20 typed parameters of
- * ~60 bytes each in the request, so 2,000 rows stay near 2.5 MB, well under the 10 MB a request may carry.
+ * Positions per MERGE where statements are not transactions (BigQuery), as a multiple of the driver's rows per
+ * statement (500 by default): a position row is ~20 typed parameters of ~60 bytes each in the request, so 2,000 rows
+ * stay near 2.5 MB, well under the 10 MB a request may carry.
  */
-const POSITIONS_PER_MERGE = 2_000;
+const POSITIONS_PER_ROW_BOUND = 4;
 
 /** Ids per look-up statement (a strings parameter of 20,000 condition ids is ~1.4 MB). */
 const IDS_PER_STATEMENT = 20_000;
@@ -73,6 +74,10 @@ export class PnlStore {
 
   constructor(driver: WarehouseDriver) {
     this.#driver = driver;
+  }
+
+  get #positionsPerMerge(): number {
+    return this.#driver.capabilities.maxRowsPerStatement * POSITIONS_PER_ROW_BOUND;
   }
 
   async readInputs(wallets: readonly string[]): Promise<PnlBatchInputs> {
@@ -219,15 +224,16 @@ export class PnlStore {
    */
   async #replaceByMerge(results: readonly WalletPnlRows[]): Promise<void> {
     const d = this.#driver.dialect;
+    const perMerge = this.#positionsPerMerge;
     const groups: WalletPnlRows[][] = [];
     let group: WalletPnlRows[] = [];
     let size = 0;
     for (const result of results) {
-      if (result.positions.length > POSITIONS_PER_MERGE) {
+      if (result.positions.length > perMerge) {
         await this.#writeLargeWallet(result);
         continue;
       }
-      if (size + result.positions.length > POSITIONS_PER_MERGE && group.length > 0) {
+      if (size + result.positions.length > perMerge && group.length > 0) {
         groups.push(group);
         group = [];
         size = 0;
@@ -250,7 +256,7 @@ export class PnlStore {
   /** A wallet with more positions than one MERGE takes: its rows upserted in parts, then the tokens it no longer has deleted. */
   async #writeLargeWallet(result: WalletPnlRows): Promise<void> {
     const d = this.#driver.dialect;
-    for (const part of chunks(result.positions, POSITIONS_PER_MERGE)) {
+    for (const part of chunks(result.positions, this.#positionsPerMerge)) {
       await this.#driver.execute('replace positions (part)', replacePositionsSql(d), { rows: param.rows(POSITION_ROW_FIELDS, part), wallets: param.strings([]) });
     }
     await this.#driver.execute('delete positions no longer held', deleteStaleTokensSql(d), {

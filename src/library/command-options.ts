@@ -5,12 +5,17 @@
  */
 import { ENV, intIn, oneOf } from './config.js';
 import type { Flags } from './config.js';
+import { ConfigError } from '../lib/errors.js';
 import { LEADERBOARD_ORDERS, LEADERBOARD_PERIODS } from '../polymarket/leaderboard.js';
 import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
+import { STATS_ORDERS } from '../warehouse/sql/pnl-sql.js';
+import type { StatsQuery } from '../warehouse/warehouse.js';
 
 export const COMMAND_DEFAULTS = {
   leaderboard: { category: 'overall', period: 'week', orderBy: 'PNL', count: 100 },
   failedLimit: 1_000,
+  stats: { top: 20, by: 'pnl', minMarkets: 0 },
+  verifyPnlSample: 20,
   demo: { wallets: 300, seed: 7, warehouse: './data/demo/backfill.duckdb', stage: './data/demo/stage', maxTradesPerWallet: 20_000 },
 } as const;
 
@@ -19,6 +24,9 @@ export const COMMAND_BOUNDS = {
   failedLimit: [1, 10_000_000],
   demoWallets: [1, 1_000_000],
   seed: [0, 2 ** 31 - 1],
+  statsTop: [1, 100_000],
+  statsMinMarkets: [0, 1_000_000],
+  verifyPnlSample: [1, 100_000],
 } as const satisfies Record<string, readonly [number, number]>;
 
 const text = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
@@ -63,4 +71,27 @@ export function demoSettings(flags: Flags, env: NodeJS.ProcessEnv = process.env)
       stage: text(flags, 'stage') ?? env[ENV.stage] ?? d.stage,
     },
   };
+}
+
+/** `stats`: the ranking asked for. */
+export function statsQuery(flags: Flags): StatsQuery {
+  const d = COMMAND_DEFAULTS.stats;
+  return {
+    by: oneOf(text(flags, 'by') ?? d.by, '--by', Object.keys(STATS_ORDERS) as (keyof typeof STATS_ORDERS)[]),
+    limit: intIn(text(flags, 'top') ?? String(d.top), '--top', COMMAND_BOUNDS.statsTop),
+    minMarkets: intIn(text(flags, 'minMarkets') ?? String(d.minMarkets), '--min-markets', COMMAND_BOUNDS.statsMinMarkets),
+  };
+}
+
+/** `verify-pnl`: a random sample of the wallets with figures, or the wallets of a file (not both). */
+export type VerifyPnlTarget = { sample: number } | { walletsFile: string };
+
+export function verifyPnlTarget(flags: Flags): VerifyPnlTarget {
+  const sample = text(flags, 'sample');
+  const file = text(flags, 'wallets');
+  if (sample !== undefined && file !== undefined) {
+    throw new ConfigError('--sample and --wallets cannot be given together', { hint: 'Check a random sample of the wallets with figures, or the wallets of a file' });
+  }
+  if (file !== undefined) return { walletsFile: file };
+  return { sample: intIn(sample ?? String(COMMAND_DEFAULTS.verifyPnlSample), '--sample', COMMAND_BOUNDS.verifyPnlSample) };
 }

@@ -7,6 +7,7 @@ import {
   parseFaultSpec,
   parseGammaPaging,
   parseLatencySpec,
+  parseMisreportSpec,
   startSimulator,
   writeGroundTruth,
 } from '../../simulator/index.js';
@@ -23,12 +24,13 @@ interface SimOptions {
   gamma: string;
   groundTruth?: string;
   walletsFile?: string;
+  misreport?: string;
 }
 
 export function simCommand(): Command {
   return new Command('sim')
     .description(
-      'serve a deterministic Polymarket simulator (Data API v2 /v2/trades and /v2/leaderboard, Gamma /markets and /events, legacy and keyset)',
+      'serve a deterministic Polymarket simulator (Data API v2 /v2/trades, /v2/activity, /v2/positions, /v2/user-pnl, /v2/leaderboard; Gamma /markets and /events, legacy and keyset)',
     )
     .option('--seed <n>', 'data seed', '1')
     .option('--wallets <n>', 'number of generated wallets', '100')
@@ -45,6 +47,7 @@ export function simCommand(): Command {
     )
     .option('--ground-truth <dir>', 'write the expected fills, markets and events as NDJSON into this directory')
     .option('--wallets-file <file>', 'write the wallet addresses, one per line, for `backfill traders import`')
+    .option('--misreport <wallet=usdc>', "/v2/positions and /v2/user-pnl add this much to one wallet's realized profit (to see `backfill verify-pnl` catch it)")
     .action(async (options: SimOptions) => {
       const sim = await startSimulator({
         seed: Number(options.seed),
@@ -56,6 +59,7 @@ export function simCommand(): Command {
         ...(options.latency ? { latencyMs: parseLatencySpec(options.latency) } : {}),
         ...(options.faults ? { faults: parseFaultSpec(options.faults) } : {}),
         gamma: parseGammaPaging(options.gamma),
+        ...(options.misreport ? { misreport: parseMisreportSpec(options.misreport) } : {}),
       });
       if (options.walletsFile) await writeFile(options.walletsFile, `${sim.dataset.wallets().join('\n')}\n`);
       if (options.groundTruth) {

@@ -143,6 +143,30 @@ export interface StatusFigures {
   refresh: { refreshed_wallets: number; failed: number; last_refreshed_at: string | null; oldest_at: string | null };
   /** What the recorded runs' queries billed (backfill_runs), where queries are billed (BigQuery); null elsewhere. */
   billed: { runs: number; bytes_billed: number; bytes_processed: number } | null;
+  /** Positions and wallet_stats: wallets with figures, those waiting for a recompute, and the top by realized profit. */
+  traders: TradersFigures;
+}
+
+/** One wallet of the status's top traders (wallet_stats, before fees unless said). */
+export interface TopTrader {
+  wallet: string;
+  realized_pnl: number | null;
+  realized_pnl_after_fees: number | null;
+  volume_usdc: number | null;
+  return_on_cost: number | null;
+  win_rate: number | null;
+  wins: number | null;
+  win_rate_sample: number | null;
+  markets_traded: number | null;
+  top_category: string | null;
+  stale: boolean;
+}
+
+export interface TradersFigures {
+  with_figures: number;
+  stale: number;
+  /** The STATUS_TOP_TRADERS wallets with the largest realized profit (before fees). */
+  top: TopTrader[];
 }
 
 /** A finished run, as `backfill_runs` records it. */

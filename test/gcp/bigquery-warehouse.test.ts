@@ -88,8 +88,11 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(f.bq.requests.find((r) => r.op === 'datasets.insert')?.body).toMatchObject({ datasetReference: { datasetId: DATASET }, location: 'US' });
     const byName = new Map(created.map((t) => [t.tableReference.tableId, t]));
     expect([...byName.keys()].sort()).toEqual(
-      ['activity', 'backfill_checkpoint', 'backfill_runs', 'combo_activity', 'events', 'market_resolutions', 'markets', 'schema_migrations', 'traders', 'trades', 'unresolved_ids'].sort(),
+      ['activity', 'backfill_checkpoint', 'backfill_runs', 'combo_activity', 'events', 'market_resolutions', 'markets', 'positions', 'schema_migrations', 'traders', 'trades', 'unresolved_ids', 'wallet_stats'].sort(),
     );
+    // A wallet's rows are read and replaced together: clustered on it.
+    expect(byName.get('positions')!.clustering).toEqual({ fields: ['proxy_wallet'] });
+    expect(byName.get('wallet_stats')!.clustering).toEqual({ fields: ['proxy_wallet'] });
     const trades = byName.get('trades')!;
     expect(trades.timePartitioning).toEqual({ type: 'MONTH', field: 'timestamp' });
     expect(trades.clustering).toEqual({ fields: ['proxy_wallet'] });

@@ -10,6 +10,7 @@ import { refreshCommand } from './commands/refresh.js';
 import { reloadCommand } from './commands/reload.js';
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
+import { statsCommand, verifyPnlCommand } from './commands/stats.js';
 import { failedCommand, statusCommand } from './commands/status.js';
 import { tradersCommand } from './commands/traders.js';
 import { EXIT } from './exit-codes.js';
@@ -50,13 +51,15 @@ const program = new Command('backfill')
   .addCommand(statusCommand())
   .addCommand(failedCommand())
   .addCommand(auditCommand())
+  .addCommand(statsCommand())
+  .addCommand(verifyPnlCommand())
   .addCommand(dashboardCommand())
   .addCommand(simCommand())
   .addCommand(demoCommand())
   .addHelpText(
     'after',
     `
-Exit codes (--exit-codes strict, the local default): 0 all done, 2 some wallets failed,
+Exit codes (--exit-codes strict, the local default): 0 all done, 2 some wallets failed (verify-pnl: some differ),
             3 stopped early (signal, --max-runtime, circuit breaker, unwritable stage),
             75 another run holds the lease, 64 configuration error, 1 unexpected.
             backfill audit: 0 every audited wallet matches the chain, 2 some do not (named),

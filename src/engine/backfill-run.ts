@@ -24,6 +24,8 @@ import type { FeedRefreshDeps, FeedRefreshResult } from './feed-refresh.js';
 import { refreshResolutions } from './resolutions-refresh.js';
 import type { ResolutionsRefreshed } from './resolutions-refresh.js';
 import type { LookupRetries } from './lookup-retries.js';
+import { WalletStatsUpdater } from './wallet-stats.js';
+import type { StatsSweep } from './wallet-stats.js';
 
 export interface BackfillDeps {
   source: PolymarketSource;
@@ -97,6 +99,7 @@ async function execute(
 
   const metadata = new MetadataResolver(source, warehouse, { signal: stopSignal, shared: options.metadataCache ?? true });
   const breaker = new CircuitBreaker(options.breaker ?? { window: 20, threshold: 0.8 });
+  const statsUpdater = new WalletStatsUpdater({ warehouse, events, ...(options.shard ? { shard: options.shard } : {}) });
   const committer = new CommitBatcher({
     warehouse,
     policy: options.commit,
@@ -105,6 +108,7 @@ async function execute(
     onReleaseClaims: (staged) => metadata.release(staged.claims),
     refresh: refresh !== undefined,
     stage,
+    stats: statsUpdater,
   });
   const queue = new PQueue({ concurrency: options.concurrency });
   let planned = 0;
@@ -172,6 +176,7 @@ async function execute(
   let lookups: LookupRetries | undefined;
   let resolutions: ResolutionsRefreshed | undefined;
   let feed: FeedRefreshResult | undefined;
+  let statsSweep: StatsSweep | undefined;
   try {
     const crash = await warehouse.settleCrashed({ ...(options.shard ? { shard: options.shard } : {}), maxFailedAttempts: options.commit.maxFailedAttempts, runId });
     crashParked = crash.parked.length;
@@ -218,6 +223,8 @@ async function execute(
     if (!stopSignal.aborted) lookups = await lookUpAgain({ stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' }, metadata);
     // After the look-ups: a market found by them may have ended too.
     if (!stopSignal.aborted) resolutions = (await refreshResolutions({ source, stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' })) ?? resolutions;
+    // Last: resolutions and look-ups above flag their holders, and a batch whose recompute failed left its flags.
+    if (!stopSignal.aborted) statsSweep = await statsUpdater.sweep(stopSignal);
   } finally {
     await committer.flush();
     await warehouse
@@ -229,7 +236,7 @@ async function execute(
   const invalid = await invalidRecorded!;
 
   const stats = source.stats();
-  const { loaded, trades, activity, checkpointWriteFailures } = committer.counters;
+  const { loaded, trades, activity, checkpointWriteFailures, statsRecomputed, statsFailures } = committer.counters;
   const failed = committer.counters.failed + crashParked;
   const { reason, kind } = stopState();
   const summary: RunSummary = {
@@ -239,6 +246,7 @@ async function execute(
     ...(lookups ? { lookups } : {}),
     ...(resolutions ? { resolutions } : {}),
     ...(feed ? { feed } : {}),
+    ...(statsRecomputed > 0 || statsFailures > 0 || statsSweep ? { stats: { recomputed: statsRecomputed, failedBatches: statsFailures, ...(statsSweep ? { sweep: statsSweep } : {}) } } : {}),
     outcome: reason !== null ? 'stopped' : failed > 0 || invalid.length > 0 || checkpointWriteFailures > 0 ? 'some-failed' : 'complete',
     stopReason: reason,
     stopKind: kind,

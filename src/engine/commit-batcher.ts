@@ -7,6 +7,7 @@ import type { CheckpointRow, FailureClass, LoadResult, Warehouse } from '../ware
 import { fetchFailureClass } from './failure-class.js';
 import type { StagedWallet } from './wallet-stager.js';
 import type { RunEvents } from './run-events.js';
+import type { StatsRecompute } from './wallet-stats.js';
 
 export interface CommitPolicy {
   /** Commit once this many wallets wait… */
@@ -32,6 +33,9 @@ export interface CommitCounters {
   /** Activity and combo rows inserted. */
   activity: number;
   checkpointWriteFailures: number;
+  /** Wallets whose positions and wallet_stats were recomputed after their load, and batches whose recompute failed. */
+  statsRecomputed: number;
+  statsFailures: number;
 }
 
 /** What follows a failed refresh load: its window is staged apart and never reused. */
@@ -46,7 +50,7 @@ interface Pending {
  * committed. A wallet's checkpoint never says "loaded" before its rows are in the warehouse.
  */
 export class CommitBatcher {
-  readonly counters: CommitCounters = { loaded: 0, failed: 0, trades: 0, activity: 0, checkpointWriteFailures: 0 };
+  readonly counters: CommitCounters = { loaded: 0, failed: 0, trades: 0, activity: 0, checkpointWriteFailures: 0, statsRecomputed: 0, statsFailures: 0 };
   readonly #warehouse: Warehouse;
   readonly #policy: CommitPolicy;
   readonly #events: RunEvents;
@@ -54,6 +58,7 @@ export class CommitBatcher {
   readonly #onReleaseClaims: (staged: StagedWallet) => void;
   readonly #refresh: boolean;
   readonly #stage: StageStore | undefined;
+  readonly #stats: StatsRecompute | undefined;
   #pending: Pending[] = [];
   #failures: CheckpointRow[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -72,6 +77,8 @@ export class CommitBatcher {
     refresh?: boolean;
     /** Where the bundles are staged: a bundle the warehouse refuses is set aside there. */
     stage?: StageStore;
+    /** Recomputes the positions and wallet_stats of each batch's loaded wallets once their checkpoints are written. */
+    stats?: StatsRecompute;
   }) {
     this.#warehouse = options.warehouse;
     this.#policy = options.policy;
@@ -80,6 +87,7 @@ export class CommitBatcher {
     this.#onReleaseClaims = options.onReleaseClaims;
     this.#refresh = options.refresh ?? false;
     this.#stage = options.stage;
+    this.#stats = options.stats;
   }
 
   /**
@@ -135,6 +143,7 @@ export class CommitBatcher {
     try {
       if (batch.length > 0) rows.push(...(await this.#load(batch.map((p) => p.staged))));
       await this.#writeCheckpoints(rows);
+      await this.#recomputeStats(rows.filter((r) => r.outcome === 'loaded').map((r) => r.wallet_address));
     } finally {
       this.#uncommitted -= batch.length;
       for (const wake of this.#roomWaiters.splice(0)) wake();
@@ -251,6 +260,22 @@ export class CommitBatcher {
         : 'its staged files are no longer the complete bundle of the stage: the next `backfill run` does not load them again';
     } catch (markError) {
       return `its staged files could not be set aside (${describeError(markError)}): run \`backfill run --refetch\` so they are not loaded again`;
+    }
+  }
+
+  /**
+   * The loaded wallets' positions and wallet_stats, from what the warehouse now holds. Their load flagged them stale;
+   * a recompute that fails leaves the flag, and the end of the run (or the next run) tries them again: their data
+   * and checkpoints are committed either way.
+   */
+  async #recomputeStats(wallets: string[]): Promise<void> {
+    if (!this.#stats || wallets.length === 0) return;
+    try {
+      await this.#retry(() => this.#stats!.recompute(wallets), this.#policy.loadAttempts);
+      this.counters.statsRecomputed += wallets.length;
+    } catch (error) {
+      this.counters.statsFailures += 1;
+      this.#events.safeEmit('stats:failed', { wallets: wallets.length, error: describeError(error) });
     }
   }
 

@@ -4,6 +4,7 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { CommitBatcher } from './commit-batcher.js';
 import type { CommitPolicy } from './commit-batcher.js';
 import type { RunEvents } from './run-events.js';
+import { WalletStatsUpdater } from './wallet-stats.js';
 
 export interface ReloadSummary {
   /** Failed wallets that had a complete staged bundle and were loaded from it. */
@@ -33,6 +34,7 @@ export async function reloadStaged(
     runId: options.runId,
     onReleaseClaims: () => undefined,
     stage: deps.stage,
+    stats: new WalletStatsUpdater({ warehouse: deps.warehouse, events: deps.events }),
   });
   const withoutStagedFiles: string[] = [];
   const damaged: ReloadSummary['damaged'] = [];

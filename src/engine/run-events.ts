@@ -42,6 +42,10 @@ export interface RunEventMap {
   'feed:walked': [FeedRefreshResult];
   /** The feed was found to leave rows out: every wallet is refreshed per wallet this time. */
   'feed:unfit': [{ reason: string }];
+  /** Positions and wallet_stats recomputed for a batch of wallets (wallet-stats.ts); `unchanged` found the figures held. */
+  'stats:computed': [{ wallets: number; written: number; unchanged: number; durationMs: number }];
+  /** A recompute failed: the wallets stay flagged stale and the end of this run, or the next run, tries them again. */
+  'stats:failed': [{ wallets: number; error: string }];
   'run:finished': [RunSummary];
 }
 

@@ -1,6 +1,7 @@
 import type { LookupRetries } from './lookup-retries.js';
 import type { FeedRefreshResult } from './feed-refresh.js';
 import type { ResolutionsRefreshed } from './resolutions-refresh.js';
+import type { StatsSweep } from './wallet-stats.js';
 
 /** How a run ended, mapped to the process exit code in one place (the CLI). */
 export type RunOutcome = 'complete' | 'some-failed' | 'stopped';
@@ -23,6 +24,11 @@ export interface RunSummary {
   feed?: FeedRefreshResult;
   /** Ended markets asked `/v2/resolutions` at the end of the run; absent when there were none. */
   resolutions?: ResolutionsRefreshed;
+  /**
+   * Positions and wallet_stats: wallets recomputed after their loads, and the end-of-run sweep of wallets left stale
+   * (absent when it found none).
+   */
+  stats?: { recomputed: number; failedBatches: number; sweep?: StatsSweep };
   outcome: RunOutcome;
   stopReason: string | null;
   stopKind: StopKind | null;

@@ -10,10 +10,14 @@ import { ENV, intIn, oneOf } from './config.js';
 import type { Flags } from './config.js';
 import { LEADERBOARD_ORDERS, LEADERBOARD_PERIODS } from '../polymarket/leaderboard.js';
 import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
+import { STATS_ORDERS } from '../warehouse/sql/pnl-sql.js';
+import type { StatsQuery } from '../warehouse/warehouse.js';
 
 export const COMMAND_DEFAULTS = {
   leaderboard: { category: 'overall', period: 'week', orderBy: 'PNL', count: 100 },
   failedLimit: 1_000,
+  stats: { top: 20, by: 'pnl', minMarkets: 0 },
+  verifyPnlSample: 20,
   demo: { wallets: 300, seed: 7, warehouse: './data/demo/backfill.duckdb', stage: './data/demo/stage', maxTradesPerWallet: 20_000, auditWallets: 8 },
   audit: { concurrency: 4, confirmations: DEFAULT_CONFIRMATIONS },
 } as const;
@@ -30,6 +34,9 @@ export const COMMAND_BOUNDS = {
   auditConcurrency: [1, 64],
   block: [0, Number.MAX_SAFE_INTEGER],
   confirmations: [0, 100_000],
+  statsTop: [1, 100_000],
+  statsMinMarkets: [0, 1_000_000],
+  verifyPnlSample: [1, 100_000],
 } as const satisfies Record<string, readonly [number, number]>;
 
 const text = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
@@ -156,4 +163,26 @@ export function auditSettings(flags: Flags, env: NodeJS.ProcessEnv = process.env
     ...(toBlock !== undefined ? { toBlock } : {}),
     confirmations: intIn(text(flags, 'confirmations') ?? String(d.confirmations), '--confirmations', COMMAND_BOUNDS.confirmations),
   };
+}
+/** `stats`: the ranking asked for. */
+export function statsQuery(flags: Flags): StatsQuery {
+  const d = COMMAND_DEFAULTS.stats;
+  return {
+    by: oneOf(text(flags, 'by') ?? d.by, '--by', Object.keys(STATS_ORDERS) as (keyof typeof STATS_ORDERS)[]),
+    limit: intIn(text(flags, 'top') ?? String(d.top), '--top', COMMAND_BOUNDS.statsTop),
+    minMarkets: intIn(text(flags, 'minMarkets') ?? String(d.minMarkets), '--min-markets', COMMAND_BOUNDS.statsMinMarkets),
+  };
+}
+
+/** `verify-pnl`: a random sample of the wallets with figures, or the wallets of a file (not both). */
+export type VerifyPnlTarget = { sample: number } | { walletsFile: string };
+
+export function verifyPnlTarget(flags: Flags): VerifyPnlTarget {
+  const sample = text(flags, 'sample');
+  const file = text(flags, 'wallets');
+  if (sample !== undefined && file !== undefined) {
+    throw new ConfigError('--sample and --wallets cannot be given together', { hint: 'Check a random sample of the wallets with figures, or the wallets of a file' });
+  }
+  if (file !== undefined) return { walletsFile: file };
+  return { sample: intIn(sample ?? String(COMMAND_DEFAULTS.verifyPnlSample), '--sample', COMMAND_BOUNDS.verifyPnlSample) };
 }

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import type { RefreshOptions } from '../engine/run-options.js';
@@ -13,7 +14,9 @@ import type { Wallet } from '../domain/wallet-address.js';
 import { ConfigError, describeError } from '../lib/errors.js';
 import type { SourceLogger } from '../polymarket/index.js';
 import type { LeaderboardQuery } from '../polymarket/leaderboard.js';
-import type { FailedWallet, Warehouse } from '../warehouse/warehouse.js';
+import type { FailedWallet, PositionRow, StatsCounts, StatsQuery, Warehouse, WalletStatsRow } from '../warehouse/warehouse.js';
+import type { VerifyPnlTarget } from './command-options.js';
+import type { PnlCheck, PnlVerification } from './pnl-verify.js';
 import { resolveBackends } from './backends.js';
 import type { Backends } from './backends.js';
 import type { BackfillConfig } from './config.js';
@@ -34,6 +37,7 @@ import type { AuditSettings } from './command-options.js';
  */
 const polymarket = () => import('../polymarket/index.js');
 const tradersFile = () => import('./traders-file.js');
+const pnlVerify = () => import('./pnl-verify.js');
 
 /** The subset of a pino logger the library uses. */
 export interface Logger extends SourceLogger {
@@ -101,6 +105,18 @@ export interface Backfill {
    * storing each wallet's result and mismatching fills; resumes each wallet's walk where an earlier audit stopped.
    */
   audit(settings: AuditSettings, options?: Pick<AuditRunOptions, 'onStart' | 'onWallet'>): Promise<AuditSummary>;
+  /**
+   * Wallets ranked by realized profit, return on cost, win rate or volume (positions and wallet_stats, kept current by
+   * every run), with how many wallets have figures and how many wait for the next run to recompute them.
+   */
+  stats(query: StatsQuery): Promise<{ wallets: WalletStatsRow[]; counts: StatsCounts }>;
+  /** One wallet's figures and its positions by market; a value that is not a wallet is a ConfigError. */
+  walletReport(wallet: string): Promise<{ stats: WalletStatsRow | undefined; positions: PositionRow[] }>;
+  /**
+   * Our realized profit against Polymarket's own (`/v2/positions?status=CLOSED`, `/v2/user-pnl`) for a random sample
+   * of the wallets with figures, or the wallets of a file; rate-limited (data:positions, data:user-pnl).
+   */
+  verifyPnl(target: VerifyPnlTarget, options?: { onWallet?: (check: PnlCheck) => void; signal?: AbortSignal }): Promise<PnlVerification>;
   /** The warehouse, opened (and migrated) on first use. */
   warehouse(): Promise<Warehouse>;
   close(): Promise<void>;
@@ -225,6 +241,46 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
         await source.close();
       }
     },
+    stats: async (query) => {
+      const wh = await warehouse();
+      const [wallets, counts] = await Promise.all([wh.walletStats(query), wh.statsCounts()]);
+      return { wallets, counts };
+    },
+    walletReport: async (input) => {
+      const parsed = parseWalletAddress(input);
+      if (!parsed.ok) throw new ConfigError(`--wallet: ${parsed.reason}`, { hint: 'Pass a proxy wallet address: 0x followed by 40 hex digits' });
+      const wh = await warehouse();
+      const [stats, positions] = await Promise.all([wh.walletStatsOf(parsed.wallet), wh.walletPositions(parsed.wallet)]);
+      return { stats, positions };
+    },
+    verifyPnl: async (target, verifyOptions = {}) => {
+      const wh = await warehouse();
+      let wallets: string[];
+      if ('walletsFile' in target) {
+        wallets = [];
+        const rejected: string[] = [];
+        for await (const batch of (await tradersFile()).readTradersFile(target.walletsFile)) {
+          wallets.push(...batch.wallets);
+          rejected.push(...batch.rejected.map((r) => `line ${r.line}: ${r.reason}`));
+        }
+        if (rejected.length > 0) {
+          throw new ConfigError(`${target.walletsFile}: ${rejected.length} line(s) are not wallets: ${rejected.slice(0, 5).join('; ')}${rejected.length > 5 ? '; …' : ''}`, {
+            hint: 'Nothing was checked; fix the file (one address per line, or CSV with wallet_address) and retry',
+          });
+        }
+        wallets = [...new Set(wallets)];
+      } else {
+        const all = (await wh.walletStats({ by: 'pnl', limit: 10_000_000, minMarkets: 0 })).map((r) => r.proxy_wallet);
+        wallets = sample(all, target.sample);
+      }
+      const { createPolymarketSource } = await polymarket();
+      const source = createPolymarketSource({ ...config.source, logger });
+      try {
+        return await (await pnlVerify()).verifyPnl(wh, source, wallets, verifyOptions);
+      } finally {
+        await source.close();
+      }
+    },
     importTraders: async (path, onRejected) => {
       const wh = await warehouse();
       const totals = { read: 0, valid: 0, added: 0, rejected: 0 };
@@ -243,6 +299,17 @@ export function openBackfill(config: BackfillConfig, options: OpenBackfillOption
       if (current) await (await current.catch(() => undefined))?.close();
     },
   };
+}
+
+/** `count` of `items` picked at random (all of them, in their order, when there are no more). */
+function sample<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  const pool = [...items];
+  for (let i = 0; i < count; i += 1) {
+    const j = i + randomInt(pool.length - i);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, count);
 }
 
 export function holderName(runId: string): string {

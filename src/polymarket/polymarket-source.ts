@@ -13,6 +13,7 @@ import { createGammaListing, lookupEvents, lookupMarkets } from './gamma-api.js'
 import { globalTradePages, type GlobalFeedCounters } from './global-feed.js';
 import { HttpClient, type SourceLogger } from './http-client.js';
 import { DATA_LEADERBOARD_KEY, LEADERBOARD_RATE_LIMIT, leaderboard } from './leaderboard.js';
+import { PNL_CHECK_RATE_LIMITS, latestUserPnl, walletClosedPositions } from './pnl-api.js';
 import { RateLimiter, type RateLimit } from './rate-limiter.js';
 import { lookupResolutions } from './resolutions-api.js';
 import { SmallFillsFilter } from './small-fills.js';
@@ -88,8 +89,9 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
   }
   let rateLimiter: RateLimiter;
   try {
-    // The board is not among the documented per-route limits, so its default lives with its client.
-    rateLimiter = new RateLimiter({ [DATA_LEADERBOARD_KEY]: LEADERBOARD_RATE_LIMIT, ...config.rateLimits });
+    // The board and the profit check are not among the documented per-route limits (neither runs during a
+    // backfill), so their defaults live with their clients.
+    rateLimiter = new RateLimiter({ [DATA_LEADERBOARD_KEY]: LEADERBOARD_RATE_LIMIT, ...PNL_CHECK_RATE_LIMITS, ...config.rateLimits });
   } catch (error) {
     throw new ConfigError((error as Error).message, { cause: error });
   }
@@ -134,6 +136,8 @@ export function createPolymarketSource(config: PolymarketSourceConfig = {}): Pol
       lookupMarkets(http, gammaApiUrl, conditionIds, { ...gammaOptions, signal, listing: listings.markets }),
     events: (eventIds, signal) => lookupEvents(http, gammaApiUrl, eventIds, { ...gammaOptions, signal, listing: listings.events }),
     leaderboard: (query) => leaderboard(http, dataApiUrl, query, config.logger),
+    closedPositions: (wallet, options = {}) => walletClosedPositions(http, dataApiUrl, wallet, { maxPages, ...options }),
+    latestUserPnl: (wallet, options = {}) => latestUserPnl(http, dataApiUrl, wallet, options),
     stats: () => {
       const gammaPaging: SourceStats['gammaPaging'] = {};
       if (listings.markets.paging) gammaPaging.markets = listings.markets.paging;

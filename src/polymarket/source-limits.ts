@@ -91,13 +91,20 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 const TOKEN = /^([a-z][a-z0-9_-]*(?::[a-z0-9_/-]+)?)=(\d+)\/(\d+(?:\.\d+)?)?(ms|s|m)$/i;
 
 /**
+ * Endpoint keys of the calls made outside a backfill (trader discovery, the profit check of `verify-pnl`), whose
+ * defaults live with their clients (LEADERBOARD_RATE_LIMIT, PNL_CHECK_RATE_LIMITS); spelled here so that this module,
+ * which every command loads, does not load those clients.
+ */
+export const OCCASIONAL_RATE_LIMIT_KEYS = ['data:leaderboard', 'data:positions', 'data:user-pnl'] as const;
+
+/**
  * Parses `data:trades=200/10s,gamma:markets=300/10s,rpc=25/1s` (units ms, s, m; `20/s` means per 1 s) into
- * rate-limit overrides: the Polymarket endpoints, and `rpc`, the Polygon JSON-RPC of `backfill audit`.
- * Throws ConfigError naming the bad token, or an unknown endpoint key.
+ * rate-limit overrides: the Polymarket endpoints, the occasional ones above, and `rpc`, the Polygon JSON-RPC of
+ * `backfill audit`. Throws ConfigError naming the bad token, or an unknown endpoint key.
  */
 export function parseRateLimitSpec(spec: string): Record<string, RateLimit> {
   const limits: Record<string, RateLimit> = {};
-  const known = [...Object.keys(DEFAULT_RATE_LIMITS), RPC_RATE_LIMIT_KEY];
+  const known = [...Object.keys(DEFAULT_RATE_LIMITS), ...OCCASIONAL_RATE_LIMIT_KEYS, RPC_RATE_LIMIT_KEY];
   for (const token of spec.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
     const match = TOKEN.exec(token);
     if (!match) {

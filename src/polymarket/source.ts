@@ -2,6 +2,7 @@ import type { TradeWalk } from './data-api.js';
 import type { GammaPaging } from './gamma-listing.js';
 import type { GlobalFeedCounters, GlobalFeedWalk, GlobalTradesOptions } from './global-feed.js';
 import type { LeaderboardQuery, LeaderboardResult } from './leaderboard.js';
+import type { ClosedPosition, PnlCheckOptions, UserPnlLatest } from './pnl-api.js';
 import type { ActivityRecord, ComboActivityRecord, EventRecord, MarketRecord } from './records.js';
 import type { ResolutionLookup } from './resolutions-api.js';
 
@@ -84,6 +85,10 @@ export interface PolymarketSource {
    * and `stopped` saying why.
    */
   leaderboard(query: LeaderboardQuery): Promise<LeaderboardResult>;
+  /** Polymarket's closed positions of a wallet (`/v2/positions?status=CLOSED`, every page), to check our profit against. */
+  closedPositions(wallet: string, options?: PnlCheckOptions): Promise<ClosedPosition[]>;
+  /** The last point of a wallet's `/v2/user-pnl?interval=all` series; null when Polymarket has no figure (never zero). */
+  latestUserPnl(wallet: string, options?: Pick<PnlCheckOptions, 'signal'>): Promise<UserPnlLatest | null>;
   stats(): SourceStats;
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import type { Params } from './sql/dialect.js';
 import { knownIdsSql } from './sql/known-ids-sql.js';
 import { anyTradeOfWalletsSql, knownStagedKeysSql, mergeSql, monthRanges, repairDuplicateTradesSql, stagedTradesSql, timeRangeParams, walletTradeCountsSql } from './sql/merge-sql.js';
 import { resolvedWinningLabelsSql, stagedWalletRowsSql, walletActivityCountsSql } from './sql/activity-sql.js';
+import { markHoldersStaleSql, markWalletsStaleSql } from './sql/pnl-sql.js';
 import { unresolvedMergeParams, unresolvedMergeSql } from './sql/unresolved-sql.js';
 import { LOADED_TABLES } from './table-schemas.js';
 import type { LoadedTableSpec } from './table-schemas.js';
@@ -133,8 +134,16 @@ export class BundleLoader {
       const merged: LoadResult['merged'] = { trades: 0, markets: 0, events: 0, unresolved: 0, activity: 0, combo_activity: 0, resolutions: 0 };
       let timeRanges: { from: string; to: string }[] = [];
       let fresh: WalletTotals | undefined;
+      // The wallets' figures (positions, wallet_stats) are stale from here until recomputed from what this load
+      // brings; flagged before their rows merge, so a load that dies half-way (no transactions) still left the flag.
+      if (wallets.length > 0) await session.execute('mark wallet stats stale', markWalletsStaleSql(this.#driver.dialect), { wallets: param.strings(wallets) });
       for (const kind of kinds) {
         const relation = byKind.get(kind)!;
+        // A resolution that becomes final, or a market found by a later look-up, changes the replay of every wallet
+        // holding it: those are flagged before the merge (which is what tells "new" apart).
+        if (kind === 'resolutions' || (kind === 'markets' && wallets.length === 0)) {
+          await session.execute(`mark holders of ${kind} stale`, markHoldersStaleSql(this.#driver.dialect, relation.relation, kind), relation.params);
+        }
         if (kind === 'trades') {
           ({ inserted: merged.trades, timeRanges, fresh } = await this.#mergeTrades(session, relation, bundles, wallets));
         } else if (WALLET_KINDS.has(kind)) {

@@ -6,9 +6,13 @@ import type { WarehouseDriver } from './driver.js';
 import { param } from './sql/dialect.js';
 import { refreshFailuresSql } from './sql/refresh-sql.js';
 import { RUN_ROW_FIELDS, recordRunSql } from './sql/runs-sql.js';
+import { walletStatsSql } from './sql/pnl-sql.js';
 import { failedWalletsSql, missionQueries, statusFiguresSql } from './sql/status-sql.js';
 import { truncate } from './statement-params.js';
-import type { FailedWallet, FailureClass, RunRecord, StatusFigures } from './warehouse.js';
+import type { FailedWallet, FailureClass, RunRecord, StatusFigures, TopTrader } from './warehouse.js';
+
+/** Wallets in the status's top traders (the dashboard's panel). */
+export const STATUS_TOP_TRADERS = 10;
 
 export class WarehouseReports {
   readonly #driver: WarehouseDriver;
@@ -32,6 +36,7 @@ export class WarehouseReports {
       total = n(mission?.total);
       percent = mission?.percent_complete === null || mission?.percent_complete === undefined ? null : Number(mission.percent_complete);
     }
+    const withFigures = n(ours?.traders_with_figures);
     return {
       completed,
       total,
@@ -61,7 +66,39 @@ export class WarehouseReports {
       billed: this.#driver.capabilities.billedByBytes
         ? { runs: n(ours?.runs), bytes_billed: n(ours?.runs_bytes_billed), bytes_processed: n(ours?.runs_bytes_processed) }
         : null,
+      // The top is one more query, asked only once some wallet has figures.
+      traders: { with_figures: withFigures, stale: n(ours?.traders_stale), top: withFigures > 0 ? await this.#topTraders() : [] },
     };
+  }
+
+  async #topTraders(): Promise<TopTrader[]> {
+    const rows = await this.#driver.query<Record<string, unknown>>('top traders', walletStatsSql(this.#driver.dialect, 'pnl'), {
+      limit: param.int(STATUS_TOP_TRADERS),
+      min_markets: param.int(0),
+    });
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return rows.map((r) => {
+      let category: string | null = null;
+      try {
+        const top = JSON.parse(String(r.top_categories ?? '[]')) as { category?: unknown }[];
+        category = typeof top[0]?.category === 'string' ? top[0].category : null;
+      } catch {
+        category = null;
+      }
+      return {
+        wallet: String(r.proxy_wallet),
+        realized_pnl: num(r.realized_pnl),
+        realized_pnl_after_fees: num(r.realized_pnl_after_fees),
+        volume_usdc: num(r.volume_usdc),
+        return_on_cost: num(r.return_on_cost),
+        win_rate: num(r.win_rate),
+        wins: num(r.wins),
+        win_rate_sample: num(r.win_rate_sample),
+        markets_traded: num(r.markets_traded),
+        top_category: category,
+        stale: r.stale === true,
+      };
+    });
   }
 
   async recordRun(run: RunRecord): Promise<void> {

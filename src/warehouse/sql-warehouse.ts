@@ -6,6 +6,7 @@ import { WarehouseAudits } from './audits.js';
 import { BundleLoader } from './bundle-loader.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { WarehouseDriver } from './driver.js';
+import { PnlStore } from './pnl-store.js';
 import { WarehousePlans } from './plans.js';
 import { WarehouseReports } from './reports.js';
 import { param } from './sql/dialect.js';
@@ -21,6 +22,13 @@ import type {
   InvalidTrader,
   LoadResult,
   PlanOptions,
+  PnlBatchInputs,
+  PnlWriteResult,
+  PositionRow,
+  StatsCounts,
+  StatsQuery,
+  WalletPnlRows,
+  WalletStatsRow,
   PlannedWallet,
   RefreshItem,
   RefreshPlanOptions,
@@ -52,6 +60,7 @@ export class SqlWarehouse implements Warehouse {
   readonly #reports: WarehouseReports;
   readonly #feed: FeedWalks;
   readonly #audits: WarehouseAudits;
+  readonly #pnl: PnlStore;
 
   constructor(driver: WarehouseDriver) {
     this.#driver = driver;
@@ -61,6 +70,7 @@ export class SqlWarehouse implements Warehouse {
     this.#reports = new WarehouseReports(driver);
     this.#feed = new FeedWalks(driver);
     this.#audits = new WarehouseAudits(driver);
+    this.#pnl = new PnlStore(driver);
   }
 
   get description(): string {
@@ -239,6 +249,34 @@ export class SqlWarehouse implements Warehouse {
 
   auditSample(limit: number): Promise<string[]> {
     return this.#audits.auditSample(limit);
+  }
+
+  readPnlInputs(wallets: readonly string[]): Promise<PnlBatchInputs> {
+    return this.#pnl.readInputs(wallets);
+  }
+
+  writeWalletPnl(results: readonly WalletPnlRows[]): Promise<PnlWriteResult> {
+    return this.#pnl.write(results);
+  }
+
+  staleStatsWallets(options: { limit: number; shard?: { index: number; count: number } }): Promise<string[]> {
+    return this.#pnl.staleWallets(options);
+  }
+
+  walletStats(query: StatsQuery): Promise<WalletStatsRow[]> {
+    return this.#pnl.ranking(query);
+  }
+
+  walletStatsOf(wallet: string): Promise<WalletStatsRow | undefined> {
+    return this.#pnl.statsOf(wallet);
+  }
+
+  walletPositions(wallet: string): Promise<PositionRow[]> {
+    return this.#pnl.positions(wallet);
+  }
+
+  statsCounts(): Promise<StatsCounts> {
+    return this.#pnl.counts();
   }
 
   costs(): WarehouseCosts | undefined {

@@ -381,6 +381,69 @@ export const AUDIT_CHAIN_FILLS_COLUMNS: readonly ColumnSpec[] = [
 
 export const TRADERS_COLUMNS: readonly ColumnSpec[] = [str('wallet_address'), col('added_at', 'timestamp'), str('source')];
 
+/**
+ * A wallet's position per outcome token, replayed from its fills and activity by src/pnl (the method of Polymarket's
+ * PnL subgraph): written per wallet by replacing all its rows at once, never merged row by row from staged files.
+ * USDC and shares are exact to the micro-unit (the replay's integers, as doubles).
+ */
+export const POSITIONS_COLUMNS: readonly ColumnSpec[] = [
+  str('proxy_wallet', true),
+  str('condition_id', true),
+  str('token_id', true),
+  col('outcome_index', 'int'),
+  col('shares', 'float'),
+  col('avg_price', 'float'),
+  col('total_bought', 'float'),
+  col('cost_bought_usdc', 'float'),
+  // Before fees is Polymarket's figure; after fees is what the trader kept.
+  col('realized_pnl', 'float'),
+  col('realized_pnl_after_fees', 'float'),
+  col('fees_usdc', 'float'),
+  // open | closed | redeemable | lost
+  str('status'),
+  col('payout_price', 'float'),
+  col('settled_pnl', 'float'),
+  col('fills', 'int'),
+  col('first_entry_at', 'timestamp'),
+  col('last_event_at', 'timestamp'),
+  col('computed_at', 'timestamp'),
+];
+
+/**
+ * One row per wallet: its standing (src/pnl summarizeWallet). `stale` is set in the same load that brings the wallet
+ * new rows (and for holders of a market whose resolution arrives) and cleared by the write of its recomputed figures,
+ * so a run that died in between leaves the flag for the next run to find. A row whose figures were never computed
+ * has `computed_at` NULL. `fingerprint` is a digest of the figures and positions, so a recompute that finds the same
+ * numbers writes nothing but the flag.
+ */
+export const WALLET_STATS_COLUMNS: readonly ColumnSpec[] = [
+  str('proxy_wallet', true),
+  col('stale', 'bool'),
+  col('realized_pnl', 'float'),
+  col('realized_pnl_after_fees', 'float'),
+  col('fees_usdc', 'float'),
+  col('volume_usdc', 'float'),
+  col('fills', 'int'),
+  col('markets_traded', 'int'),
+  col('resolved_markets_traded', 'int'),
+  col('wins', 'int'),
+  col('losses', 'int'),
+  col('win_rate', 'float'),
+  col('win_rate_sample', 'int'),
+  col('cost_bought_usdc', 'float'),
+  col('return_on_cost', 'float'),
+  col('first_trade_at', 'timestamp'),
+  col('last_trade_at', 'timestamp'),
+  col('maker_share', 'float'),
+  col('maker_share_sample', 'int'),
+  // JSON array of {category, volume_usdc, fills}, largest first.
+  col('top_categories', 'json'),
+  // JSON object: what the replay left out, by reason (src/pnl ReplaySkipped).
+  col('skipped', 'json'),
+  str('fingerprint'),
+  col('computed_at', 'timestamp'),
+];
+
 /** One table of the warehouse as every backend creates it. */
 export interface TableSpec {
   name: string;
@@ -460,6 +523,20 @@ export const WAREHOUSE_TABLES: readonly TableSpec[] = [
     description: 'Resolution of held markets that closed or passed their end date: payouts per outcome (micro-USDC per share); asked again until status is resolved (MERGE upsert).',
     columns: RESOLUTIONS.columns,
     loadedAt: true,
+  },
+  {
+    name: 'positions',
+    description: "Each wallet's position per outcome token, replayed from its fills and activity by the method of Polymarket's PnL subgraph; a wallet's rows are replaced together.",
+    columns: POSITIONS_COLUMNS,
+    loadedAt: false,
+    clusterBy: ['proxy_wallet'],
+  },
+  {
+    name: 'wallet_stats',
+    description: "One row per wallet: realized profit before and after fees, volume, wins and losses, return on cost; stale until recomputed after a load.",
+    columns: WALLET_STATS_COLUMNS,
+    loadedAt: false,
+    clusterBy: ['proxy_wallet'],
   },
   {
     name: 'backfill_checkpoint',
@@ -545,6 +622,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 8,
     description: 'activity, combo_activity, market_resolutions; checkpoint fills_loaded, activity_loaded, activity_count, last_activity_at',
   },
+  { version: 9, description: 'positions and wallet_stats: profit replayed per wallet (src/pnl), kept current after each load' },
   { version: 10, description: 'refresh by the global trade feed: feed_walks; checkpoint activity_due' },
   { version: 11, description: 'chain audit: audit_results, audit_mismatches, audit_progress, audit_chain_fills' },
 ];

@@ -2,7 +2,9 @@ import type { AuditedRange, WalletAuditReport } from '../chain/audit-wallet.js';
 import type { FillMismatch, HeldTrade } from '../chain/fill-match.js';
 import type { ChainFill, Undecodable } from '../chain/order-filled.js';
 import type { Wallet } from '../domain/wallet-address.js';
+import type { PnlActivity, PnlFill, PnlResolution } from '../pnl/index.js';
 import type { WalletBundle } from '../staging/stage-store.js';
+import type { StatsOrder } from './sql/pnl-sql.js';
 
 export type { WalletBundle };
 
@@ -173,6 +175,30 @@ export interface StatusFigures {
   refresh: { refreshed_wallets: number; failed: number; last_refreshed_at: string | null; oldest_at: string | null };
   /** What the recorded runs' queries billed (backfill_runs), where queries are billed (BigQuery); null elsewhere. */
   billed: { runs: number; bytes_billed: number; bytes_processed: number } | null;
+  /** Positions and wallet_stats: wallets with figures, those waiting for a recompute, and the top by realized profit. */
+  traders: TradersFigures;
+}
+
+/** One wallet of the status's top traders (wallet_stats, before fees unless said). */
+export interface TopTrader {
+  wallet: string;
+  realized_pnl: number | null;
+  realized_pnl_after_fees: number | null;
+  volume_usdc: number | null;
+  return_on_cost: number | null;
+  win_rate: number | null;
+  wins: number | null;
+  win_rate_sample: number | null;
+  markets_traded: number | null;
+  top_category: string | null;
+  stale: boolean;
+}
+
+export interface TradersFigures {
+  with_figures: number;
+  stale: number;
+  /** The STATUS_TOP_TRADERS wallets with the largest realized profit (before fees). */
+  top: TopTrader[];
 }
 
 /** A finished run, as `backfill_runs` records it. */
@@ -300,6 +326,112 @@ export interface AuditWarehouse {
   auditSample(limit: number): Promise<string[]>;
 }
 
+/** A fill as the profit replay reads it from `trades`, with its wallet. */
+export type PnlFillRow = PnlFill & { wallet: string };
+
+/** An activity row as the profit replay reads it from `activity` (SPLIT, MERGE, REDEEM, CONVERSION, TRADE), with its wallet. */
+export type PnlActivityRow = PnlActivity & { wallet: string; side: string | null; price: number | null };
+
+/** A market as the profit replay reads it: what `pnlMarketFromRecord` takes, and its events (for its category). */
+export interface PnlMarketRow {
+  condition_id: string;
+  clob_token_ids: string | null;
+  neg_risk: boolean | null;
+  neg_risk_market_id: string | null;
+  /** Gamma's market object (JSON text), read for neg-risk markets only (their question index); '{}' otherwise. */
+  raw: string;
+  event_ids: string | null;
+}
+
+/** Everything the warehouse holds that a batch of wallets' profit replays read: one query per table. */
+export interface PnlBatchInputs {
+  fills: PnlFillRow[];
+  activity: PnlActivityRow[];
+  /** The markets the rows name, and every market of the neg-risk groups the wallets converted in. */
+  markets: PnlMarketRow[];
+  resolutions: PnlResolution[];
+  events: { event_id: string; category: string | null; tags: string | null }[];
+}
+
+/** One wallet's replayed figures as rows of `positions` and `wallet_stats` (columns as in table-schemas.ts). */
+export interface WalletPnlRows {
+  wallet: string;
+  /** A digest of the rows below, computed_at left out: the same figures give the same fingerprint. */
+  fingerprint: string;
+  positions: Record<string, unknown>[];
+  stats: Record<string, unknown>;
+}
+
+/** What a write of recomputed figures did: wallets whose rows were replaced, and wallets found unchanged (flag cleared only). */
+export interface PnlWriteResult {
+  written: number;
+  unchanged: number;
+  positions: number;
+}
+
+export interface StatsQuery {
+  by: StatsOrder;
+  limit: number;
+  /** Only wallets that traded at least this many markets. */
+  minMarkets: number;
+}
+
+/** A row of `wallet_stats` as a ranking reads it. */
+export interface WalletStatsRow {
+  proxy_wallet: string;
+  stale: boolean;
+  realized_pnl: number | null;
+  realized_pnl_after_fees: number | null;
+  fees_usdc: number | null;
+  volume_usdc: number | null;
+  fills: number | null;
+  markets_traded: number | null;
+  resolved_markets_traded: number | null;
+  wins: number | null;
+  losses: number | null;
+  win_rate: number | null;
+  win_rate_sample: number | null;
+  cost_bought_usdc: number | null;
+  return_on_cost: number | null;
+  first_trade_at: string | null;
+  last_trade_at: string | null;
+  maker_share: number | null;
+  maker_share_sample: number | null;
+  top_categories: { category: string; volume_usdc: number; fills: number }[];
+  skipped: Record<string, unknown> | null;
+  computed_at: string | null;
+}
+
+/** A row of `positions` with its market's question. */
+export interface PositionRow {
+  proxy_wallet: string;
+  condition_id: string;
+  token_id: string;
+  outcome_index: number | null;
+  shares: number;
+  avg_price: number;
+  total_bought: number;
+  cost_bought_usdc: number;
+  realized_pnl: number;
+  realized_pnl_after_fees: number;
+  fees_usdc: number;
+  status: string;
+  payout_price: number | null;
+  settled_pnl: number | null;
+  fills: number;
+  first_entry_at: string | null;
+  last_event_at: string | null;
+  computed_at: string | null;
+  question: string | null;
+}
+
+/** How many wallets have figures, and how many of those wait for a recompute. */
+export interface StatsCounts {
+  wallets: number;
+  computed: number;
+  stale: number;
+}
+
 /**
  * What the engine needs from a warehouse. Implemented once (sql-warehouse.ts) over a driver per
  * backend folder; the engine never imports a vendor SDK.
@@ -385,6 +517,19 @@ export interface Warehouse extends AuditWarehouse {
   costs?(): WarehouseCosts | undefined;
   /** Records a finished run (backfill_runs); recording it again replaces the row. */
   recordRun(run: RunRecord): Promise<void>;
+  /** What the profit replays of these wallets read (pnl-store.ts): their fills and activity, the markets, resolutions and events these name. */
+  readPnlInputs(wallets: readonly string[]): Promise<PnlBatchInputs>;
+  /** Replaces the positions and wallet_stats rows of these wallets by their recomputed ones and clears their flag (unchanged ones: the flag only). */
+  writeWalletPnl(results: readonly WalletPnlRows[]): Promise<PnlWriteResult>;
+  /** Wallets whose figures are stale or were never computed (in this shard), at most `limit`, in a stable order. */
+  staleStatsWallets(options: { limit: number; shard?: { index: number; count: number } }): Promise<string[]>;
+  /** Wallets ranked by profit, return, win rate or volume. */
+  walletStats(query: StatsQuery): Promise<WalletStatsRow[]>;
+  /** One wallet's figures, or undefined when it has no wallet_stats row. */
+  walletStatsOf(wallet: string): Promise<WalletStatsRow | undefined>;
+  /** One wallet's positions by market. */
+  walletPositions(wallet: string): Promise<PositionRow[]>;
+  statsCounts(): Promise<StatsCounts>;
   /** Backfill failures (default), or completed wallets whose last refresh failed. */
   failedWallets(options?: { limit?: number; kind?: 'backfill' | 'refresh' }): Promise<FailedWallet[]>;
   close(): Promise<void>;

@@ -17,6 +17,7 @@ import { runArgs, startCli, waitFor } from '../../testkit/cli.js';
 import type { RunningCli } from '../../testkit/cli.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
 import { ARTIFACTS, ROOT, en, expectFieldsMatch, expectProgress, launchChromium, openPage, seriesPixels, text, waitForRenders } from './browser.js';
+import type { DomElement } from './browser.js';
 
 const WALLETS = 90;
 
@@ -116,6 +117,15 @@ describe('dashboard beside a real run', () => {
         const held = await check.status();
         await check.close();
         expect({ completed: held.completed, rows: held.rows }).toEqual({ completed: after.completed, rows: after.rows });
+        // The traders panel: the warehouse's top by realized profit, wallet by wallet, every wallet's figures computed.
+        expect(after.traders).toEqual(held.traders);
+        expect(after.traders).toMatchObject({ with_figures: WALLETS, stale: 0 });
+        expect(after.traders.top.length).toBe(Math.min(10, WALLETS));
+        const panel = await page.$$eval('#traders-rows tr', (trs) => trs.map((tr) => [(tr as DomElement).dataset.wallet, (tr as DomElement).querySelector('.realized')!.textContent]));
+        // The page's USD format: cents, or four decimals under a dollar.
+        const usd = (v: number) =>
+          new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: v !== 0 && Math.abs(v) < 1 ? 4 : 2 }).format(v);
+        expect(panel).toEqual(after.traders.top.map((t) => [t.wallet, usd(t.realized_pnl!)]));
         await page.screenshot({ path: join(ARTIFACTS, 'dashboard-after-run.png'), fullPage: true });
         expect(dialogs).toEqual([]);
         expect(problems).toEqual([]);

@@ -100,6 +100,47 @@ async function expectApiBudget(page: Page, status: StatusJson): Promise<void> {
   expect(await text(page, '#throttled-count')).toBe(en(api.throttled_429));
 }
 
+/** The traders panel row by row: what the status's top traders say, formatted, hostile categories as text. */
+async function expectTraders(page: Page, status: StatusJson): Promise<void> {
+  const rows = await page.$$eval('#traders-rows tr', (trs) =>
+    trs.map((tr) => {
+      const cellText = (name: string) => (tr as DomElement).querySelector(`.${name}`)!.textContent;
+      return {
+        wallet: (tr as DomElement).dataset.wallet,
+        stale: (tr as DomElement).dataset.stale === 'true',
+        rank: cellText('rank'),
+        realized: cellText('realized'),
+        afterFees: cellText('after-fees'),
+        volume: cellText('volume'),
+        roi: cellText('return'),
+        winRate: cellText('win-rate'),
+        markets: cellText('markets'),
+        category: cellText('category'),
+      };
+    }),
+  );
+  const usd = (v: number) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v);
+  expect(rows).toEqual(
+    status.traders.top.map((t, i) => ({
+      wallet: t.wallet,
+      stale: t.stale,
+      rank: String(i + 1),
+      realized: usd(t.realized_pnl!),
+      afterFees: usd(t.realized_pnl_after_fees!),
+      volume: usd(t.volume_usdc!),
+      roi: `${en(t.return_on_cost! * 100, 2)} %`,
+      winRate: t.win_rate === null ? '—' : `${en(t.win_rate * 100, 2)} % (${t.wins}/${t.win_rate_sample})`,
+      markets: en(t.markets_traded!),
+      category: t.top_category === null ? '—' : t.top_category === HOSTILE_TERMINAL ? HOSTILE_TERMINAL_SHOWN : t.top_category,
+    })),
+  );
+  // Best first: the panel keeps the order of the status (largest realized profit first).
+  expect(status.traders.top.map((t) => t.realized_pnl)).toEqual([...status.traders.top.map((t) => t.realized_pnl)].sort((a, b) => b! - a!));
+  expect(await page.locator('#traders-table').isVisible()).toBe(true);
+  expect(await page.locator('#no-traders').isHidden()).toBe(true);
+  expect(await text(page, '#traders-stale')).toBe(en(status.traders.stale));
+}
+
 afterAll(async () => {
   await context?.close();
   await browser?.close();
@@ -142,6 +183,10 @@ describe('dashboard page in headless Chromium', () => {
     expect(await page.locator('#bigquery').isVisible()).toBe(true);
     expect(await text(page, '#bytes-billed')).toBe('1.50 GiB');
     expect(await page.locator('#bytes-billed').getAttribute('data-value')).toBe(String(status.bigquery!.bytes_billed));
+
+    // The traders panel: the top by realized profit, as the status lists them.
+    await expectTraders(page, status);
+    expect(await page.locator('#traders-rows tr[data-stale="true"] .badge-inline').textContent()).toBe('stale');
 
     // Failures by class, most frequent first, with the latest examples.
     const classes = await page.$$eval('.failure-class', (els) => els.map((el) => (el as DomElement).dataset.errorClass));
@@ -196,6 +241,7 @@ describe('dashboard page in headless Chromium', () => {
     await expectProgress(page, status);
     await expectFieldsMatch(page, status);
     expect(await text(page, '#eta')).toBe('— (run finished)');
+    await expectTraders(page, status);
     expect(await text(page, '#current-batch')).toBe('none');
     expect(await page.locator('#bigquery').isHidden()).toBe(true);
     await expectApiBudget(page, status);
@@ -240,6 +286,9 @@ describe('dashboard page in headless Chromium', () => {
     expect(await page.locator('#progress-fill').evaluate((el) => (el as DomElement).style.width)).toBe('0%');
     expect(await page.locator('#no-failures').isVisible()).toBe(true);
     expect(await page.locator('.failure-class').count()).toBe(0);
+    expect(await page.locator('#no-traders').isVisible()).toBe(true);
+    expect(await page.locator('#traders-table').isHidden()).toBe(true);
+    expect(await page.locator('#traders-rows tr').count()).toBe(0);
     expect(problems).toEqual([]);
     await page.close();
   });

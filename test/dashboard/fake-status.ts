@@ -27,6 +27,23 @@ function throughput(points: number): ThroughputPoint[] {
   }));
 }
 
+/** A top trader as wallet_stats reports it; fees of 1 % of the profit, so before and after differ. */
+function trader(wallet: string, pnl: number, volume: number, roi: number, wins: number, decided: number, markets: number, category: string | null): StatusJson['traders']['top'][number] {
+  return {
+    wallet,
+    realized_pnl: pnl,
+    realized_pnl_after_fees: Math.round(pnl * 0.99 * 100) / 100,
+    volume_usdc: volume,
+    return_on_cost: roi,
+    win_rate: decided > 0 ? wins / decided : null,
+    wins,
+    win_rate_sample: decided,
+    markets_traded: markets,
+    top_category: category,
+    stale: false,
+  };
+}
+
 /** Step 0 is the first poll; each step adds a 10-second bucket and ~7 wallets. */
 export function runningStatus(step: number): StatusJson {
   const points = throughput(12 + step);
@@ -73,6 +90,16 @@ export function runningStatus(step: number): StatusJson {
       },
     },
     bigquery: { runs: 96, bytes_billed: 1_610_612_736, bytes_processed: 1_503_238_553, estimated_cost_usd: 0.0092 },
+    traders: {
+      with_figures: completed,
+      stale: 5,
+      top: [
+        trader('0x1aa41dc3348708542840fd8a1dd3707111e4f7bd', 16_595.09 + step, 264_332.9, 0.094, 8, 18, 19, 'Sports'),
+        trader('0x5e1eff51eecbb6f39ba08243afad4064e115f2e8', 10_340.05, 680.73, 10.535, 3, 4, 4, HOSTILE_HTML),
+        { ...trader('0xbabccba87188c656840714a5ebf07ac8931b9f11', 9_024.63, 4_781.32, 2.306, 0, 0, 3, null), win_rate: null, stale: true },
+        trader('0xacf557f4235c2756bcaa0c55bd9dde8970979450', -3_348.32, 14_490.8, -0.2, 1, 11, 11, HOSTILE_TERMINAL),
+      ],
+    },
     run: {
       run_id: 'run-20251130T120000Z-7f3a',
       started_at: iso(START - 60_000),
@@ -146,5 +173,6 @@ export function emptyWarehouseStatus(): StatusJson {
     last_processed_at: null,
     refresh: { refreshed_wallets: 0, failed: 0, last_refreshed_at: null, oldest_at: null },
     failures: { by_class: {} },
+    traders: { with_figures: 0, stale: 0, top: [] },
   };
 }

@@ -88,8 +88,11 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(f.bq.requests.find((r) => r.op === 'datasets.insert')?.body).toMatchObject({ datasetReference: { datasetId: DATASET }, location: 'US' });
     const byName = new Map(created.map((t) => [t.tableReference.tableId, t]));
     expect([...byName.keys()].sort()).toEqual(
-      ['activity', 'audit_chain_fills', 'audit_mismatches', 'audit_progress', 'audit_results', 'backfill_checkpoint', 'backfill_runs', 'combo_activity', 'events', 'feed_walks', 'market_resolutions', 'markets', 'schema_migrations', 'traders', 'trades', 'unresolved_ids'].sort(),
+      ['activity', 'audit_chain_fills', 'audit_mismatches', 'audit_progress', 'audit_results', 'backfill_checkpoint', 'backfill_runs', 'combo_activity', 'events', 'feed_walks', 'market_resolutions', 'markets', 'positions', 'schema_migrations', 'traders', 'trades', 'unresolved_ids', 'wallet_stats'].sort(),
     );
+    // A wallet's rows are read and replaced together: clustered on it.
+    expect(byName.get('positions')!.clustering).toEqual({ fields: ['proxy_wallet'] });
+    expect(byName.get('wallet_stats')!.clustering).toEqual({ fields: ['proxy_wallet'] });
     const trades = byName.get('trades')!;
     expect(trades.timePartitioning).toEqual({ type: 'MONTH', field: 'timestamp' });
     expect(trades.clustering).toEqual({ fields: ['proxy_wallet'] });
@@ -452,6 +455,42 @@ describe('BigQuery warehouse against the REST fake (SQL executed on DuckDB)', ()
     expect(await planAll(wh)).toEqual([W3]);
     expect(f.bq.requests.some((r) => r.path.includes('insertAll') || r.path.includes('tabledata'))).toBe(false);
     expectEveryQueryCapped(f);
+  });
+
+  it("positions are replaced per wallet by MERGE statements that each hold whole wallets (no transactions); a wallet too large for one is written in parts, its flag cleared only with the last", async () => {
+    // One row per statement bound: 4 positions per MERGE.
+    const wh = openWarehouse(f, openStage(f.gcs), { checkpointRowsPerStatement: 1 });
+    await wh.migrate();
+    const position = (w: string, token: string, realized: number) => ({
+      proxy_wallet: w, condition_id: MARKET, token_id: token, outcome_index: 0, shares: 1, avg_price: 0.5, total_bought: 1, cost_bought_usdc: 0.5,
+      realized_pnl: realized, realized_pnl_after_fees: realized, fees_usdc: 0, status: 'open', payout_price: null, settled_pnl: null, fills: 1,
+      first_entry_at: '2024-01-01T00:00:00.000Z', last_event_at: '2024-01-01T00:00:00.000Z', computed_at: '2024-06-01T00:00:00.000Z',
+    });
+    const rows = (w: string, tokens: number, fingerprint: string) => ({
+      wallet: w,
+      fingerprint,
+      positions: Array.from({ length: tokens }, (_, i) => position(w, `t${i}`, i)),
+      stats: { proxy_wallet: w, stale: false, realized_pnl: tokens, fills: tokens, markets_traded: 1, top_categories: '[]', skipped: '{}', fingerprint, computed_at: '2024-06-01T00:00:00.000Z' },
+    });
+    const held = async () =>
+      Object.fromEntries(
+        (await f.engine!.sql<{ w: string; n: bigint }>('SELECT proxy_wallet AS w, count(*) AS n FROM positions GROUP BY 1 ORDER BY 1')).map((r) => [r.w, Number(r.n)]),
+      );
+    expect(await wh.writeWalletPnl([rows(W1, 10, 'a'), rows(W2, 3, 'b'), rows(W3, 1, 'c')])).toEqual({ written: 3, unchanged: 0, positions: 14 });
+    expect(await held()).toEqual({ [W1]: 10, [W2]: 3, [W3]: 1 });
+    const replaces = () => f.bq.queryJobs().filter((j) => sqlOf(j).startsWith(`MERGE INTO \`${PROJECT}.${DATASET}.positions\``));
+    // W1 in three parts (no deletion), then W2 and W3 together in one statement that deletes what they no longer hold.
+    expect(replaces().map((j) => [(j.params.rows!.value as unknown[]).length, (j.params.wallets!.value as unknown[]).length])).toEqual([[4, 0], [4, 0], [2, 0], [4, 2]]);
+    // The figures (and the cleared flag) are written after every part and the deletion of W1's stale tokens.
+    const order = f.bq.queryJobs().map((j) => sqlOf(j).slice(0, 60));
+    const statsWrite = order.findIndex((q) => q.startsWith(`MERGE INTO \`${PROJECT}.${DATASET}.wallet_stats\``));
+    const lastPart = order.findLastIndex((q) => q.startsWith(`MERGE INTO \`${PROJECT}.${DATASET}.positions\``) || q.startsWith(`DELETE FROM \`${PROJECT}.${DATASET}.positions\``));
+    expect(statsWrite).toBeGreaterThan(lastPart);
+    // Fewer tokens now: the rows they no longer have go, other wallets' rows stay.
+    await wh.writeWalletPnl([rows(W1, 6, 'a2'), rows(W2, 1, 'b2')]);
+    expect(await held()).toEqual({ [W1]: 6, [W2]: 1, [W3]: 1 });
+    expect(await f.engine!.sql(`SELECT token_id, realized_pnl FROM positions WHERE proxy_wallet = '${W2}'`)).toEqual([{ token_id: 't0', realized_pnl: 0 }]);
+    expect((await wh.walletStats({ by: 'pnl', limit: 5, minMarkets: 0 })).map((r) => [r.proxy_wallet, r.realized_pnl])).toEqual([[W1, 6], [W2, 1], [W3, 1]]);
   });
 
   it('plans valid normalised wallets once each, in order, page by page (maxResults/pageToken); shards split them disjointly; bad values are recorded once', async () => {

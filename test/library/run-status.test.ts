@@ -44,6 +44,7 @@ const FIGURES: StatusFigures = {
   last_processed_at: null,
   refresh: { refreshed_wallets: 0, failed: 0, last_refreshed_at: null, oldest_at: null },
   billed: null,
+  traders: { with_figures: 0, stale: 0, top: [] },
 };
 
 describe('RunStatusTracker', () => {

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/lib/errors.js';
-import { createPolymarketSource, parseRateLimitSpec, type PolymarketSourceConfig } from '../../src/polymarket/index.js';
+import { DATA_LEADERBOARD_KEY, PNL_CHECK_RATE_LIMITS, createPolymarketSource, parseRateLimitSpec, type PolymarketSourceConfig } from '../../src/polymarket/index.js';
+import { OCCASIONAL_RATE_LIMIT_KEYS } from '../../src/polymarket/source-limits.js';
 import type { PolymarketSource } from '../../src/polymarket/source.js';
 import { FAST_LIMITS, fixture, recordingSleep, sendJson, startServer, type TestServer } from './helpers.js';
 
@@ -30,6 +31,15 @@ describe('parseRateLimitSpec', () => {
   it('accepts rpc, the Polygon JSON-RPC key of `backfill audit`, beside the Polymarket endpoints, and still refuses an unknown bare key', () => {
     expect(parseRateLimitSpec('rpc=25/1s,data:trades=200/10s')).toEqual({ rpc: { requests: 25, perMs: 1000 }, 'data:trades': { requests: 200, perMs: 10_000 } });
     expect(() => parseRateLimitSpec('rcp=25/1s')).toThrow(/unknown endpoint "rcp".*Known endpoints: .*rpc/);
+  });
+
+  it("accepts the keys of the calls outside a backfill (the leaderboard, verify-pnl's two routes), spelled as their clients spell them", () => {
+    expect(parseRateLimitSpec('data:positions=5/10s,data:user-pnl=6/10s,data:leaderboard=7/10s')).toEqual({
+      'data:positions': { requests: 5, perMs: 10_000 },
+      'data:user-pnl': { requests: 6, perMs: 10_000 },
+      'data:leaderboard': { requests: 7, perMs: 10_000 },
+    });
+    expect([...OCCASIONAL_RATE_LIMIT_KEYS].sort()).toEqual([DATA_LEADERBOARD_KEY, ...Object.keys(PNL_CHECK_RATE_LIMITS)].sort());
   });
 
   it('names the bad token in a ConfigError', () => {

@@ -94,6 +94,18 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
     expect((await warehouse.auditResults([planted]))[0]?.complete).toBe(false);
     expect((await warehouse.auditMismatches(planted)).length).toBeGreaterThan(0);
     await warehouse.auditResults();
+    // What `backfill stats` reads, every order; and a wallet too large for one positions MERGE (written in parts).
+    for (const by of ['pnl', 'roi', 'win-rate', 'volume'] as const) await warehouse.walletStats({ by, limit: 5, minMarkets: 1 });
+    const someone = sim.dataset.wallets()[0]!;
+    await warehouse.walletStatsOf(someone);
+    await warehouse.walletPositions(someone);
+    await warehouse.statsCounts();
+    const small = openWarehouse(fakes, stage, { checkpointRowsPerStatement: 1 });
+    const inputs = await small.readPnlInputs([someone]);
+    const { replayBatch } = await import('../../src/engine/wallet-stats.js');
+    const [large] = replayBatch([someone], inputs, new Date().toISOString());
+    expect(large!.positions.length).toBeGreaterThan(4);
+    await small.writeWalletPnl([{ ...large!, fingerprint: 'changed' }]);
     for (const job of fakes.bq.queryJobs()) {
       statements.set(job.sql!, Object.fromEntries(Object.entries(job.params).map(([name, p]) => [name, zetaType(p)])));
     }
@@ -149,10 +161,22 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
       'SELECT wallet, from_block',
       'SELECT wallet, kind',
       'SELECT wallet_address AS wallet FROM',
+      `MERGE INTO \`${PROJECT}.${DATASET}.wallet_stats\``,
+      `MERGE INTO \`${PROJECT}.${DATASET}.positions\``,
+      `DELETE FROM \`${PROJECT}.${DATASET}.positions\``,
+      `UPDATE \`${PROJECT}.${DATASET}.wallet_stats\``,
+      'SELECT wallet FROM (',
+      'SELECT `proxy_wallet` AS wallet, `asset` AS asset',
+      'SELECT condition_id, clob_token_ids',
+      'SELECT condition_id, status, payouts',
+      'SELECT event_id, category, tags',
+      'SELECT proxy_wallet AS wallet, fingerprint',
     ]) {
       expect(sql.some((s) => s.startsWith(start)), start).toBe(true);
     }
     expect(sql.some((s) => s.includes('WHEN MATCHED THEN DELETE')), 'duplicate repair').toBe(true);
+    expect(sql.some((s) => s.includes('UNION ALL') && s.includes('wallet_stats') && s.includes('market_resolutions')), 'holders of a resolved market flagged').toBe(true);
+    expect(sql.some((s) => s.includes('UNION ALL') && s.includes('wallet_stats') && s.includes('NOT EXISTS (SELECT 1 FROM `test-project.polycopy_test.markets`')), 'holders of a new market flagged').toBe(true);
     const results = await (await analyzer()).analyzeAll(Object.fromEntries(sql.map((text, i) => [String(i), { sql: text, params: statements.get(text)! }])));
     const rejected = Object.entries(results)
       .filter(([, r]) => !r.ok)

@@ -6,6 +6,7 @@ import { ORDER_FILLED_V1_TOPIC, ORDER_FILLED_V2_TOPIC, addressTopic } from '../.
 import { decodeOrderFilled, fromRaw } from '../../src/chain/order-filled.js';
 import type { ChainFill, Undecodable } from '../../src/chain/order-filled.js';
 import { warehouseAuditStore } from '../../src/library/audit.js';
+import { WalletStatsUpdater } from '../../src/engine/wallet-stats.js';
 import { UNRESOLVED_COMBO, UNRESOLVED_UNKNOWN } from '../../src/polymarket/gamma-api.js';
 import { UNRESOLVED_MAX_LOOKUPS } from '../../src/warehouse/sql/unresolved-sql.js';
 import { MIGRATIONS } from '../../src/warehouse/table-schemas.js';
@@ -272,6 +273,129 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     await f.warehouse.loadBundles([{ wallet: 'resolutions-r2', tradeCount: 0, metadataOnly: true, files: { resolutions: later } }]);
     expect(await labels()).toMatchObject({ [yes]: 'Yes', [split]: null });
     expect(await f.sql(`SELECT status, payouts FROM market_resolutions WHERE condition_id = '${split}'`)).toEqual([{ status: 'resolved', payouts: '[500000,500000]' }]);
+  });
+
+  /** The rows of a small world for the profit replay: markets (one neg-risk group of three), an event, fills, activity. */
+  const pnlWorld = () => {
+    const cond = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+    const group = `0x${'9'.repeat(62)}00`;
+    const market = (n: number, extra: Record<string, unknown> = {}) => ({
+      condition_id: cond(n), market_id: String(n), question: `Question ${n}?`, slug: `q${n}`, status: 'open', active: true, closed: false,
+      outcomes: '["Yes","No"]', outcome_prices: '["0.5","0.5"]', clob_token_ids: `["${n}01","${n}02"]`, winning_label: null, winning_token_id: null,
+      start_date: '2024-01-01T00:00:00.000Z', end_date: null, closed_time: null, volume: 1, liquidity: null, neg_risk: false, neg_risk_market_id: null,
+      event_ids: '["77"]', event_slug: 'e', tags: null, raw: '{}', fetched_at: '2024-05-01T00:00:00.000Z', ...extra,
+    });
+    const member = (n: number, q: number) => market(n, { neg_risk: true, neg_risk_market_id: group, raw: JSON.stringify({ questionID: `0x${'9'.repeat(62)}0${q}` }) });
+    const event = {
+      event_id: '77', slug: 'e', title: 'E', ticker: 'e', category: 'Sports', active: true, closed: false, neg_risk: false, enable_neg_risk: false,
+      neg_risk_market_id: null, start_date: null, end_date: null, volume: 1, liquidity: null, tags: null, raw: '{}', fetched_at: '2024-05-01T00:00:00.000Z',
+    };
+    let second = 0;
+    const at = () => new Date(Date.UTC(2024, 2, 1) + (second += 60) * 1000).toISOString();
+    const fill = (w: string, id: string, n: number, outcome: number, side: 'BUY' | 'SELL', size: number, price: number) =>
+      trade(w, id, at(), { side, asset: `${n}0${outcome + 1}`, condition_id: cond(n), outcome_index: outcome, size, price, transaction_hash: `0x${id}` });
+    const act = (w: string, id: string, type: string, n: number, size: number, outcome: number | null) =>
+      activityRow(w, id, { type, condition_id: cond(n), token_id: outcome === null ? null : `${n}0${outcome + 1}`, outcome_index: outcome ?? 999, size, usdc_size: 0, timestamp: at(), transaction_hash: `0x${id}` });
+    return {
+      cond,
+      markets: [market(1), member(2, 0), member(3, 1), member(4, 2), market(5), market(6)],
+      event,
+      // W1: M1 round trip (+9); M2 NO bought at 0.70, 100 converted into YES of M3 and M4 at 0.35, M3 YES sold at 0.50 (+15);
+      // M5 NO bought at 0.30 and lost when M5 resolves YES (-15 settled, nothing realized); M6 split 10, YES sold at 0.60 (+1).
+      w1Trades: [
+        fill(W1, 'f1', 1, 0, 'BUY', 100, 0.4),
+        fill(W1, 'f2', 1, 0, 'SELL', 60, 0.55),
+        fill(W1, 'f3', 2, 1, 'BUY', 200, 0.7),
+        fill(W1, 'f5', 5, 1, 'BUY', 50, 0.3),
+      ],
+      w1Activity: [act(W1, 'a1', 'CONVERSION', 2, 100, 1), act(W1, 'a2', 'SPLIT', 6, 10, null), act(W1, 'a3', 'REWARD', 6, 3, null)],
+      w1Later: [fill(W1, 'f4', 3, 0, 'SELL', 100, 0.5), fill(W1, 'f6', 6, 0, 'SELL', 10, 0.6)],
+      w2Trades: [fill(W2, 'g1', 1, 0, 'BUY', 10, 0.5)],
+      resolution: (n: number, payouts: string) => ({
+        condition_id: cond(n), status: 'resolved', payouts, winning_outcome_index: 0, winning_label: 'Yes', resolved_at: '2024-04-01T00:00:00.000Z',
+        resolved_block: 1, market_type: 'BINARY', was_disputed: false, resolution_source: null, reporter: null, raw: '{}', fetched_at: '2024-05-01T00:00:00.000Z',
+      }),
+    };
+  };
+
+  it('positions and wallet_stats: a batch replayed from the rows the warehouse holds gives the hand-worked figures, the same on every backend; loads and resolutions flag exactly the wallets they change', async () => {
+    const world = pnlWorld();
+    const updater = new WalletStatsUpdater({ warehouse: f.warehouse, now: () => new Date('2024-06-01T00:00:00.000Z') });
+    const stale = () => f.warehouse.staleStatsWallets({ limit: 100 });
+    const load = async (wallet: string, trades: object[], activity: object[], extra: Partial<WalletBundle['files']> = {}, partial = false) =>
+      f.warehouse.loadBundles([
+        {
+          wallet,
+          tradeCount: trades.length,
+          ...(partial ? { partial: true } : {}),
+          files: {
+            ...(trades.length > 0 ? { trades: await stageRows(f.stage, 'trades', wallet, trades) } : {}),
+            ...(activity.length > 0 ? { activity: await stageRows(f.stage, 'activity', wallet, activity) } : {}),
+            ...extra,
+          },
+        },
+      ]);
+    await load(W1, world.w1Trades, world.w1Activity, {
+      markets: await stageRows(f.stage, 'markets', W1, world.markets),
+      events: await stageRows(f.stage, 'events', W1, [world.event]),
+    });
+    await load(W2, world.w2Trades, []);
+    // Loaded, not yet computed: both flagged; W3 was never loaded.
+    expect(await stale()).toEqual([W1, W2]);
+    expect(await f.warehouse.walletStats({ by: 'pnl', limit: 10, minMarkets: 0 })).toEqual([]);
+    expect(await updater.recompute([W1, W2])).toEqual({ written: 2, unchanged: 0, positions: 8 });
+    expect(await stale()).toEqual([]);
+
+    await load(W1, world.w1Later, [], {}, true);
+    expect(await stale()).toEqual([W1]);
+    // The same figures again write nothing: only the flag clears.
+    expect(await updater.recompute([W2])).toMatchObject({ written: 0, unchanged: 1 });
+    expect(await updater.recompute([W1])).toMatchObject({ written: 1, unchanged: 0 });
+    // A final resolution reaches the holders of its market (W1 holds M5), and no one else.
+    const resolutions = await stageRows(f.stage, 'resolutions', 'resolutions-p1', [world.resolution(5, '[1000000,0]')]);
+    await f.warehouse.loadBundles([{ wallet: 'resolutions-p1', tradeCount: 0, metadataOnly: true, files: { resolutions } }]);
+    expect(await stale()).toEqual([W1]);
+    // Loaded again, it is no change: no one is flagged.
+    await updater.recompute([W1]);
+    await f.warehouse.loadBundles([{ wallet: 'resolutions-p1', tradeCount: 0, metadataOnly: true, files: { resolutions } }]);
+    expect(await stale()).toEqual([]);
+
+    const [first, second] = await f.warehouse.walletStats({ by: 'pnl', limit: 10, minMarkets: 0 });
+    expect(first).toMatchObject({
+      proxy_wallet: W1,
+      stale: false,
+      // 60 × (0.55 − 0.40) + 100 × (0.50 − 0.35) + 10 × (0.60 − 0.50)
+      realized_pnl: 25,
+      realized_pnl_after_fees: 25,
+      fees_usdc: 0,
+      // 100×0.40 + 60×0.55 + 200×0.70 + 50×0.30 + 100×0.50 + 10×0.60
+      volume_usdc: 284,
+      fills: 6,
+      markets_traded: 6,
+      resolved_markets_traded: 1,
+      wins: 0,
+      losses: 1,
+      win_rate: 0,
+      win_rate_sample: 1,
+      first_trade_at: '2024-03-01T00:01:00Z',
+      top_categories: [{ category: 'Sports', volume_usdc: 284, fills: 6 }],
+      computed_at: '2024-06-01T00:00:00Z',
+    });
+    expect(second).toMatchObject({ proxy_wallet: W2, realized_pnl: 0, volume_usdc: 5, markets_traded: 1 });
+    expect((await f.warehouse.walletStats({ by: 'volume', limit: 1, minMarkets: 2 })).map((r) => r.proxy_wallet)).toEqual([W1]);
+    expect(await f.warehouse.walletStatsOf(W3)).toBeUndefined();
+    expect(await f.warehouse.statsCounts()).toEqual({ wallets: 2, computed: 2, stale: 0 });
+
+    const positions = await f.warehouse.walletPositions(W1);
+    const pick = (n: number, outcome: number) => positions.find((p) => p.token_id === `${n}0${outcome + 1}`);
+    expect(positions).toHaveLength(7);
+    expect(pick(1, 0)).toMatchObject({ status: 'open', shares: 40, avg_price: 0.4, realized_pnl: 9, question: 'Question 1?', first_entry_at: '2024-03-01T00:01:00Z' });
+    expect(pick(2, 1)).toMatchObject({ status: 'open', shares: 100, avg_price: 0.7, realized_pnl: 0 });
+    expect(pick(3, 0)).toMatchObject({ status: 'closed', shares: 0, avg_price: 0.35, realized_pnl: 15 });
+    expect(pick(4, 0)).toMatchObject({ status: 'open', shares: 100, avg_price: 0.35, realized_pnl: 0 });
+    expect(pick(5, 1)).toMatchObject({ status: 'lost', shares: 50, payout_price: 0, settled_pnl: -15 });
+    expect(pick(6, 0)).toMatchObject({ status: 'closed', realized_pnl: 1 });
+    expect(pick(6, 1)).toMatchObject({ status: 'open', shares: 10, avg_price: 0.5 });
   });
 
   it('counts failed attempts across runs, parks at the limit, and a success resets the count', async () => {

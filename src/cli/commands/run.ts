@@ -82,6 +82,12 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
     const failed = summary.resolutions.failed ? `; failed: ${safeText(summary.resolutions.failed)} (asked again by the next run)` : '';
     process.stdout.write(`resolutions: ${summary.resolutions.asked} ended market(s) asked, ${summary.resolutions.resolved} resolved${failed}\n`);
   }
+  if (summary.stats) {
+    const { recomputed, failedBatches, sweep } = summary.stats;
+    const swept = sweep ? `, ${sweep.wallets} stale wallet(s) recomputed at the end (${sweep.written} changed)${sweep.failed ? `; stopped: ${safeText(sweep.failed)} (the rest stay stale for the next run)` : ''}` : '';
+    const failed = failedBatches > 0 ? `, ${failedBatches} batch recompute(s) failed (their wallets stay stale for the next run)` : '';
+    process.stdout.write(`profit figures: ${recomputed} wallet(s) recomputed after their load${swept}${failed} (see: backfill stats)\n`);
+  }
   if (summary.bigquery) process.stdout.write(`${describeBilled('BigQuery this run', summary.bigquery)}\n`);
 }
 

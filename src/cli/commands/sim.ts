@@ -9,6 +9,7 @@ import {
   parseGammaPaging,
   parseGlobalFeedMode,
   parseLatencySpec,
+  parseMisreportSpec,
   startSimulator,
   writeGroundTruth,
 } from '../../simulator/index.js';
@@ -29,12 +30,13 @@ interface SimOptions {
   rpcMaxBlockRange?: string;
   rpcMaxResults?: string;
   globalFeed?: string;
+  misreport?: string;
 }
 
 export function simCommand(): Command {
   return new Command('sim')
     .description(
-      'serve a deterministic Polymarket simulator (Data API v2 /v2/trades and /v2/leaderboard, Gamma /markets and /events, legacy and keyset)',
+      'serve a deterministic Polymarket simulator (Data API v2 /v2/trades, /v2/activity, /v2/positions, /v2/user-pnl, /v2/leaderboard; Gamma /markets and /events, legacy and keyset)',
     )
     .option('--seed <n>', 'data seed', '1')
     .option('--wallets <n>', 'number of generated wallets', '100')
@@ -58,6 +60,7 @@ export function simCommand(): Command {
     .option('--rpc-max-block-range <n>', 'the simulated RPC refuses eth_getLogs over more blocks than this, as providers do (default: no cap)')
     .option('--rpc-max-results <n>', 'the simulated RPC refuses eth_getLogs returning more logs than this (default: no cap)')
     .option('--global-feed <mode>', 'how the global trade feed (/v2/trades without user) misbehaves: documented (default), or taker-only and/or window=DURATION, e.g. taker-only,window=7d')
+    .option('--misreport <wallet=usdc>', "/v2/positions and /v2/user-pnl add this much to one wallet's realized profit (to see `backfill verify-pnl` catch it)")
     .action(async (options: SimOptions) => {
       const sim = await startSimulator({
         seed: Number(options.seed),
@@ -75,6 +78,7 @@ export function simCommand(): Command {
           ...(options.rpcMaxBlockRange ? { maxBlockRange: parsePositiveInt(options.rpcMaxBlockRange, '--rpc-max-block-range') } : {}),
           ...(options.rpcMaxResults ? { maxResults: parsePositiveInt(options.rpcMaxResults, '--rpc-max-results') } : {}),
         },
+        ...(options.misreport ? { misreport: parseMisreportSpec(options.misreport) } : {}),
       });
       if (options.walletsFile) await writeFile(options.walletsFile, `${sim.dataset.wallets().join('\n')}\n`);
       if (options.groundTruth) {

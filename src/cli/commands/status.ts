@@ -42,6 +42,13 @@ function statusLines(s: StatusJson): string[] {
     `activity          loaded for ${s.activity.loaded_wallets} wallet(s); ${s.activity.pending_wallets} with fills loaded await their activity`,
     `last processed    ${s.last_processed_at ?? '-'}`,
   ];
+  // A snapshot written by a run of a version before the traders figures has none.
+  const traders = s.traders as StatusJson['traders'] | undefined;
+  if (traders && (traders.with_figures > 0 || traders.stale > 0)) {
+    const top = traders.top[0];
+    const best = top ? `; top ${top.wallet} ${top.realized_pnl === null ? '-' : `$${top.realized_pnl.toFixed(2)}`} realized (see: backfill stats)` : '';
+    lines.push(`traders           ${traders.with_figures} wallet(s) with profit figures, ${traders.stale} stale${best}`);
+  }
   const { refresh } = s;
   if (refresh.refreshed_wallets > 0 || refresh.failed > 0) {
     lines.push(`refresh           ${refresh.refreshed_wallets} wallet(s) refreshed, last ${refresh.last_refreshed_at ?? '-'}, oldest ${refresh.oldest_at ?? '-'}; ${refresh.failed} failed (see: backfill failed --refresh)`);

@@ -176,6 +176,39 @@
     $('no-failures').hidden = classes.length > 0;
   }
 
+  const signedUsd = (v) => (isNumber(v) ? formatUsd(v) : DASH);
+
+  /** The top traders of wallet_stats; a status from before the panel existed has none. */
+  function renderTraders(status) {
+    const traders = status.traders && Array.isArray(status.traders.top) ? status.traders.top : [];
+    $('no-traders').hidden = traders.length > 0;
+    $('traders-table').hidden = traders.length === 0;
+    const rows = traders.map((t, i) => {
+      const row = document.createElement('tr');
+      row.dataset.wallet = printable(t.wallet);
+      if (t.stale) row.dataset.stale = 'true';
+      const wallet = cell('th', printable(t.wallet), 'mono wallet');
+      wallet.scope = 'row';
+      if (t.stale) wallet.append(' ', cell('span', 'stale', 'badge-inline'));
+      const winRate = isNumber(t.win_rate)
+        ? percentFormat.format(t.win_rate * 100) + ' % (' + FORMATS.int(t.wins) + '/' + FORMATS.int(t.win_rate_sample) + ')'
+        : DASH;
+      row.append(
+        cell('td', String(i + 1), 'num rank'),
+        wallet,
+        cell('td', signedUsd(t.realized_pnl), 'num realized'),
+        cell('td', signedUsd(t.realized_pnl_after_fees), 'num after-fees'),
+        cell('td', signedUsd(t.volume_usdc), 'num volume'),
+        cell('td', isNumber(t.return_on_cost) ? percentFormat.format(t.return_on_cost * 100) + ' %' : DASH, 'num return'),
+        cell('td', winRate, 'num win-rate'),
+        cell('td', FORMATS.int(t.markets_traded), 'num markets'),
+        cell('td', printable(t.top_category), 'category'),
+      );
+      return row;
+    });
+    $('traders-rows').replaceChildren(...rows);
+  }
+
   function renderApi(status) {
     const api = status.run && status.run.api;
     $('no-api').hidden = Boolean(api);
@@ -286,6 +319,7 @@
     renderFields(status);
     $('run').hidden = !status.run;
     $('no-run').hidden = Boolean(status.run);
+    renderTraders(status);
     renderFailures(status);
     renderApi(status);
     $('bigquery').hidden = !status.bigquery;

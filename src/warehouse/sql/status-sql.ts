@@ -51,7 +51,9 @@ export function statusFiguresSql(d: Dialect): string {
   (SELECT ${d.isoSeconds('MIN(COALESCE(refreshed_at, processed_at))')} FROM ${ck} WHERE completed AND upload_successful) AS oldest_refresh_at,
   (SELECT COUNT(*) FROM ${d.table('backfill_runs')}) AS runs,
   (SELECT COALESCE(SUM(bytes_billed), 0) FROM ${d.table('backfill_runs')}) AS runs_bytes_billed,
-  (SELECT COALESCE(SUM(bytes_processed), 0) FROM ${d.table('backfill_runs')}) AS runs_bytes_processed
+  (SELECT COALESCE(SUM(bytes_processed), 0) FROM ${d.table('backfill_runs')}) AS runs_bytes_processed,
+  (SELECT COUNT(*) FROM ${d.table('wallet_stats')} WHERE computed_at IS NOT NULL) AS traders_with_figures,
+  (SELECT COUNT(*) FROM ${d.table('wallet_stats')} WHERE COALESCE(stale, FALSE)) AS traders_stale
 FROM (
   SELECT COUNT(*) AS valid_wallets, COALESCE(SUM(CASE WHEN k.wallet_address IS NULL THEN 1 ELSE 0 END), 0) AS pending
   FROM (${valid}) AS c

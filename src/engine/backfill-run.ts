@@ -108,7 +108,6 @@ async function execute(
     onReleaseClaims: (staged) => metadata.release(staged.claims),
     refresh: refresh !== undefined,
     stage,
-    stats: statsUpdater,
   });
   const queue = new PQueue({ concurrency: options.concurrency });
   let planned = 0;
@@ -223,7 +222,8 @@ async function execute(
     if (!stopSignal.aborted) lookups = await lookUpAgain({ stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' }, metadata);
     // After the look-ups: a market found by them may have ended too.
     if (!stopSignal.aborted) resolutions = (await refreshResolutions({ source, stage, warehouse, events, runId, signal: stopSignal, area: refresh ? 'refresh' : 'backfill' })) ?? resolutions;
-    // Last: resolutions and look-ups above flag their holders, and a batch whose recompute failed left its flags.
+    // Last, once for the run: every load flagged its wallets stale, and resolutions and look-ups above flag their
+    // holders; recomputing per batch instead redid most wallets here (a first run's resolutions flag nearly all).
     if (!stopSignal.aborted) statsSweep = await statsUpdater.sweep(stopSignal);
   } finally {
     await committer.flush();

@@ -64,7 +64,7 @@ describe('positions and wallet_stats against the simulator', () => {
       await seedTraders(dir, sim.dataset.wallets());
       const summary = await runBackfill(dir, sim.url);
       expect(summary).toMatchObject({ outcome: 'complete', loaded: 24 });
-      expect(summary.stats?.recomputed).toBe(24);
+      expect(summary.stats?.sweep?.wallets).toBe(24);
       const wh = await openWarehouse(dir);
       try {
         const stats = await statsOf(wh);

@@ -9,6 +9,7 @@
  * block B" and a later walk can start at B + 1. The span ceiling one walk learns is kept for the
  * next walks of this client: a provider's cap is met once per run, not once per wallet.
  */
+import { TRANSPORT_RETRY_CLASSES } from '../lib/transport-errors.js';
 import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -83,23 +84,8 @@ export interface WalkOptions {
   window?: WindowOptions;
 }
 
-const TRANSPORT_CODES: Record<string, RpcRetryClass> = {
-  ECONNRESET: 'network',
-  ECONNREFUSED: 'network',
-  ECONNABORTED: 'network',
-  EPIPE: 'network',
-  ENOTFOUND: 'network',
-  EAI_AGAIN: 'network',
-  ENETUNREACH: 'network',
-  EHOSTUNREACH: 'network',
-  UND_ERR_SOCKET: 'network',
-  UND_ERR_CLOSED: 'network',
-  ETIMEDOUT: 'timeout',
-  UND_ERR_CONNECT_TIMEOUT: 'timeout',
-  UND_ERR_HEADERS_TIMEOUT: 'timeout',
-  UND_ERR_BODY_TIMEOUT: 'timeout',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'truncated',
-};
+/** Transport error codes worth another attempt (shared with the other HTTP client). */
+const TRANSPORT_CODES: Readonly<Record<string, RpcRetryClass>> = TRANSPORT_RETRY_CLASSES;
 
 const hexQuantity = z.string().regex(/^0x[0-9a-fA-F]+$/, 'expected a hex quantity');
 const hexData = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, 'expected hex data');

@@ -1,18 +1,11 @@
 import { describeError } from '../lib/errors.js';
-import type { PolymarketSource } from '../polymarket/source.js';
 import type { ResolutionRecord } from '../polymarket/records.js';
-import type { StageStore } from '../staging/stage-store.js';
-import type { ResolutionCandidate, Warehouse } from '../warehouse/warehouse.js';
-import type { RunEvents } from './run-events.js';
+import type { ResolutionCandidate } from '../warehouse/warehouse.js';
+import type { MarketRefreshDeps } from './market-refresh.js';
 import { writeRows } from './wallet-stager.js';
 
-export interface ResolutionsRefreshDeps {
-  source: PolymarketSource;
-  stage: StageStore;
-  warehouse: Warehouse;
-  events: RunEvents;
-  runId: string;
-  signal: AbortSignal;
+/** A run's step deps (as the market refresh's), and where its files are staged. */
+export interface ResolutionsRefreshDeps extends MarketRefreshDeps {
   area: 'backfill' | 'refresh';
 }
 

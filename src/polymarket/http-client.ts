@@ -6,6 +6,7 @@
  * Bodies are read as they stream under a byte cap (a body over it is a permanent failure, not a
  * truncation to retry), and every URL that goes into a message or a log line is redacted first.
  */
+import { TRANSPORT_RETRY_CLASSES } from '../lib/transport-errors.js';
 import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -67,25 +68,8 @@ const DEFAULT_MAX_RETRY_AFTER_MS = RETRY_BUDGETS.httpRequest.maxServerDelayMs;
 /** Of an error response only a snippet is ever shown; more is not worth reading. */
 const ERROR_BODY_BYTES = 64 * 1024;
 
-/** Transport error codes worth another attempt, by retry class. */
-const TRANSPORT_CODES: Record<string, RetryClass> = {
-  ECONNRESET: 'network',
-  ECONNREFUSED: 'network',
-  ECONNABORTED: 'network',
-  EPIPE: 'network',
-  ENOTFOUND: 'network',
-  EAI_AGAIN: 'network',
-  ENETUNREACH: 'network',
-  ENETDOWN: 'network',
-  EHOSTUNREACH: 'network',
-  UND_ERR_SOCKET: 'network',
-  UND_ERR_CLOSED: 'network',
-  ETIMEDOUT: 'timeout',
-  UND_ERR_CONNECT_TIMEOUT: 'timeout',
-  UND_ERR_HEADERS_TIMEOUT: 'timeout',
-  UND_ERR_BODY_TIMEOUT: 'timeout',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'truncated',
-};
+/** Transport error codes worth another attempt (shared with the other HTTP client). */
+const TRANSPORT_CODES: Readonly<Record<string, RetryClass>> = TRANSPORT_RETRY_CLASSES;
 
 /**
  * Retry-After as milliseconds: delta-seconds or an HTTP-date (RFC 9110). Undefined when absent or

@@ -159,6 +159,32 @@ describe('refresh by the global trade feed', () => {
     });
   });
 
+  it('auto takes whichever costs fewer requests and says why: the feed for 40 wallets, per wallet for a single one', async () => {
+    await withTempDir(async (dir) => {
+      await backfillThenStep(dir, 8, 100);
+      const decided: { via: string; reason: string }[] = [];
+      const events = new RunEvents();
+      events.on('feed:decided', (d) => decided.push(d));
+      const many = await runBackfill(dir, sim.url, { refresh: { ...FEED, via: 'auto' } }, {}, events);
+      expect(decided[0]).toMatchObject({ via: 'feed' });
+      expect(decided[0]!.reason).toMatch(/^refresh via feed: the feed needs \d+ requests .*per-wallet refresh needs at least 40 requests/);
+      expect(many.feed).toMatchObject({ via: 'feed', covered: WALLETS });
+      const check = await openWarehouse(dir);
+      await expectEqualsGroundTruth(check, sim.dataset);
+      await check.close();
+    });
+    await withTempDir(async (dir) => {
+      const [one] = sim.dataset.wallets().filter((w) => sim.dataset.tradeCount(w) > 0);
+      await backfill(dir, [one!]);
+      await horizonsAt(dir, sim.dataset.clockSeconds - 86_400);
+      sim.resetStats();
+      const single = await runBackfill(dir, sim.url, { refresh: { ...FEED, via: 'auto' } });
+      expect(single.feed?.via).toBe('wallets');
+      expect(single.feed?.reason).toMatch(/^refresh via wallets: per-wallet refresh needs at least 1 requests/);
+      expect(sim.stats().tradeRequestsByWallet[one!]).toBe(1);
+    });
+  });
+
   it('a feed that leaves out maker rows (taker_only=false ignored) is detected by the spot check: every wallet is refreshed per wallet', async () => {
     await withTempDir(async (dir) => {
       await backfillThenStep(dir, 7, 100);

@@ -264,11 +264,14 @@ function positiveUsdc(value: string, option: string): number {
   return usdc;
 }
 
-/** Enough wallets in flight to keep the trades limiter busy through ~1 s of latency per page. */
+/**
+ * Enough wallets in flight to keep the trades limiter busy through ~1 s of latency per page, and half as many again:
+ * a wallet's fills, activity and combo walks run side by side, so it waits for the slowest of three answers.
+ */
 export function defaultConcurrency(limit: RateLimit | undefined): number {
   if (!limit) throw new ConfigError('no rate limit configured for data:trades');
   const perSecond = (limit.requests * 1000) / limit.perMs;
-  return Math.max(2, Math.min(64, Math.ceil(perSecond)));
+  return Math.max(2, Math.min(64, Math.ceil(perSecond * 1.5)));
 }
 
 /** `--shard 2/8`, else Cloud Run's task index and count, else no sharding. */

@@ -53,6 +53,20 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
 }
 
 /** The arguments that point a `backfill run` at a test directory and a simulator, unthrottled. */
+/**
+ * Limits far above anything a test reaches, for every endpoint a run calls (`--rate-limit`): the defaults would pace a
+ * test's runs at the API's budgets (the resolutions share, 100 per 10 s, alone adds seconds to a run of a few hundred
+ * markets), and a test measures behaviour, not throttling.
+ */
+export const UNTHROTTLED_SPEC = [
+  'data:trades',
+  'data:activity',
+  'data:activity-combos',
+  'data:resolutions',
+  'gamma:markets',
+  'gamma:events',
+].map((key) => `${key}=100000/10s`).join(',');
+
 export function runArgs(paths: { warehouse: string; stage: string }, url: string, extra: string[] = []): string[] {
   return [
     'run',
@@ -60,7 +74,7 @@ export function runArgs(paths: { warehouse: string; stage: string }, url: string
     '--stage', paths.stage,
     '--data-api-url', url,
     '--gamma-api-url', url,
-    '--rate-limit', 'data:trades=100000/10s,gamma:markets=100000/10s,gamma:events=100000/10s',
+    '--rate-limit', UNTHROTTLED_SPEC,
     '--log-level', 'error',
     // Refreshes (`run --refresh`, or `refresh` with these args) go per wallet: the simulator's data clock is not ours,
     // so the feed's window and the wallets' horizons (wall-clock times) would not line up (see feed-refresh.test.ts).

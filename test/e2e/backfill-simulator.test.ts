@@ -8,6 +8,7 @@ import type { RunningSimulator } from '../../src/simulator/index.js';
 import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { openWarehouse, paths, runBackfill, seedTraders } from '../../testkit/backfill-harness.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
+import { UNTHROTTLED_SPEC } from '../../testkit/cli.js';
 
 const CLI = 'dist/cli/main.js';
 
@@ -61,7 +62,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       const child = spawn(
         process.execPath,
         [CLI, 'run', '--warehouse', whPath, '--stage', stage, '--data-api-url', sim.url, '--gamma-api-url', sim.url,
-          '--rate-limit', 'data:trades=100000/10s,gamma:markets=100000/10s,gamma:events=100000/10s',
+          '--rate-limit', UNTHROTTLED_SPEC,
           '--concurrency', '8', '--commit-every', '10', '--commit-interval', '50ms', '--log-level', 'error'],
         { stdio: 'ignore' },
       );

@@ -7,6 +7,7 @@ import { startSimulator } from '../../src/simulator/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';
 import { withTempDir } from '../../testkit/temp-dir.js';
+import { UNTHROTTLED_SPEC } from '../../testkit/cli.js';
 
 /** The package's library entry point, used as README shows it, against the simulator. */
 describe('openBackfill (the library under the CLI)', () => {
@@ -21,7 +22,7 @@ describe('openBackfill (the library under the CLI)', () => {
   it('runs a backfill from code with the same defaults as the CLI, and a second run over the same warehouse while the first holds the lease is refused', async () => {
     await withTempDir(async (dir) => {
       const config = resolveConfig(
-        { warehouse: join(dir, 'wh.duckdb'), stage: join(dir, 'stage'), dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimit: 'data:trades=100000/10s,gamma:markets=100000/10s,gamma:events=100000/10s' },
+        { warehouse: join(dir, 'wh.duckdb'), stage: join(dir, 'stage'), dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimit: UNTHROTTLED_SPEC },
         {},
       );
       expect(config.run.commitEvery).toBe(50);

@@ -84,9 +84,13 @@ function printSummary(summary: RunSummary, json: boolean, logger: Logger, exitCo
   }
   if (summary.stats) {
     const { recomputed, failedBatches, sweep } = summary.stats;
-    const swept = sweep ? `, ${sweep.wallets} stale wallet(s) recomputed at the end (${sweep.written} changed)${sweep.failed ? `; stopped: ${safeText(sweep.failed)} (the rest stay stale for the next run)` : ''}` : '';
-    const failed = failedBatches > 0 ? `, ${failedBatches} batch recompute(s) failed (their wallets stay stale for the next run)` : '';
-    process.stdout.write(`profit figures: ${recomputed} wallet(s) recomputed after their load${swept}${failed} (see: backfill stats)\n`);
+    // A library caller may still recompute per batch (CommitBatcher's `stats`); a run recomputes at its end.
+    const parts = [
+      ...(recomputed > 0 ? [`${recomputed} wallet(s) recomputed after their load`] : []),
+      ...(sweep ? [`${sweep.wallets} stale wallet(s) recomputed at the end of the run (${sweep.written} changed)${sweep.failed ? `; stopped: ${safeText(sweep.failed)} (the rest stay stale for the next run)` : ''}`] : []),
+      ...(failedBatches > 0 ? [`${failedBatches} batch recompute(s) failed (their wallets stay stale for the next run)`] : []),
+    ];
+    if (parts.length > 0) process.stdout.write(`profit figures: ${parts.join(', ')} (see: backfill stats)\n`);
   }
   if (summary.bigquery) process.stdout.write(`${describeBilled('BigQuery this run', summary.bigquery)}\n`);
 }

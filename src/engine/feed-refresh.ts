@@ -103,7 +103,13 @@ export async function feedRefresh(deps: FeedRefreshDeps, options: FeedRefreshOpt
     }
   }
   const base = { tracked: tracked.size, pages: 0, rowsSeen: 0, rowsKept: 0, walletsTouched: 0, covered: 0, discovered: 0, resumed: false };
-  const unfinished = await warehouse.unfinishedFeedWalk();
+  let unfinished = await warehouse.unfinishedFeedWalk();
+  // A walk left so long ago that its anchor has left the feed's window cannot be finished: its pages stand, and a new
+  // walk starts (the wallets it did not cover are still outside their horizons, or go per wallet).
+  if (unfinished && secondsOf(unfinished.down_to) < windowStart + WINDOW_MARGIN_SECONDS) {
+    await warehouse.saveFeedWalk({ ...unfinished, status: 'abandoned', note: `its anchor ${unfinished.down_to} left the feed's window before it was resumed`, finished_at: new Date(now()).toISOString() });
+    unfinished = undefined;
+  }
   if (!Number.isFinite(oldest) && !unfinished) {
     return { ...base, via: 'wallets', reason: 'no tracked wallet has a horizon inside the feed\'s window: every wallet is refreshed per wallet', fallback: 'all' };
   }

@@ -136,6 +136,29 @@ describe('refresh by the global trade feed', () => {
     });
   });
 
+  it('a stopped walk whose anchor has since left the feed\'s window is abandoned, not resumed: a new walk covers the wallets', async () => {
+    await withTempDir(async (dir) => {
+      const step = await backfillThenStep(dir, 9, 60);
+      const wh = await openWarehouse(dir);
+      const old = (days: number) => `to_timestamp(${step.fromSeconds - days * 86_400})::TIMESTAMP`;
+      await wh.query(`INSERT INTO feed_walks (walk_id, run_id, status, started_at, covered_from, down_to, resume_cursor, resume_ts, pages, rows_seen, rows_kept, wallets_touched)
+        VALUES ('old-walk', 'old-run', 'running', ${old(70)}, ${old(71)}, ${old(71)}, 'stale-cursor', ${step.fromSeconds - 71 * 86_400}, 3, 3000, 10, 2)`);
+      await wh.close();
+      const summary = await runBackfill(dir, sim.url, { refresh: FEED });
+      expect(summary.feed).toMatchObject({ via: 'feed', resumed: false, covered: WALLETS });
+      const check = await openWarehouse(dir);
+      try {
+        await expectEqualsGroundTruth(check, sim.dataset);
+        const walks = await check.query<{ walk_id: string; status: string; note: string | null }>('SELECT walk_id, status, note FROM feed_walks ORDER BY started_at');
+        expect(walks[0]).toMatchObject({ walk_id: 'old-walk', status: 'abandoned' });
+        expect(walks[0]!.note).toMatch(/left the feed's window/);
+        expect(walks[1]).toMatchObject({ status: 'done' });
+      } finally {
+        await check.close();
+      }
+    });
+  });
+
   it('discovery adds the wallets seen in the feed above the volume threshold only, as source feed', async () => {
     await withTempDir(async (dir) => {
       const tracked = sim.dataset.wallets().slice(0, 20);

@@ -9,7 +9,7 @@
  * block B" and a later walk can start at B + 1. The span ceiling one walk learns is kept for the
  * next walks of this client: a provider's cap is met once per run, not once per wallet.
  */
-import { TRANSPORT_RETRY_CLASSES } from '../lib/transport-errors.js';
+import { TRANSPORT_RETRY_CLASSES, errorCode } from '../lib/transport-errors.js';
 import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -122,15 +122,6 @@ function quantityOf(text: string): number {
   return Number.parseInt(text.slice(2), 16);
 }
 
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = current.cause;
-  }
-  return undefined;
-}
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];

@@ -95,9 +95,7 @@ export async function stageWallet(
   // The three feeds run side by side, each in its own rate bucket: a wallet takes as long as its longest walk, not
   // their sum. One failing stops the others (their temporary files are dropped) and fails the wallet.
   const link = linkedSignal(signal);
-  const walks = {
-    trades: undefined as TradeWalk | undefined,
-  };
+  let tradeWalk: TradeWalk | undefined;
   const activityStart = window?.activityStartSeconds;
   progress.activity = 0;
   if (activityOnly) progress.phase = 'activity';
@@ -113,7 +111,7 @@ export async function stageWallet(
         : stopOthers(
             writeStaged(deps.stage, 'trades', wallet, area, async (write) => {
               const walk = deps.source.walletTrades(wallet, { signal: link.signal, ...(window ? { startSeconds: window.startSeconds } : {}) });
-              walks.trades = walk;
+              tradeWalk = walk;
               for await (const page of walk) {
                 for (const trade of page) {
                   conditionIds.add(trade.condition_id);
@@ -153,7 +151,7 @@ export async function stageWallet(
   } finally {
     link.dispose();
   }
-  const smallFillsExcluded = walks.trades?.smallFillsExcluded ?? false;
+  const smallFillsExcluded = tradeWalk?.smallFillsExcluded ?? false;
 
   progress.phase = 'metadata';
   const metadata = await deps.metadata.resolve(conditionIds);

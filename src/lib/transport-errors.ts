@@ -22,3 +22,14 @@ export const TRANSPORT_RETRY_CLASSES: Readonly<Record<string, TransportRetryClas
   UND_ERR_BODY_TIMEOUT: 'timeout',
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'truncated',
 });
+
+/** The first string `code` on an error or its causes (undici wraps the socket's error), four levels deep at most. */
+export function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return undefined;
+}

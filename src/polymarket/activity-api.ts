@@ -11,13 +11,12 @@ import { ConfigError, InvalidInputError } from '../lib/errors.js';
 import { abortReason } from '../lib/sleep.js';
 import type { ActivityType } from './activity-rows.js';
 import { ACTIVITY_TYPES, ActivityKeyer, DEFAULT_ACTIVITY_TYPES, normalizeActivityRow, normalizeComboActivityRow } from './activity-rows.js';
-import { FULL_HISTORY_START, pageSchema, summarizeIssues } from './data-api.js';
+import { FULL_HISTORY_START, fetchV2Page } from './data-api.js';
 import type { HttpClient } from './http-client.js';
-import { PaginationError, UnexpectedResponseError } from './http-errors.js';
+import { PaginationError } from './http-errors.js';
 import { linkedSignal } from './linked-signal.js';
 import { PageGuard } from './page-guard.js';
 import type { ActivityRecord, ComboActivityRecord } from './records.js';
-import { redactUrl } from './redact-url.js';
 import { DEFAULT_MAX_PAGES_PER_WALLET } from './source-limits.js';
 
 /** Endpoint keys for rate limits and counters: activity has its own bucket, apart from `data:trades`. */
@@ -89,7 +88,8 @@ export function walletComboActivityUrl(dataApiUrl: string, wallet: string, curso
   return url;
 }
 
-function checkWallet(walletInput: string): string {
+/** A wallet parameter of a v2 route, checked and lower-cased; InvalidInputError names a value that is not an address. */
+export function checkWallet(walletInput: string): string {
   const wallet = walletInput.trim();
   if (!WALLET.test(wallet)) {
     throw new InvalidInputError(`wallet ${JSON.stringify(walletInput)} is not an address (0x followed by 40 hex digits)`, {
@@ -175,19 +175,7 @@ async function* walkPages<T>(
     let cursor: string | undefined;
     for (let page = 1; ; page += 1) {
       if (signal.aborted) throw abortReason(signal);
-      const url = urlOf(cursor);
-      const shown = redactUrl(url);
-      const parsed = pageSchema.safeParse(await http.getJson(url, endpointKey, signal));
-      if (!parsed.success) {
-        throw new UnexpectedResponseError(
-          `GET ${shown} returned JSON without the v2 {data, pagination} envelope (${summarizeIssues(parsed.error)})`,
-          { hint: 'The Data API v2 response changed shape; report it' },
-        );
-      }
-      const rows = parsed.data.data ?? [];
-      const { has_more: hasMore, next_cursor: nextCursor, limit: servedLimit } = parsed.data.pagination;
-      // Before any row is keyed: a repeated page would otherwise pass as twin rows.
-      guard.check(page, rows, nextCursor, shown, typeof servedLimit === 'number' ? servedLimit : undefined);
+      const { rows, hasMore, nextCursor, shown } = await fetchV2Page(http, urlOf(cursor), endpointKey, signal, guard, page);
       const records = toRecords(rows, shown);
       if (records.length > 0) yield records;
 

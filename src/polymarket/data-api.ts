@@ -40,6 +40,33 @@ export const pageSchema = z.object({
   }),
 });
 
+/** One page of a v2 cursor walk, its envelope checked: the rows, the paging fields, and the URL as shown in errors. */
+export interface V2Page {
+  rows: unknown[];
+  hasMore: boolean | undefined;
+  nextCursor: string | null | undefined;
+  shown: string;
+}
+
+/**
+ * Fetches one page of a v2 cursor walk, checks its `{data, pagination}` envelope, and lets the walk's PageGuard
+ * check it before any row is read (a repeated page would otherwise pass as twin rows): the one page step of every
+ * v2 walk (trades, activity, combos, the global feed, closed positions).
+ */
+export async function fetchV2Page(http: HttpClient, url: URL, endpointKey: string, signal: AbortSignal | undefined, guard: PageGuard, page: number): Promise<V2Page> {
+  const shown = redactUrl(url);
+  const parsed = pageSchema.safeParse(await http.getJson(url, endpointKey, signal));
+  if (!parsed.success) {
+    throw new UnexpectedResponseError(`GET ${shown} returned JSON without the v2 {data, pagination} envelope (${summarizeIssues(parsed.error)})`, {
+      hint: 'The Data API v2 response changed shape; report it',
+    });
+  }
+  const rows = parsed.data.data ?? [];
+  const { has_more: hasMore, next_cursor: nextCursor, limit: servedLimit } = parsed.data.pagination;
+  guard.check(page, rows, nextCursor, shown, typeof servedLimit === 'number' ? servedLimit : undefined);
+  return { rows, hasMore, nextCursor, shown };
+}
+
 /** Full history: the oldest block time `start` can ask for (0 would mean "the last three years"). */
 export const FULL_HISTORY_START = 1;
 
@@ -199,22 +226,9 @@ async function* walk(
   let cursor: string | undefined;
   for (let page = 1; ; page += 1) {
     if (signal.aborted) throw abortReason(signal);
-    const url = walletTradesUrl(dataApiUrl, user, cursor, startSeconds, withSmallFills);
-    const shown = redactUrl(url);
-    const body = await http.getJson(url, DATA_TRADES_KEY, signal);
-    const parsed = pageSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new UnexpectedResponseError(
-        `GET ${shown} returned JSON without the v2 {data, pagination} envelope (${summarizeIssues(parsed.error)})`,
-        { hint: 'The Data API v2 response changed shape; report it' },
-      );
-    }
-    const rows = parsed.data.data ?? [];
-    const { has_more: hasMore, next_cursor: nextCursor } = parsed.data.pagination;
-    // Before any row is keyed: a repeated page would otherwise pass as twin fills (or trip the
+    // Checked by the guard before any row is keyed: a repeated page would otherwise pass as twin fills (or trip the
     // ordering check with a less telling message).
-    const { limit: servedLimit } = parsed.data.pagination;
-    guard.check(page, rows, nextCursor, shown, typeof servedLimit === 'number' ? servedLimit : undefined);
+    const { rows, hasMore, nextCursor, shown } = await fetchV2Page(http, walletTradesUrl(dataApiUrl, user, cursor, startSeconds, withSmallFills), DATA_TRADES_KEY, signal, guard, page);
     const records: TradeRecord[] = [];
     const nowMs = now();
     for (const raw of rows) {

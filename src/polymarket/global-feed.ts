@@ -25,13 +25,12 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../lib/errors.js';
 import { abortReason } from '../lib/sleep.js';
-import { KEEP_ALL_FILLS_FILTER_AMOUNT, TRADES_PAGE_SIZE, DATA_TRADES_KEY, pageSchema, summarizeIssues } from './data-api.js';
+import { KEEP_ALL_FILLS_FILTER_AMOUNT, TRADES_PAGE_SIZE, DATA_TRADES_KEY, fetchV2Page } from './data-api.js';
 import type { HttpClient } from './http-client.js';
-import { PaginationError, UnexpectedResponseError } from './http-errors.js';
+import { PaginationError } from './http-errors.js';
 import { linkedSignal } from './linked-signal.js';
 import { PageGuard } from './page-guard.js';
 import type { TradeRecord } from './records.js';
-import { redactUrl } from './redact-url.js';
 import { SmallFillsFilter, refusesFilterAmount } from './small-fills.js';
 import { MAX_MAX_PAGES_PER_WALLET } from './source-limits.js';
 import { FeedFillSequencer, tradeId } from './trade-key.js';
@@ -276,18 +275,7 @@ async function* walk(
 
   for (let page = 1; ; page += 1) {
     if (signal.aborted) throw abortReason(signal);
-    const url = globalTradesUrl(dataApiUrl, cursor, withSmallFills);
-    const shown = redactUrl(url);
-    const body = await http.getJson(url, DATA_TRADES_KEY, signal);
-    const parsed = pageSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new UnexpectedResponseError(`GET ${shown} returned JSON without the v2 {data, pagination} envelope (${summarizeIssues(parsed.error)})`, {
-        hint: 'The Data API v2 response changed shape; report it',
-      });
-    }
-    const rows = parsed.data.data ?? [];
-    const { has_more: hasMore, next_cursor: nextCursor, limit: servedLimit } = parsed.data.pagination;
-    guard.check(page, rows, nextCursor, shown, typeof servedLimit === 'number' ? servedLimit : undefined);
+    const { rows, hasMore, nextCursor, shown } = await fetchV2Page(http, globalTradesUrl(dataApiUrl, cursor, withSmallFills), DATA_TRADES_KEY, signal, guard, page);
 
     const nowMs = now();
     const records: TradeRecord[] = [];

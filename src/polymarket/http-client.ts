@@ -6,7 +6,7 @@
  * Bodies are read as they stream under a byte cap (a body over it is a permanent failure, not a
  * truncation to retry), and every URL that goes into a message or a log line is redacted first.
  */
-import { TRANSPORT_RETRY_CLASSES } from '../lib/transport-errors.js';
+import { TRANSPORT_RETRY_CLASSES, errorCode } from '../lib/transport-errors.js';
 import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -90,15 +90,6 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
   return Array.isArray(value) ? value[0] : value;
 }
 
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = current.cause;
-  }
-  return undefined;
-}
 
 function transportDetail(error: unknown): string {
   const code = errorCode(error);

@@ -13,7 +13,8 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../lib/errors.js';
 import { abortReason } from '../lib/sleep.js';
-import { pageSchema, summarizeIssues } from './data-api.js';
+import { checkWallet } from './activity-api.js';
+import { fetchV2Page, summarizeIssues } from './data-api.js';
 import type { HttpClient } from './http-client.js';
 import { PaginationError, UnexpectedResponseError } from './http-errors.js';
 import { PageGuard } from './page-guard.js';
@@ -33,7 +34,6 @@ export const PNL_CHECK_RATE_LIMITS: Readonly<Record<string, RateLimit>> = Object
 /** The documented maximum page of `/v2/positions`. */
 export const POSITIONS_PAGE_SIZE = 1000;
 
-const WALLET = /^0x[0-9a-fA-F]{40}$/;
 
 const closedPositionSchema = z.object({
   proxy_wallet: z.string(),
@@ -100,15 +100,6 @@ export interface PnlCheckOptions {
   maxPages?: number;
 }
 
-function checkWallet(walletInput: string): string {
-  const wallet = walletInput.trim();
-  if (!WALLET.test(wallet)) {
-    throw new InvalidInputError(`wallet ${JSON.stringify(walletInput)} is not an address (0x followed by 40 hex digits)`, {
-      hint: 'Pass the proxy wallet shown on the Polymarket profile, not a name',
-    });
-  }
-  return wallet.toLowerCase();
-}
 
 /** The `/v2/positions` URL of a closed-positions walk; `cursor` absent on the first page. */
 export function closedPositionsUrl(dataApiUrl: string, wallet: string, cursor?: string): URL {
@@ -141,17 +132,7 @@ export async function walletClosedPositions(http: HttpClient, dataApiUrl: string
   let cursor: string | undefined;
   for (let page = 1; ; page += 1) {
     if (options.signal?.aborted) throw abortReason(options.signal);
-    const url = closedPositionsUrl(dataApiUrl, wallet, cursor);
-    const shown = redactUrl(url);
-    const parsed = pageSchema.safeParse(await http.getJson(url, DATA_POSITIONS_KEY, options.signal));
-    if (!parsed.success) {
-      throw new UnexpectedResponseError(`GET ${shown} returned JSON without the v2 {data, pagination} envelope (${summarizeIssues(parsed.error)})`, {
-        hint: 'The Data API v2 response changed shape; report it',
-      });
-    }
-    const rows = parsed.data.data ?? [];
-    const { has_more: hasMore, next_cursor: nextCursor, limit: servedLimit } = parsed.data.pagination;
-    guard.check(page, rows, nextCursor, shown, typeof servedLimit === 'number' ? servedLimit : undefined);
+    const { rows, hasMore, nextCursor, shown } = await fetchV2Page(http, closedPositionsUrl(dataApiUrl, wallet, cursor), DATA_POSITIONS_KEY, options.signal, guard, page);
     let added = 0;
     for (const raw of rows) {
       const row = closedPositionSchema.safeParse(raw);

@@ -19,8 +19,8 @@ export interface ResolutionsRefreshed {
   failed?: string;
 }
 
-/** Markets asked per run at most (20 per request): the longest ended first, the rest by the next runs. */
-export const RESOLUTIONS_PER_RUN = 2_000;
+/** Markets asked per round (20 per request), the longest ended first; rounds follow until none is left. */
+export const RESOLUTIONS_PER_ROUND = 2_000;
 
 /** A market awaiting its resolution is asked at most once per this window. */
 export const RESOLUTION_ASK_AGAIN_MS = 3_600_000;
@@ -81,32 +81,47 @@ export async function refreshResolutions(
   now = new Date(),
   onResolved?: (conditionIds: string[]) => Promise<void>,
 ): Promise<ResolutionsRefreshed | undefined> {
+  const total: ResolutionsRefreshed = { asked: 0, resolved: 0 };
   let candidates: ResolutionCandidate[] = [];
+  // Each market once per call, whatever the stored rows say (a source clock behind ours dates them as stale).
+  const asked = new Set<string>();
   try {
-    candidates = await deps.warehouse.resolutionCandidates({
-      now: now.toISOString(),
-      recentBefore: new Date(now.getTime() - RESOLUTION_ASK_AGAIN_MS).toISOString(),
-      limit: RESOLUTIONS_PER_RUN,
-    });
-    if (candidates.length === 0) return undefined;
-    const outcomes = new Map(candidates.map((c) => [c.condition_id, c.outcomes]));
-    const lookup = await deps.source.resolutions(candidates.map((c) => c.condition_id), deps.signal);
-    const fetchedAt = now.toISOString();
-    const rows: StagedResolution[] = [
-      ...lookup.resolutions.map((r) => stagedResolution(r, outcomes.get(r.condition_id) ?? null)),
-      ...lookup.unresolved.map((u) => notServed(u.id, fetchedAt)),
-    ];
-    const name = `resolutions-${deps.runId}`;
-    const file = await writeRows(deps.stage, 'resolutions', name, deps.area, rows);
-    await deps.warehouse.loadBundles([{ wallet: name, tradeCount: 0, files: { resolutions: file }, metadataOnly: true }]);
-    const resolved = lookup.resolutions.filter((r) => r.status === 'resolved').map((r) => r.condition_id);
-    if (resolved.length > 0) await onResolved?.(resolved);
-    const result: ResolutionsRefreshed = { asked: candidates.length, resolved: resolved.length };
-    deps.events.safeEmit('resolutions:asked', result);
-    return result;
+    // Round after round until none is left: each round's markets are stored (fetched now), so the next round's
+    // question no longer lists them. A backlog (a first backfill holds thousands of ended markets) is not left for
+    // later runs, which the schedule may not bring soon.
+    for (;;) {
+      candidates = (
+        await deps.warehouse.resolutionCandidates({
+          now: now.toISOString(),
+          recentBefore: new Date(now.getTime() - RESOLUTION_ASK_AGAIN_MS).toISOString(),
+          limit: RESOLUTIONS_PER_ROUND,
+        })
+      ).filter((c) => !asked.has(c.condition_id));
+      if (candidates.length === 0) break;
+      for (const c of candidates) asked.add(c.condition_id);
+      const outcomes = new Map(candidates.map((c) => [c.condition_id, c.outcomes]));
+      const lookup = await deps.source.resolutions(candidates.map((c) => c.condition_id), deps.signal);
+      const fetchedAt = now.toISOString();
+      const rows: StagedResolution[] = [
+        ...lookup.resolutions.map((r) => stagedResolution(r, outcomes.get(r.condition_id) ?? null)),
+        ...lookup.unresolved.map((u) => notServed(u.id, fetchedAt)),
+      ];
+      const name = `resolutions-${deps.runId}-${total.asked}`;
+      const file = await writeRows(deps.stage, 'resolutions', name, deps.area, rows);
+      await deps.warehouse.loadBundles([{ wallet: name, tradeCount: 0, files: { resolutions: file }, metadataOnly: true }]);
+      const resolved = lookup.resolutions.filter((r) => r.status === 'resolved').map((r) => r.condition_id);
+      if (resolved.length > 0) await onResolved?.(resolved);
+      total.asked += candidates.length;
+      total.resolved += resolved.length;
+      candidates = [];
+      if (deps.signal.aborted) break;
+    }
+    if (total.asked === 0) return undefined;
+    deps.events.safeEmit('resolutions:asked', total);
+    return total;
   } catch (error) {
-    if (deps.signal.aborted) return undefined;
-    const result: ResolutionsRefreshed = { asked: candidates.length, resolved: 0, failed: describeError(error) };
+    if (deps.signal.aborted) return total.asked > 0 ? total : undefined;
+    const result: ResolutionsRefreshed = { ...total, asked: total.asked + candidates.length, failed: describeError(error) };
     deps.events.safeEmit('resolutions:failed', { markets: candidates.length, error: result.failed! });
     return result;
   }

@@ -10,7 +10,8 @@
  */
 import { isValidWallet } from '../domain/wallet-address.js';
 import { InvalidInputError } from '../lib/errors.js';
-import { AUDIT_START_BLOCK, addressTopic, walletFillsFilter } from './exchanges.js';
+import { AUDIT_START_BLOCK, DEFAULT_CONFIRMATIONS } from './chain-facts.js';
+import { addressTopic, walletFillsFilter } from './exchanges.js';
 import type { FillMatchReport, HeldTrade } from './fill-match.js';
 import { matchFills } from './fill-match.js';
 import type { WindowOptions } from './log-window.js';
@@ -80,8 +81,6 @@ export interface WalletAuditReport extends FillMatchReport {
   /** Block ranges this run walked. */
   ranges: number;
 }
-
-export const DEFAULT_CONFIRMATIONS = 64;
 
 function blockOption(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a block number (a whole number >= 0), got ${String(value)}`);

@@ -10,6 +10,8 @@
 import { pad, parseAbiItem, toEventSelector } from 'viem';
 import type { Hex } from 'viem';
 
+import { CTF_EXCHANGE_V1_START_BLOCK, CTF_EXCHANGE_V2_START_BLOCK } from './chain-facts.js';
+
 /** The OrderFilled layout a contract emits; `combo` is the combo exchange, whose ABI is not public. */
 export type ExchangeVersion = 'v1' | 'v2' | 'combo';
 
@@ -31,11 +33,6 @@ export interface Exchange {
   decodable: boolean;
 }
 
-/** CTF Exchange v1 deployment: the first block any OrderFilled can be in, hence where a full audit starts. */
-export const CTF_EXCHANGE_V1_START_BLOCK = 33_605_403;
-
-/** CTFExchangeV2 deployment (2026-03-31; trading moved to V2 at the cutover of 2026-04-28 11:00 UTC). */
-export const CTF_EXCHANGE_V2_START_BLOCK = 84_902_353;
 
 /**
  * The exchanges, in deployment order. "NegRisk V2 B" is decoded with the V2 layout: its logs are matched
@@ -61,8 +58,6 @@ export function exchangeAt(address: string): Exchange | undefined {
 /** Every exchange address, lower-cased: the `address` of the audit's filter. */
 export const EXCHANGE_ADDRESSES: readonly string[] = Object.freeze(EXCHANGES.map((exchange) => exchange.address));
 
-/** Where a full audit starts: the first exchange's deployment. */
-export const AUDIT_START_BLOCK = CTF_EXCHANGE_V1_START_BLOCK;
 
 /** v1 OrderFilled (Polymarket/ctf-exchange ITrading.sol). */
 export const ORDER_FILLED_V1 = parseAbiItem(

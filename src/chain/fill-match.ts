@@ -25,7 +25,7 @@
 import { InvalidInputError } from '../lib/errors.js';
 import type { TradeRecord } from '../polymarket/records.js';
 import type { ChainFill, Undecodable, UndecodableReason } from './order-filled.js';
-import { AMOUNT_SCALE } from './order-filled.js';
+import { AMOUNT_SCALE } from './chain-facts.js';
 
 /** A held trade row: the `trades` table's columns the audit reads. `timestamp` is ISO-8601 UTC. */
 export type HeldTrade = Pick<TradeRecord, 'trade_id' | 'proxy_wallet' | 'transaction_hash' | 'asset' | 'side' | 'size' | 'price' | 'timestamp'>;

@@ -12,6 +12,8 @@
  */
 import { decodeEventLog } from 'viem';
 import type { Hex } from 'viem';
+
+import { fromRaw } from './chain-facts.js';
 import { ORDER_FILLED_V1, ORDER_FILLED_V1_TOPIC, ORDER_FILLED_V2, ORDER_FILLED_V2_TOPIC, exchangeAt } from './exchanges.js';
 
 /** A log as `eth_getLogs` returns it (quantities hex); extra fields are ignored. */
@@ -32,8 +34,6 @@ export interface RpcLog {
 export type FillSide = 'BUY' | 'SELL';
 export type FillRole = 'maker' | 'taker';
 
-/** Raw amounts per whole unit: outcome tokens and USDC both have 6 decimals. */
-export const AMOUNT_SCALE = 1_000_000;
 
 /** One fill of the wallet in topic 2. */
 export interface ChainFill {
@@ -108,10 +108,6 @@ function topicAddress(topic: string | undefined): string | undefined {
   return `0x${topic.slice(26).toLowerCase()}`;
 }
 
-/** `raw` / 10^6 as a number; exact to the last digit for any amount under 9 × 10^9 units. */
-export function fromRaw(raw: bigint): number {
-  return Number(raw) / AMOUNT_SCALE;
-}
 
 /** Decodes one log of the audit's filter. Never throws for a log's content; `blockNumber`/`logIndex` that are not hex quantities become -1. */
 export function decodeOrderFilled(log: RpcLog): DecodedLog {

@@ -8,7 +8,7 @@
  */
 import { auditWallet } from '../chain/audit-wallet.js';
 import type { AuditStore, WalletAuditReport } from '../chain/audit-wallet.js';
-import { AUDIT_START_BLOCK } from '../chain/exchanges.js';
+import { AUDIT_START_BLOCK } from '../chain/chain-facts.js';
 import { DEFAULT_RPC_RATE_LIMIT, RPC_RATE_LIMIT_KEY, RpcClient } from '../chain/rpc-client.js';
 import { redactRpcUrl } from '../chain/rpc-errors.js';
 import { normalizeWallet } from '../domain/wallet-address.js';

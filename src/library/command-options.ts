@@ -3,7 +3,7 @@
  * like every run setting in ./config.ts: the CLI only names flags and hands their text over, so a
  * library caller gets the same checks and the same defaults, and `--help` prints these values.
  */
-import { DEFAULT_CONFIRMATIONS } from '../chain/audit-wallet.js';
+import { DEFAULT_CONFIRMATIONS } from '../chain/chain-facts.js';
 import { redactRpcUrl } from '../chain/rpc-errors.js';
 import { ConfigError } from '../lib/errors.js';
 import { ENV, intIn, oneOf } from './config.js';

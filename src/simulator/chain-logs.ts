@@ -20,8 +20,8 @@
  */
 import { encodeAbiParameters, encodeEventTopics, keccak256, toHex } from 'viem';
 import type { AbiEvent, Hex } from 'viem';
+import { CTF_EXCHANGE_V1_START_BLOCK } from '../chain/chain-facts.js';
 import {
-  CTF_EXCHANGE_V1_START_BLOCK,
   EXCHANGES,
   ORDERS_MATCHED_V1,
   ORDERS_MATCHED_V2,

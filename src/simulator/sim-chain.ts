@@ -16,8 +16,7 @@
  * A wallet's logs are built when they are first asked for (a wallet of 20,000 fills takes about a
  * second) and laid out on their own: log indices count the wallet's own transactions in a block.
  */
-import { DEFAULT_CONFIRMATIONS } from '../chain/audit-wallet.js';
-import { CTF_EXCHANGE_V1_START_BLOCK } from '../chain/exchanges.js';
+import { CTF_EXCHANGE_V1_START_BLOCK, DEFAULT_CONFIRMATIONS } from '../chain/chain-facts.js';
 import type { RpcLog } from '../chain/order-filled.js';
 import { CLOB_START_SECONDS, ChainLogBuilder, derived, exchangeOf, linearClock, plantDifferences } from './chain-logs.js';
 import type { ChainClock, SimLikeFill } from './chain-logs.js';

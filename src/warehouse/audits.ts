@@ -10,7 +10,7 @@
  */
 import type { AuditedRange, WalletAuditReport } from '../chain/audit-wallet.js';
 import type { FillMismatch, HeldTrade, MismatchKind } from '../chain/fill-match.js';
-import { fromRaw } from '../chain/order-filled.js';
+import { fromRaw } from '../chain/chain-facts.js';
 import type { ChainFill, FillRole, FillSide, Undecodable, UndecodableReason } from '../chain/order-filled.js';
 import { InvalidInputError } from '../lib/errors.js';
 import type { WarehouseDriver } from './driver.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AUDIT_START_BLOCK } from '../../src/chain/exchanges.js';
+import { AUDIT_START_BLOCK } from '../../src/chain/chain-facts.js';
 import { SIM_CHAIN_CLOCK, startSimulator } from '../../src/simulator/index.js';
 import type { PlantedChain, RunningSimulator } from '../../src/simulator/index.js';
 import { DuckDbWarehouse } from '../../src/warehouse/duckdb/index.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AUDIT_START_BLOCK, walletFillsFilter } from '../../src/chain/exchanges.js';
+import { AUDIT_START_BLOCK } from '../../src/chain/chain-facts.js';
+import { walletFillsFilter } from '../../src/chain/exchanges.js';
 import { decodeOrderFilled } from '../../src/chain/order-filled.js';
 import type { ChainFill } from '../../src/chain/order-filled.js';
 import { SIM_CHAIN_CLOCK, parseChainPlan, startSimulator } from '../../src/simulator/index.js';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 
-import { AUDIT_START_BLOCK } from '../../chain/exchanges.js';
+import { AUDIT_START_BLOCK } from '../../chain/chain-facts.js';
 import { DEFAULT_RPC_RATE_LIMIT } from '../../chain/rpc-client.js';
 import type { AuditSummary, WalletAuditOutcome } from '../../library/audit.js';
 import { AUDIT_RPC_ENV, COMMAND_DEFAULTS, auditSettings } from '../../library/command-options.js';

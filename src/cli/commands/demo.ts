@@ -2,7 +2,6 @@ import { Command } from 'commander';
 
 import { COMMAND_DEFAULTS, demoSettings } from '../../library/command-options.js';
 import type { Flags } from '../../library/config.js';
-import { startSimulator } from '../../simulator/index.js';
 import type { ChainPlan } from '../../simulator/index.js';
 import { runExitCode } from '../exit-codes.js';
 import { addRunOptions, withBackfill } from '../options.js';
@@ -26,6 +25,8 @@ export function demoCommand(): Command {
     .option('--audit', `then audit ${COMMAND_DEFAULTS.demo.auditWallets} wallets against the simulated Polygon JSON-RPC, two of them with planted differences`)
     .action(async (flags: Flags) => {
       const demo = demoSettings(flags);
+      // Loaded here, not with the CLI: the simulator (and viem, for its chain) is only this command's and sim's.
+      const { startSimulator } = await import('../../simulator/index.js');
       const sim = await startSimulator({
         seed: demo.seed,
         wallets: demo.wallets,

@@ -3,16 +3,6 @@ import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 
 import { parsePositiveInt } from '../../lib/duration.js';
-import {
-  parseChainPlan,
-  parseFaultSpec,
-  parseGammaPaging,
-  parseGlobalFeedMode,
-  parseLatencySpec,
-  parseMisreportSpec,
-  startSimulator,
-  writeGroundTruth,
-} from '../../simulator/index.js';
 
 interface SimOptions {
   seed: string;
@@ -62,6 +52,9 @@ export function simCommand(): Command {
     .option('--global-feed <mode>', 'how the global trade feed (/v2/trades without user) misbehaves: documented (default), or taker-only and/or window=DURATION, e.g. taker-only,window=7d')
     .option('--misreport <wallet=usdc>', "/v2/positions and /v2/user-pnl add this much to one wallet's realized profit (to see `backfill verify-pnl` catch it)")
     .action(async (options: SimOptions) => {
+      // Loaded here, not with the CLI: the simulator (and viem, for its chain) is only this command's and demo's.
+      const { parseChainPlan, parseFaultSpec, parseGammaPaging, parseGlobalFeedMode, parseLatencySpec, parseMisreportSpec, startSimulator, writeGroundTruth } =
+        await import('../../simulator/index.js');
       const sim = await startSimulator({
         seed: Number(options.seed),
         wallets: parsePositiveInt(options.wallets, '--wallets'),

@@ -45,10 +45,16 @@ const figures = (s: StatusJson) => ({
   rows: s.rows,
 });
 
+/**
+ * Few wallets of a few pages each: the run's length comes from the simulator's latency (waiting, not the machine's
+ * CPU), so it lasts several polls on any machine and costs this one little.
+ */
+const WALLETS = 40;
+
 describe('status while a run holds the warehouse', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 31, wallets: 80, maxTradesPerWallet: 1500 });
+    sim = await startSimulator({ seed: 31, wallets: WALLETS, maxTradesPerWallet: 600 });
     // Generated now, so serving pages during the run costs the machine little: the timings below
     // are the status command's, not the simulator's (a real API's CPU is not on this machine).
     for (const wallet of sim.dataset.wallets()) sim.dataset.fills(wallet)[Symbol.iterator]().next();
@@ -61,8 +67,9 @@ describe('status while a run holds the warehouse', () => {
     await withTempDir(async (dir) => {
       const where = paths(dir);
       await seedTraders(dir, sim.dataset.wallets());
-      // Slow enough for several polls while it runs, even on a fast machine.
-      sim.setLatency({ min: 20, max: 40 });
+      // Slow enough for several polls while it runs, even on a fast machine: every wallet waits out at least one
+      // round trip of its walks and one of its look-ups, two wallets at a time.
+      sim.setLatency({ min: 60, max: 90 });
       const run = startCli(runArgs(where, sim.url, ['--concurrency', '2', '--commit-every', '10', '--commit-interval', '300ms']), { BACKFILL_STATUS_INTERVAL: '500ms' });
       let exited = false;
       void run.result.then(() => (exited = true));
@@ -96,7 +103,7 @@ describe('status while a run holds the warehouse', () => {
         expect(s.source).toBe('snapshot');
         expect(s.stale).toBe(false);
         expect(s.run?.state).toBe('running');
-        expect(s.total).toBe(80);
+        expect(s.total).toBe(WALLETS);
       }
       // Live figures are published as they grow; a later one never shows less done.
       const completed = polls.map((p) => p.status!.completed);
@@ -109,8 +116,8 @@ describe('status while a run holds the warehouse', () => {
       expect(after.code, after.stderr).toBe(0);
       const final = after.status!;
       expect(Object.keys(final).sort()).toEqual(Object.keys(live[0]!).sort());
-      expect(final).toMatchObject({ source: 'warehouse', live: false, stale: false, completed: 80, failed: 0, percent_complete: 100 });
-      expect(final.run).toMatchObject({ run_id: runId, state: 'finished', loaded: 80, eta_seconds: null, current_batch: null });
+      expect(final).toMatchObject({ source: 'warehouse', live: false, stale: false, completed: WALLETS, failed: 0, percent_complete: 100 });
+      expect(final.run).toMatchObject({ run_id: runId, state: 'finished', loaded: WALLETS, eta_seconds: null, current_batch: null });
 
       // The run's last published figures are the warehouse's.
       const snapshot = JSON.parse(await readFile(`${where.warehouse}.status.json`, 'utf8')) as { status: StatusJson };

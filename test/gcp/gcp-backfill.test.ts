@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { resolveBackends } from '../../src/library/backends.js';
@@ -16,23 +14,12 @@ import { expectEqualsGroundTruth } from '../../testkit/ground-truth.js';
 import { billedBytes } from '../fakes/fake-bigquery-server.js';
 import { BUCKET, DATASET, PROJECT, WAREHOUSE_URI, startGcpFakes } from './gcp-test-helpers.js';
 import { asWallets } from '../../testkit/wallets.js';
+import { runCli } from '../../testkit/cli.js';
 
 type Fakes = Awaited<ReturnType<typeof startGcpFakes>>;
 
 /** The DuckDB engine behind the fake speaks the ground-truth helper's SQL on the same tables. */
 const asQueryable = (f: Fakes) => ({ query: <T>(sql: string) => f.engine!.sql<T>(sql) }) as unknown as DuckDbWarehouse;
-
-function runCliWithTsx(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → fake BigQuery on DuckDB)', () => {
   let sim: RunningSimulator;
@@ -155,7 +142,7 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
 
   it('the real CLI (`backfill status`, `backfill run`) opens both backends from --warehouse bigquery:// --stage gs://: mission figures, run lease in GCS', async () => {
     const env = { [ENV.gcsEndpoint]: f.gcs.url, [ENV.bigqueryEndpoint]: f.bq.url };
-    const status = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env);
+    const status = await runCli(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env);
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
     const figures = JSON.parse(status.stdout) as StatusJson;
@@ -165,7 +152,7 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
 
     // `backfill run` takes its run lease in GCS (create, then delete with its generation), finds nothing to do, exits 0.
     f.gcs.requests.length = 0;
-    const run = await runCliWithTsx(
+    const run = await runCli(
       ['run', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--data-api-url', sim.url, '--gamma-api-url', sim.url, '--log-level', 'error'],
       env,
     );
@@ -180,13 +167,13 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ outcome: 'complete' });
     expect(Number(runs[0]!.bytes_billed)).toBeGreaterThanOrEqual(10 * 2 ** 20);
-    const after = JSON.parse((await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env)).stdout) as StatusJson;
+    const after = JSON.parse((await runCli(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`, '--json'], env)).stdout) as StatusJson;
     expect(after.bigquery).toMatchObject({ runs: 1, bytes_billed: Number(runs[0]!.bytes_billed) });
     expect(after.bigquery!.estimated_cost_usd).toBeCloseTo((Number(runs[0]!.bytes_billed) / 2 ** 40) * 6.25, 4);
-    const human = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`], env);
+    const human = await runCli(['status', '--warehouse', WAREHOUSE_URI, '--stage', `gs://${BUCKET}/e2e`], env);
     expect(human.stdout).toMatch(/bigquery +[\d,]+ bytes billed by 1 recorded run\(s\) \(~\$[\d.]+/);
 
-    const mixed = await runCliWithTsx(['status', '--warehouse', WAREHOUSE_URI, '--stage', './data/stage'], env);
+    const mixed = await runCli(['status', '--warehouse', WAREHOUSE_URI, '--stage', './data/stage'], env);
     expect(mixed.code).toBe(64);
     expect(mixed.stderr).toMatch(/needs a GCS stage/);
   });
@@ -202,7 +189,7 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
     try {
       f.gcs.requests.length = 0;
       const requestsBefore = sim.stats().requests['data:trades'] ?? 0;
-      const refused = await runCliWithTsx(args, env);
+      const refused = await runCli(args, env);
       expect(refused.code).toBe(64);
       expect(refused.stderr).toContain(`location mismatch: the stage bucket gs://${BUCKET} is in EUROPE-WEST1 (region), but dataset ${PROJECT}:${DATASET} is in US`);
       expect(f.gcs.requests.filter((r) => r.op === 'bucket')).toHaveLength(1);
@@ -210,13 +197,13 @@ describe('GCS stage + BigQuery warehouse end to end (simulator → fake GCS → 
       expect(f.gcs.objects(BUCKET).filter((o) => o.name.startsWith('leases/'))).toEqual([]);
       expect(await checkpoints()).toBe(pending);
 
-      const skipped = await runCliWithTsx(args, { ...env, BACKFILL_SKIP_LOCATION_CHECK: '1' });
+      const skipped = await runCli(args, { ...env, BACKFILL_SKIP_LOCATION_CHECK: '1' });
       expect(skipped.code, skipped.stderr).toBe(0);
       expect(await checkpoints()).toBe(pending + 1);
 
       // A us-* region and a US dual-region fit a US dataset.
       f.gcs.placeBucket(BUCKET, { location: 'US', locationType: 'dual-region', dataLocations: ['US-EAST1', 'US-WEST1'] });
-      expect((await runCliWithTsx(args, env)).code).toBe(0);
+      expect((await runCli(args, env)).code).toBe(0);
     } finally {
       f.gcs.placeBucket(BUCKET, { location: 'US', locationType: 'multi-region' });
     }

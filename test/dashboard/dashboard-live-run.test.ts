@@ -44,7 +44,7 @@ describe('dashboard beside a real run', () => {
   let sim: RunningSimulator;
   let browser: Browser | undefined;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 41, wallets: WALLETS, maxTradesPerWallet: 2500 });
+    sim = await startSimulator({ seed: 41, wallets: WALLETS, maxTradesPerWallet: 500 });
     // Generated now: a real API's CPU is not on this machine.
     for (const wallet of sim.dataset.wallets()) sim.dataset.fills(wallet)[Symbol.iterator]().next();
   });
@@ -70,9 +70,10 @@ describe('dashboard beside a real run', () => {
         browser = await launchChromium();
         const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
         const { page, dialogs, problems } = await openPage(context);
-        // Long enough to span at least two 10-second throughput buckets (the chart needs two points):
-        // at 25-50 ms a run once ended inside one bucket (about 10 s); this latency keeps it over 15 s.
-        sim.setLatency({ min: 45, max: 75 });
+        // Long enough to span at least two 10-second throughput buckets (the chart needs two points), and long by
+        // waiting, not by the machine's CPU: each wallet waits out about three round trips (its walks, its markets,
+        // its events) and the look-ups' 50 ms linger, two wallets at a time: 90 × (3 × 85 + 50) ms / 2 ≈ 14 s at least.
+        sim.setLatency({ min: 70, max: 100 });
         run = startCli(runArgs(where, sim.url, ['--concurrency', '2', '--commit-every', '10', '--commit-interval', '500ms']), { BACKFILL_STATUS_INTERVAL: '500ms' });
         await page.goto(`${url}?interval=250`);
         await page.waitForFunction(() => window.__dashboard.lastStatus?.live === true && window.__dashboard.lastStatus.completed > 0, undefined, { timeout: 30_000 });

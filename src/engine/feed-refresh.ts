@@ -164,7 +164,8 @@ export async function feedRefresh(deps: FeedRefreshDeps, options: FeedRefreshOpt
   const commitChunk = async (resume: FeedResumePoint | undefined) => {
     // A stop lands between chunks: what is committed stands, and the walk resumes from the last resume point saved.
     if (deps.signal.aborted) throw abortReason(deps.signal);
-    if (buffer.length > 0) {
+    const rows = buffer.length;
+    if (rows > 0) {
       chunkIndex += 1;
       await commitFeedRows(deps, `${walk.walk_id}-${walk.pages}-${chunkIndex}`, buffer);
     }
@@ -178,6 +179,7 @@ export async function feedRefresh(deps: FeedRefreshDeps, options: FeedRefreshOpt
     walk.wallets_touched = touched.size;
     walk.updated_at = new Date(now()).toISOString();
     await warehouse.saveFeedWalk(walk);
+    if (rows > 0) events.safeEmit('feed:chunk', { chunk: chunkIndex, rows, pages: walk.pages, rowsKept: walk.rows_kept, resumeTs: walk.resume_ts });
   };
 
   const feed = deps.source.globalTrades({ downToSeconds: downTo, ...(resumeFrom ? { resumeFrom } : {}), signal: deps.signal });

@@ -113,7 +113,7 @@ export function logEvents(stderr: string, event: string): Record<string, unknown
  * once when `gaveUp` says the wait is pointless (say, the child it watches has exited).
  */
 export function waitUntil(predicate: () => boolean, what: string, options: { timeoutMs?: number; gaveUp?: () => string | undefined } = {}): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const timeoutMs = options.timeoutMs ?? 40_000;
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {

@@ -193,12 +193,16 @@ describe('refresh --via feed through the CLI, the simulator\'s clock placed at o
       first.child.kill('SIGKILL');
       expect((await first.result).signal).toBe('SIGKILL');
       const afterFirst = await openWarehouse(dir);
-      const [walk1] = await afterFirst.query<{ status: string; pages: bigint }>('SELECT status, pages FROM feed_walks');
+      const [walk1] = await afterFirst.query<{ status: string; pages: bigint; rows_kept: bigint }>('SELECT status, pages, rows_kept FROM feed_walks');
       const [due] = await afterFirst.query<{ n: bigint }>('SELECT count(*) AS n FROM backfill_checkpoint WHERE activity_due');
+      const [held] = await afterFirst.query<{ n: bigint }>('SELECT count(*) AS n FROM trades');
       await afterFirst.close();
       expect(walk1?.status).toBe('running');
       // The chunk being committed queued its wallets' activity before anything else: the kill did not lose it.
       expect(Number(due!.n)).toBeGreaterThan(0);
+      // Of its rows none was loaded: the warehouse holds the backfill and the chunks committed before it, no more.
+      const backfilled = tracked.reduce((n, w) => n + [...sim.dataset.fills(w)].filter((f) => f.timestamp <= step.fromSeconds).length, 0);
+      expect(Number(held!.n)).toBe(backfilled + Number(walk1!.rows_kept));
       const pagesSaved = Number(walk1!.pages);
 
       // 2. After a chunk committed while the rerun read its third page: its resume point is the second page's cursor.

@@ -14,6 +14,8 @@ export interface CliResult {
 export interface RunningCli {
   child: ChildProcess;
   result: Promise<CliResult>;
+  /** What the child has written so far (its log lines go to stderr, as JSON lines when not on a terminal). */
+  output(): { stdout: string; stderr: string };
 }
 
 /** Children still running: killed after each test (test/setup.ts), so a failed or timed-out test leaves no run working. */
@@ -45,7 +47,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCl
       resolve({ code, signal, stdout, stderr });
     }),
   );
-  return { child, result };
+  return { child, result, output: () => ({ stdout, stderr }) };
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
@@ -78,9 +80,55 @@ export function runArgs(paths: { warehouse: string; stage: string }, url: string
     '--log-level', 'error',
     // Refreshes (`run --refresh`, or `refresh` with these args) go per wallet: the simulator's data clock is not ours,
     // so the feed's window and the wallets' horizons (wall-clock times) would not line up (see feed-refresh.test.ts).
+    // A simulator whose `clockSeconds` is placed near ours can be refreshed by the feed: feedRefreshArgs below.
     '--via', 'wallets',
     ...extra,
   ];
+}
+
+/** `backfill refresh --via feed` with runArgs' paths and limits; `extra` comes last (a repeated flag's last value wins). */
+export function feedRefreshArgs(paths: { warehouse: string; stage: string }, url: string, extra: string[] = []): string[] {
+  const args = runArgs(paths, url, ['--via', 'feed', ...extra]);
+  args[0] = 'refresh';
+  return args;
+}
+
+/** The JSON log lines (`--log-format json`, the default off a terminal) of `stderr` whose `event` is `event`. */
+export function logEvents(stderr: string, event: string): Record<string, unknown>[] {
+  const found: Record<string, unknown>[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.event === event) found.push(entry);
+    } catch {
+      // A line cut short by a kill, or not a log line.
+    }
+  }
+  return found;
+}
+
+/**
+ * Resolves once `predicate` holds, polling every 5 ms; rejects after `timeoutMs` naming `what` it waited for, or at
+ * once when `gaveUp` says the wait is pointless (say, the child it watches has exited).
+ */
+export function waitUntil(predicate: () => boolean, what: string, options: { timeoutMs?: number; gaveUp?: () => string | undefined } = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 40_000;
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (predicate()) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      const reason = options.gaveUp?.() ?? (Date.now() - started > timeoutMs ? `${timeoutMs} ms passed` : undefined);
+      if (reason !== undefined) {
+        clearInterval(timer);
+        reject(new Error(`gave up waiting for ${what}: ${reason}`));
+      }
+    }, 5);
+  });
 }
 
 /** Resolves once `predicate` holds, polling every 5 ms (bounded by the test timeout). */

@@ -58,7 +58,8 @@ export function addRefreshOptions(command: Command): Command {
     .option('--overlap <duration>', `each window starts this long before the newest fill held (default ${DEFAULTS.refreshOverlap})`)
     .option('--market-refresh-after <duration>', `look markets held as open up again after this long, or once their end date passed (default ${DEFAULTS.marketRefreshAfter})`)
     .option('--via <how>', 'auto|feed|wallets: tail the global trade feed, walk each wallet, or whichever costs fewer requests (default auto; per wallet with --wallets/--older-than)')
-    .option('--discover-min-volume <usdc>', 'with the feed: add wallets seen trading at least this much (USDC) in the walked window to traders (source feed)');
+    .option('--discover-min-volume <usdc>', 'with the feed: add wallets seen trading at least this much (USDC) in the walked window to traders (source feed)')
+    .option('--feed-chunk-rows <n>', `with the feed: kept rows per staged chunk, each one load and one committed resume point (default ${DEFAULTS.feedChunkRows})`);
 }
 
 /** The configuration for these flags, and the one logger of the process. */

@@ -47,6 +47,12 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
   events.on('feed:walking', ({ downTo, tracked, outside, resumed }) =>
     logger.info({ event: 'feed_walk', down_to: downTo, tracked, outside, resumed }, `${resumed ? 'resuming' : 'walking'} the global trade feed down to ${downTo} for ${tracked} tracked wallet(s); ${outside} outside its window go per wallet`),
   );
+  events.on('feed:chunk', ({ chunk, rows, pages, rowsKept, resumeTs }) =>
+    logger.info(
+      { event: 'feed_chunk', chunk, rows, pages, rows_kept: rowsKept, resume_ts: resumeTs },
+      `feed walk: chunk ${chunk} of ${rows} row(s) loaded and committed after ${pages} page(s) (${rowsKept} kept so far); a killed walk resumes from ${resumeTs === null ? 'the newest row' : new Date(resumeTs * 1000).toISOString()}`,
+    ),
+  );
   events.on('feed:unfit', ({ reason }) => logger.warn({ event: 'feed_unfit' }, reason));
   events.on('lookups:failed', ({ released, due, error }) =>
     logger.warn({ event: 'lookups_failed', released, due }, `asking Gamma again for ${released + due} id(s) failed: ${error}; due ids stay due for the next run`),

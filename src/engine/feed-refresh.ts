@@ -164,7 +164,8 @@ export async function feedRefresh(deps: FeedRefreshDeps, options: FeedRefreshOpt
   const commitChunk = async (resume: FeedResumePoint | undefined) => {
     // A stop lands between chunks: what is committed stands, and the walk resumes from the last resume point saved.
     if (deps.signal.aborted) throw abortReason(deps.signal);
-    if (buffer.length > 0) {
+    const rows = buffer.length;
+    if (rows > 0) {
       chunkIndex += 1;
       await commitFeedRows(deps, `${walk.walk_id}-${walk.pages}-${chunkIndex}`, buffer);
     }
@@ -178,6 +179,7 @@ export async function feedRefresh(deps: FeedRefreshDeps, options: FeedRefreshOpt
     walk.wallets_touched = touched.size;
     walk.updated_at = new Date(now()).toISOString();
     await warehouse.saveFeedWalk(walk);
+    if (rows > 0) events.safeEmit('feed:chunk', { chunk: chunkIndex, rows, pages: walk.pages, rowsKept: walk.rows_kept, resumeTs: walk.resume_ts });
   };
 
   const feed = deps.source.globalTrades({ downToSeconds: downTo, ...(resumeFrom ? { resumeFrom } : {}), signal: deps.signal });
@@ -216,7 +218,7 @@ export async function feedRefresh(deps: FeedRefreshDeps, options: FeedRefreshOpt
   const unfit =
     outcome && outcome.ended === 'feed-ended' && downTo >= outcome.documentedWindowStart && (outcome.oldestTimestamp ?? Infinity) > downTo + options.overlapSeconds
       ? `the feed ended at ${isoOf(outcome.oldestTimestamp ?? nowSeconds)}, above the walk's anchor ${walk.down_to} that its documented window (from ${isoOf(outcome.documentedWindowStart)}) holds`
-      : await spotCheck(deps, sample, downTo, newest);
+      : await spotCheck(deps, sample, downTo, resumeFrom?.blockTimestamp ?? newest);
   if (unfit !== undefined) {
     walk.status = 'abandoned';
     walk.note = unfit;
@@ -268,18 +270,20 @@ async function probeFeedRate(deps: FeedRefreshDeps, nowSeconds: number): Promise
 }
 
 /**
- * A few touched wallets' own walks over the walked window, compared with what the feed served of them: a fill the
- * wallet's walk has and the feed had not means the feed leaves rows out (for instance, it ignores `taker_only=false`).
+ * A few touched wallets' own walks over the stretch of the feed this call read, compared with what the feed served of
+ * them: a fill the wallet's walk has and the feed had not means the feed leaves rows out (for instance, it ignores
+ * `taker_only=false`). `upTo` is the newest row read, or a resumed walk's resume point: the rows above it were read
+ * and committed by the walk's earlier part, and are not in `sample`.
  */
-async function spotCheck(deps: FeedRefreshDeps, sample: Map<string, Set<string>>, downTo: number, newest: number | null): Promise<string | undefined> {
-  if (newest === null) return undefined;
+async function spotCheck(deps: FeedRefreshDeps, sample: Map<string, Set<string>>, downTo: number, upTo: number | null): Promise<string | undefined> {
+  if (upTo === null) return undefined;
   for (const [wallet, fed] of sample) {
     let missing = 0;
     for await (const page of deps.source.walletTrades(wallet, { startSeconds: Math.max(1, downTo), signal: deps.signal })) {
       for (const row of page) {
         const ts = secondsOf(row.timestamp);
-        // Rows newer than the walk's newest, or at the boundary second (its twins may be partly beyond), prove nothing.
-        if (ts < newest && ts > downTo && !fed.has(row.trade_id)) missing += 1;
+        // Rows newer than the stretch read, or at its boundary seconds (their twins may be partly beyond), prove nothing.
+        if (ts < upTo && ts > downTo && !fed.has(row.trade_id)) missing += 1;
       }
     }
     if (missing > 0) return `the global feed left out ${missing} fill(s) of wallet ${wallet} that /v2/trades?user= serves in the walked window (maker rows, if taker_only=false was ignored)`;

@@ -39,6 +39,11 @@ export interface RunEventMap {
   'feed:decided': [{ via: 'feed' | 'wallets'; reason: string }];
   /** A walk of the global feed starts (or resumes) down to `downTo`; `outside` wallets are refreshed per wallet. */
   'feed:walking': [{ downTo: string; tracked: number; outside: number; resumed: boolean }];
+  /**
+   * A chunk of the walk's kept rows is loaded and the walk's progress committed with it (`feed_walks`): a walk killed
+   * from here on resumes no earlier than `resumeTs`. `pages` and `rowsKept` count the walk so far, resumed parts included.
+   */
+  'feed:chunk': [{ chunk: number; rows: number; pages: number; rowsKept: number; resumeTs: number | null }];
   'feed:walked': [FeedRefreshResult];
   /** The feed was found to leave rows out: every wallet is refreshed per wallet this time. */
   'feed:unfit': [{ reason: string }];

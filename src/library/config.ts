@@ -43,6 +43,8 @@ export const DEFAULTS = {
   refreshOverlap: '1h',
   /** Markets held as open are looked up again after this long (or once their end date passed). */
   marketRefreshAfter: '24h',
+  /** Kept rows per staged chunk of a feed walk: one load and one committed resume point each. */
+  feedChunkRows: 50_000,
   /** A run publishes its status beside an embedded warehouse this often. */
   statusInterval: '3s',
 } as const;
@@ -63,6 +65,7 @@ export const BOUNDS = {
   marketRefreshAfterMs: [0, 365 * 86_400_000],
   limit: [1, Number.MAX_SAFE_INTEGER],
   statusIntervalMs: [100, 600_000],
+  feedChunkRows: [1, 10_000_000],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -115,6 +118,8 @@ export interface RefreshSettings {
   via: (typeof REFRESH_VIAS)[number];
   /** Wallets seen in the feed above this volume (USDC) are added to `traders` (source `feed`). */
   discoverMinVolume?: number;
+  /** Kept rows per staged chunk of a feed walk (one load and one committed resume point each). */
+  feedChunkRows: number;
 }
 
 export const REFRESH_VIAS = ['auto', 'feed', 'wallets'] as const;
@@ -223,6 +228,7 @@ export function resolveConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       ...(text('wallets') ? { walletsFile: text('wallets')! } : {}),
       via: refreshVia(oneOf(text('via') ?? 'auto', '--via', REFRESH_VIAS), text('wallets') !== undefined || text('olderThan') !== undefined),
       ...(text('discoverMinVolume') !== undefined ? { discoverMinVolume: positiveUsdc(text('discoverMinVolume')!, '--discover-min-volume') } : {}),
+      feedChunkRows: intIn(text('feedChunkRows') ?? String(DEFAULTS.feedChunkRows), '--feed-chunk-rows', BOUNDS.feedChunkRows),
     },
     leaseTtlMs: durationIn(text('leaseTtl') ?? DEFAULTS.leaseTtl, '--lease-ttl', BOUNDS.leaseTtlMs),
     logLevel: oneOf(text('logLevel', ENV.logLevel) ?? DEFAULTS.logLevel, '--log-level', LOG_LEVELS),

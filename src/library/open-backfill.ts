@@ -370,6 +370,7 @@ function refreshOptions(config: BackfillConfig, wallets: string[] | undefined): 
     ...(wallets ? { wallets } : {}),
     via: r.via,
     ...(r.discoverMinVolume !== undefined ? { discoverMinVolume: r.discoverMinVolume } : {}),
+    feedChunkRows: r.feedChunkRows,
   };
 }
 

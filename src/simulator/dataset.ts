@@ -7,14 +7,14 @@ import type { SimWalletPnl } from './positions.js';
 import { replaySimWallet } from './positions.js';
 import { Stream, hash32 } from './prng.js';
 import { resolutionRow } from './resolutions.js';
-import { Universe } from './universe.js';
+import { DATA_END, Universe } from './universe.js';
 import type { AdvanceOptions, AdvanceSummary, GroundTruthFill, SimDataset, SimulatorOptions } from './types.js';
 import { MAX_FILLS_PER_WALLET, WalletTrades, generatedTradeCount, walletAddressOf } from './wallets.js';
 
 /** Generated wallets stay cached up to this many fills in total, so a page is served without regenerating. */
 const CACHE_FILLS = 2_000_000;
 
-export type DatasetOptions = Pick<SimulatorOptions, 'seed' | 'wallets' | 'maxTradesPerWallet' | 'whales' | 'fillsPerDay'>;
+export type DatasetOptions = Pick<SimulatorOptions, 'seed' | 'wallets' | 'maxTradesPerWallet' | 'whales' | 'fillsPerDay' | 'clockSeconds'>;
 
 /**
  * In the per-day activity mode, a boundary transaction lands on its wallet's previous newest timestamp only when that
@@ -27,6 +27,19 @@ const FEED_INDEXES_KEPT = 4;
 
 /** Ten years: far enough for any test, short enough that Int32 timestamps never overflow. */
 const MAX_ADVANCE_SECONDS = 10 * 365 * 86_400;
+
+/** Timestamps are held in Int32 columns (wallets' fills, the feed's index): the data clock never passes this. */
+const MAX_CLOCK_SECONDS = 2 ** 31 - 1;
+
+function checkClock(value: number): number {
+  if (!Number.isSafeInteger(value) || value < DATA_END || value > MAX_CLOCK_SECONDS) {
+    throw new RangeError(
+      `clockSeconds must be whole epoch seconds from ${DATA_END} (${new Date(DATA_END * 1000).toISOString()}, the end of the generated data) ` +
+        `to ${MAX_CLOCK_SECONDS}, got ${value}`,
+    );
+  }
+  return value;
+}
 
 function checkCount(name: string, value: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < 0 || value > max) {
@@ -73,7 +86,7 @@ export class Dataset implements SimDataset {
     this.#maxTrades = checkCount('maxTradesPerWallet', options.maxTradesPerWallet ?? 100_000, MAX_FILLS_PER_WALLET);
     this.#whales = (options.whales ?? []).map((count, i) => checkCount(`whales[${i}]`, count, MAX_FILLS_PER_WALLET));
     this.walletCount = this.#generated + this.#whales.length;
-    this.universe = new Universe(this.seed, Math.max(50, 2 * this.walletCount));
+    this.universe = new Universe(this.seed, Math.max(50, 2 * this.walletCount), options.clockSeconds === undefined ? DATA_END : checkClock(options.clockSeconds));
     if (options.fillsPerDay !== undefined) this.fillsPerDay = checkCount('fillsPerDay', options.fillsPerDay, 1_000_000_000);
   }
 
@@ -297,6 +310,9 @@ export class Dataset implements SimDataset {
     const seconds = options.seconds;
     if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_ADVANCE_SECONDS) {
       throw new RangeError(`advance seconds must be a whole number from 1 to ${MAX_ADVANCE_SECONDS}, got ${seconds}`);
+    }
+    if (this.universe.clock + seconds > MAX_CLOCK_SECONDS) {
+      throw new RangeError(`advance of ${seconds} s would move the data clock past ${MAX_CLOCK_SECONDS} (timestamps are Int32), from ${this.universe.clock}`);
     }
     const index = this.universe.epochs.length;
     const seed = checkCount('advance seed', options.seed ?? hash32(this.seed, Stream.advance, index), Number.MAX_SAFE_INTEGER);

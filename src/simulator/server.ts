@@ -121,7 +121,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
     throw new RangeError(`retryAfterSeconds must be a non-negative integer, got ${retryAfterSeconds}`);
   }
-  const startNow = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  // A data clock placed by `clockSeconds` is the server's "now" too, unless told otherwise.
+  const startNow = options.nowSeconds ?? options.clockSeconds ?? Math.floor(Date.now() / 1000);
   const startClock = dataset.clockSeconds;
   // The server's clock moves with the data clock, so the default `end` (now + 1 day) never hides new fills.
   const now = (): number => startNow + (dataset.clockSeconds - startClock);

@@ -128,11 +128,22 @@ export interface SimulatorOptions {
   /** Sliding-window limits; a request past the limit gets a 429 with `Retry-After` (stats: `rateLimitEnforced`). */
   rateLimits?: Partial<Record<SimRoute, { requests: number; perMs: number }>>;
   /**
-   * The simulator's "now" in epoch seconds, for the 3-year floor, the default `end` (now + 1 day) and the leaderboard
-   * windows; every `advance` moves it forward by the same amount as the data clock. Default: the wall clock.
-   * Generated trades run up to 2026-10-31, so a "now" earlier than that hides the newest.
+   * The simulator's "now" in epoch seconds, for the 3-year floor, the default `end` (now + 1 day), the leaderboard
+   * windows and the global feed's window; every `advance` moves it forward by the same amount as the data clock.
+   * Default: `clockSeconds` when given, else the wall clock. Generated trades run up to 2026-10-31, so a "now"
+   * earlier than that hides the newest.
    */
   nowSeconds?: number;
+  /**
+   * Where the data clock starts, epoch seconds, DATA_END (2026-10-31T23:59:59Z, the end of the generated history) or
+   * later; default DATA_END. The generated history is the same whatever this is, nothing happens between its end
+   * and this clock, and the first `advance` adds its fills after it. Set near the wall clock, it puts what an
+   * `advance` adds where a product reading times against its own clock (the global feed's current-plus-previous
+   * month, the horizons of wallets it backfilled) expects recent fills, with no clock of the product's overridden.
+   * Give such an `advance` `fills` (or the simulator `fillsPerDay`): by `walletShare` alone, a boundary transaction
+   * may land on its wallet's newest generated timestamp, however old (see `boundaryMaxAgeSeconds`).
+   */
+  clockSeconds?: number;
   /** Which Gamma listings answer; default `both`. */
   gamma?: GammaPaging;
   /**

@@ -144,10 +144,12 @@ export class Universe {
   readonly #epochs: Epoch[] = [];
   /** Epoch index of each listed event, by `e - baseEventCount`. */
   readonly #listedIn: number[] = [];
-  #clock = DATA_END;
+  #clock: number;
 
-  constructor(seed: number, targetMarkets: number) {
+  /** `clock`: where the data clock starts, DATA_END or later (see SimulatorOptions.clockSeconds). */
+  constructor(seed: number, targetMarkets: number, clock: number = DATA_END) {
     this.#seed = seed;
+    this.#clock = clock;
     const firsts: number[] = [];
     let total = 0;
     for (let e = 0; total < targetMarkets; e += 1) {
@@ -181,7 +183,7 @@ export class Universe {
     return this.#eventCount;
   }
 
-  /** Newest time anything in the universe can carry: the end of the generated data, moved by each epoch. */
+  /** Newest time anything in the universe can carry: the end of the generated data (or a later start), moved by each epoch. */
   get clock(): number {
     return this.#clock;
   }

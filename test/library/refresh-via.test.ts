@@ -20,4 +20,10 @@ describe('refresh --via', () => {
     expect(() => resolveConfig({ via: 'gossip' }, {})).toThrow(/--via/);
     for (const bad of ['0', '-5', 'lots', '']) expect(() => resolveConfig({ discoverMinVolume: bad }, {})).toThrow(/--discover-min-volume/);
   });
+
+  it('stages a feed walk in chunks of 50,000 kept rows unless --feed-chunk-rows says otherwise, a whole number from 1', () => {
+    expect(resolveConfig({}, {}).refresh.feedChunkRows).toBe(50_000);
+    expect(resolveConfig({ feedChunkRows: '25' }, {}).refresh.feedChunkRows).toBe(25);
+    for (const bad of ['0', '-1', '2.5', 'many', '', '10000001']) expect(() => resolveConfig({ feedChunkRows: bad }, {})).toThrow(/--feed-chunk-rows/);
+  });
 });

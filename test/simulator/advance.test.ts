@@ -267,3 +267,55 @@ describe('RunningSimulator.advance over HTTP', () => {
     }
   });
 });
+
+describe('a data clock placed later (clockSeconds)', () => {
+  // A clock a month and a bit after the generated history ends, as a test near the wall clock would place it.
+  const CLOCK = DATA_END + 40 * DAY + 1_234;
+  let sim: RunningSimulator;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ ...SMALL, clockSeconds: CLOCK });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('keeps the generated history, starts the data clock and the server\'s now there, and puts the first advance\'s fills after it', async () => {
+    const plain = createDataset(SMALL);
+    for (const wallet of plain.wallets().slice(0, 5)) expect([...sim.dataset.fills(wallet)]).toEqual([...plain.fills(wallet)]);
+    expect(sim.dataset.clockSeconds).toBe(CLOCK);
+    expect(sim.nowSeconds()).toBe(CLOCK);
+    const before = snapshot(sim.dataset);
+    // Fills by count (the per-day mode): a boundary transaction lands on its wallet's newest timestamp only if that is
+    // at most an hour old, and the generated history ends 40 days before the clock.
+    const summary = sim.advance({ seconds: DAY, fills: 60 });
+    expect([summary.fromSeconds, summary.toSeconds, sim.nowSeconds()]).toEqual([CLOCK, CLOCK + DAY, CLOCK + DAY]);
+    let fills = 0;
+    for (const wallet of summary.wallets) {
+      for (const fill of added(before.get(wallet)!, [...sim.dataset.fills(wallet)])) {
+        // Nothing lands between the end of the generated data and the clock.
+        expect(fill.timestamp, wallet).toBeGreaterThan(CLOCK);
+        expect(fill.timestamp, wallet).toBeLessThanOrEqual(CLOCK + DAY);
+        fills += 1;
+      }
+    }
+    expect(fills).toBe(summary.fills);
+    // Served over HTTP, the server's now moved with the clock (its default `end` is now + 1 day).
+    const wallet = summary.wallets[0]!;
+    const { rows } = await fetchAllTrades(sim, wallet, FULL);
+    expect(rows.map(toGroundTruth)).toEqual([...sim.dataset.fills(wallet)]);
+  });
+
+  it('takes an explicit nowSeconds over the clock, and refuses a clock before the end of the generated data', async () => {
+    const other = await startSimulator({ ...SMALL, clockSeconds: CLOCK, nowSeconds: NOW });
+    try {
+      expect([other.dataset.clockSeconds, other.nowSeconds()]).toEqual([CLOCK, NOW]);
+    } finally {
+      await other.close();
+    }
+    expect(() => createDataset({ ...SMALL, clockSeconds: DATA_END - 1 })).toThrow(/clockSeconds must be whole epoch seconds from 1793491199 \(2026-10-31T23:59:59.000Z, the end of the generated data\)/);
+    expect(() => createDataset({ ...SMALL, clockSeconds: CLOCK + 0.5 })).toThrow(RangeError);
+    expect(() => createDataset({ ...SMALL, clockSeconds: 2 ** 31 })).toThrow(RangeError);
+    expect(() => createDataset({ ...SMALL, clockSeconds: 2 ** 31 - 100 }).advance({ seconds: 200 })).toThrow(/past 2147483647/);
+  });
+});

@@ -14,6 +14,9 @@
  * 7. `backfill demo` (300 simulated wallets): peak RSS.
  * 8. `backfill refresh` one simulated day after a backfill: requests and trade rows transferred, and
  *    time, against a full refetch of the same wallets at the documented rate limits.
+ * feed-refresh (only when named: `npm run bench -- --only feed-refresh [--feed-wallets 10000]`; at its default of
+ *    100,000 wallets it takes hours here): refresh by the global feed against per-wallet refresh on a warehouse,
+ *    each checked against the ground truth (bench/feed-refresh-warehouse.ts, which also runs alone).
  *
  * The 20,000,000-trade warehouse takes minutes to build; `--table-cache FILE` keeps it between runs
  * (it is copied for each measurement, never changed).
@@ -26,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import type { RunSummary } from '../src/engine/run-summary.js';
+import { defaultConcurrency } from '../src/library/config.js';
 import { DEFAULT_RATE_LIMITS } from '../src/polymarket/index.js';
 import { LocalStageStore } from '../src/staging/local/local-stage-store.js';
 import { startSimulator } from '../src/simulator/index.js';
@@ -35,6 +39,7 @@ import { clockBehind } from '../testkit/backfill-harness.js';
 import { startCli, waitFor } from '../testkit/cli.js';
 import { compareWithGroundTruth } from '../testkit/ground-truth-diff.js';
 import { asWallets } from '../testkit/wallets.js';
+import { feedRefreshBench } from './feed-refresh-warehouse.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,6 +55,8 @@ const { values } = parseArgs({
     'table-wallets': { type: 'string', default: '200' },
     'table-cache': { type: 'string' },
     'refresh-wallets': { type: 'string', default: '1000' },
+    'feed-wallets': { type: 'string', default: '100000' },
+    'feed-fills-per-day': { type: 'string' },
     only: { type: 'string' },
   },
 });
@@ -396,6 +403,14 @@ if (want('refresh')) {
   await refreshVsRefetch(Number(values['refresh-wallets']), []);
   // Long histories: a refetch pages through them, a refresh does not.
   await refreshVsRefetch(Math.max(1, Math.round(Number(values['refresh-wallets']) / 10)), [100_000, 50_000, 20_000, 20_000, 10_000]);
+}
+if (only?.includes('feed-refresh')) {
+  const wallets = Number(values['feed-wallets']);
+  // Two fills per tracked wallet and day unless told: 200,000 at 100,000 wallets, as bench/feed-vs-wallets.ts.
+  const fillsPerDay = Number(values['feed-fills-per-day'] ?? 2 * wallets);
+  const feed = await feedRefreshBench({ wallets, fillsPerDay, maxTrades: 20, concurrency: defaultConcurrency(DEFAULT_RATE_LIMITS['data:trades']), seed: 2112 });
+  record(`feed-refresh: ${wallets.toLocaleString('en')} wallets, ${fillsPerDay.toLocaleString('en')} fills in a day`, 'table below', feed.lines.join(' '));
+  process.stdout.write(`\n${feed.table}\n`);
 }
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 process.stdout.write(

@@ -158,7 +158,7 @@ async function execute(
 
   // Each wallet's attempt is recorded before its fetch starts: if the process dies while it is in
   // flight, the next run finds the mark, counts the attempt, and tries the wallet alone first.
-  const marks = new InFlightMarks(warehouse, runId, warehouse.embedded ? 1 : Math.max(32, options.concurrency * 2));
+  const marks = new InFlightMarks(warehouse, runId, Math.max(32, options.concurrency * 2));
   let crashParked = 0;
   const limitReached = () => options.limit !== undefined && planned >= options.limit;
   // A wallet that killed the process while in flight runs alone, committed before anything else
@@ -271,9 +271,9 @@ async function execute(
 
 
 /**
- * In-flight marks, written before fetches start. An embedded warehouse marks each wallet as it
- * starts; a remote one marks a window of the next wallets in one statement, so no wallet waits for
- * a DML job (a crash then counts the whole window once, and the next run tries those alone).
+ * In-flight marks, written before fetches start: a window of the next wallets in one statement, so no wallet waits
+ * for a DML job (a crash then counts the whole window once, and the next run tries those alone). On DuckDB too: a
+ * statement per wallet, about 50 ms beside the loads, capped a run at some 20 wallets a second.
  */
 class InFlightMarks {
   readonly #marked = new Set<string>();

@@ -13,6 +13,7 @@ import { anyTradeOfWalletsSql, knownStagedKeysSql, mergeSql, monthRanges, repair
 import { resolvedWinningLabelsSql, stagedWalletRowsSql, walletActivityCountsSql } from './sql/activity-sql.js';
 import { markHoldersStaleSql, markWalletsStaleSql } from './sql/pnl-sql.js';
 import { unresolvedMergeParams, unresolvedMergeSql } from './sql/unresolved-sql.js';
+import { chunks } from './statement-params.js';
 import { LOADED_TABLES } from './table-schemas.js';
 import type { LoadedTableSpec } from './table-schemas.js';
 import type { LoadResult, WalletBundle } from './warehouse.js';
@@ -56,6 +57,11 @@ export class BundleLoader {
   /** Metadata tables known to be over KNOWN_KEYS_CHECK_MIN_BYTES. */
   readonly #largeTables = new Set<string>();
   #known: Partial<Record<'market' | 'event', Promise<Set<string>>>> = {};
+  /** Per kind, the look-up in flight (settled or not) and the ids gathered for the one after it. */
+  readonly #lookups: Record<'market' | 'event', { running: Promise<unknown>; next?: { ids: Set<string>; answer: Promise<Set<string>> } }> = {
+    market: { running: Promise.resolve() },
+    event: { running: Promise.resolve() },
+  };
 
   constructor(driver: WarehouseDriver) {
     this.#driver = driver;
@@ -75,7 +81,7 @@ export class BundleLoader {
   }
 
   /**
-   * An embedded backend answers each look-up with a query. A remote one answers from a snapshot
+   * An embedded backend answers look-ups with queries (those asked meanwhile share one). A remote one answers from a snapshot
    * of all known ids read once per run: each BigQuery query bills at least 10 MB per table it
    * reads, so per-wallet look-ups over markets + unresolved_ids would bill ~20 MB × 2 × 100,000
    * wallets ≈ 4 TB and add a job's latency to every wallet. Ids merged by another runner after
@@ -83,10 +89,9 @@ export class BundleLoader {
    */
   async #knownAmong(kind: 'market' | 'event', ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const d = this.#driver.dialect;
     if (this.#driver.capabilities.cheapLookups) {
-      const rows = await this.#driver.query<{ id: string }>(`known ${kind} ids`, knownIdsSql(d, kind, { among: true }), { ids: param.strings(ids) });
-      return new Set(rows.map((r) => String(r.id)));
+      const known = await this.#askTogether(kind, ids);
+      return new Set(ids.filter((id) => known.has(id)));
     }
     const snapshot = (this.#known[kind] ??= this.#readKnown(kind).catch((error: unknown) => {
       delete this.#known[kind];
@@ -94,6 +99,33 @@ export class BundleLoader {
     }));
     const known = await snapshot;
     return new Set(ids.filter((id) => known.has(id)));
+  }
+
+  /**
+   * Every wallet of a run asks, and the embedded reads queue on one connection: a query per wallet made 100,000
+   * wallets wait in line behind each other's look-ups. Ids asked while a look-up runs go together in the next one,
+   * which answers every wallet that asked for them (so at most one runs per kind, and one waits).
+   */
+  #askTogether(kind: 'market' | 'event', ids: readonly string[]): Promise<Set<string>> {
+    const lookups = this.#lookups[kind];
+    let next = lookups.next;
+    if (!next) {
+      const gathered = new Set<string>();
+      const answer = lookups.running.then(async () => {
+        // From here on, ids asked wait for the look-up after this one.
+        if (lookups.next?.ids === gathered) delete lookups.next;
+        const known = new Set<string>();
+        for (const chunk of chunks([...gathered], this.#driver.capabilities.maxRowsPerStatement)) {
+          const rows = await this.#driver.query<{ id: string }>(`known ${kind} ids`, knownIdsSql(this.#driver.dialect, kind, { among: true }), { ids: param.strings(chunk) });
+          for (const row of rows) known.add(String(row.id));
+        }
+        return known;
+      });
+      next = lookups.next = { ids: gathered, answer };
+      lookups.running = answer.catch(() => undefined);
+    }
+    for (const id of ids) next.ids.add(id);
+    return next.answer;
   }
 
   async #readKnown(kind: 'market' | 'event'): Promise<Set<string>> {

@@ -85,10 +85,6 @@ export class SqlWarehouse implements Warehouse {
     return this.#driver;
   }
 
-  get embedded(): boolean {
-    return this.#driver.capabilities.cheapLookups;
-  }
-
   /** Creates what is missing (the driver's DDL), then records the versions not yet applied. */
   async migrate(): Promise<void> {
     await this.#driver.migrate();

@@ -441,8 +441,6 @@ export interface Warehouse extends AuditWarehouse {
   readonly description: string;
   /** Which data is written, whatever the URI options: the run lease is keyed on it. */
   readonly identity: string;
-  /** Statements are cheap (embedded): in-flight marks per wallet, look-ups per call. Otherwise they are batched. */
-  readonly embedded: boolean;
   /** Creates or upgrades the tables (versioned migrations); safe to call on every start. */
   migrate(): Promise<void>;
   /** Appends wallets to `traders` (parsed at the boundary they came in through); returns how many were new. */

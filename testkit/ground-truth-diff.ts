@@ -80,8 +80,9 @@ function multisetDiff(expected: Map<string, number>, actual: Map<string, number>
 
 /**
  * Compares the warehouse with the simulator's ground truth for these wallets, without asserting:
- * trades as a multiset of fills (identical fills in one transaction are separate fills), markets,
- * events, unresolved ids, and a successful checkpoint per wallet with the right trade count.
+ * trades as a multiset of fills (identical fills in one transaction are separate fills), markets
+ * (every member of the neg-risk events held included), events, unresolved ids, and a successful
+ * checkpoint per wallet with the right trade count.
  */
 export async function compareWithGroundTruth(
   warehouse: DuckDbWarehouse,
@@ -100,6 +101,11 @@ export async function compareWithGroundTruth(
       for (const e of dataset.eventIdsOfMarket(id)) expectedEvents.add(e);
     }
     for (const id of ids.unresolvable) expectedUnresolved.add(id);
+  }
+  // Every member of a neg-risk event held is held too, traded or not: the profit replay's conversions need them.
+  for (const eventId of expectedEvents) {
+    const event = dataset.event(eventId) as { negRisk?: boolean; markets?: { conditionId: string }[] } | undefined;
+    if (event?.negRisk) for (const m of event.markets ?? []) expectedMarkets.add(m.conditionId.toLowerCase());
   }
 
   const rows = await warehouse.query<Omit<FillLike, 'ts'> & { ts: bigint | number }>(

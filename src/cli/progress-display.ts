@@ -32,8 +32,8 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
   });
   events.on('markets:refreshed', ({ checked, resolved }) => logger.info({ event: 'markets_refreshed', checked, resolved }, `looked up ${checked} open market(s) again: ${resolved} resolved`));
   events.on('markets:failed', ({ markets, error }) => logger.warn({ event: 'markets_refresh_failed', markets }, `market refresh failed for ${markets} market(s): ${error}`));
-  events.on('lookups:asked', ({ released, due, found, givenUp, givenUpIds }) => {
-    logger.info({ event: 'lookups_asked', released, due, found, given_up: givenUp }, `asked Gamma again for ${describeLookups({ released, due, found, givenUp })}`);
+  events.on('lookups:asked', ({ released, due, found, givenUp, groups, members, givenUpIds }) => {
+    logger.info({ event: 'lookups_asked', released, due, found, given_up: givenUp, groups, members }, `asked Gamma again for ${describeLookups({ released, due, found, givenUp, groups, members })}`);
     if (givenUp > 0) {
       const sample = givenUpIds.slice(0, 5).join(', ');
       logger.warn(
@@ -54,8 +54,8 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
     ),
   );
   events.on('feed:unfit', ({ reason }) => logger.warn({ event: 'feed_unfit' }, reason));
-  events.on('lookups:failed', ({ released, due, error }) =>
-    logger.warn({ event: 'lookups_failed', released, due }, `asking Gamma again for ${released + due} id(s) failed: ${error}; due ids stay due for the next run`),
+  events.on('lookups:failed', ({ released, due, groups, error }) =>
+    logger.warn({ event: 'lookups_failed', released, due, groups }, `asking Gamma again for ${released + due + groups} id(s) failed: ${error}; due ids stay due for the next run`),
   );
 
   if (options.tty) {
@@ -89,7 +89,11 @@ export function attachProgress(events: RunEvents, logger: Logger, options: { tty
   return () => clearInterval(timer);
 }
 
-/** `2 unresolved id(s) due (1 found, 0 given up), 1 id(s) released by failed wallets`: the end of a run's look-ups, as the log and the summary say it. */
-export function describeLookups(l: { released: number; due: number; found: number; givenUp: number }): string {
-  return `${l.due} unresolved id(s) due (${l.found} found, ${l.givenUp} given up), ${l.released} id(s) released by failed wallets`;
+/**
+ * `2 unresolved id(s) due (1 found, 0 given up), 1 id(s) released by failed wallets[, 3 neg-risk group(s) asked for
+ * their members (12 member market(s) loaded)]`: the end of a run's look-ups, as the log and the summary say it.
+ */
+export function describeLookups(l: { released: number; due: number; found: number; givenUp: number; groups: number; members: number }): string {
+  const groups = l.groups > 0 ? `, ${l.groups} neg-risk group(s) asked for their members (${l.members} member market(s) loaded)` : '';
+  return `${l.due} unresolved id(s) due (${l.found} found, ${l.givenUp} given up), ${l.released} id(s) released by failed wallets${groups}`;
 }

@@ -3,6 +3,8 @@ import type { EventRecord, MarketRecord, UnresolvedRecord } from '../polymarket/
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CoalescingBatcher } from './coalescing-batcher.js';
 import { mayResolveLater } from '../polymarket/gamma-api.js';
+import { isNegRiskEvent } from '../polymarket/event-rows.js';
+import { parseJsonArray } from '../polymarket/gamma-values.js';
 import { parseEventIds } from '../polymarket/market-rows.js';
 
 export interface WalletMetadata {
@@ -87,26 +89,48 @@ export class MetadataResolver {
   }
 
   /**
-   * The markets of these condition ids and their events that no one holds or fetches yet. `again`
-   * ids are asked whatever the warehouse says (lookup-retries.ts), unless a wallet claims them.
+   * The markets of these condition ids and their events that no one holds or fetches yet, and every member market of
+   * the neg-risk events among those events (a conversion hands out YES of every question of its group, so the replay
+   * needs them all, traded by a tracked wallet or not). Members come in the same bundle as the event that lists them,
+   * so they load in the same transaction. Rounds go on while a round brings markets naming events not yet claimed (a
+   * member of two events) or neg-risk events listing markets not yet claimed; each id is claimed once per run, so
+   * they end. `again` ids are asked whatever the warehouse says (lookup-retries.ts), unless a wallet claims them.
    */
   async resolve(conditionIds: Iterable<string>, again: AskAgain = NOTHING): Promise<WalletMetadata> {
     const now = new Date().toISOString();
-    const marketIds = await this.#claim('market', [...conditionIds], again.markets, (ids) => this.#warehouse.knownConditionIds(ids));
-    const result: WalletMetadata = { markets: [], events: [], unresolved: [], claims: { markets: marketIds, events: [] } };
+    const result: WalletMetadata = { markets: [], events: [], unresolved: [], claims: { markets: [], events: [] } };
     const miss = (kind: Kind, id: string, reason: string): UnresolvedRecord => ({ kind, id, reason, recorded_at: now, retryable: mayResolveLater(reason) });
     try {
-      const markets = await this.#markets.request(marketIds);
-      result.markets = [...markets.found.values()];
-      for (const [id, reason] of markets.unresolved) result.unresolved.push(miss('market', id, reason));
+      // Ids this call asked already: without a shared cache (`shared: false`) nothing else stops a member's event from
+      // being asked again, and its members, and so on.
+      const asked = { market: new Set<string>(), event: new Set<string>() };
+      const fresh = (kind: Kind, ids: Iterable<string>) => [...ids].filter((id) => !asked[kind].has(id));
+      let wantedMarkets = [...conditionIds];
+      let againMarkets = again.markets;
+      let againEvents = again.events;
+      for (;;) {
+        const marketIds = await this.#claim('market', fresh('market', wantedMarkets), fresh('market', againMarkets), (ids) => this.#warehouse.knownConditionIds(ids));
+        for (const id of marketIds) asked.market.add(id);
+        result.claims.markets.push(...marketIds);
+        const markets = await this.#markets.request(marketIds);
+        result.markets.push(...markets.found.values());
+        for (const [id, reason] of markets.unresolved) result.unresolved.push(miss('market', id, reason));
 
-      const eventIds = new Set<string>();
-      for (const market of result.markets) for (const id of parseEventIds(market.event_ids)) eventIds.add(id);
-      result.claims.events = await this.#claim('event', [...eventIds], again.events, (ids) => this.#warehouse.knownEventIds(ids));
-      const events = await this.#events.request(result.claims.events);
-      result.events = [...events.found.values()];
-      for (const [id, reason] of events.unresolved) result.unresolved.push(miss('event', id, reason));
-      return result;
+        const eventIds = new Set<string>();
+        for (const market of markets.found.values()) for (const id of parseEventIds(market.event_ids)) eventIds.add(id);
+        const eventClaims = await this.#claim('event', fresh('event', eventIds), fresh('event', againEvents), (ids) => this.#warehouse.knownEventIds(ids));
+        for (const id of eventClaims) asked.event.add(id);
+        result.claims.events.push(...eventClaims);
+        const events = await this.#events.request(eventClaims);
+        result.events.push(...events.found.values());
+        for (const [id, reason] of events.unresolved) result.unresolved.push(miss('event', id, reason));
+
+        // The members of the neg-risk events just found; the next round fetches those no one holds or fetches yet.
+        wantedMarkets = [...events.found.values()].filter(isNegRiskEvent).flatMap((event) => parseJsonArray(event.market_ids)?.map(String) ?? []);
+        againMarkets = [];
+        againEvents = [];
+        if (fresh('market', wantedMarkets).length === 0) return result;
+      }
     } catch (error) {
       this.release(result.claims);
       throw error;

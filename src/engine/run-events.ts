@@ -30,8 +30,8 @@ export interface RunEventMap {
   'markets:refreshed': [{ checked: number; resolved: number }];
   'markets:failed': [{ markets: number; error: string }];
   /** The end of a run asked ids again (lookup-retries.ts); `givenUpIds` were missed for the last time. */
-  'lookups:asked': [{ released: number; due: number; found: number; givenUp: number; givenUpIds: string[] }];
-  'lookups:failed': [{ released: number; due: number; error: string }];
+  'lookups:asked': [{ released: number; due: number; found: number; givenUp: number; groups: number; members: number; givenUpIds: string[] }];
+  'lookups:failed': [{ released: number; due: number; groups: number; error: string }];
   /** The end of a run asked `/v2/resolutions` for ended markets (resolutions-refresh.ts); `resolved` of them are final. */
   'resolutions:asked': [{ asked: number; resolved: number }];
   'resolutions:failed': [{ markets: number; error: string }];

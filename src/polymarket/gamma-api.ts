@@ -20,6 +20,12 @@ export const GAMMA_EVENTS_KEY = 'gamma:events';
 /** Ids per request; URLs past ~8 KB get 414, and 50 condition ids is a size seen to work live. */
 export const GAMMA_MAX_BATCH = 50;
 
+/**
+ * Event ids per request at most, whatever the batch size: events come with their nested markets, and a large neg-risk
+ * event nests hundreds of KB of them; 20 of the largest stay well under the 32 MiB response cap, 50 might not.
+ */
+export const GAMMA_EVENTS_MAX_BATCH = 20;
+
 export const UNRESOLVED_COMBO = 'combo or malformed condition id — not a Gamma market';
 export const UNRESOLVED_UNKNOWN = 'unknown to Gamma';
 export const UNRESOLVED_BAD_EVENT_ID = 'malformed event id — Gamma event ids are numeric';
@@ -128,14 +134,17 @@ export function eventsUrl(gammaApiUrl: string, eventIds: readonly string[], clos
   for (const id of eventIds) url.searchParams.append('id', id);
   url.searchParams.set('closed', String(closed));
   url.searchParams.set('limit', String(eventIds.length));
-  // Nested markets are dropped from event rows anyway; not asking for them keeps responses small.
-  url.searchParams.set('include_markets', 'false');
+  // The nested markets name the event's members (event-rows.ts market_ids). Omitted is the same as true
+  // (gamma-OBSERVED.md); sent explicitly so the request says which it is.
+  url.searchParams.set('include_markets', 'true');
   return url;
 }
 
 /** How one Gamma kind is looked up: id normalisation and checks, and its rows' ids and records. */
 interface LookupSpec<R extends { closed?: boolean | null }> {
   kind: GammaKind;
+  /** Ids per request at most for this kind, below the batch size asked for. */
+  maxBatch: number;
   normalizeId(input: string): string;
   /** Ids that fail are never sent: they come back unresolved with `invalidReason`. */
   valid: RegExp;
@@ -156,7 +165,7 @@ async function lookup<R extends { closed?: boolean | null }>(
   options: GammaLookupOptions,
   spec: LookupSpec<R>,
 ): Promise<{ records: R[]; unresolved: { id: string; reason: string }[] }> {
-  const batchSize = batchSizeOf(options);
+  const batchSize = Math.min(batchSizeOf(options), spec.maxBatch);
   const unresolved: { id: string; reason: string }[] = [];
   const wanted: string[] = [];
   const seen = new Set<string>();
@@ -202,6 +211,7 @@ export async function lookupMarkets(
 ): Promise<MarketLookup> {
   const { records, unresolved } = await lookup(http, gammaApiUrl, conditionIds, options, {
     kind: 'markets',
+    maxBatch: GAMMA_MAX_BATCH,
     normalizeId: (id) => id.trim().toLowerCase(),
     // Combo ids (62 hex) and anything else malformed get `400 invalid condition id` and are never markets.
     valid: CONDITION_ID,
@@ -221,11 +231,12 @@ export async function lookupEvents(
 ): Promise<EventLookup> {
   const { records, unresolved } = await lookup(http, gammaApiUrl, eventIds, options, {
     kind: 'events',
+    maxBatch: GAMMA_EVENTS_MAX_BATCH,
     normalizeId: (id) => id.trim(),
     valid: EVENT_ID,
     invalidReason: UNRESOLVED_BAD_EVENT_ID,
     idOf: eventIdOf,
-    normalize: normalizeEvent,
+    normalize: (raw, fetchedAt) => normalizeEvent(raw, fetchedAt, (problem) => options.logger?.warn(problem.details, problem.message)),
   });
   return { events: records, unresolved };
 }

@@ -39,9 +39,10 @@ export function keysetUrl(
   for (const id of ids) url.searchParams.append(kind === 'markets' ? 'condition_ids' : 'id', id);
   url.searchParams.set('closed', String(closed));
   url.searchParams.set('limit', String(KEYSET_PAGE_LIMIT));
-  // As on the legacy listings: tags are only served on request; nested markets are dropped from event rows anyway.
+  // As on the legacy listings: tags are only served on request; events come with their nested markets, whose
+  // condition ids name the event's members.
   if (kind === 'markets') url.searchParams.set('include_tag', 'true');
-  else url.searchParams.set('include_markets', 'false');
+  else url.searchParams.set('include_markets', 'true');
   if (afterCursor !== undefined) url.searchParams.set('after_cursor', afterCursor);
   return url;
 }

@@ -83,6 +83,11 @@ export interface EventRecord {
   volume: number | null;
   liquidity: number | null;
   tags: string | null;
+  /**
+   * JSON array text of the condition ids of the event's markets, as Gamma nests them; null when the event was fetched
+   * without them (before migration 12 events were asked with `include_markets=false`).
+   */
+  market_ids: string | null;
   raw: string;
   fetched_at: string;
 }

@@ -44,7 +44,8 @@ class NdjsonFile {
  * Writes the ground truth into `dir`: `fills.ndjson` (every fill of every wallet, wallet by wallet, newest first),
  * `activity.ndjson` (every other activity row, wallet by wallet, oldest first, deposits and withdrawals included),
  * `combo_activity.ndjson` (combo lifecycle rows as served now), `markets.ndjson` ({condition_id, event_ids, closed},
- * closed as of the data clock) and `events.ndjson` ({event_id}) for what the fills touch and Gamma serves,
+ * closed as of the data clock) and `events.ndjson` ({event_id}) for what the fills touch and Gamma serves (with every
+ * member of the neg-risk events among those, as a backfill holds them),
  * `resolutions.ndjson` (the `/v2/resolutions` row of each of those markets) and `unresolved.ndjson`
  * ({condition_id, reason}) for touched ids Gamma cannot resolve. Streams wallet by wallet; only the sets of touched
  * ids are held in memory.
@@ -90,6 +91,12 @@ export async function writeGroundTruth(
         }
       }
       for (const row of dataset.comboActivity(trades.address)) await files.comboActivity.write(row);
+    }
+    // A backfill holds every member of the neg-risk events it holds, traded or not (a conversion needs the group whole).
+    for (const m of [...touchedMarkets]) {
+      if (!universe.isResolvable(m)) continue;
+      const event = universe.eventCore(universe.eventOf(m));
+      if (event.negRisk) for (let member = event.firstMarket; member < event.firstMarket + event.size; member += 1) touchedMarkets.add(member);
     }
     const touchedEvents = new Set<number>();
     for (const m of [...touchedMarkets].sort((a, b) => a - b)) {

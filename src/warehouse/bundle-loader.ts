@@ -171,9 +171,9 @@ export class BundleLoader {
       if (wallets.length > 0) await session.execute('mark wallet stats stale', markWalletsStaleSql(this.#driver.dialect), { wallets: param.strings(wallets) });
       for (const kind of kinds) {
         const relation = byKind.get(kind)!;
-        // A resolution that becomes final, or a market found by a later look-up, changes the replay of every wallet
-        // holding it: those are flagged before the merge (which is what tells "new" apart).
-        if (kind === 'resolutions' || (kind === 'markets' && wallets.length === 0)) {
+        // A resolution that becomes final, a market found by a later look-up, or a neg-risk group completed by one,
+        // changes the replay of every wallet holding it: those are flagged before the merge (which tells "new" apart).
+        if (kind === 'resolutions' || ((kind === 'markets' || kind === 'events') && wallets.length === 0)) {
           await session.execute(`mark holders of ${kind} stale`, markHoldersStaleSql(this.#driver.dialect, relation.relation, kind), relation.params);
         }
         if (kind === 'trades') {

@@ -12,9 +12,10 @@ import { param } from './sql/dialect.js';
 import type { Params } from './sql/dialect.js';
 import { addTradersSql, invalidTradersSql, planSql, reopenForActivitySql } from './sql/plan-sql.js';
 import { fillLastTradeAtSql, missingLastTradeAtSql, refreshPlanSql, resolutionCandidatesSql, staleMarketsSql } from './sql/refresh-sql.js';
+import { incompleteNegRiskEventsSql } from './sql/neg-risk-sql.js';
 import { dueUnresolvedParams, dueUnresolvedSql, forgetUnresolvedSql } from './sql/unresolved-sql.js';
 import { chunks, shardParams } from './statement-params.js';
-import type { CheckpointRow, DueUnresolved, InvalidTrader, PlanOptions, PlannedWallet, RefreshItem, RefreshPlanOptions, ResolutionCandidate } from './warehouse.js';
+import type { CheckpointRow, DueUnresolved, IncompleteNegRiskEvent, InvalidTrader, PlanOptions, PlannedWallet, RefreshItem, RefreshPlanOptions, ResolutionCandidate } from './warehouse.js';
 
 export class WarehousePlans {
   readonly #driver: WarehouseDriver;
@@ -122,6 +123,13 @@ export class WarehousePlans {
       dueUnresolvedParams(new Date(options.now), options.limit),
     );
     return rows.map((r) => ({ kind: r.kind === 'event' ? 'event' : 'market', id: String(r.id), attempts: Number(r.attempts) }));
+  }
+
+  async incompleteNegRiskEvents(options: { limit: number }): Promise<IncompleteNegRiskEvent[]> {
+    const rows = await this.#driver.query<{ id: string; listed: unknown }>('incomplete neg-risk groups', incompleteNegRiskEventsSql(this.#driver.dialect), {
+      limit: param.int(options.limit),
+    });
+    return rows.map((r) => ({ eventId: String(r.id), listed: r.listed === true }));
   }
 
   async forgetUnresolved(kind: 'market' | 'event', ids: readonly string[]): Promise<number> {

@@ -19,6 +19,7 @@ import type {
   DueUnresolved,
   FailedWallet,
   FeedWalkRecord,
+  IncompleteNegRiskEvent,
   InvalidTrader,
   LoadResult,
   PlanOptions,
@@ -161,6 +162,10 @@ export class SqlWarehouse implements Warehouse {
 
   dueUnresolved(options: { now: string; limit: number }): Promise<DueUnresolved[]> {
     return this.#plans.dueUnresolved(options);
+  }
+
+  incompleteNegRiskEvents(options: { limit: number }): Promise<IncompleteNegRiskEvent[]> {
+    return this.#plans.incompleteNegRiskEvents(options);
   }
 
   forgetUnresolved(kind: 'market' | 'event', ids: readonly string[]): Promise<number> {

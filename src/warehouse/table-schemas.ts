@@ -102,6 +102,8 @@ export const EVENTS: LoadedTableSpec = {
     col('tags', 'json'),
     col('raw', 'json'),
     col('fetched_at', 'timestamp'),
+    // Migration 12: the condition ids of the event's markets (JSON array); NULL on rows fetched without them.
+    col('market_ids', 'json'),
   ],
 };
 
@@ -625,4 +627,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, description: 'positions and wallet_stats: profit replayed per wallet (src/pnl), kept current after each load' },
   { version: 10, description: 'refresh by the global trade feed: feed_walks; checkpoint activity_due' },
   { version: 11, description: 'chain audit: audit_results, audit_mismatches, audit_progress, audit_chain_fills' },
+  { version: 12, description: 'events market_ids: the condition ids of an event\'s markets, so every member of a neg-risk group is held' },
 ];

@@ -79,6 +79,15 @@ export interface DueUnresolved {
 }
 
 /**
+ * A held neg-risk event whose group the warehouse may not hold whole (neg-risk-sql.ts): never listed with its markets
+ * (`listed` false: fetched before migration 12), or listing members held neither as markets nor as unresolved ids.
+ */
+export interface IncompleteNegRiskEvent {
+  eventId: string;
+  listed: boolean;
+}
+
+/**
  * A completed wallet to refresh and where its windows start: the newest fill held and the newest activity row held
  * (ISO-8601 UTC; null for none).
  */
@@ -508,6 +517,8 @@ export interface Warehouse extends AuditWarehouse {
   staleMarkets(options: { now: string; staleBefore: string; limit: number }): Promise<string[]>;
   /** Unresolved ids whose backoff has passed (unresolved-sql.ts), longest waiting first, at most `limit`. */
   dueUnresolved(options: { now: string; limit: number }): Promise<DueUnresolved[]>;
+  /** Held neg-risk events whose members may not all be held, at most `limit`, the least recently fetched first. */
+  incompleteNegRiskEvents(options: { limit: number }): Promise<IncompleteNegRiskEvent[]>;
   /** Removes ids a later look-up found from `unresolved_ids`; returns how many rows went. */
   forgetUnresolved(kind: 'market' | 'event', ids: readonly string[]): Promise<number>;
   status(): Promise<StatusFigures>;

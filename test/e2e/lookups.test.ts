@@ -127,6 +127,8 @@ describe('look-ups that lose nothing', () => {
           due: unknown.length,
           found: 0,
           givenUp: lookup === UNRESOLVED_MAX_LOOKUPS ? unknown.length : 0,
+          groups: 0,
+          members: 0,
         });
       }
       expect(given.sort()).toEqual(unknown.map((id) => `market ${id}`).sort());

@@ -15,7 +15,8 @@ import type { FieldSchema, LoadConfig, ParamTypeDescriptor, ParamValue, QueryEng
  * - `@param` → a typed literal of the decoded REST parameter; `UNNEST(@array)` in FROM/IN →
  *   DuckDB's `(SELECT UNNEST(…))` forms;
  * - `CURRENT_TIMESTAMP()` → `now()`; REGEXP_CONTAINS, FARM_FINGERPRINT, FORMAT_TIMESTAMP and
- *   UNIX_MICROS are macros over DuckDB built-ins; `TIMESTAMP_TRUNC(x, MONTH)` → `date_trunc('month', x)`.
+ *   UNIX_MICROS are macros over DuckDB built-ins; `TIMESTAMP_TRUNC(x, MONTH)` → `date_trunc('month', x)`;
+ *   `UNNEST(JSON_VALUE_ARRAY(x)) AS a` → `(SELECT unnest(json_extract_string(x, '$[*]')) AS a)`.
  * What DuckDB accepts and BigQuery would not (or the reverse) is exactly what stays unverified
  * until a run on a real project; docs/google-cloud.md lists it.
  */
@@ -248,6 +249,8 @@ export function translateBigQuerySql(sql: string, params: Record<string, ParamVa
     .replace(/`([^`]+)`/g, (_, name: string) => `"${name.split('.').at(-1)}"`)
     .replace(/\bCURRENT_TIMESTAMP\(\)/g, 'CAST(now() AS TIMESTAMP)')
     .replace(/\bTIMESTAMP_TRUNC\(((?:[^()]|\([^()]*\))*),\s*MONTH\)/g, "date_trunc('month', $1)")
+    // A JSON array held as text, unnested in FROM: DuckDB reads its strings with json_extract_string.
+    .replace(/\bUNNEST\(JSON_VALUE_ARRAY\(([^()]*)\)\)\s+AS\s+(\w+)/g, (_, expr: string, alias: string) => `(SELECT unnest(json_extract_string(${expr}, '$[*]')) AS ${alias})`)
     .replace(
       /\bIN\s+UNNEST\(@(\w+)\)|\bUNNEST\(@(\w+)\)(?:\s+AS\s+(\w+))?|@(\w+)/g,
       (_, inName: string | undefined, unnestName: string | undefined, alias: string | undefined, plain: string | undefined) => {

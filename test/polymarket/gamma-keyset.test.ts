@@ -84,6 +84,14 @@ describe('Gamma look-ups over keyset and legacy listings', () => {
       expect(markets.unresolved).toContainEqual({ id: cid(9_999), reason: UNRESOLVED_UNKNOWN });
       expect(markets.unresolved.some((u) => u.reason === UNRESOLVED_COMBO)).toBe(true);
       expect(events.unresolved).toEqual([{ id: '999999999', reason: UNRESOLVED_UNKNOWN }]);
+      // Events are asked with their markets on either listing (the simulator drops them on include_markets=false):
+      // each lists its members, raw keeps none of them.
+      for (const event of events.events) {
+        const members = (sim.dataset.event(event.event_id) as { markets: { conditionId: string }[] }).markets.map((m) => m.conditionId.toLowerCase());
+        expect(JSON.parse(event.market_ids ?? 'null'), event.event_id).toEqual(members);
+        expect(JSON.parse(event.raw), event.event_id).not.toHaveProperty('markets');
+      }
+      expect(events.events.some((e) => e.neg_risk && JSON.parse(e.market_ids!).length > 1)).toBe(true);
       results.push({ markets, events });
       pagings.push(source.stats().gammaPaging);
       await sim.close();

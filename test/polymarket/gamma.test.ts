@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeEvent } from '../../src/polymarket/event-rows.js';
 import {
+  GAMMA_EVENTS_MAX_BATCH,
   UNRESOLVED_BAD_EVENT_ID,
   UNRESOLVED_COMBO,
   UNRESOLVED_UNKNOWN,
@@ -40,7 +41,7 @@ type Listings = 'both' | 'legacy';
 
 /**
  * A Gamma double with Gamma's traps: an omitted `closed` means closed=false, the default page is 20,
- * over 100 condition ids is a 414, and combo ids are a 400. `/markets` and `/events` answer bare arrays;
+ * over 100 condition ids is a 414, combo ids are a 400, and `include_markets=false` drops events' markets. `/markets` and `/events` answer bare arrays;
  * `/markets/keyset` and `/events/keyset` (unless `listings` is `legacy`, where they are 404) answer
  * `{ markets | events, next_cursor? }` with `next_cursor` only on a full page.
  */
@@ -65,6 +66,8 @@ async function gamma(
     } else if (kind === '/events') {
       const ids = seen.query.getAll('id');
       rows = events.filter((e) => ids.includes(e.id as string) && e.closed === wantClosed);
+      // Omitted is true; `include_markets=false` removes the key rather than sending [] (gamma-OBSERVED.md).
+      if (seen.query.get('include_markets') === 'false') rows = rows.map(({ markets: _markets, ...rest }) => rest);
     } else {
       return sendJson(res, 404, { error: 'not found' });
     }
@@ -87,7 +90,11 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** Warnings a source logged, message and fields. */
+const warnings: { obj: object; msg: string | undefined }[] = [];
+
 function makeSource(url: string): PolymarketSource {
+  warnings.length = 0;
   source = createPolymarketSource({
     dataApiUrl: url,
     gammaApiUrl: url,
@@ -95,6 +102,7 @@ function makeSource(url: string): PolymarketSource {
     maxAttempts: 2,
     sleep: recordingSleep().sleep,
     now,
+    logger: { debug: () => undefined, info: () => undefined, warn: (obj, msg) => warnings.push({ obj, msg }) },
   });
   return source;
 }
@@ -306,7 +314,7 @@ describe('events lookup', () => {
     markets: [negRisk],
   });
 
-  it('looks up numeric ids in batches of at most 50 with closed=true and closed=false on /events/keyset; malformed and unknown ids are unresolved', async () => {
+  it('looks up numeric ids in batches of at most 20 (events come with their markets) with closed=true and closed=false on /events/keyset, include_markets=true; malformed and unknown ids are unresolved', async () => {
     const events = Array.from({ length: 60 }, (_, i) => event(1000 + i, i % 2 === 0));
     server = await gamma([], events);
     const ids = [...events.map((e) => e.id as string), '1000', '999999', 'next-pm-ethiopia', ''];
@@ -317,16 +325,54 @@ describe('events lookup', () => {
       { id: '', reason: UNRESOLVED_BAD_EVENT_ID },
       { id: '999999', reason: UNRESOLVED_UNKNOWN },
     ]);
-    expect(server.requests).toHaveLength(4);
+    // 61 ids asked: 20 + 20 + 20 + 1, each batch twice.
+    expect(server.requests).toHaveLength(8);
     for (const request of server.requests) {
       expect(request.path).toBe('/events/keyset');
-      expect(request.query.getAll('id').length).toBeLessThanOrEqual(50);
+      expect(request.query.getAll('id').length).toBeLessThanOrEqual(GAMMA_EVENTS_MAX_BATCH);
       expect(Number(request.query.get('limit'))).toBeGreaterThanOrEqual(request.query.getAll('id').length);
-      expect(request.query.get('include_markets')).toBe('false');
+      expect(request.query.get('include_markets')).toBe('true');
       expect(['true', 'false']).toContain(request.query.get('closed'));
     }
-    expect(server.requests.map((r) => r.query.get('closed')).sort()).toEqual(['false', 'false', 'true', 'true']);
-    expect(source?.stats().requests).toEqual({ 'gamma:events': 4 });
+    expect(server.requests.map((r) => r.query.get('closed')).sort()).toEqual([...Array(4).fill('false'), ...Array(4).fill('true')]);
+    expect(source?.stats().requests).toEqual({ 'gamma:events': 8 });
+    for (const record of lookup.events) {
+      expect(record.market_ids).toBe(JSON.stringify([negRisk.conditionId]));
+      expect(JSON.parse(record.raw)).not.toHaveProperty('markets');
+    }
+  });
+
+  it('asks the legacy /events with include_markets=true too, and records the members each event lists in market_ids (lower case, once each), raw keeping none of them', async () => {
+    const members = [cid(0xa1), cid(0xa2).toUpperCase().replace('0X', '0x'), cid(0xa3)];
+    const withMembers = { ...event(7, false), markets: [...members.map((conditionId) => ({ ...negRisk, conditionId })), { ...negRisk, conditionId: cid(0xa1) }] };
+    server = await gamma([], [withMembers, event(8, true)], { listings: 'legacy' });
+    const lookup = await makeSource(server.url).events(['7', '8']);
+    const legacy = server.requests.filter((r) => r.path === '/events');
+    expect(legacy).toHaveLength(2);
+    for (const request of legacy) expect(request.query.get('include_markets')).toBe('true');
+    const byId = new Map(lookup.events.map((e) => [e.event_id, e]));
+    expect(JSON.parse(byId.get('7')!.market_ids!)).toEqual([cid(0xa1), cid(0xa2), cid(0xa3)]);
+    expect(JSON.parse(byId.get('8')!.market_ids!)).toEqual([negRisk.conditionId]);
+    for (const record of lookup.events) expect(JSON.parse(record.raw)).not.toHaveProperty('markets');
+    expect(warnings).toEqual([expect.objectContaining({ msg: expect.stringContaining('/events') })]);
+  });
+
+  it('an event nesting a market whose conditionId is malformed keeps its other members and says which one it left out; markets that are not an array record none; no crash', async () => {
+    const bad = { ...event(9, false), markets: [negRisk, { ...negRisk, conditionId: '0x1234' }, { ...negRisk, conditionId: null }, 'not a market'] };
+    const odd = { ...event(10, false), markets: { conditionId: 'x' } };
+    server = await gamma([], [bad, odd]);
+    const lookup = await makeSource(server.url).events(['9', '10']);
+    const byId = new Map(lookup.events.map((e) => [e.event_id, e]));
+    expect(byId.get('9')!.market_ids).toBe(JSON.stringify([negRisk.conditionId]));
+    expect(byId.get('10')!.market_ids).toBeNull();
+    const messages = warnings.map((w) => w.msg ?? '');
+    expect(messages).toEqual([
+      expect.stringMatching(/^Gamma event 9 nests a market \(index 1\) whose conditionId "0x1234" is not 0x \+ 64 hex; left out/),
+      expect.stringMatching(/^Gamma event 9 nests a market \(index 2\) whose conditionId null is not 0x \+ 64 hex/),
+      expect.stringMatching(/^Gamma event 9 nests a market \(index 3\) whose conditionId undefined is not 0x \+ 64 hex/),
+      'Gamma event 10 has `markets` {"conditionId":"x"}, not an array of markets; its members are not recorded (a neg-risk event is asked again at the end of a later run)',
+    ]);
+    expect(warnings[0]!.obj).toMatchObject({ eventId: '9', index: 1, conditionId: '"0x1234"' });
   });
 
   it('normalises an event: numbers from strings, neg-risk fields, tags JSON, and raw without the nested markets', () => {
@@ -351,6 +397,11 @@ describe('events lookup', () => {
     const raw = JSON.parse(record.raw) as Obj;
     expect(raw).not.toHaveProperty('markets');
     expect(raw.id).toBe('411239');
+    expect(record.market_ids).toBe(JSON.stringify([negRisk.conditionId]));
+    // Fetched without its markets, an event says nothing of its members: NULL, not an empty list.
+    const { markets: _markets, ...without } = event(411239, false);
+    expect(normalizeEvent(without, FETCHED_AT).market_ids).toBeNull();
+    expect(normalizeEvent({ ...without, markets: [] }, FETCHED_AT).market_ids).toBe('[]');
   });
 
   it('normalises the slim parent event nested in the real neg-risk market', () => {

@@ -16,7 +16,7 @@ describe('writeGroundTruth', () => {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it('writes every fill, the touched markets with their events, and the unresolvable ids with a reason', async () => {
+  it('writes every fill, the touched markets with their events (and the other members of their neg-risk groups), and the unresolvable ids with a reason', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sim-truth-'));
     dirs.push(dir);
     const dataset = createDataset(SMALL);
@@ -30,7 +30,14 @@ describe('writeGroundTruth', () => {
     const resolvable = new Set(dataset.wallets().flatMap((w) => dataset.conditionIds(w).resolvable));
     const unresolvable = new Set(dataset.wallets().flatMap((w) => dataset.conditionIds(w).unresolvable));
     const markets = await readNdjson<{ condition_id: string; event_ids: string[] }>(join(dir, 'nested', 'markets.ndjson'));
-    expect(new Set(markets.map((m) => m.condition_id))).toEqual(resolvable);
+    // The touched markets, and every member of the neg-risk events among theirs (a backfill holds those too).
+    const members = [...resolvable].flatMap((id) =>
+      dataset.eventIdsOfMarket(id).flatMap((e) => {
+        const event = dataset.event(e) as { negRisk: boolean; markets: { conditionId: string }[] };
+        return event.negRisk ? event.markets.map((m) => m.conditionId) : [];
+      }),
+    );
+    expect(new Set(markets.map((m) => m.condition_id))).toEqual(new Set([...resolvable, ...members]));
     expect(summary.markets).toBe(markets.length);
     for (const market of markets) expect(market.event_ids).toEqual(dataset.eventIdsOfMarket(market.condition_id));
 

@@ -74,6 +74,9 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
     const repaired = await startBackfill({ source: again, stage, warehouse }, TEST_RUN_OPTIONS).done;
     await again.close();
     await warehouse.recordRun(runRecord(repaired));
+    // Events as a version before migration 12 left them (fetched without their markets): the refresh's end asks the
+    // neg-risk ones again, and their listing flags the holders of their groups.
+    await fakes.engine!.sql('UPDATE events SET market_ids = NULL WHERE neg_risk');
     // A refresh after the world moved on: its plan, window loads, market look-ups and checkpoints.
     sim.advance({ seconds: 86_400, seed: 2 });
     const fresh = createPolymarketSource({ dataApiUrl: sim.url, gammaApiUrl: sim.url, rateLimits: UNTHROTTLED, sleep: noSleep });
@@ -171,12 +174,15 @@ describe('BigQuery SQL through the ZetaSQL analyzer', () => {
       'SELECT condition_id, status, payouts',
       'SELECT event_id, category, tags',
       'SELECT proxy_wallet AS wallet, fingerprint',
+      'SELECT e.`event_id` AS id, e.`market_ids` IS NOT NULL AS listed',
     ]) {
       expect(sql.some((s) => s.startsWith(start)), start).toBe(true);
     }
     expect(sql.some((s) => s.includes('WHEN MATCHED THEN DELETE')), 'duplicate repair').toBe(true);
     expect(sql.some((s) => s.includes('UNION ALL') && s.includes('wallet_stats') && s.includes('market_resolutions')), 'holders of a resolved market flagged').toBe(true);
     expect(sql.some((s) => s.includes('UNION ALL') && s.includes('wallet_stats') && s.includes('NOT EXISTS (SELECT 1 FROM `test-project.polycopy_test.markets`')), 'holders of a new market flagged').toBe(true);
+    expect(sql.some((s) => s.includes('wallet_stats') && s.includes('g.neg_risk_market_id IN') && s.includes('s.neg_risk')), 'holders of a group with a new member flagged').toBe(true);
+    expect(sql.some((s) => s.includes('wallet_stats') && s.includes('e.market_ids IS NULL')), 'holders of a group listed for the first time flagged').toBe(true);
     const results = await (await analyzer()).analyzeAll(Object.fromEntries(sql.map((text, i) => [String(i), { sql: text, params: statements.get(text)! }])));
     const rejected = Object.entries(results)
       .filter(([, r]) => !r.ok)

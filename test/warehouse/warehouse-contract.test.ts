@@ -399,6 +399,69 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     expect(pick(6, 1)).toMatchObject({ status: 'open', shares: 10, avg_price: 0.5 });
   });
 
+  it('neg-risk groups: held events never listed with their markets, or listing a member held neither as a market nor as an unresolved id, are incomplete (least recently fetched first, at most the limit); a look-up that completes a group flags every holder of the group, and no one else', async () => {
+    const world = pnlWorld();
+    const { cond } = world;
+    const group = world.markets[1]!.neg_risk_market_id;
+    const updater = new WalletStatsUpdater({ warehouse: f.warehouse, now: () => new Date('2024-06-01T00:00:00.000Z') });
+    const stale = () => f.warehouse.staleStatsWallets({ limit: 100 });
+    const pnlOf = async (wallet: string) => (await f.warehouse.walletStatsOf(wallet))?.realized_pnl;
+    const negRiskEvent = (id: string, marketIds: string[] | null, fetchedAt: string, extra: Record<string, unknown> = {}) => ({
+      ...world.event, event_id: id, neg_risk: true, enable_neg_risk: true, neg_risk_market_id: group, market_ids: marketIds === null ? null : JSON.stringify(marketIds), fetched_at: fetchedAt, ...extra,
+    });
+    const incomplete = async (limit = 100) => (await f.warehouse.incompleteNegRiskEvents({ limit })).map((g) => `${g.eventId} ${g.listed ? 'listed' : 'unlisted'}`);
+    // The group's third member (M4) is not held, and its event was fetched before events listed their markets.
+    const events = [
+      world.event,
+      negRiskEvent('88', null, '2024-05-02T00:00:00.000Z'),
+      negRiskEvent('89', [cond(2), cond(3)], '2024-04-01T00:00:00.000Z'),
+      negRiskEvent('90', [cond(2), cond(7)], '2024-04-01T00:00:00.000Z'),
+      negRiskEvent('91', [cond(3), cond(8)], '2024-05-01T00:00:00.000Z'),
+      negRiskEvent('92', null, '2024-04-01T00:00:00.000Z'),
+      { ...negRiskEvent('93', null, '2024-04-01T00:00:00.000Z'), neg_risk: false, enable_neg_risk: null },
+      { ...negRiskEvent('94', [cond(9)], '2024-04-01T00:00:00.000Z'), neg_risk: null, enable_neg_risk: true },
+    ];
+    await f.warehouse.loadBundles([
+      {
+        wallet: W1,
+        tradeCount: world.w1Trades.length + world.w1Later.length,
+        files: {
+          trades: await stageRows(f.stage, 'trades', W1, [...world.w1Trades, ...world.w1Later]),
+          activity: await stageRows(f.stage, 'activity', W1, world.w1Activity),
+          markets: await stageRows(f.stage, 'markets', W1, world.markets.filter((m) => m.condition_id !== cond(4))),
+          events: await stageRows(f.stage, 'events', W1, events),
+        },
+      },
+    ]);
+    await f.warehouse.loadBundles([{ wallet: W2, tradeCount: 1, files: { trades: await stageRows(f.stage, 'trades', W2, world.w2Trades) } }]);
+    await f.sql(`INSERT INTO unresolved_ids (kind, id) VALUES ('market', '${cond(7)}'), ('event', '92')`);
+    await updater.recompute([W1, W2]);
+    // Short of M4, the conversion of M2's NO hands out YES of M3 alone, at 0.70: its sale at 0.50 loses 20 (9 − 20 + 1).
+    expect(await pnlOf(W1)).toBe(-10);
+
+    // 91 lists M8, 94 (enable_neg_risk only) lists M9: neither held. 90's M7 is unresolved, 92 is itself unresolved, 93 is no group.
+    expect(await incomplete()).toEqual(['94 listed', '91 listed', '88 unlisted']);
+    expect(await incomplete(2)).toEqual(['94 listed', '91 listed']);
+
+    // A later look-up brings M4: W1, who converted in the group, is flagged; W2, who holds no market of it, is not.
+    const lookups = (n: number, files: Partial<WalletBundle['files']>) => f.warehouse.loadBundles([{ wallet: `lookups-${n}`, tradeCount: 0, metadataOnly: true, files }]);
+    await lookups(1, { markets: await stageRows(f.stage, 'markets', 'lookups-1', [world.markets[3]!]) });
+    expect(await stale()).toEqual([W1]);
+    await updater.recompute([W1]);
+    // The group whole: YES of M3 and M4 at 0.35, the sale at 0.50 makes 15 (9 + 15 + 1).
+    expect(await pnlOf(W1)).toBe(25);
+
+    // Event 88 listed with its markets for the first time flags the group's holders; listed again, no one.
+    const listed = negRiskEvent('88', [cond(2), cond(3), cond(4)], '2024-06-01T00:00:00.000Z');
+    await lookups(2, { events: await stageRows(f.stage, 'events', 'lookups-2', [listed]) });
+    expect(await stale()).toEqual([W1]);
+    await updater.recompute([W1]);
+    await lookups(3, { events: await stageRows(f.stage, 'events', 'lookups-3', [listed]) });
+    expect(await stale()).toEqual([]);
+    expect(await incomplete()).toEqual(['94 listed', '91 listed']);
+    expect(await f.sql(`SELECT market_ids FROM events WHERE event_id = '88'`)).toEqual([{ market_ids: JSON.stringify([cond(2), cond(3), cond(4)]) }]);
+  });
+
   it('counts failed attempts across runs, parks at the limit, and a success resets the count', async () => {
     await f.warehouse.addTraders([W1, W2, W3], 'test');
     await f.warehouse.writeCheckpoints([checkpoint(W1, true), checkpoint(W2, false, 'boom')], { maxFailedAttempts: 2 });

@@ -32,6 +32,7 @@ export function bigQueryDialect(where: Pick<BigQueryLocation, 'projectId' | 'dat
     inList: (expr, param) => `${expr} IN UNNEST(@${param})`,
     list: (param, column) => `UNNEST(@${param}) AS ${column}`,
     rows: (param) => `UNNEST(@${param})`,
+    jsonStrings: (expr, column) => `UNNEST(JSON_VALUE_ARRAY(${expr})) AS ${column}`,
     matches: (expr, pattern) => `REGEXP_CONTAINS(${expr}, ${literal(pattern)})`,
     // A quoted GoogleSQL string may not contain a raw tab or line break.
     trim: (expr, chars) => `TRIM(${expr}, CONCAT(${[...chars].map((c) => `CHR(${c.codePointAt(0)})`).join(', ')}))`,

@@ -32,6 +32,7 @@ export const duckdbDialect: Dialect = {
   inList: (expr, param) => `${expr} IN (SELECT unnest($${param}))`,
   list: (param, column) => `(SELECT unnest($${param}) AS ${column})`,
   rows: (param) => `(SELECT unnest($${param}, recursive := true))`,
+  jsonStrings: (expr, column) => `(SELECT unnest(json_extract_string(${expr}, '$[*]')) AS ${column})`,
   matches: (expr, pattern) => `regexp_full_match(${expr}, ${literal(pattern)})`,
   trim: (expr, chars) => `trim(${expr}, ${[...chars].map((c) => `chr(${c.codePointAt(0)})`).join(' || ')})`,
   // hash() is a UBIGINT, so the remainder is never negative.

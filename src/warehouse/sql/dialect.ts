@@ -22,6 +22,11 @@ export interface Dialect {
   list(param: string, column: string): string;
   /** A relation with one row per element of a `rows` parameter (an array of structs), its fields as columns. */
   rows(param: string): string;
+  /**
+   * A relation with one row per string of the JSON array text `expr` (none when it is NULL), in column `column`; `expr`
+   * may name a column of an outer query (a correlated subquery's FROM).
+   */
+  jsonStrings(expr: string, column: string): string;
   /** True when `expr` matches `pattern` as a whole (RE2 and DuckDB syntax agree on the patterns we use). */
   matches(expr: string, pattern: string): string;
   /** `expr` without leading or trailing characters of the constant set `chars`. */

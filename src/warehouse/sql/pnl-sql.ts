@@ -31,18 +31,33 @@ WHEN NOT MATCHED THEN INSERT (proxy_wallet, stale) VALUES (s.w, TRUE)`;
 
 /**
  * Marks stale the wallets holding a market of the staged `relation` that changes their replay: a resolution that
- * becomes final (`resolutions`: it makes positions redeemable or lost and decides wins and losses), or a market the
- * warehouse did not know (`markets`: its tokens and neg-risk place were unknown to the replay). Run before the
- * relation is merged, so "new" is read from the target. Holders are the wallets with a position in the market, or an
- * activity row naming it (a redemption of a market unknown until now left no position); wallets without a
- * wallet_stats row are found by staleWalletsSql anyway.
+ * becomes final (`resolutions`: it makes positions redeemable or lost and decides wins and losses), a market the
+ * warehouse did not know (`markets`: its tokens and neg-risk place were unknown to the replay), or a neg-risk event
+ * listed with its markets for the first time (`events`: its group was held without them until now). A new neg-risk
+ * market or a newly listed event also changes the replay of every wallet holding another market of its group: a
+ * conversion there hands out YES of each question, priced by how many the group has. Run before the relation is
+ * merged, so "new" is read from the target. Holders are the wallets with a position in the market, or an activity row
+ * naming it (a redemption of a market unknown until now left no position); wallets without a wallet_stats row are
+ * found by staleWalletsSql anyway.
  */
-export function markHoldersStaleSql(d: Dialect, relation: string, kind: 'resolutions' | 'markets'): string {
-  const changed =
-    kind === 'resolutions'
-      ? `s.status = ${d.literal('resolved')} AND s.payouts IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM ${d.table('market_resolutions')} AS r WHERE r.condition_id = s.condition_id AND r.status = ${d.literal('resolved')})`
-      : `NOT EXISTS (SELECT 1 FROM ${d.table('markets')} AS m WHERE m.condition_id = s.condition_id)`;
+export function markHoldersStaleSql(d: Dialect, relation: string, kind: 'resolutions' | 'markets' | 'events'): string {
+  const m = d.table('markets');
+  const groupsOf = (groups: string) => `SELECT g.condition_id FROM ${m} AS g WHERE g.neg_risk_market_id IN (${groups})`;
+  let changed: string;
+  if (kind === 'resolutions') {
+    changed = `SELECT s.condition_id FROM ${relation} AS s
+    WHERE s.status = ${d.literal('resolved')} AND s.payouts IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM ${d.table('market_resolutions')} AS r WHERE r.condition_id = s.condition_id AND r.status = ${d.literal('resolved')})`;
+  } else if (kind === 'markets') {
+    const fresh = `NOT EXISTS (SELECT 1 FROM ${m} AS m WHERE m.condition_id = s.condition_id)`;
+    changed = `SELECT s.condition_id FROM ${relation} AS s WHERE ${fresh}
+    UNION ALL
+    ${groupsOf(`SELECT s.neg_risk_market_id FROM ${relation} AS s WHERE COALESCE(s.neg_risk, FALSE) AND s.neg_risk_market_id IS NOT NULL AND ${fresh}`)}`;
+  } else {
+    changed = groupsOf(`SELECT s.neg_risk_market_id FROM ${relation} AS s
+      WHERE s.market_ids IS NOT NULL AND s.neg_risk_market_id IS NOT NULL AND (COALESCE(s.neg_risk, FALSE) OR COALESCE(s.enable_neg_risk, FALSE))
+        AND EXISTS (SELECT 1 FROM ${d.table('events')} AS e WHERE e.event_id = s.event_id AND e.market_ids IS NULL)`);
+  }
   return `MERGE INTO ${d.table('wallet_stats')} AS t
 USING (
   SELECT DISTINCT h.proxy_wallet AS w FROM (
@@ -51,8 +66,7 @@ USING (
     SELECT proxy_wallet, condition_id FROM ${d.table('activity')}
   ) AS h
   WHERE h.condition_id IN (
-    SELECT s.condition_id FROM ${relation} AS s
-    WHERE ${changed}
+    ${changed}
   )
 ) AS s
 ON t.proxy_wallet = s.w

@@ -12,13 +12,16 @@ import { UNTHROTTLED_SPEC } from '../../testkit/cli.js';
 
 const CLI = 'dist/cli/main.js';
 
+/** Wallets of the run that is SIGKILLed once about half of them have asked for their fills. */
+const KILLED_RUN_WALLETS = 40;
+
 describe('backfill against the simulator over real HTTP into a real DuckDB file', () => {
   let sim: RunningSimulator;
 
   beforeAll(async () => {
-    // 120 wallets: three commit batches and every market and event path; the 1,000-wallet run with its
-    // ground-truth check is `npm run bench` section 1.
-    sim = await startSimulator({ seed: 42, wallets: 120, maxTradesPerWallet: 3000 });
+    // 120 wallets: three commit batches and every market and event path, five of them over a page of fills
+    // (13,381 in all); the 1,000-wallet run with its ground-truth check is `npm run bench` section 1.
+    sim = await startSimulator({ seed: 42, wallets: 120, maxTradesPerWallet: 1500 });
   });
   afterAll(async () => {
     await sim.close();
@@ -53,7 +56,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
   it('a run SIGKILLed part-way, then run again, ends equal to the ground truth with no duplicate', async () => {
     expect(existsSync(CLI), `${CLI} missing: run npm run build first`).toBe(true);
     await withTempDir(async (dir) => {
-      const wallets = sim.dataset.wallets().slice(0, 60);
+      const wallets = sim.dataset.wallets().slice(0, KILLED_RUN_WALLETS);
       await seedTraders(dir, wallets);
 
       sim.resetStats();
@@ -70,7 +73,7 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       // Kill once roughly half the wallets have been fetched: mid-fetch, mid-commit, wherever it is.
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
-          if ((sim.stats().requests['data:trades'] ?? 0) >= 30) {
+          if ((sim.stats().requests['data:trades'] ?? 0) >= KILLED_RUN_WALLETS / 2) {
             clearInterval(timer);
             resolve();
           }
@@ -84,11 +87,11 @@ describe('backfill against the simulator over real HTTP into a real DuckDB file'
       const before = await partial.status();
       await partial.close();
       expect(before.completed).toBeGreaterThan(0);
-      expect(before.completed).toBeLessThan(60);
+      expect(before.completed).toBeLessThan(KILLED_RUN_WALLETS);
 
       const resumed = await runBackfill(dir, sim.url);
       expect(resumed.outcome).toBe('complete');
-      expect(resumed.planned).toBe(60 - before.completed);
+      expect(resumed.planned).toBe(KILLED_RUN_WALLETS - before.completed);
       const check = await openWarehouse(dir);
       await expectEqualsGroundTruth(check, sim.dataset, wallets);
       await check.close();
@@ -101,7 +104,8 @@ describe('backfill with faults injected at the API', () => {
     const sim = await startSimulator({
       seed: 7,
       wallets: 50,
-      maxTradesPerWallet: 2000,
+      // Three wallets over a page of fills, so faults land inside cursor walks too.
+      maxTradesPerWallet: 1500,
       faults: {
         rateLimitedWithRetryAfter: 0.05,
         rateLimitedWithoutRetryAfter: 0.05,

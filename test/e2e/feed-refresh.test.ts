@@ -1,4 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type { BackfillRun } from '../../src/engine/backfill-run.js';
 import { RunEvents } from '../../src/engine/run-events.js';
@@ -20,11 +24,31 @@ import { withTempDir } from '../../testkit/temp-dir.js';
 const FEED_OPTIONS: RefreshOptions = { overlapSeconds: 3_600, marketRefreshAfterMs: 0, via: 'feed' };
 const WALLETS = 24;
 
+const world = () => startSimulator({ seed: 21, wallets: WALLETS, maxTradesPerWallet: 80, nowSeconds: clockBehind(2) });
+
 describe('refresh by the global trade feed', () => {
   let sim: RunningSimulator;
   let FEED: RefreshOptions;
+  /**
+   * Every wallet of the world backfilled once, copied into each test that starts from the whole world: each test's
+   * simulator is the same seed's world before its own step, so the copy is what its own backfill would load.
+   */
+  let template: string;
+  beforeAll(async () => {
+    template = await mkdtemp(join(tmpdir(), 'backfill-feed-template-'));
+    const first = await world();
+    try {
+      await seedTraders(template, first.dataset.wallets());
+      expect(await runBackfill(template, first.url)).toMatchObject({ outcome: 'complete', loaded: WALLETS });
+    } finally {
+      await first.close();
+    }
+  });
+  afterAll(async () => {
+    if (template) await rm(template, { recursive: true, force: true });
+  });
   beforeEach(async () => {
-    sim = await startSimulator({ seed: 21, wallets: WALLETS, maxTradesPerWallet: 80, nowSeconds: clockBehind(2) });
+    sim = await world();
     // The refresh reads the feed's window against the simulator's data clock (see the top of this file).
     FEED = { ...FEED_OPTIONS, clock: () => sim.dataset.clockSeconds * 1000 + 60_000 };
   });
@@ -32,7 +56,11 @@ describe('refresh by the global trade feed', () => {
     await sim.close();
   });
 
-  async function backfill(dir: string, wallets: readonly string[] = sim.dataset.wallets()): Promise<void> {
+  async function backfill(dir: string, wallets?: readonly string[]): Promise<void> {
+    if (wallets === undefined) {
+      await cp(template, dir, { recursive: true });
+      return;
+    }
     await seedTraders(dir, wallets);
     expect(await runBackfill(dir, sim.url)).toMatchObject({ outcome: 'complete', loaded: wallets.length });
   }

@@ -35,7 +35,7 @@ export function addRunOptions(command: Command): Command {
     .option('--rate-limit <spec>', `per-endpoint limits, e.g. data:trades=200/10s,gamma:markets=300/10s (env ${ENV.rateLimits})`)
     .option(
       '--activity-types <list>',
-      `activity types fetched per wallet, comma-separated (env ${ENV.activityTypes}; default ${DEFAULT_ACTIVITY_TYPES.join(',')}; add DEPOSIT,WITHDRAWAL for cash moves)`,
+      `activity types fetched per wallet, comma-separated (env ${ENV.activityTypes}; default ${DEFAULT_ACTIVITY_TYPES.join(',')}; add DEPOSIT,WITHDRAWAL for cash moves, TRADE for the fees of fills)`,
     )
     .option('--timeout <duration>', `per-request timeout (default ${DEFAULTS.timeout})`)
     .option('--max-attempts <n>', `attempts per API request, retries on 429/5xx/network included (default ${DEFAULTS.maxAttempts})`)

@@ -86,7 +86,7 @@ export interface SourceSettings {
   maxResponseBytes: Checked<number>;
   /** Pages after which a wallet fails instead of paging on (a server handing out endless cursors). */
   maxPagesPerWallet: Checked<number>;
-  /** Activity types fetched per wallet (`--activity-types`), checked: TRADE and unknown types refused. */
+  /** Activity types fetched per wallet (`--activity-types`), checked: unknown types refused; TRADE only when named (fees). */
   activityTypes: readonly string[];
 }
 

@@ -13,7 +13,10 @@ export type Timestamp = string | number;
 export interface PnlFill extends Pick<TradeRecord, 'asset' | 'condition_id' | 'outcome_index' | 'side' | 'size' | 'price' | 'transaction_hash'> {
   timestamp: Timestamp;
   fill_seq?: number;
-  /** USDC the wallet paid in fees on this fill; null or absent when unknown (counted as 0). */
+  /**
+   * USDC the wallet paid in fees on this fill; null or absent when unknown, which makes its position's figures after
+   * fees unknown (null), never 0. A known fee of 0 (a maker fill, a fill before fees) is 0.
+   */
   fee_usdc?: number | null;
   /** Maker or taker, when known; only the wallet summary's maker share reads it. */
   role?: 'maker' | 'taker' | null;

@@ -24,8 +24,10 @@ export interface PositionState {
   totalBought: bigint;
   /** Σ amount × price over buys, in 10^-12 USDC (exact; the subgraph does not keep it). */
   costBought: bigint;
-  /** Micro-USDC of fees on this token's fills. */
+  /** Micro-USDC of fees on this token's fills whose fee is known. */
   fees: bigint;
+  /** Fills whose fee is not known: while any is, the position's fees (and profit after fees) are unknown. */
+  unknownFees: number;
   fills: number;
   /** Epoch seconds of the first acquisition (buy, split, conversion); null if never acquired. */
   firstEntry: number | null;
@@ -54,6 +56,7 @@ export class PositionBook {
         totalBought: 0n,
         costBought: 0n,
         fees: 0n,
+        unknownFees: 0,
         fills: 0,
         firstEntry: null,
         lastEvent: 0,

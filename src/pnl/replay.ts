@@ -14,7 +14,7 @@
  * The subgraph indexes neither combo trades (their exchange is not among its sources) nor rewards, rebates or
  * transfers (notes.md: "transfers outside of these 5 event type are not tracked"); neither does the replay. Fees
  * are not in the subgraph's figures either: they are kept beside them, so profit is reported before fees (to
- * reconcile) and after (what the trader kept).
+ * reconcile) and after (what the trader kept) — after fees only where every fill's fee is known (`PnlFill.fee_usdc`).
  */
 import type { OrderedEvent, PnlActivity, PnlFill, PnlMarket, WalletHistory } from './inputs.js';
 import { orderEvents } from './inputs.js';
@@ -45,9 +45,13 @@ export interface PnlPosition {
   cost_bought_usdc: number;
   /** Realized profit before fees, USDC: what Polymarket reports. */
   realized_pnl: number;
-  /** Realized profit minus this token's fill fees. */
-  realized_pnl_after_fees: number;
-  fees_usdc: number;
+  /**
+   * Realized profit minus this token's fill fees; null when any of its fills has no known fee (an unknown fee is
+   * not a zero fee: a figure after fees that silently counted it as 0 would be the before-fees figure mislabelled).
+   */
+  realized_pnl_after_fees: number | null;
+  /** Σ the fees of this token's fills; 0 without fills (a split charges none); null when any fill's fee is unknown. */
+  fees_usdc: number | null;
   status: PositionStatus;
   /** The resolved payout per share of this outcome; null while unresolved (or the outcome is unknown). */
   payout_price: number | null;
@@ -203,7 +207,8 @@ export function replayWallet(history: WalletHistory): WalletReplay {
     }
     const position = positionOf(fill.asset, conditionId, fill.outcome_index);
     position.fills += 1;
-    if (fill.fee_usdc) position.fees += toMicro(fill.fee_usdc);
+    if (fill.fee_usdc === null || fill.fee_usdc === undefined) position.unknownFees += 1;
+    else position.fees += toMicro(fill.fee_usdc);
     const shares = toMicro(fill.size);
     const price = fillPriceMicro(shares, fill.price);
     if (side === 'BUY') book.buy(position, price, shares, seconds);
@@ -320,8 +325,8 @@ export function replayWallet(history: WalletHistory): WalletReplay {
       total_bought: fromMicro(state.totalBought),
       cost_bought_usdc: Number(state.costBought) / 1e12,
       realized_pnl: fromMicro(state.realizedPnl),
-      realized_pnl_after_fees: fromMicro(state.realizedPnl - state.fees),
-      fees_usdc: fromMicro(state.fees),
+      realized_pnl_after_fees: state.unknownFees > 0 ? null : fromMicro(state.realizedPnl - state.fees),
+      fees_usdc: state.unknownFees > 0 ? null : fromMicro(state.fees),
       status,
       payout_price: payout === undefined ? null : fromMicro(payout),
       settled_pnl: settled === null ? null : fromMicro(settled),

@@ -19,8 +19,10 @@ export interface WalletStats {
   proxy_wallet: string;
   /** Σ realized profit before fees, USDC (Polymarket's figure). */
   realized_pnl: number;
-  realized_pnl_after_fees: number;
-  fees_usdc: number;
+  /** Σ realized profit after fees; null unless every position's fees are known (see PnlPosition). */
+  realized_pnl_after_fees: number | null;
+  /** Σ fees; 0 for a wallet without fills (nothing was charged); null unless every position's fees are known. */
+  fees_usdc: number | null;
   /** Σ size × price over every fill, combos included. */
   volume_usdc: number;
   /** Every fill, combos included. */
@@ -29,7 +31,11 @@ export interface WalletStats {
   markets_traded: number;
   /** Of those, markets resolved with payouts. */
   resolved_markets_traded: number;
-  /** Resolved markets where the wallet's positions settled above zero after fees, and below. */
+  /**
+   * Resolved markets where the wallet's positions settled above zero after fees, and below; a position whose fees are
+   * unknown counts at its settled figure before fees (a win or loss is decided by far more than a fee, and an
+   * unknown fee would otherwise leave the market undecided).
+   */
   wins: number;
   losses: number;
   /** wins / (wins + losses); null without a decided market. */
@@ -38,7 +44,7 @@ export interface WalletStats {
   win_rate_sample: number;
   /** Σ USDC paid for every buy (fills, splits, conversions). */
   cost_bought_usdc: number;
-  /** realized_pnl_after_fees / cost_bought_usdc; null when nothing was bought. */
+  /** realized_pnl_after_fees / cost_bought_usdc; null when nothing was bought or the fees are unknown. */
   return_on_cost: number | null;
   first_trade_at: string | null;
   last_trade_at: string | null;
@@ -64,13 +70,16 @@ const usdc = (micro: bigint): number => Number(micro) / 1e6;
 export function summarizeWallet(replay: WalletReplay, fills: readonly PnlFill[], options: SummaryOptions = {}): WalletStats {
   let realized = 0n;
   let fees = 0n;
+  // Any position with an unknown fee makes the wallet's fees unknown: a partial sum would pass for the whole.
+  let feesKnown = true;
   let costBought = 0;
   const settledByMarket = new Map<string, bigint | null>();
   for (const position of replay.positions) {
     realized += toMicro(position.realized_pnl);
-    fees += toMicro(position.fees_usdc);
+    if (position.fees_usdc === null) feesKnown = false;
+    else fees += toMicro(position.fees_usdc);
     costBought += position.cost_bought_usdc;
-    const settled = position.settled_pnl === null ? null : toMicro(position.settled_pnl) - toMicro(position.fees_usdc);
+    const settled = position.settled_pnl === null ? null : toMicro(position.settled_pnl) - toMicro(position.fees_usdc ?? 0);
     const previous = settledByMarket.get(position.condition_id);
     // A market is decided only when every position in it settled.
     settledByMarket.set(position.condition_id, previous === null || settled === null ? null : (previous ?? 0n) + settled);
@@ -109,7 +118,7 @@ export function summarizeWallet(replay: WalletReplay, fills: readonly PnlFill[],
       categories.set(category, entry);
     }
   }
-  const realizedAfterFees = realized - fees;
+  const realizedAfterFees = feesKnown ? realized - fees : null;
   const top = [...categories]
     .sort(([a, x], [b, y]) => (y.volume > x.volume ? 1 : y.volume < x.volume ? -1 : 0) || y.fills - x.fills || (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, options.topCategories ?? 3)
@@ -118,8 +127,8 @@ export function summarizeWallet(replay: WalletReplay, fills: readonly PnlFill[],
   return {
     proxy_wallet: replay.wallet,
     realized_pnl: usdc(realized),
-    realized_pnl_after_fees: usdc(realizedAfterFees),
-    fees_usdc: usdc(fees),
+    realized_pnl_after_fees: realizedAfterFees === null ? null : usdc(realizedAfterFees),
+    fees_usdc: feesKnown ? usdc(fees) : null,
     volume_usdc: usdc(volume),
     fills: fills.length,
     markets_traded: settledByMarket.size,
@@ -129,7 +138,7 @@ export function summarizeWallet(replay: WalletReplay, fills: readonly PnlFill[],
     win_rate: wins + losses > 0 ? wins / (wins + losses) : null,
     win_rate_sample: wins + losses,
     cost_bought_usdc: Math.round(costBought * 1e6) / 1e6,
-    return_on_cost: costBought > 0 ? usdc(realizedAfterFees) / costBought : null,
+    return_on_cost: costBought > 0 && realizedAfterFees !== null ? usdc(realizedAfterFees) / costBought : null,
     first_trade_at: first === undefined ? null : iso(first),
     last_trade_at: last === undefined ? null : iso(last),
     maker_share: roles > 0 ? makers / roles : null,

@@ -34,8 +34,9 @@ export interface ActivityWalkOptions {
   /** Oldest block time asked for, epoch seconds (whole, >= 1); default 1, the full history. */
   startSeconds?: number;
   /**
-   * Types to fetch; default DEFAULT_ACTIVITY_TYPES. TRADE is refused (fills come from `/v2/trades`); naming
-   * DEPOSIT or WITHDRAWAL turns `exclude_deposits_withdrawals` off, which otherwise hides them.
+   * Types to fetch; default DEFAULT_ACTIVITY_TYPES. TRADE is opt-in: fills come from `/v2/trades`, and a TRADE row
+   * repeats one, but its `usdc_size` holds the fill's fee (the profit replay's only source of fees); naming DEPOSIT
+   * or WITHDRAWAL turns `exclude_deposits_withdrawals` off, which otherwise hides them.
    */
   types?: readonly string[];
   /** Pages after which a walk that still has a next_cursor fails; default 20 000. */
@@ -49,14 +50,9 @@ export function checkActivityTypes(types: readonly string[] = DEFAULT_ACTIVITY_T
   const checked: ActivityType[] = [];
   for (const entry of types) {
     const type = entry.trim().toUpperCase();
-    if (type === 'TRADE') {
-      throw new ConfigError('activity type TRADE cannot be walked as activity: fills come from /v2/trades, and asking both would store every fill twice', {
-        hint: `Leave TRADE out; valid activity types: ${ACTIVITY_TYPES.filter((t) => t !== 'TRADE').join(', ')}`,
-      });
-    }
     if (!(ACTIVITY_TYPES as readonly string[]).includes(type)) {
       throw new ConfigError(`activity type ${JSON.stringify(entry)} is not a documented activity type`, {
-        hint: `Valid activity types: ${ACTIVITY_TYPES.filter((t) => t !== 'TRADE').join(', ')}`,
+        hint: `Valid activity types: ${ACTIVITY_TYPES.join(', ')}`,
       });
     }
     if (!checked.includes(type as ActivityType)) checked.push(type as ActivityType);

@@ -56,7 +56,8 @@ export interface PolymarketSourceConfig {
   maxRetryAfterMs?: number;
   /**
    * Activity types fetched per wallet (`/v2/activity?type=`); default every documented type but TRADE, deposits and
-   * withdrawals excluded (naming DEPOSIT or WITHDRAWAL includes them). Checked here: TRADE or an unknown type is refused.
+   * withdrawals excluded (naming DEPOSIT or WITHDRAWAL includes them; naming TRADE fetches the fills again as activity,
+   * for their fees). Checked here: an unknown type is refused.
    */
   activityTypes?: readonly string[];
   /** Ids per Gamma request, at most 50 (the default). */

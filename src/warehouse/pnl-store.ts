@@ -301,8 +301,9 @@ export class PnlStore {
       total_bought: Number(r.total_bought ?? 0),
       cost_bought_usdc: Number(r.cost_bought_usdc ?? 0),
       realized_pnl: Number(r.realized_pnl ?? 0),
-      realized_pnl_after_fees: Number(r.realized_pnl_after_fees ?? 0),
-      fees_usdc: Number(r.fees_usdc ?? 0),
+      // NULL is an unknown fee, not a zero one.
+      realized_pnl_after_fees: num(r.realized_pnl_after_fees),
+      fees_usdc: num(r.fees_usdc),
       status: String(r.status ?? ''),
       payout_price: num(r.payout_price),
       settled_pnl: num(r.settled_pnl),

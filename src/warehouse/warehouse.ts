@@ -422,8 +422,9 @@ export interface PositionRow {
   total_bought: number;
   cost_bought_usdc: number;
   realized_pnl: number;
-  realized_pnl_after_fees: number;
-  fees_usdc: number;
+  /** Null when a fill of the position has no known fee (its TRADE activity row is not held). */
+  realized_pnl_after_fees: number | null;
+  fees_usdc: number | null;
   status: string;
   payout_price: number | null;
   settled_pnl: number | null;

@@ -31,6 +31,8 @@ export interface DomElement {
   dataset: Record<string, string | undefined>;
   style: { width: string };
   textContent: string | null;
+  /** The `title` attribute ('' when absent). */
+  title: string;
   querySelector(selector: string): DomElement | null;
   value?: number;
 }

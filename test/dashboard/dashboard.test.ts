@@ -111,6 +111,7 @@ async function expectTraders(page: Page, status: StatusJson): Promise<void> {
         rank: cellText('rank'),
         realized: cellText('realized'),
         afterFees: cellText('after-fees'),
+        afterFeesTitle: (tr as DomElement).querySelector('.after-fees')!.title,
         volume: cellText('volume'),
         roi: cellText('return'),
         winRate: cellText('win-rate'),
@@ -126,9 +127,11 @@ async function expectTraders(page: Page, status: StatusJson): Promise<void> {
       stale: t.stale,
       rank: String(i + 1),
       realized: usd(t.realized_pnl!),
-      afterFees: usd(t.realized_pnl_after_fees!),
+      // An unknown fee shows "—" with its reason, never $0.00 or NaN.
+      afterFees: t.realized_pnl_after_fees === null ? '—' : usd(t.realized_pnl_after_fees),
+      afterFeesTitle: t.realized_pnl_after_fees === null ? 'fees unknown: no TRADE activity held for some fill' : '',
       volume: usd(t.volume_usdc!),
-      roi: `${en(t.return_on_cost! * 100, 2)} %`,
+      roi: t.return_on_cost === null ? '—' : `${en(t.return_on_cost * 100, 2)} %`,
       winRate: t.win_rate === null ? '—' : `${en(t.win_rate * 100, 2)} % (${t.wins}/${t.win_rate_sample})`,
       markets: en(t.markets_traded!),
       category: t.top_category === null ? '—' : t.top_category === HOSTILE_TERMINAL ? HOSTILE_TERMINAL_SHOWN : t.top_category,
@@ -139,6 +142,9 @@ async function expectTraders(page: Page, status: StatusJson): Promise<void> {
   expect(await page.locator('#traders-table').isVisible()).toBe(true);
   expect(await page.locator('#no-traders').isHidden()).toBe(true);
   expect(await text(page, '#traders-stale')).toBe(en(status.traders.stale));
+  // The note saying how to get figures after fees shows exactly when one is unknown (the fake status has one).
+  expect(status.traders.top.some((t) => t.realized_pnl_after_fees === null)).toBe(true);
+  expect(await page.locator('#traders-fees-unknown').isVisible()).toBe(true);
 }
 
 afterAll(async () => {
@@ -289,6 +295,7 @@ describe('dashboard page in headless Chromium', () => {
     expect(await page.locator('#no-traders').isVisible()).toBe(true);
     expect(await page.locator('#traders-table').isHidden()).toBe(true);
     expect(await page.locator('#traders-rows tr').count()).toBe(0);
+    expect(await page.locator('#traders-fees-unknown').isHidden()).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
   });

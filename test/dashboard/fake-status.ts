@@ -97,7 +97,8 @@ export function runningStatus(step: number): StatusJson {
         trader('0x1aa41dc3348708542840fd8a1dd3707111e4f7bd', 16_595.09 + step, 264_332.9, 0.094, 8, 18, 19, 'Sports'),
         trader('0x5e1eff51eecbb6f39ba08243afad4064e115f2e8', 10_340.05, 680.73, 10.535, 3, 4, 4, HOSTILE_HTML),
         { ...trader('0xbabccba87188c656840714a5ebf07ac8931b9f11', 9_024.63, 4_781.32, 2.306, 0, 0, 3, null), win_rate: null, stale: true },
-        trader('0xacf557f4235c2756bcaa0c55bd9dde8970979450', -3_348.32, 14_490.8, -0.2, 1, 11, 11, HOSTILE_TERMINAL),
+        // Loaded without TRADE activity: its fees, and so its figures after fees, are unknown (null, not 0).
+        { ...trader('0xacf557f4235c2756bcaa0c55bd9dde8970979450', -3_348.32, 14_490.8, -0.2, 1, 11, 11, HOSTILE_TERMINAL), realized_pnl_after_fees: null, return_on_cost: null },
       ],
     },
     run: {

@@ -8,14 +8,15 @@ describe('the wallet summary, hand-worked', () => {
     const B = binaryMarket(102);
     const C = binaryMarket(103);
     const fills = [
+      // Every fee known (0 where a TRADE row showed none), so the figures after fees are known too.
       // A (Sports): BUY 100 @ 0.40 (maker), SELL 100 @ 0.55 (taker, fee 0.50) → realized 15, fee 0.50. YES wins: settled 15.
-      fill('BUY', A, 0, 100, 0.4, { role: 'maker' }),
+      fill('BUY', A, 0, 100, 0.4, { role: 'maker', fee_usdc: 0 }),
       fill('SELL', A, 0, 100, 0.55, { role: 'taker', fee_usdc: 0.5 }),
       // B (Politics): BUY 50 YES @ 0.70 (role unknown); NO wins, never redeemed → realized 0, settled −35.
-      fill('BUY', B, 0, 50, 0.7),
+      fill('BUY', B, 0, 50, 0.7, { fee_usdc: 0 }),
       // C (Sports): BUY 100 YES @ 0.35 (maker), BUY 20 NO @ 0.60 (taker); YES wins, redeemed → realized 65 − 12 = 53.
-      fill('BUY', C, 0, 100, 0.35, { role: 'maker' }),
-      fill('BUY', C, 1, 20, 0.6, { role: 'taker' }),
+      fill('BUY', C, 0, 100, 0.35, { role: 'maker', fee_usdc: 0 }),
+      fill('BUY', C, 1, 20, 0.6, { role: 'taker', fee_usdc: 0 }),
     ];
     const input = history({
       fills,

@@ -113,10 +113,11 @@ describe('normalizeComboActivityRow', () => {
 });
 
 describe('checkActivityTypes', () => {
-  it('refuses TRADE (fills come from /v2/trades) and unknown types, naming the valid ones', () => {
-    expect(() => checkActivityTypes(['SPLIT', 'TRADE'])).toThrow(ConfigError);
-    expect(() => checkActivityTypes(['SPLIT', 'TRADE'])).toThrow(/fills come from \/v2\/trades/);
-    expect(() => checkActivityTypes(['REDEEEM'])).toThrow(/"REDEEEM" is not a documented activity type.*Valid activity types: SPLIT/);
+  it('accepts TRADE only when named (its usdc_size is where fees come from) and refuses unknown types, naming the valid ones', () => {
+    expect(checkActivityTypes()).not.toContain('TRADE');
+    expect(checkActivityTypes(['SPLIT', 'trade'])).toEqual(['SPLIT', 'TRADE']);
+    expect(() => checkActivityTypes(['REDEEEM'])).toThrow(ConfigError);
+    expect(() => checkActivityTypes(['REDEEEM'])).toThrow(/"REDEEEM" is not a documented activity type.*Valid activity types: TRADE, SPLIT/);
     expect(() => checkActivityTypes([])).toThrow(/empty/);
     expect(checkActivityTypes([' redeem', 'REDEEM', 'tip'])).toEqual(['REDEEM', 'TIP']);
   });

@@ -340,7 +340,13 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
       markets: await stageRows(f.stage, 'markets', W1, world.markets),
       events: await stageRows(f.stage, 'events', W1, [world.event]),
     });
-    await load(W2, world.w2Trades, []);
+    // W2's fill with its /v2/activity TRADE row: 10 × 0.50 = 5.00 paid plus a fee of 0.05 inside usdc_size 5.05.
+    const w2Fill = world.w2Trades[0]!;
+    const w2Trade = activityRow(W2, 'g1-trade', {
+      type: 'TRADE', condition_id: w2Fill.condition_id, token_id: w2Fill.asset, outcome_index: 0, side: 'BUY', size: 10, price: 0.5, usdc_size: 5.05,
+      timestamp: w2Fill.timestamp, transaction_hash: w2Fill.transaction_hash, raw: '{"type":"TRADE"}',
+    });
+    await load(W2, world.w2Trades, [w2Trade]);
     // Loaded, not yet computed: both flagged; W3 was never loaded.
     expect(await stale()).toEqual([W1, W2]);
     expect(await f.warehouse.walletStats({ by: 'pnl', limit: 10, minMarkets: 0 })).toEqual([]);
@@ -367,8 +373,12 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
       stale: false,
       // 60 × (0.55 − 0.40) + 100 × (0.50 − 0.35) + 10 × (0.60 − 0.50)
       realized_pnl: 25,
-      realized_pnl_after_fees: 25,
-      fees_usdc: 0,
+      // No TRADE activity held for W1's fills: their fees, and so every figure after fees, are unknown (NULL, not 0).
+      realized_pnl_after_fees: null,
+      fees_usdc: null,
+      return_on_cost: null,
+      // Paid for buys: 100×0.40 + 200×0.70 + 50×0.30 + conversion YES 2 × 100×0.35 + split 2 × 10×0.50.
+      cost_bought_usdc: 275,
       // 100×0.40 + 60×0.55 + 200×0.70 + 50×0.30 + 100×0.50 + 10×0.60
       volume_usdc: 284,
       fills: 6,
@@ -382,7 +392,14 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
       top_categories: [{ category: 'Sports', volume_usdc: 284, fills: 6 }],
       computed_at: '2024-06-01T00:00:00Z',
     });
-    expect(second).toMatchObject({ proxy_wallet: W2, realized_pnl: 0, volume_usdc: 5, markets_traded: 1 });
+    // W2's one fee is known: 0 − 0.05 after fees, over the 5.00 it paid.
+    expect(second).toMatchObject({ proxy_wallet: W2, realized_pnl: 0, realized_pnl_after_fees: -0.05, fees_usdc: 0.05, return_on_cost: -0.01, volume_usdc: 5, markets_traded: 1 });
+    // By return: a known return (W2's −1 %) ranks before an unknown one (W1's, +25 / 275 ≈ +9 % before fees).
+    expect((await f.warehouse.walletStats({ by: 'roi', limit: 10, minMarkets: 0 })).map((r) => [r.proxy_wallet, r.return_on_cost])).toEqual([
+      [W2, -0.01],
+      [W1, null],
+    ]);
+    expect(await f.warehouse.walletPositions(W2)).toEqual([expect.objectContaining({ realized_pnl: 0, realized_pnl_after_fees: -0.05, fees_usdc: 0.05 })]);
     expect((await f.warehouse.walletStats({ by: 'volume', limit: 1, minMarkets: 2 })).map((r) => r.proxy_wallet)).toEqual([W1]);
     expect(await f.warehouse.walletStatsOf(W3)).toBeUndefined();
     expect(await f.warehouse.statsCounts()).toEqual({ wallets: 2, computed: 2, stale: 0 });
@@ -390,13 +407,16 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     const positions = await f.warehouse.walletPositions(W1);
     const pick = (n: number, outcome: number) => positions.find((p) => p.token_id === `${n}0${outcome + 1}`);
     expect(positions).toHaveLength(7);
-    expect(pick(1, 0)).toMatchObject({ status: 'open', shares: 40, avg_price: 0.4, realized_pnl: 9, question: 'Question 1?', first_entry_at: '2024-03-01T00:01:00Z' });
+    expect(pick(1, 0)).toMatchObject({ status: 'open', shares: 40, avg_price: 0.4, realized_pnl: 9, realized_pnl_after_fees: null, fees_usdc: null, question: 'Question 1?', first_entry_at: '2024-03-01T00:01:00Z' });
     expect(pick(2, 1)).toMatchObject({ status: 'open', shares: 100, avg_price: 0.7, realized_pnl: 0 });
     expect(pick(3, 0)).toMatchObject({ status: 'closed', shares: 0, avg_price: 0.35, realized_pnl: 15 });
     expect(pick(4, 0)).toMatchObject({ status: 'open', shares: 100, avg_price: 0.35, realized_pnl: 0 });
     expect(pick(5, 1)).toMatchObject({ status: 'lost', shares: 50, payout_price: 0, settled_pnl: -15 });
     expect(pick(6, 0)).toMatchObject({ status: 'closed', realized_pnl: 1 });
     expect(pick(6, 1)).toMatchObject({ status: 'open', shares: 10, avg_price: 0.5 });
+    // M6's NO came from the split alone: no fill, no fee, a known 0 (its YES was sold by a fill of unknown fee).
+    expect(pick(6, 1)).toMatchObject({ realized_pnl_after_fees: 0, fees_usdc: 0 });
+    expect(pick(6, 0)).toMatchObject({ realized_pnl_after_fees: null, fees_usdc: null });
   });
 
   it('neg-risk groups: held events never listed with their markets, or listing a member held neither as a market nor as an unresolved id, are incomplete (least recently fetched first, at most the limit); a look-up that completes a group flags every holder of the group, and no one else', async () => {

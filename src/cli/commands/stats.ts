@@ -4,6 +4,7 @@ import { COMMAND_BOUNDS, COMMAND_DEFAULTS, statsQuery, verifyPnlTarget } from '.
 import { ENV } from '../../library/config.js';
 import type { Flags } from '../../library/config.js';
 import type { PnlCheck, PnlVerification } from '../../library/pnl-verify.js';
+import { DEFAULT_ACTIVITY_TYPES } from '../../polymarket/activity-rows.js';
 import { STATS_ORDERS } from '../../warehouse/sql/pnl-sql.js';
 import type { PositionRow, StatsCounts, WalletStatsRow } from '../../warehouse/warehouse.js';
 import { EXIT } from '../exit-codes.js';
@@ -13,6 +14,9 @@ import { safeText } from '../terminal-text.js';
 const usd = (value: number | null): string =>
   value === null ? '-' : `${value < 0 ? '-' : ''}$${Math.abs(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const percent = (value: number | null): string => (value === null ? '-' : `${(value * 100).toFixed(1)}%`);
+/** A figure after fees: "—" when a fill's fee is unknown (never $0.00, which would pass for a known figure). */
+const UNKNOWN = '—';
+const afterFeesUsd = (value: number | null): string => (value === null ? UNKNOWN : usd(value));
 const shares = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 6 });
 const pad = (text: string, width: number): string => (text.length >= width ? text : text + ' '.repeat(width - text.length));
 const padLeft = (text: string, width: number): string => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
@@ -29,9 +33,9 @@ export function rankingTable(wallets: readonly WalletStatsRow[]): string {
     String(i + 1),
     w.proxy_wallet,
     usd(w.realized_pnl),
-    usd(w.realized_pnl_after_fees),
+    afterFeesUsd(w.realized_pnl_after_fees),
     usd(w.volume_usdc),
-    percent(w.return_on_cost),
+    w.return_on_cost === null && w.realized_pnl_after_fees === null && (w.cost_bought_usdc ?? 0) > 0 ? UNKNOWN : percent(w.return_on_cost),
     w.win_rate === null ? '-' : `${percent(w.win_rate)} (${w.wins ?? 0}/${w.win_rate_sample ?? 0})`,
     String(w.markets_traded ?? 0),
     String(w.fills ?? 0),
@@ -39,6 +43,20 @@ export function rankingTable(wallets: readonly WalletStatsRow[]): string {
     w.stale ? 'stale' : '',
   ]);
   return table(['#', 'wallet', 'realized', 'after fees', 'volume', 'return', 'win rate (won/decided)', 'markets', 'fills', 'top category', ''], rows, new Set([0, 2, 3, 4, 5, 7, 8]));
+}
+
+/**
+ * The one line that says how to get figures after fees, when any shown is unknown: fees are read from `/v2/activity`
+ * TRADE rows, fetched only when `--activity-types` names TRADE (the activity walk of a wallet already loaded
+ * continues from its newest row, so its older fills keep unknown fees).
+ */
+export const FEES_UNKNOWN_HINT =
+  `"—" after fees: a fill's fee is unknown until its /v2/activity TRADE row is held; load with --activity-types ${[...DEFAULT_ACTIVITY_TYPES, 'TRADE'].join(',')} ` +
+  `(or env ${ENV.activityTypes}) to collect them (a wallet loaded without TRADE gets them only for fills from then on).`;
+
+/** FEES_UNKNOWN_HINT when any of these wallets' or positions' figures after fees is unknown, else undefined. */
+export function feesUnknownHint(rows: readonly { realized_pnl_after_fees: number | null }[]): string | undefined {
+  return rows.some((r) => r.realized_pnl_after_fees === null) ? FEES_UNKNOWN_HINT : undefined;
 }
 
 function countsLine(counts: StatsCounts): string {
@@ -51,8 +69,10 @@ export function walletReportText(wallet: string, stats: WalletStatsRow | undefin
   if (!stats) return `${wallet}: no figures (the wallet was never loaded; add it with \`backfill traders add\` and run \`backfill run\`)`;
   const lines = [
     `wallet            ${stats.proxy_wallet}${stats.stale ? '   (stale: recomputed by the next run)' : ''}`,
-    `realized profit   ${usd(stats.realized_pnl)} before fees, ${usd(stats.realized_pnl_after_fees)} after ${usd(stats.fees_usdc)} of fees`,
-    `volume            ${usd(stats.volume_usdc)} over ${stats.fills ?? 0} fill(s), ${usd(stats.cost_bought_usdc)} spent buying; return on cost ${percent(stats.return_on_cost)}`,
+    stats.realized_pnl_after_fees === null || stats.fees_usdc === null
+      ? `realized profit   ${usd(stats.realized_pnl)} before fees, ${UNKNOWN} after fees (fees unknown)`
+      : `realized profit   ${usd(stats.realized_pnl)} before fees, ${usd(stats.realized_pnl_after_fees)} after ${usd(stats.fees_usdc)} of fees`,
+    `volume            ${usd(stats.volume_usdc)} over ${stats.fills ?? 0} fill(s), ${usd(stats.cost_bought_usdc)} spent buying; return on cost ${stats.realized_pnl_after_fees === null && (stats.cost_bought_usdc ?? 0) > 0 ? UNKNOWN : percent(stats.return_on_cost)}`,
     `markets           ${stats.markets_traded ?? 0} traded, ${stats.resolved_markets_traded ?? 0} resolved: ${stats.wins ?? 0} won, ${stats.losses ?? 0} lost (win rate ${percent(stats.win_rate)} of ${stats.win_rate_sample ?? 0})`,
     `first / last      ${stats.first_trade_at ?? '-'} / ${stats.last_trade_at ?? '-'}`,
     `categories        ${stats.top_categories.map((c) => `${safeText(c.category)} ${usd(c.volume_usdc)}`).join(', ') || '-'}`,
@@ -66,10 +86,12 @@ export function walletReportText(wallet: string, stats: WalletStatsRow | undefin
     for (const p of rows) {
       lines.push(
         `  outcome ${p.outcome_index ?? '?'}  ${pad(p.status, 10)} held ${shares(p.shares)} at avg ${p.avg_price}  bought ${shares(p.total_bought)} for ${usd(p.cost_bought_usdc)}` +
-          `  realized ${usd(p.realized_pnl)} (after fees ${usd(p.realized_pnl_after_fees)})${p.settled_pnl === null ? '' : `  settled ${usd(p.settled_pnl)}`}  token ${p.token_id}`,
+          `  realized ${usd(p.realized_pnl)} (after fees ${afterFeesUsd(p.realized_pnl_after_fees)})${p.settled_pnl === null ? '' : `  settled ${usd(p.settled_pnl)}`}  token ${p.token_id}`,
       );
     }
   }
+  const hint = feesUnknownHint([stats, ...positions]);
+  if (hint) lines.push('', hint);
   return lines.join('\n');
 }
 
@@ -89,17 +111,25 @@ export function statsCommand(): Command {
       await withBackfill(flags, async (backfill) => {
         if (wallet !== undefined) {
           const report = await backfill.walletReport(wallet);
-          if (flags.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
-          else process.stdout.write(`${walletReportText(wallet.trim().toLowerCase(), report.stats, report.positions)}\n`);
+          if (flags.json === true) {
+            const note = feesUnknownHint([...(report.stats ? [report.stats] : []), ...report.positions]);
+            process.stdout.write(`${JSON.stringify({ ...report, ...(note ? { after_fees_note: note } : {}) })}\n`);
+          } else {
+            process.stdout.write(`${walletReportText(wallet.trim().toLowerCase(), report.stats, report.positions)}\n`);
+          }
           return;
         }
         const { wallets, counts } = await backfill.stats(query);
         if (flags.json === true) {
-          process.stdout.write(`${JSON.stringify({ by: query.by, wallets, counts })}\n`);
+          // Unknown figures after fees stay null, never 0; the note says how to get them.
+          const note = feesUnknownHint(wallets);
+          process.stdout.write(`${JSON.stringify({ by: query.by, wallets, counts, ...(note ? { after_fees_note: note } : {}) })}\n`);
           return;
         }
         if (wallets.length > 0) process.stdout.write(`${rankingTable(wallets)}\n`);
         process.stderr.write(`${countsLine(counts)}\n`);
+        const note = feesUnknownHint(wallets);
+        if (note) process.stderr.write(`${note}\n`);
       });
     });
 }

@@ -178,11 +178,19 @@
 
   const signedUsd = (v) => (isNumber(v) ? formatUsd(v) : DASH);
 
+  /** An after-fees cell: "—" with a reason when the fee of a fill is unknown (null), never $0.00 or NaN. */
+  function afterFeesCell(value, className) {
+    const td = cell('td', signedUsd(value), className);
+    if (!isNumber(value)) td.title = 'fees unknown: no TRADE activity held for some fill';
+    return td;
+  }
+
   /** The top traders of wallet_stats; a status from before the panel existed has none. */
   function renderTraders(status) {
     const traders = status.traders && Array.isArray(status.traders.top) ? status.traders.top : [];
     $('no-traders').hidden = traders.length > 0;
     $('traders-table').hidden = traders.length === 0;
+    $('traders-fees-unknown').hidden = !traders.some((t) => !isNumber(t.realized_pnl_after_fees));
     const rows = traders.map((t, i) => {
       const row = document.createElement('tr');
       row.dataset.wallet = printable(t.wallet);
@@ -197,9 +205,12 @@
         cell('td', String(i + 1), 'num rank'),
         wallet,
         cell('td', signedUsd(t.realized_pnl), 'num realized'),
-        cell('td', signedUsd(t.realized_pnl_after_fees), 'num after-fees'),
+        afterFeesCell(t.realized_pnl_after_fees, 'num after-fees'),
         cell('td', signedUsd(t.volume_usdc), 'num volume'),
-        cell('td', isNumber(t.return_on_cost) ? percentFormat.format(t.return_on_cost * 100) + ' %' : DASH, 'num return'),
+        // Return on cost is after fees: unknown with them (else no return is nothing bought).
+        isNumber(t.return_on_cost)
+          ? cell('td', percentFormat.format(t.return_on_cost * 100) + ' %', 'num return')
+          : isNumber(t.realized_pnl_after_fees) ? cell('td', DASH, 'num return') : afterFeesCell(null, 'num return'),
         cell('td', winRate, 'num win-rate'),
         cell('td', FORMATS.int(t.markets_traded), 'num markets'),
         cell('td', printable(t.top_category), 'category'),

@@ -189,7 +189,9 @@ GROUP BY wallet ORDER BY wallet LIMIT ${d.param('limit')}`;
 /** How a ranking of wallets is ordered; every order ends on the wallet, so ties read the same on every backend. */
 export const STATS_ORDERS = {
   pnl: 'realized_pnl DESC',
-  roi: 'return_on_cost DESC NULLS LAST, realized_pnl DESC',
+  // Return on cost is after fees, unknown (NULL) where a fill's fee is: those wallets rank after every wallet whose
+  // return is known, among themselves by their return before fees (the figure held), then by profit.
+  roi: 'return_on_cost DESC NULLS LAST, realized_pnl / NULLIF(cost_bought_usdc, 0) DESC NULLS LAST, realized_pnl DESC',
   'win-rate': 'win_rate DESC NULLS LAST, win_rate_sample DESC',
   volume: 'volume_usdc DESC',
 } as const;

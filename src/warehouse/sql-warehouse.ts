@@ -93,6 +93,7 @@ export class SqlWarehouse implements Warehouse {
     const applied = new Set((await this.#driver.query<{ version: unknown }>('read migrations', appliedMigrationsSql(d))).map((r) => Number(r.version)));
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
+      if (migration.dataStep) await this.#driver.execute(`migration ${migration.version} data step`, migration.dataStep(d), {});
       await this.#driver.execute('record migration', recordMigrationSql(d), {
         version: param.int(migration.version),
         description: param.string(migration.description),

@@ -1,3 +1,5 @@
+import type { Dialect } from './sql/dialect.js';
+
 /**
  * The warehouse tables, declared once with logical types; each backend maps them to its own types.
  * Column names of the loaded tables equal the field names of the staged NDJSON rows.
@@ -605,6 +607,11 @@ export const SCHEMA_MIGRATIONS_TABLE: TableSpec = {
 export interface Migration {
   version: number;
   description: string;
+  /**
+   * Rows a version changes the meaning of, brought in line once, when the version is first recorded (a fresh
+   * warehouse runs it on empty tables). Its SQL names no input: it is the same statement on every warehouse.
+   */
+  dataStep?: (d: Dialect) => string;
 }
 
 /**
@@ -628,4 +635,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, description: 'refresh by the global trade feed: feed_walks; checkpoint activity_due' },
   { version: 11, description: 'chain audit: audit_results, audit_mismatches, audit_progress, audit_chain_fills' },
   { version: 12, description: 'events market_ids: the condition ids of an event\'s markets, so every member of a neg-risk group is held' },
+  {
+    version: 13,
+    description: 'wallet_stats and positions: after-fees figures are NULL where a fill\'s fee is unknown (they equalled the before-fees ones); every computed wallet recomputed',
+    dataStep: (d) => `UPDATE ${d.table('wallet_stats')} SET stale = TRUE WHERE computed_at IS NOT NULL`,
+  },
 ];

@@ -66,6 +66,19 @@ describe.each(WAREHOUSE_BACKENDS)('warehouse contract: $name', (backend) => {
     expect(rows.map((r) => Number(r.version)).sort((a, b) => a - b)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
+  it('migration 13 flags every computed wallet stale once (its after-fees figures were the before-fees ones), and only when it is first applied', async () => {
+    await f.sql(`INSERT INTO wallet_stats (proxy_wallet, stale, computed_at) VALUES ('${W1}', FALSE, TIMESTAMP '2026-11-01 00:00:00'), ('${W2}', FALSE, NULL)`);
+    // A warehouse of version 12: the step runs when 13 is recorded.
+    await f.sql('DELETE FROM schema_migrations WHERE version = 13');
+    await f.warehouse.migrate();
+    const flags = async () =>
+      Object.fromEntries((await f.sql<{ w: string; stale: boolean }>('SELECT proxy_wallet AS w, stale FROM wallet_stats')).map((r) => [r.w, Boolean(r.stale)]));
+    expect(await flags()).toEqual({ [W1]: true, [W2]: false });
+    await f.sql(`UPDATE wallet_stats SET stale = FALSE WHERE proxy_wallet = '${W1}'`);
+    await f.warehouse.migrate();
+    expect(await flags()).toEqual({ [W1]: false, [W2]: false });
+  });
+
   it('plans valid wallets once each, normalised and ordered, and records every malformed value by name without harming any table', async () => {
     const hostile = [
       `  ${W2.toUpperCase().replace('0X', '0x')}  `,

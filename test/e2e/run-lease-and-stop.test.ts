@@ -18,7 +18,9 @@ describe('one runner at a time, graceful stop (real child processes)', () => {
   beforeAll(async () => {
     // Enough wallets that a signal lands mid-run under the latencies set below; the runs that finish
     // the job afterwards load them all, so more would only cost time.
-    sim = await startSimulator({ seed: 13, wallets: 80, maxTradesPerWallet: 800 });
+    // Enough wallets that a run at the latencies below outlasts every signal and --max-runtime 5s (60 wallets × about
+    // three 100 ms round trips, two at a time, is 9 s), few fills each: what is measured is stopping, not loading.
+    sim = await startSimulator({ seed: 13, wallets: 60, maxTradesPerWallet: 400 });
   });
   afterAll(async () => {
     await sim.close();

@@ -105,28 +105,27 @@ export class MetadataResolver {
       // being asked again, and its members, and so on.
       const asked = { market: new Set<string>(), event: new Set<string>() };
       const fresh = (kind: Kind, ids: Iterable<string>) => [...ids].filter((id) => !asked[kind].has(id));
+      /** One kind's step of a round: claim what no one holds or fetches yet, fetch it, keep its misses. */
+      const step = async <R>(kind: Kind, wanted: Iterable<string>, askedAgain: readonly string[], batcher: CoalescingBatcher<R>): Promise<R[]> => {
+        const known = (ids: string[]) => (kind === 'market' ? this.#warehouse.knownConditionIds(ids) : this.#warehouse.knownEventIds(ids));
+        const ids = await this.#claim(kind, fresh(kind, wanted), fresh(kind, askedAgain), known);
+        for (const id of ids) asked[kind].add(id);
+        result.claims[kind === 'market' ? 'markets' : 'events'].push(...ids);
+        const answer = await batcher.request(ids);
+        for (const [id, reason] of answer.unresolved) result.unresolved.push(miss(kind, id, reason));
+        return [...answer.found.values()];
+      };
       let wantedMarkets = [...conditionIds];
       let againMarkets = again.markets;
       let againEvents = again.events;
       for (;;) {
-        const marketIds = await this.#claim('market', fresh('market', wantedMarkets), fresh('market', againMarkets), (ids) => this.#warehouse.knownConditionIds(ids));
-        for (const id of marketIds) asked.market.add(id);
-        result.claims.markets.push(...marketIds);
-        const markets = await this.#markets.request(marketIds);
-        result.markets.push(...markets.found.values());
-        for (const [id, reason] of markets.unresolved) result.unresolved.push(miss('market', id, reason));
-
-        const eventIds = new Set<string>();
-        for (const market of markets.found.values()) for (const id of parseEventIds(market.event_ids)) eventIds.add(id);
-        const eventClaims = await this.#claim('event', fresh('event', eventIds), fresh('event', againEvents), (ids) => this.#warehouse.knownEventIds(ids));
-        for (const id of eventClaims) asked.event.add(id);
-        result.claims.events.push(...eventClaims);
-        const events = await this.#events.request(eventClaims);
-        result.events.push(...events.found.values());
-        for (const [id, reason] of events.unresolved) result.unresolved.push(miss('event', id, reason));
+        const markets = await step('market', wantedMarkets, againMarkets, this.#markets);
+        result.markets.push(...markets);
+        const events = await step('event', markets.flatMap((market) => parseEventIds(market.event_ids)), againEvents, this.#events);
+        result.events.push(...events);
 
         // The members of the neg-risk events just found; the next round fetches those no one holds or fetches yet.
-        wantedMarkets = [...events.found.values()].filter(isNegRiskEvent).flatMap((event) => parseJsonArray(event.market_ids)?.map(String) ?? []);
+        wantedMarkets = events.filter(isNegRiskEvent).flatMap((event) => parseJsonArray(event.market_ids)?.map(String) ?? []);
         againMarkets = [];
         againEvents = [];
         if (fresh('market', wantedMarkets).length === 0) return result;

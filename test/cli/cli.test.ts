@@ -10,11 +10,12 @@ describe('the backfill CLI', () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Exit codes');
-    for (const command of ['run', 'reload', 'status', 'failed', 'sim', 'demo', 'traders', 'audit']) {
-      const help = await runCli([command, '--help']);
-      expect(help.code, command).toBe(0);
-      expect(help.stdout, command).toContain('Usage: backfill');
-    }
+    const commands = ['run', 'reload', 'status', 'failed', 'sim', 'demo', 'traders', 'audit'];
+    const helps = await Promise.all(commands.map((command) => runCli([command, '--help'])));
+    commands.forEach((command, i) => {
+      expect(helps[i]!.code, command).toBe(0);
+      expect(helps[i]!.stdout, command).toContain('Usage: backfill');
+    });
   });
 
   it('rejects bad configuration with exit 64 and a message naming the value, before doing anything', async () => {

@@ -203,18 +203,20 @@ describe('a hostile environment and careless input', () => {
 
   it('every numeric and enumerated option is bounded: out of range exits 64 naming the allowed range', async () => {
     await withTempDir(async (dir) => {
-      for (const [flag, value, message] of [
+      const cases = [
         ['--concurrency', '100000', /--concurrency "100000" must be a whole number from 1 to 256/],
         ['--lease-ttl', '0', /--lease-ttl "0" is out of range. Allowed: 1s to 1h/],
         ['--log-level', 'silly', /--log-level "silly" is not one of fatal, error, warn, info, debug, trace, silent/],
         ['--commit-every', '0', /--commit-every "0" must be a whole number from 1 to 10000/],
         ['--max-runtime', '30d', /--max-runtime "30d" is out of range. Allowed: 1s to 7d/],
         ['--exit-codes', 'lenient', /--exit-codes "lenient" is not one of strict, schedule/],
-      ] as const) {
-        const result = await runCli(runArgs(paths(dir), sim.url, [flag, value]));
-        expect(result.code, flag).toBe(64);
-        expect(result.stderr, flag).toMatch(message);
-      }
+      ] as const;
+      // Side by side: each is refused before it opens anything, so they cannot meet.
+      const results = await Promise.all(cases.map(([flag, value]) => runCli(runArgs(paths(dir), sim.url, [flag, value]))));
+      cases.forEach(([flag, , message], i) => {
+        expect(results[i]!.code, flag).toBe(64);
+        expect(results[i]!.stderr, flag).toMatch(message);
+      });
       expect(existsSync(paths(dir).warehouse)).toBe(false);
     });
   });

@@ -1,6 +1,8 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer } from 'vitest/node';
+import type { TestSpecification } from 'vitest/node';
 
 /**
  * The tests' DuckDB files, stages and leases live in RAM when the machine has a tmpfs at /dev/shm (and no TMPDIR
@@ -29,6 +31,19 @@ if (ramTemp) process.env.TMPDIR = ramTemp;
  */
 const TIMED = ['test/e2e/live-status.test.ts', 'test/dashboard/dashboard-live-run.test.ts', 'test/polymarket/rate-limiter-lateness.test.ts'];
 
+/**
+ * The files that start real runs (end-to-end, the cloud fakes, the deploy scripts) start first. Without durations of
+ * an earlier run (a fresh clone, CI) vitest orders by file size, and a long file started last leaves one worker idle
+ * while the other finishes it. Within each group vitest's own order stands; the timed project stays after the suite.
+ */
+class RealRunsFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (spec: TestSpecification) => spec.project.config.sequence.groupOrder * 2 + (/\/test\/(e2e|gcp|deploy)\//.test(spec.moduleId) ? 0 : 1);
+    return sorted.map((spec, index) => ({ spec, index })).sort((a, b) => rank(a.spec) - rank(b.spec) || a.index - b.index).map(({ spec }) => spec);
+  }
+}
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -38,6 +53,7 @@ export default defineConfig({
     // below), one left in place would reach the next file.
     restoreMocks: true,
     allowOnly: !process.env.CI,
+    sequence: { sequencer: RealRunsFirst },
     projects: [
       {
         extends: true,

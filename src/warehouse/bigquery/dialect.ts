@@ -33,6 +33,8 @@ export function bigQueryDialect(where: Pick<BigQueryLocation, 'projectId' | 'dat
     list: (param, column) => `UNNEST(@${param}) AS ${column}`,
     rows: (param) => `UNNEST(@${param})`,
     matches: (expr, pattern) => `REGEXP_CONTAINS(${expr}, ${literal(pattern)})`,
+    // With one capturing group, REGEXP_EXTRACT_ALL returns what the group matched.
+    regexpMatches: (expr, pattern, column) => `UNNEST(REGEXP_EXTRACT_ALL(${expr}, ${literal(pattern)})) AS ${column}`,
     // A quoted GoogleSQL string may not contain a raw tab or line break.
     trim: (expr, chars) => `TRIM(${expr}, CONCAT(${[...chars].map((c) => `CHR(${c.codePointAt(0)})`).join(', ')}))`,
     // ABS(MOD(…)) rather than MOD(ABS(…)): ABS of the smallest INT64 overflows.

@@ -13,33 +13,44 @@ import type { ColumnType } from '../../testkit/zetasql-analyzer.js';
 /**
  * After a feed walk, the markets just resolved queue the activity of their holders (their redemptions): the wallets
  * with fills in them, and the wallets holding a combo with one of them as a leg (a combo's fills carry its own
- * condition id, so only its rows' `legs` name the legs).
+ * condition id, so only its rows' `legs` name the legs), or a combo no row of theirs names the legs of.
  */
 const cond = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const wallet = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 const legs = (...ids: string[]) => JSON.stringify(ids.map((id, i) => ({ leg_index: i, leg_position_id: `${i}1`, leg_condition_id: id, leg_status: 'OPEN', market: { market_id: '1' } })));
 
 describe('queueing the activity of the holders of markets just resolved', () => {
-  it('marks the wallets with fills in a resolved market and those holding a combo with a resolved leg, and no one else', async () => {
+  it('marks the wallets with fills in a resolved market, those holding a combo with a resolved leg, and those holding a combo whose legs no row names; no one else', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'feed-holders-'));
     const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'wh.duckdb') });
     try {
       await warehouse.migrate();
-      const [direct, comboHolder, upperCaseLeg, otherLegs, unfinished, bystander] = [1, 2, 3, 4, 5, 6].map(wallet);
-      for (const w of [direct, comboHolder, upperCaseLeg, otherLegs, unfinished, bystander]) {
+      const [direct, comboHolder, upperCaseLeg, otherLegs, unfinished, bystander, boughtCombo, boughtKnown] = [1, 2, 3, 4, 5, 6, 7, 8].map(wallet);
+      for (const w of [direct, comboHolder, upperCaseLeg, otherLegs, unfinished, bystander, boughtCombo, boughtKnown]) {
         await warehouse.query('INSERT INTO backfill_checkpoint (wallet_address, completed, upload_successful, activity_due) VALUES ($w, $done, TRUE, FALSE)', { w: w!, done: w !== unfinished });
       }
-      await warehouse.query(`INSERT INTO trades (trade_id, proxy_wallet, condition_id, timestamp) VALUES ('t1', $w, $c, now()), ('t2', $b, $o, now())`, { w: direct!, c: cond(1), b: bystander!, o: cond(9) });
+      // Combo condition ids are not 64 hex digits (62 here, as the simulator's): a combo held by fills alone has no legs known.
+      const comboId = (n: number) => `0x${n.toString(16).padStart(62, '0')}`;
+      const fill = (id: string, w: string, c: string) => warehouse.query(`INSERT INTO trades (trade_id, proxy_wallet, condition_id, timestamp) VALUES ($id, $w, $c, now())`, { id, w, c });
+      await fill('t1', direct!, cond(1));
+      await fill('t2', bystander!, cond(9));
+      await fill('t3', boughtCombo!, comboId(1));
+      await fill('t4', boughtKnown!, comboId(2));
       const combo = async (id: string, w: string, legsJson: string) =>
         warehouse.query(`INSERT INTO combo_activity (combo_activity_id, proxy_wallet, type, timestamp, legs) VALUES ($id, $w, 'SPLIT', now(), $legs)`, { id, w, legs: legsJson });
       await combo('0xa-1', comboHolder!, legs(cond(7), cond(1)));
       await combo('0xb-1', upperCaseLeg!, legs(`0x${cond(0xabc).slice(2).toUpperCase()}`, cond(8)));
       await combo('0xc-1', otherLegs!, legs(cond(7), cond(8)));
       await combo('0xd-1', unfinished!, legs(cond(1), cond(0xabc)));
+      await warehouse.query(`INSERT INTO combo_activity (combo_activity_id, proxy_wallet, type, timestamp, combo_condition_id, legs) VALUES ('0xe-1', $w, 'SPLIT', now(), $c, $legs)`, {
+        w: boughtKnown!,
+        c: comboId(2),
+        legs: legs(cond(7), cond(8)),
+      });
 
-      expect(await warehouse.markHoldersActivityDue([cond(1), cond(0xabc)])).toBe(3);
+      expect(await warehouse.markHoldersActivityDue([cond(1), cond(0xabc)])).toBe(4);
       const due = await warehouse.query<{ w: string }>('SELECT wallet_address AS w FROM backfill_checkpoint WHERE activity_due ORDER BY w');
-      expect(due.map((r) => r.w)).toEqual([direct, comboHolder, upperCaseLeg]);
+      expect(due.map((r) => r.w)).toEqual([direct, comboHolder, upperCaseLeg, boughtCombo]);
     } finally {
       await warehouse.close();
       await rm(dir, { recursive: true, force: true });

@@ -167,7 +167,12 @@ function assertEqual(what: string, diff: GroundTruthDiff): void {
   }).filter(([, n]) => n !== 0);
   if (wrong.length > 0) {
     const examples = [...diff.badCheckpoints.slice(0, 3), ...diff.badActivityCheckpoints.slice(0, 3)];
-    throw new Error(`${what}: the warehouse differs from the simulator's ground truth: ${JSON.stringify(Object.fromEntries(wrong))}${examples.length > 0 ? `; e.g. wallets ${examples.join(', ')}` : ''}`);
+    // Which combo rows, whose, and which side holds them: a count alone does not say what the refresh missed.
+    const combos = diff.comboDiffs.map((c) => `${c.wallet} ${c.type} ${c.id} at ${c.timestamp}: ${c.held ? 'held' : 'not held'}, ${c.truth ? 'in' : 'not in'} the ground truth`);
+    throw new Error(
+      `${what}: the warehouse differs from the simulator's ground truth: ${JSON.stringify(Object.fromEntries(wrong))}` +
+        `${examples.length > 0 ? `; e.g. wallets ${examples.join(', ')}` : ''}${combos.length > 0 ? `; combo rows: ${combos.join('; ')}` : ''}`,
+    );
   }
   log(`${what}: equals the ground truth (${count(diff.trades)} fills, ${count(diff.activity)} activity rows, ${count(diff.markets)} markets, ${count(diff.wallets)} checkpoints)`);
 }

@@ -44,6 +44,8 @@ export interface GroundTruthDiff {
   activityExtra: number;
   /** Combo lifecycle rows missing or extra, by their id; rows stored twice (activity and combo). */
   comboMismatch: number;
+  /** The combo rows behind `comboMismatch` (the first 20): whose, which, and which side holds it. */
+  comboDiffs: ComboDiff[];
   activityDuplicates: number;
   /** market_resolutions rows whose status or payouts differ from what the simulator serves, and closed markets held without one. */
   resolutions: number;
@@ -51,6 +53,16 @@ export interface GroundTruthDiff {
   resolutionsMissing: number;
   /** Wallets whose checkpoint activity_count is not their activity row count, or activity_loaded not set. */
   badActivityCheckpoints: string[];
+}
+
+/** One combo lifecycle row held by only one side: the warehouse (`held`) or the simulator's ground truth (`truth`). */
+export interface ComboDiff {
+  wallet: string;
+  id: string;
+  type: string;
+  timestamp: number;
+  held: boolean;
+  truth: boolean;
 }
 
 /** The activity types a run fetches by default: every one but TRADE (fills come apart) and the opt-in cash moves. */
@@ -132,7 +144,7 @@ export async function compareWithGroundTruth(
 
   const expectedActivity: string[] = [];
   const expectedActivityCount = new Map<string, number>();
-  const expectedCombos = new Set<string>();
+  const expectedCombos = new Map<string, { wallet: string; type: string; timestamp: number }>();
   for (const wallet of wallets) {
     let count = 0;
     for (const a of dataset.activity(wallet)) {
@@ -141,7 +153,7 @@ export async function compareWithGroundTruth(
       count += 1;
     }
     expectedActivityCount.set(wallet, count);
-    for (const c of dataset.comboActivity(wallet)) expectedCombos.add(String(c.id).toLowerCase());
+    for (const c of dataset.comboActivity(wallet)) expectedCombos.set(String(c.id).toLowerCase(), { wallet, type: String(c.type), timestamp: Number(c.timestamp) });
   }
   const activityRows = await warehouse.query<Omit<ActivityLike, 'ts'> & { ts: bigint | number }>(
     'SELECT proxy_wallet, type, condition_id, token_id, size, usdc_size, transaction_hash, epoch(timestamp)::BIGINT AS ts FROM activity',
@@ -149,7 +161,14 @@ export async function compareWithGroundTruth(
   const activityDiff = multisetDiff(countKeys(expectedActivity), countKeys(activityRows.map((r) => activityKey({ ...r, ts: Number(r.ts) }))));
   const [activityIds] = await warehouse.query<{ n: bigint; d: bigint }>('SELECT count(*) AS n, count(DISTINCT activity_id) AS d FROM activity');
   const [comboIds] = await warehouse.query<{ n: bigint; d: bigint }>('SELECT count(*) AS n, count(DISTINCT combo_activity_id) AS d FROM combo_activity');
-  const combos = await idSet('SELECT combo_activity_id AS id FROM combo_activity');
+  const comboRows = await warehouse.query<{ id: string; wallet: string; type: string; ts: bigint | number }>(
+    'SELECT combo_activity_id AS id, proxy_wallet AS wallet, type, epoch(timestamp)::BIGINT AS ts FROM combo_activity',
+  );
+  const combos = new Map(comboRows.map((r) => [r.id, { wallet: r.wallet, type: r.type, timestamp: Number(r.ts) }]));
+  const comboDiffs: ComboDiff[] = [
+    ...[...expectedCombos].filter(([id]) => !combos.has(id)).map(([id, c]) => ({ ...c, id, held: false, truth: true })),
+    ...[...combos].filter(([id]) => !expectedCombos.has(id)).map(([id, c]) => ({ ...c, id, held: true, truth: false })),
+  ];
 
   const resolutions = await warehouse.query<{ condition_id: string; status: string; payouts: string | null }>('SELECT condition_id, status, payouts FROM market_resolutions');
   let resolutionsMismatch = 0;
@@ -185,7 +204,8 @@ export async function compareWithGroundTruth(
     expectedActivity: expectedActivity.length,
     activityMissing: activityDiff.missing,
     activityExtra: activityDiff.extra,
-    comboMismatch: setDiff(expectedCombos, combos) + setDiff(combos, expectedCombos),
+    comboMismatch: comboDiffs.length,
+    comboDiffs: comboDiffs.slice(0, 20),
     activityDuplicates: Number(activityIds!.n) - Number(activityIds!.d) + Number(comboIds!.n) - Number(comboIds!.d),
     resolutions: resolutions.length,
     resolutionsMismatch,

@@ -19,6 +19,7 @@ export async function expectEqualsGroundTruth(
     activityMissing: 0,
     activityExtra: 0,
     comboMismatch: 0,
+    comboDiffs: [],
     activityDuplicates: 0,
     resolutionsMismatch: 0,
     resolutionsMissing: 0,

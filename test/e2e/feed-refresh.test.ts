@@ -253,3 +253,60 @@ describe('refresh by the global trade feed', () => {
     });
   });
 });
+
+/**
+ * A combo (a parlay of two markets) is redeemed once both its legs resolve, so a wallet's combo rows change when a leg
+ * resolves, whether or not the wallet ever traded that leg on its own. Each setting below holds such a wallet: it does
+ * not trade in the step and holds no fill in any market the step resolves, yet its combo's last leg resolves in the
+ * step and a REDEEM row appears. In the first, a SPLIT row of the combo names its legs; in the second the wallet
+ * bought the combo (no combo row before the REDEEM), so nothing it holds names the legs. Found by walking seeds; each
+ * test checks its setting holds.
+ */
+describe('refresh by the global trade feed: combo redemptions', () => {
+  const settings = [
+    { name: 'its combo rows name the legs', seed: 36, step: 2, legsNamed: true },
+    { name: 'it bought the combo: no row names the legs', seed: 114, step: 1, legsNamed: false },
+  ];
+  for (const setting of settings) {
+    it(`queues the activity of a wallet whose combo legs resolved, though it neither traded in the step nor holds the legs (${setting.name}): its REDEEM row is loaded`, async () => {
+      const sim = await startSimulator({ seed: setting.seed, wallets: 40, maxTradesPerWallet: 80, nowSeconds: clockBehind(2) });
+      try {
+        await withTempDir(async (dir) => {
+          const wallets = sim.dataset.wallets();
+          await seedTraders(dir, wallets);
+          expect(await runBackfill(dir, sim.url)).toMatchObject({ outcome: 'complete', loaded: wallets.length });
+          const before = new Map(wallets.map((w) => [w, sim.dataset.comboActivity(w)]));
+          const step = sim.advance({ seconds: 86_400, seed: setting.step, fills: 60 });
+          const wh = await openWarehouse(dir);
+          await wh.query(`UPDATE backfill_checkpoint SET processed_at = to_timestamp(${step.fromSeconds})::TIMESTAMP, refreshed_at = NULL`);
+          await wh.close();
+
+          // The setting: wallets the step did not touch, holding no fill in a market it resolved, with a new combo REDEEM.
+          const resolved = new Set(step.resolvedMarkets);
+          const quiet = wallets.filter((w) => !step.wallets.includes(w) && ![...sim.dataset.fills(w)].some((f) => resolved.has(f.condition_id)));
+          const redeemed = quiet.filter((w) => {
+            const held = before.get(w)!;
+            return sim.dataset.comboActivity(w).some(
+              (c) => c.type === 'REDEEM' && !held.some((h) => h.id === c.id) && held.some((h) => h.combo_condition_id === c.combo_condition_id) === setting.legsNamed,
+            );
+          });
+          expect(redeemed.length).toBeGreaterThan(0);
+
+          sim.resetStats();
+          const summary = await runBackfill(dir, sim.url, { refresh: { overlapSeconds: 3_600, marketRefreshAfterMs: 0, via: 'feed', clock: () => sim.dataset.clockSeconds * 1000 + 60_000 } });
+          expect(summary).toMatchObject({ outcome: 'complete', failed: 0, feed: { via: 'feed' } });
+          const asked = sim.stats().activityRequestsByWallet;
+          for (const wallet of redeemed) expect(asked[wallet] ?? 0, wallet).toBeGreaterThan(0);
+          const check = await openWarehouse(dir);
+          try {
+            await expectEqualsGroundTruth(check, sim.dataset);
+          } finally {
+            await check.close();
+          }
+        });
+      } finally {
+        await sim.close();
+      }
+    });
+  }
+});

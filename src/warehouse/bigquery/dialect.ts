@@ -34,6 +34,8 @@ export function bigQueryDialect(where: Pick<BigQueryLocation, 'projectId' | 'dat
     rows: (param) => `UNNEST(@${param})`,
     jsonStrings: (expr, column) => `UNNEST(JSON_VALUE_ARRAY(${expr})) AS ${column}`,
     matches: (expr, pattern) => `REGEXP_CONTAINS(${expr}, ${literal(pattern)})`,
+    // With one capturing group, REGEXP_EXTRACT_ALL returns what the group matched.
+    regexpMatches: (expr, pattern, column) => `UNNEST(REGEXP_EXTRACT_ALL(${expr}, ${literal(pattern)})) AS ${column}`,
     // A quoted GoogleSQL string may not contain a raw tab or line break.
     trim: (expr, chars) => `TRIM(${expr}, CONCAT(${[...chars].map((c) => `CHR(${c.codePointAt(0)})`).join(', ')}))`,
     // ABS(MOD(…)) rather than MOD(ABS(…)): ABS of the smallest INT64 overflows.

@@ -34,6 +34,7 @@ export const duckdbDialect: Dialect = {
   rows: (param) => `(SELECT unnest($${param}, recursive := true))`,
   jsonStrings: (expr, column) => `(SELECT unnest(json_extract_string(${expr}, '$[*]')) AS ${column})`,
   matches: (expr, pattern) => `regexp_full_match(${expr}, ${literal(pattern)})`,
+  regexpMatches: (expr, pattern, column) => `unnest(regexp_extract_all(${expr}, ${literal(pattern)}, 1)) AS ${identifier(`${column}_matches`)}(${identifier(column)})`,
   trim: (expr, chars) => `trim(${expr}, ${[...chars].map((c) => `chr(${c.codePointAt(0)})`).join(' || ')})`,
   // hash() is a UBIGINT, so the remainder is never negative.
   shard: (expr, countParam) => `hash(${expr}) % $${countParam}`,

@@ -29,6 +29,11 @@ export interface Dialect {
   jsonStrings(expr: string, column: string): string;
   /** True when `expr` matches `pattern` as a whole (RE2 and DuckDB syntax agree on the patterns we use). */
   matches(expr: string, pattern: string): string;
+  /**
+   * A FROM item, after the one whose columns `expr` reads (a lateral join), with one row per match in `expr` of the
+   * constant `pattern`'s one capturing group, the matched text in column `column`.
+   */
+  regexpMatches(expr: string, pattern: string, column: string): string;
   /** `expr` without leading or trailing characters of the constant set `chars`. */
   trim(expr: string, chars: string): string;
   /** A stable bucket in [0, count) of a string expression, for sharding. */

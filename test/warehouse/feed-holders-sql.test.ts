@@ -25,17 +25,21 @@ describe('queueing the activity of the holders of markets just resolved', () => 
     const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'wh.duckdb') });
     try {
       await warehouse.migrate();
-      const [direct, comboHolder, upperCaseLeg, otherLegs, unfinished, bystander, boughtCombo, boughtKnown] = [1, 2, 3, 4, 5, 6, 7, 8].map(wallet);
-      for (const w of [direct, comboHolder, upperCaseLeg, otherLegs, unfinished, bystander, boughtCombo, boughtKnown]) {
+      const [direct, comboHolder, upperCaseLeg, otherLegs, unfinished, bystander, boughtCombo, boughtKnown, soldOut] = [1, 2, 3, 4, 5, 6, 7, 8, 9].map(wallet);
+      for (const w of [direct, comboHolder, upperCaseLeg, otherLegs, unfinished, bystander, boughtCombo, boughtKnown, soldOut]) {
         await warehouse.query('INSERT INTO backfill_checkpoint (wallet_address, completed, upload_successful, activity_due) VALUES ($w, $done, TRUE, FALSE)', { w: w!, done: w !== unfinished });
       }
       // Combo condition ids are not 64 hex digits (62 here, as the simulator's): a combo held by fills alone has no legs known.
       const comboId = (n: number) => `0x${n.toString(16).padStart(62, '0')}`;
-      const fill = (id: string, w: string, c: string) => warehouse.query(`INSERT INTO trades (trade_id, proxy_wallet, condition_id, timestamp) VALUES ($id, $w, $c, now())`, { id, w, c });
+      const fill = (id: string, w: string, c: string, side = 'BUY', size = 10) =>
+        warehouse.query(`INSERT INTO trades (trade_id, proxy_wallet, condition_id, side, size, timestamp) VALUES ($id, $w, $c, $side, $size, now())`, { id, w, c, side, size });
       await fill('t1', direct!, cond(1));
       await fill('t2', bystander!, cond(9));
       await fill('t3', boughtCombo!, comboId(1));
       await fill('t4', boughtKnown!, comboId(2));
+      // Bought and sold out again: it holds nothing its legs could redeem.
+      await fill('t5', soldOut!, comboId(3));
+      await fill('t6', soldOut!, comboId(3), 'SELL', 10);
       const combo = async (id: string, w: string, legsJson: string) =>
         warehouse.query(`INSERT INTO combo_activity (combo_activity_id, proxy_wallet, type, timestamp, legs) VALUES ($id, $w, 'SPLIT', now(), $legs)`, { id, w, legs: legsJson });
       await combo('0xa-1', comboHolder!, legs(cond(7), cond(1)));

@@ -86,6 +86,9 @@ export function markActivityDueSql(d: Dialect): string {
 WHERE ${d.inList('wallet_address', 'wallets')} AND NOT COALESCE(activity_due, FALSE)`;
 }
 
+/** Shares of a combo below which a wallet that bought it by fills no longer holds it (rounding of sold-out positions). */
+const COMBO_DUST_SHARES = 0.000001;
+
 /** A leg's condition id in the `legs` JSON text of a combo row (as the API serves it; stored by JSON.stringify). */
 const LEG_CONDITION_ID = '"leg_condition_id": *"(0x[0-9a-fA-F]+)"';
 
@@ -93,9 +96,9 @@ const LEG_CONDITION_ID = '"leg_condition_id": *"(0x[0-9a-fA-F]+)"';
  * Completed wallets holding fills in the markets of the string-list parameter `ids` (just resolved), or a combo that
  * may have a leg among them: their redemptions are activity to refresh, though the feed may not have seen them trade.
  * A combo is redeemed once its legs resolve, and its holder need not hold a leg on its own (a combo's fills carry its
- * own condition id, not the legs'). The legs come from the wallet's combo rows; a combo it holds by fills alone (no
- * combo row yet: bought, not minted) has legs no wallet-free request tells, so its holder is queued whenever markets
- * resolve, until a row of that combo (its REDEEM) names them.
+ * own condition id, not the legs'). The legs come from the wallet's combo rows; a combo it still holds by fills alone
+ * (bought more than sold, no combo row yet: bought, not minted) has legs no wallet-free request tells, so its holder
+ * is queued whenever markets resolve, until a row of that combo (its REDEEM) names them. One it sold out is not.
  */
 export function markHoldersActivityDueSql(d: Dialect): string {
   const q = (c: string) => d.id(c);
@@ -104,7 +107,9 @@ WHERE COALESCE(completed, FALSE) AND COALESCE(upload_successful, FALSE) AND NOT 
   AND (wallet_address IN (SELECT DISTINCT ${q('proxy_wallet')} FROM ${d.table('trades')} WHERE ${d.inList(q('condition_id'), 'ids')})
     OR wallet_address IN (SELECT DISTINCT c.${q('proxy_wallet')} FROM ${d.table('combo_activity')} AS c, ${d.regexpMatches(`c.${q('legs')}`, LEG_CONDITION_ID, 'leg')}
       WHERE ${d.inList(`LOWER(${q('leg')})`, 'ids')})
-    OR wallet_address IN (SELECT DISTINCT t.${q('proxy_wallet')} FROM ${d.table('trades')} AS t
+    OR wallet_address IN (SELECT t.${q('proxy_wallet')} FROM ${d.table('trades')} AS t
       WHERE NOT ${d.matches(`t.${q('condition_id')}`, '^0x[0-9a-f]{64}$')}
-        AND NOT EXISTS (SELECT 1 FROM ${d.table('combo_activity')} AS k WHERE k.${q('proxy_wallet')} = t.${q('proxy_wallet')} AND k.${q('combo_condition_id')} = t.${q('condition_id')})))`;
+        AND NOT EXISTS (SELECT 1 FROM ${d.table('combo_activity')} AS k WHERE k.${q('proxy_wallet')} = t.${q('proxy_wallet')} AND k.${q('combo_condition_id')} = t.${q('condition_id')})
+      GROUP BY t.${q('proxy_wallet')}, t.${q('condition_id')}
+      HAVING SUM(CASE WHEN UPPER(t.${q('side')}) = 'SELL' THEN -t.${q('size')} ELSE t.${q('size')} END) > ${COMBO_DUST_SHARES}))`;
 }

@@ -133,12 +133,5 @@ export function waitUntil(predicate: () => boolean, what: string, options: { tim
 
 /** Resolves once `predicate` holds, polling every 5 ms (bounded by the test timeout). */
 export function waitFor(predicate: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (predicate()) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 5);
-  });
+  return waitUntil(predicate, 'a condition', { timeoutMs: Number.POSITIVE_INFINITY });
 }

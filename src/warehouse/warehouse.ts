@@ -2,7 +2,7 @@ import type { AuditedRange, WalletAuditReport } from '../chain/audit-wallet.js';
 import type { FillMismatch, HeldTrade } from '../chain/fill-match.js';
 import type { ChainFill, Undecodable } from '../chain/order-filled.js';
 import type { Wallet } from '../domain/wallet-address.js';
-import type { PnlActivity, PnlFill, PnlResolution } from '../pnl/index.js';
+import type { PnlActivity, PnlFill, PnlPosition, PnlResolution } from '../pnl/index.js';
 import type { WalletBundle } from '../staging/stage-store.js';
 import type { StatsOrder } from './sql/pnl-sql.js';
 
@@ -411,29 +411,13 @@ export interface WalletStatsRow {
   computed_at: string | null;
 }
 
-/** A row of `positions` with its market's question. */
-export interface PositionRow {
-  proxy_wallet: string;
-  condition_id: string;
-  token_id: string;
-  outcome_index: number | null;
-  shares: number;
-  avg_price: number;
-  total_bought: number;
-  cost_bought_usdc: number;
-  realized_pnl: number;
-  /** Null when a fill of the position has no known fee (its TRADE activity row is not held). */
-  realized_pnl_after_fees: number | null;
-  fees_usdc: number | null;
+/** A row of `positions` as read back (a replayed position, its status as stored), with its market's question. */
+export type PositionRow = Omit<PnlPosition, 'status' | 'last_event_at'> & {
   status: string;
-  payout_price: number | null;
-  settled_pnl: number | null;
-  fills: number;
-  first_entry_at: string | null;
   last_event_at: string | null;
   computed_at: string | null;
   question: string | null;
-}
+};
 
 /** How many wallets have figures, and how many of those wait for a recompute. */
 export interface StatsCounts {

@@ -17,6 +17,9 @@ const percent = (value: number | null): string => (value === null ? '-' : `${(va
 /** A figure after fees: "—" when a fill's fee is unknown (never $0.00, which would pass for a known figure). */
 const UNKNOWN = '—';
 const afterFeesUsd = (value: number | null): string => (value === null ? UNKNOWN : usd(value));
+/** Return on cost: "—" when something was bought but the fees are unknown, else the figure (none when nothing was bought). */
+const returnText = (w: Pick<WalletStatsRow, 'realized_pnl_after_fees' | 'cost_bought_usdc' | 'return_on_cost'>): string =>
+  w.realized_pnl_after_fees === null && (w.cost_bought_usdc ?? 0) > 0 ? UNKNOWN : percent(w.return_on_cost);
 const shares = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 6 });
 const pad = (text: string, width: number): string => (text.length >= width ? text : text + ' '.repeat(width - text.length));
 const padLeft = (text: string, width: number): string => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
@@ -35,7 +38,7 @@ export function rankingTable(wallets: readonly WalletStatsRow[]): string {
     usd(w.realized_pnl),
     afterFeesUsd(w.realized_pnl_after_fees),
     usd(w.volume_usdc),
-    w.return_on_cost === null && w.realized_pnl_after_fees === null && (w.cost_bought_usdc ?? 0) > 0 ? UNKNOWN : percent(w.return_on_cost),
+    returnText(w),
     w.win_rate === null ? '-' : `${percent(w.win_rate)} (${w.wins ?? 0}/${w.win_rate_sample ?? 0})`,
     String(w.markets_traded ?? 0),
     String(w.fills ?? 0),
@@ -72,7 +75,7 @@ export function walletReportText(wallet: string, stats: WalletStatsRow | undefin
     stats.realized_pnl_after_fees === null || stats.fees_usdc === null
       ? `realized profit   ${usd(stats.realized_pnl)} before fees, ${UNKNOWN} after fees (fees unknown)`
       : `realized profit   ${usd(stats.realized_pnl)} before fees, ${usd(stats.realized_pnl_after_fees)} after ${usd(stats.fees_usdc)} of fees`,
-    `volume            ${usd(stats.volume_usdc)} over ${stats.fills ?? 0} fill(s), ${usd(stats.cost_bought_usdc)} spent buying; return on cost ${stats.realized_pnl_after_fees === null && (stats.cost_bought_usdc ?? 0) > 0 ? UNKNOWN : percent(stats.return_on_cost)}`,
+    `volume            ${usd(stats.volume_usdc)} over ${stats.fills ?? 0} fill(s), ${usd(stats.cost_bought_usdc)} spent buying; return on cost ${returnText(stats)}`,
     `markets           ${stats.markets_traded ?? 0} traded, ${stats.resolved_markets_traded ?? 0} resolved: ${stats.wins ?? 0} won, ${stats.losses ?? 0} lost (win rate ${percent(stats.win_rate)} of ${stats.win_rate_sample ?? 0})`,
     `first / last      ${stats.first_trade_at ?? '-'} / ${stats.last_trade_at ?? '-'}`,
     `categories        ${stats.top_categories.map((c) => `${safeText(c.category)} ${usd(c.volume_usdc)}`).join(', ') || '-'}`,
